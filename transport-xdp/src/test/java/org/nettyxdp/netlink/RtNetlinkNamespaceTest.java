@@ -326,4 +326,87 @@ class RtNetlinkNamespaceTest {
             assertFalse(nl.link(veth1).xdp().isAttached());
         }
     }
+
+    /** Thousands of addresses: a dump spread over many datagrams, compared with {@code ip}. */
+    @Test
+    void multiPartDump() throws Exception {
+        StringBuilder add = new StringBuilder();
+        StringBuilder del = new StringBuilder();
+        for (int i = 0; i < 2000; i++) {
+            String a = "10.66." + (i / 250) + "." + (1 + i % 250) + "/32";
+            add.append("addr add ").append(a).append(" dev ").append(host.veth1).append('\n');
+            del.append("addr del ").append(a).append(" dev ").append(host.veth1).append('\n');
+        }
+        batch(add.toString());
+        try {
+            long ours = nl.addresses(veth1).stream().filter(a -> a.address().getAddress()[1] == 66).count();
+            long ips = ip1("-o", "-4", "addr", "show", "dev", host.veth1).lines().filter(l -> l.contains(" 10.66.")).count();
+            assertEquals(2000, ips);
+            assertEquals(ips, ours);
+            assertEquals(new java.util.HashSet<>(nl.addresses(veth1)),
+                    new java.util.HashSet<>(nl.addresses().stream().filter(a -> a.ifindex() == veth1).toList()),
+                    "the kernel-side ifindex filter and our own agree");
+            assertEquals(veth1, nl.interfaceOwning(addr("10.66.7.250")).orElseThrow());
+        } finally {
+            batch(del.toString());
+        }
+    }
+
+    private static void batch(String commands) throws Exception {
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("nxnl", ".batch");
+        try {
+            java.nio.file.Files.writeString(f, commands);
+            ip1("-batch", f.toString());
+        } finally {
+            java.nio.file.Files.delete(f);
+        }
+    }
+
+    /** One socket shared by several threads: requests are serialized, answers never mixed up. */
+    @Test
+    void concurrentUse() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            java.util.List<java.util.concurrent.Future<?>> futures = new java.util.ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int which = t;
+                futures.add(pool.submit(() -> {
+                    for (int i = 0; i < 100; i++) {
+                        switch ((which + i) % 4) {
+                            case 0 -> assertEquals(host.veth1, nl.link(veth1).name());
+                            case 1 -> assertEquals(veth1, nl.route(addr(host.ip2)).oif());
+                            case 2 -> assertEquals(2, nl.links().size());
+                            default -> assertEquals(1, nl.route(addr(host.ip1)).oif());
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** A link-local IPv6 destination is looked up on the interface named by its scope id. */
+    @Test
+    void linkLocalRouteUsesScopeId() throws Exception {
+        byte[] peerLl;
+        try (RtNetlink nl2 = RtNetlink.openIn(host.ns2)) {
+            int veth2 = nl2.link(host.veth2).index();
+            peerLl = nl2.addresses(veth2).stream().filter(a -> a.scope() == AddressInfo.SCOPE_LINK)
+                    .findFirst().orElseThrow().address().getAddress();
+        }
+        InetAddress dst = java.net.Inet6Address.getByAddress(null, peerLl, veth1);
+        Route r = nl.route(dst);
+        assertTrue(r.isUnicast(), r.toString());
+        assertEquals(veth1, r.oif());
+        assertNull(r.gateway());
+        AddressInfo ownLl = nl.addresses(veth1).stream().filter(a -> a.scope() == AddressInfo.SCOPE_LINK)
+                .findFirst().orElseThrow();
+        assertEquals(veth1, ((java.net.Inet6Address) ownLl.address()).getScopeId());
+        assertEquals(ownLl.address(), r.preferredSource());
+    }
 }

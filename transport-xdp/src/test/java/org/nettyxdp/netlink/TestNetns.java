@@ -96,22 +96,39 @@ final class TestNetns implements AutoCloseable {
 
     /** Runs a command, returns stdout; throws with stderr if it fails. */
     static String sh(String... cmd) throws IOException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+        Process p = new ProcessBuilder(cmd).start();
+        // drain both pipes while the process runs: big outputs would otherwise block it
+        java.util.concurrent.CompletableFuture<byte[]> out = drain(p.getInputStream());
+        java.util.concurrent.CompletableFuture<byte[]> err = drain(p.getErrorStream());
         try {
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IOException("timed out: " + String.join(" ", cmd));
             }
+            String stdout = new String(out.get(5, TimeUnit.SECONDS), StandardCharsets.UTF_8);
+            String stderr = new String(err.get(5, TimeUnit.SECONDS), StandardCharsets.UTF_8);
+            if (p.exitValue() != 0) {
+                throw new IOException(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + stderr.strip());
+            }
+            return stdout;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException(e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IOException("reading output of " + String.join(" ", cmd), e);
         }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
-            throw new IOException(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + err.strip());
-        }
-        return out;
+    }
+
+    private static java.util.concurrent.CompletableFuture<byte[]> drain(java.io.InputStream in) {
+        java.util.concurrent.CompletableFuture<byte[]> f = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try (in) {
+                f.complete(in.readAllBytes());
+            } catch (IOException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
     }
 
     /** Runs {@code task} on a fresh platform thread that has entered namespace {@code ns}. */
