@@ -11,6 +11,7 @@ import org.nettyxdp.sys.SyscallException;
 public class NetlinkException extends SyscallException {
     private static final long serialVersionUID = 1L;
 
+    /** The kernel's extended-ack text, or {@code null}. */
     private final String extAck;
 
     /** A failed request; {@code extAck} is the kernel's explanation or {@code null}. */
