@@ -54,14 +54,13 @@ public final class XskMap extends BpfMap {
     }
 
     /**
-     * Removes the socket at {@code index}; packets steered there take the program's fallback action.
-     *
-     * @return {@code false} if the index held no socket
+     * Removes the socket at {@code index}, if any; packets steered there then take the program's
+     * fallback action. Idempotent: the kernel does not report whether the index held a socket.
      */
-    public boolean clear(int index) throws BpfException {
+    public void clear(int index) throws BpfException {
         checkIndex(index);
         try (Arena arena = Arena.ofConfined()) {
-            return delete(arena.allocateFrom(JAVA_INT, index));
+            delete(arena.allocateFrom(JAVA_INT, index));
         }
     }
 
