@@ -1,7 +1,11 @@
 package org.nettyxdp.bpf;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.nettyxdp.sys.Errno;
@@ -20,6 +24,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  */
 public final class XdpLink implements AutoCloseable {
     private static final int ERANGE = Errno.ERANGE;
+    private static final Path SYS_CLASS_NET = Path.of("/sys/class/net");
 
     private final int fd;
     private final int ifindex;
@@ -40,7 +45,7 @@ public final class XdpLink implements AutoCloseable {
      *
      * @throws BpfException with a message saying what to do: {@code EOPNOTSUPP} when the driver has
      *                      no native XDP ({@link XdpMode#DRV}), {@code EBUSY}/{@code EEXIST} when
-     *                      another XDP program is attached, {@code ENODEV} for a missing device
+     *                      another XDP program is attached, {@code EINVAL} naming a missing device
      */
     public static XdpLink attach(BpfProgram program, int ifindex, XdpMode mode) throws BpfException {
         if (ifindex <= 0) {
@@ -59,23 +64,46 @@ public final class XdpLink implements AutoCloseable {
     }
 
     private static String hint(int errno, int ifindex, XdpMode mode) {
-        String dev = "ifindex " + ifindex;
+        String name = interfaceName(ifindex);
+        String dev = name == null ? "ifindex " + ifindex : name + " (ifindex " + ifindex + ")";
+        String arg = name == null ? "<name>" : name;
         return switch (errno) {
             case Errno.EOPNOTSUPP -> mode == XdpMode.DRV
                     ? "the driver of " + dev + " has no native XDP: use XdpMode.SKB (generic XDP) or AUTO"
                     : "XDP is not supported on " + dev + " in " + mode + " mode";
             case Errno.EBUSY -> "another XDP program or link is already attached to " + dev
-                    + ": stop its owner or detach it (ip link set dev <name> xdp off; bpftool net show)";
+                    + ": stop its owner, or detach it (ip link set dev " + arg + " xdp off; see bpftool net show)";
             case Errno.EEXIST -> "an XDP program is attached to " + dev + " in the other mode (native and generic"
-                    + " cannot be active together): detach it (ip link set dev <name> xdpgeneric off / xdpdrv off)";
-            case Errno.ENODEV -> "no network device with " + dev;
-            case Errno.EINVAL -> "the kernel refused the attachment: the program must be an XDP program loaded"
-                    + " with expected attach type BPF_XDP, and a program without frags support cannot attach"
-                    + " natively to a device whose MTU needs multi-buffer frames";
-            case ERANGE -> "the device's MTU is too large for XDP without multi-buffer support: lower the MTU"
-                    + " or load the program with frags";
+                    + " cannot be active together): detach it (ip link set dev " + arg + " xdp off)";
+            case Errno.ENODEV -> "no network device with ifindex " + ifindex;
+            case Errno.EINVAL -> name == null && Files.isDirectory(SYS_CLASS_NET)
+                    ? "no network device with ifindex " + ifindex
+                    : "the kernel refused the attachment to " + dev + ": the program must be an XDP program"
+                    + " loaded with expected attach type BPF_XDP, and a program without frags support cannot"
+                    + " attach natively to a device whose MTU needs multi-buffer frames";
+            case ERANGE -> "the MTU of " + dev + " is too large for XDP without multi-buffer support: lower the"
+                    + " MTU or load the program with frags";
             default -> null;
         };
+    }
+
+    /** Best effort: the name of {@code ifindex} from /sys/class/net, or {@code null}. */
+    static String interfaceName(int ifindex) {
+        try (DirectoryStream<Path> devs = Files.newDirectoryStream(SYS_CLASS_NET)) {
+            for (Path dev : devs) {
+                Path idx = dev.resolve("ifindex");
+                try {
+                    if (Integer.parseInt(Files.readString(idx).trim()) == ifindex) {
+                        return dev.getFileName().toString();
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    // device vanished or odd entry: skip
+                }
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return null;
     }
 
     /** The link's file descriptor. */
