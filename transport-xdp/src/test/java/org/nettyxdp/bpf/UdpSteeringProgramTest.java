@@ -221,7 +221,7 @@ class UdpSteeringProgramTest {
     @Test
     void queuesAtOrBeyondNumQueuesPass() throws Exception {
         BpfTestSupport.assumeRootWithIp();
-        try (VethPair veth = VethPair.create(4);
+        try (BareVeth veth = BareVeth.create(4);
              BpfProgram two = UdpSteeringProgram.load(ports, xsks, 2, XdpAction.DROP, false);
              BpfProgram four = UdpSteeringProgram.load(ports, xsks, 4, XdpAction.DROP, false)) {
             byte[] frame = v4udp(PORT, 16);

@@ -31,7 +31,7 @@ class XdpLinkTest {
     }
 
     /** The attachment kind ("xdp" native, "xdpgeneric") shown by ip, or null if none. */
-    private static String attached(VethPair veth) {
+    private static String attached(BareVeth veth) {
         String show = veth.show();
         Matcher m = MODE.matcher(show);
         String mode = m.find() ? m.group(1) : null;
@@ -42,7 +42,7 @@ class XdpLinkTest {
     @ParameterizedTest
     @EnumSource(XdpMode.class)
     void attachesAndDetachesOnClose(XdpMode mode) throws Exception {
-        try (VethPair veth = VethPair.create(1);
+        try (BareVeth veth = BareVeth.create(1);
              BpfProgram prog = passProgram()) {
             assertEquals(null, attached(veth), "clean device");
             XdpLink link = XdpLink.attach(prog, veth.ifindex, mode);
@@ -61,7 +61,7 @@ class XdpLinkTest {
 
     @Test
     void linkKeepsProgramAliveAfterProgramFdCloses() throws Exception {
-        try (VethPair veth = VethPair.create(1)) {
+        try (BareVeth veth = BareVeth.create(1)) {
             XdpLink link;
             try (BpfProgram prog = passProgram()) {
                 link = XdpLink.attach(prog, veth.ifindex, XdpMode.SKB);
@@ -77,7 +77,7 @@ class XdpLinkTest {
 
     @Test
     void secondAttachIsBusyWithAClearMessage() throws Exception {
-        try (VethPair veth = VethPair.create(1);
+        try (BareVeth veth = BareVeth.create(1);
              BpfProgram prog = passProgram();
              XdpLink first = XdpLink.attach(prog, veth.ifindex, XdpMode.DRV)) {
             BpfException same = assertThrows(BpfException.class, () -> XdpLink.attach(prog, veth.ifindex, XdpMode.DRV));

@@ -18,7 +18,7 @@ class XdpSteeringTest {
 
     @Test
     void opensAttachesAndClosesInOrder() throws Exception {
-        try (VethPair veth = VethPair.create(2)) {
+        try (BareVeth veth = BareVeth.create(2)) {
             XdpSteering s = XdpSteering.open(veth.ifindex, 2, 4, 16, XdpMode.SKB, false);
             try {
                 assertTrue(veth.show().contains(" xdpgeneric "), veth.show());

@@ -5,21 +5,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.nettyxdp.sys.SyscallException;
 import org.nettyxdp.sys.Syscalls;
 
-/** A veth pair with unique names and {@code queues} RX/TX queues, deleted by {@link #close()}. */
-final class VethPair implements AutoCloseable {
+/** A veth pair (both ends in this namespace, no addresses) with unique names and {@code queues} RX/TX queues, deleted by {@link #close()}. */
+final class BareVeth implements AutoCloseable {
     private static final AtomicInteger COUNTER = new AtomicInteger();
 
     final String name;
     final String peer;
     final int ifindex;
 
-    private VethPair(String name, String peer, int ifindex) {
+    private BareVeth(String name, String peer, int ifindex) {
         this.name = name;
         this.peer = peer;
         this.ifindex = ifindex;
     }
 
-    static VethPair create(int queues) throws SyscallException {
+    static BareVeth create(int queues) throws SyscallException {
         String base = "nxb" + (ProcessHandle.current().pid() % 100000) + "x" + COUNTER.incrementAndGet();
         String a = base + "a";
         String b = base + "b";
@@ -29,7 +29,7 @@ final class VethPair implements AutoCloseable {
         try {
             BpfTestSupport.runOk("ip", "link", "set", a, "up");
             BpfTestSupport.runOk("ip", "link", "set", b, "up");
-            return new VethPair(a, b, Syscalls.ifNameToIndex(a));
+            return new BareVeth(a, b, Syscalls.ifNameToIndex(a));
         } catch (RuntimeException | SyscallException e) {
             BpfTestSupport.run("ip", "link", "del", a);
             throw e;
