@@ -1,0 +1,195 @@
+package org.nettyxdp.bpf;
+
+import static org.nettyxdp.bpf.JmpOp.EQ;
+import static org.nettyxdp.bpf.JmpOp.GE;
+import static org.nettyxdp.bpf.JmpOp.GT;
+import static org.nettyxdp.bpf.JmpOp.LT;
+import static org.nettyxdp.bpf.JmpOp.NE;
+import static org.nettyxdp.bpf.MemSize.B;
+import static org.nettyxdp.bpf.MemSize.H;
+import static org.nettyxdp.bpf.MemSize.W;
+import static org.nettyxdp.bpf.Reg.R0;
+import static org.nettyxdp.bpf.Reg.R1;
+import static org.nettyxdp.bpf.Reg.R10;
+import static org.nettyxdp.bpf.Reg.R2;
+import static org.nettyxdp.bpf.Reg.R3;
+import static org.nettyxdp.bpf.Reg.R6;
+import static org.nettyxdp.bpf.Reg.R7;
+import static org.nettyxdp.bpf.Reg.R8;
+import static org.nettyxdp.bpf.Reg.R9;
+
+/**
+ * The XDP program that steers UDP datagrams for bound ports into AF_XDP sockets and passes
+ * everything else to the kernel.
+ *
+ * <p>Per frame: Ethernet, optionally one 802.1Q/802.1ad tag ({@code 0x8100}/{@code 0x88a8}), then
+ * <ul>
+ *   <li>IPv4: version 4, IHL &ge; 5 (options skipped), not a fragment (MF clear and offset 0),
+ *       protocol UDP;</li>
+ *   <li>IPv6: version 6, next header UDP directly (extension headers are left to the kernel);</li>
+ * </ul>
+ * then the UDP destination port is looked up in the {@link PortMap}. On a hit whose
+ * {@code max_frame_len} is non-zero and smaller than the frame (total length, all fragments of a
+ * multi-buffer frame), the frame is passed to the kernel, which would otherwise drop it silently.
+ * Otherwise the verdict is {@code bpf_redirect_map(xsks, slot * numQueues + rx_queue_index, fallback)}.
+ * Frames arriving on a queue {@code >= numQueues} are passed (their index would fall into the next
+ * slot's range). Anything else — ARP, ICMP, TCP, other ports, truncated headers — is {@code XDP_PASS}.
+ *
+ * <p>{@code numQueues} is baked into the program as an immediate at load time: it is fixed per
+ * interface (the number of RX queues, i.e. combined channels) and a constant keeps the hot path free
+ * of a config-map lookup. If the queue count changes, load a new program and replace the link.
+ *
+ * <p>The fallback of {@code bpf_redirect_map} (taken when the XSKMAP index holds no socket) is
+ * {@link XdpAction#PASS} in production; tests load it with {@link XdpAction#DROP} so that
+ * {@code BPF_PROG_TEST_RUN} tells "steered" (DROP) from "not steered" (PASS) without sockets.
+ *
+ * <p>The frame length comes from {@code bpf_xdp_get_buff_len} rather than
+ * {@code data_end - data}: subtracting two packet pointers needs {@code CAP_PERFMON}, and the
+ * helper also counts the fragments of multi-buffer frames. It runs only for ports with a limit.
+ */
+public final class UdpSteeringProgram {
+    /** The program name bpftool shows. */
+    public static final String NAME = "nx_udp_steer";
+
+    private static final int ETH_HLEN = 14;
+    private static final int VLAN_HLEN = 4;
+    private static final int ETH_P_IP = 0x0800;
+    private static final int ETH_P_IPV6 = 0x86dd;
+    private static final int ETH_P_8021Q = 0x8100;
+    private static final int ETH_P_8021AD = 0x88a8;
+    private static final int IPPROTO_UDP = 17;
+    private static final int IPV4_MIN_HLEN = 20;
+    private static final int IPV6_HLEN = 40;
+    private static final int UDP_HLEN = 8;
+    /** IPv4 flags/fragment-offset word: MF bit and 13-bit offset (DF ignored). */
+    private static final int IP_MF_OFFSET = 0x3fff;
+    /** struct xdp_md offsets. */
+    private static final int MD_DATA = 0;
+    private static final int MD_DATA_END = 4;
+    private static final int MD_RX_QUEUE_INDEX = 16;
+
+    private UdpSteeringProgram() {
+    }
+
+    /** The XSKMAP index of channel slot {@code slot} on RX queue {@code queue}. */
+    public static int xskIndex(int slot, int queue, int numQueues) {
+        if (slot < 0 || queue < 0 || queue >= numQueues) {
+            throw new IllegalArgumentException("slot " + slot + ", queue " + queue + " of " + numQueues);
+        }
+        return Math.multiplyExact(slot, numQueues) + queue;
+    }
+
+    /** Loads the program for production: fallback {@link XdpAction#PASS}, no multi-buffer. */
+    public static BpfProgram load(PortMap ports, XskMap xsks, int numQueues) throws BpfException {
+        return load(ports, xsks, numQueues, XdpAction.PASS, false);
+    }
+
+    /**
+     * Assembles and loads the program.
+     *
+     * @param numQueues number of RX queues of the interface; the XSKMAP index is
+     *                  {@code slot * numQueues + rx_queue_index}
+     * @param fallback  verdict when the XSKMAP index is empty: ABORTED, DROP, PASS or TX
+     * @param frags     load with {@code BPF_F_XDP_HAS_FRAGS} (needed when any channel uses multi-buffer,
+     *                  or the device MTU exceeds a page)
+     */
+    public static BpfProgram load(PortMap ports, XskMap xsks, int numQueues, XdpAction fallback, boolean frags)
+            throws BpfException {
+        return BpfProgram.loadXdp(assemble(ports.fd(), xsks.fd(), numQueues, fallback), NAME, frags);
+    }
+
+    /** The program's instructions for the given map fds (for tests and inspection). */
+    public static long[] assemble(int portMapFd, int xskMapFd, int numQueues, XdpAction fallback) {
+        if (numQueues < 1) {
+            throw new IllegalArgumentException("numQueues must be >= 1: " + numQueues);
+        }
+        if (fallback == XdpAction.REDIRECT) {
+            throw new IllegalArgumentException("the redirect fallback must be ABORTED, DROP, PASS or TX");
+        }
+        BpfAssembler a = new BpfAssembler();
+        // r6 = ctx, r7 = data, r8 = data_end, r9 = cursor (start of the current header)
+        a.mov64(R6, R1)
+         .ldx(W, R7, R6, MD_DATA)
+         .ldx(W, R8, R6, MD_DATA_END)
+         // Ethernet
+         .mov64(R9, R7)
+         .alu64(AluOp.ADD, R9, ETH_HLEN)
+         .jmp(GT, R9, R8, "pass")
+         .ldx(H, R2, R7, 12)
+         .endToBe(R2, 16)
+         .jmp(EQ, R2, ETH_P_8021Q, "vlan")
+         .jmp(NE, R2, ETH_P_8021AD, "l3")
+         .label("vlan")
+         .alu64(AluOp.ADD, R9, VLAN_HLEN)
+         .jmp(GT, R9, R8, "pass")
+         .ldx(H, R2, R7, ETH_HLEN + 2)
+         .endToBe(R2, 16)
+         .label("l3")
+         .jmp(EQ, R2, ETH_P_IP, "ipv4")
+         .jmp(NE, R2, ETH_P_IPV6, "pass")
+         // IPv6: fixed 40-byte header, next header must be UDP
+         .mov64(R3, R9)
+         .alu64(AluOp.ADD, R3, IPV6_HLEN)
+         .jmp(GT, R3, R8, "pass")
+         .ldx(B, R2, R9, 0)
+         .alu64(AluOp.RSH, R2, 4)
+         .jmp(NE, R2, 6, "pass")
+         .ldx(B, R2, R9, 6)
+         .jmp(NE, R2, IPPROTO_UDP, "pass")
+         .alu64(AluOp.ADD, R9, IPV6_HLEN)
+         .ja("udp")
+         // IPv4: version 4, IHL >= 5, no fragment, protocol UDP; skip options
+         .label("ipv4")
+         .mov64(R3, R9)
+         .alu64(AluOp.ADD, R3, IPV4_MIN_HLEN)
+         .jmp(GT, R3, R8, "pass")
+         .ldx(B, R2, R9, 0)
+         .mov64(R3, R2)
+         .alu64(AluOp.RSH, R3, 4)
+         .jmp(NE, R3, 4, "pass")
+         .alu64(AluOp.AND, R2, 0x0f)
+         .jmp(LT, R2, 5, "pass")
+         .ldx(H, R3, R9, 6)
+         .endToBe(R3, 16)
+         .alu64(AluOp.AND, R3, IP_MF_OFFSET)
+         .jmp(NE, R3, 0, "pass")
+         .ldx(B, R3, R9, 9)
+         .jmp(NE, R3, IPPROTO_UDP, "pass")
+         .alu64(AluOp.LSH, R2, 2)
+         .alu64(AluOp.ADD, R9, R2)
+         // UDP: destination port (host order) → PortMap key on the stack
+         .label("udp")
+         .mov64(R3, R9)
+         .alu64(AluOp.ADD, R3, UDP_HLEN)
+         .jmp(GT, R3, R8, "pass")
+         .ldx(H, R2, R9, 2)
+         .endToBe(R2, 16)
+         .stx(W, R10, -4, R2)
+         .ldMapFd(R1, portMapFd)
+         .mov64(R2, R10)
+         .alu64(AluOp.ADD, R2, -4)
+         .call(BpfCommand.FN_MAP_LOOKUP_ELEM)
+         .jmp(EQ, R0, 0, "pass")
+         .ldx(W, R9, R0, 0)          // r9 = slot
+         .ldx(W, R7, R0, 4)          // r7 = max_frame_len
+         .jmp(EQ, R7, 0, "redirect")
+         .mov64(R1, R6)
+         .call(BpfCommand.FN_XDP_GET_BUFF_LEN)
+         .jmp(GT, R0, R7, "pass")
+         // redirect to xsks[slot * numQueues + rx_queue_index]
+         .label("redirect")
+         .ldx(W, R2, R6, MD_RX_QUEUE_INDEX)
+         .jmp(GE, R2, numQueues, "pass")
+         .alu32(AluOp.MUL, R9, numQueues)
+         .alu32(AluOp.ADD, R9, R2)
+         .mov64(R2, R9)
+         .ldMapFd(R1, xskMapFd)
+         .mov64(R3, fallback.code())
+         .call(BpfCommand.FN_REDIRECT_MAP)
+         .exit()
+         .label("pass")
+         .mov64(R0, XdpAction.PASS.code())
+         .exit();
+        return a.build();
+    }
+}

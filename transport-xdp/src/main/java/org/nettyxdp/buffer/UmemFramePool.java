@@ -1,0 +1,200 @@
+package org.nettyxdp.buffer;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.MpscIntQueue;
+import org.nettyxdp.packet.XdpPacket;
+import org.nettyxdp.socket.CompletionRing;
+import org.nettyxdp.socket.FillRing;
+import org.nettyxdp.socket.Umem;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Owns the frames of one {@link Umem} and the {@link UmemByteBuf} object of each frame.
+ *
+ * <p>Frames move: free → fill ring (kernel) → RX ring → application ({@link #wrap}) → released →
+ * free; or free → TX ring → completion ring → free. Releasing a buffer is lock-free from any thread
+ * (a multi-producer queue). Moving frames into or out of the kernel's shared rings (fill, completion)
+ * and taking free frames happens under {@link #lock()}, taken once per batch; it is uncontended unless
+ * several channels on different event loops share one interface queue.
+ */
+public final class UmemFramePool {
+    private final Umem umem;
+    private final UmemByteBuf[] buffers;
+    private final boolean[] zeroCopyTx;
+    private final int frameShift;
+    private final MpscIntQueue released;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final AtomicInteger application = new AtomicInteger();
+    private final XdpPacket view;
+    private int kernelRx;
+    private int tx;
+
+    /** A pool over every frame of {@code umem}; buffers report {@code alloc} as their allocator. */
+    public UmemFramePool(Umem umem, ByteBufAllocator alloc) {
+        this.umem = umem;
+        int count = umem.frameCount();
+        int frameSize = umem.config().frameSize();
+        this.frameShift = Integer.numberOfTrailingZeros(frameSize);
+        this.buffers = new UmemByteBuf[count];
+        this.zeroCopyTx = new boolean[count];
+        for (int i = 0; i < count; i++) {
+            long addr = (long) i << frameShift;
+            var data = umem.region().asSlice(addr + XdpPacket.XDP_PACKET_HEADROOM,
+                    frameSize - XdpPacket.XDP_PACKET_HEADROOM).asByteBuffer();
+            buffers[i] = new UmemByteBuf(this, alloc, data, i, addr);
+        }
+        this.released = MpscIntQueue.create(Math.max(2, Integer.highestOneBit(count - 1) << 1), -1);
+        this.view = new XdpPacket(umem.region(), frameSize);
+    }
+
+    /** The UMEM these frames belong to. */
+    public Umem umem() {
+        return umem;
+    }
+
+    /** The lock guarding the free stack and the shared fill and completion rings. */
+    public ReentrantLock lock() {
+        return lock;
+    }
+
+    /** Frames the application holds right now. */
+    public int applicationFrames() {
+        return application.get();
+    }
+
+    /** Frames in the UMEM. */
+    public int frameCount() {
+        return buffers.length;
+    }
+
+    /** Hands the frame at {@code addr} to the application as a buffer holding {@code [head, tail)}. */
+    public UmemByteBuf wrap(long addr, int head, int tail, int options) {
+        UmemByteBuf buf = buffers[(int) (addr >>> frameShift)];
+        application.incrementAndGet();
+        buf.reuse(head, tail, options);
+        return buf;
+    }
+
+    /** Called by {@link UmemByteBuf#deallocate()} on whatever thread released it. */
+    void release(UmemByteBuf buf) {
+        application.decrementAndGet();
+        if (!released.offer(buf.frameIndex())) {
+            // cannot happen: the queue holds every frame; keep the frame rather than lose it
+            lock.lock();
+            try {
+                umem.freeFrame(buf.frameAddress());
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** The packet view of {@code buf}, for head/tail arithmetic. Caller's thread only, not kept. */
+    XdpPacket view(UmemByteBuf buf) {
+        synchronized (view) {
+            return view.reset(buf.frameAddress(), buf.readerIndex(), buf.writerIndex(), buf.options());
+        }
+    }
+
+    private void reclaimReleased() {
+        int index;
+        while ((index = released.poll()) != -1) {
+            umem.freeFrame((long) index << frameShift);
+        }
+    }
+
+    /** Lock held: takes a free frame for sending a copy, or -1 when none is free. */
+    public long allocateTxFrame() {
+        long addr = umem.allocateFrame();
+        if (addr < 0) {
+            reclaimReleased();
+            addr = umem.allocateFrame();
+        }
+        if (addr >= 0) {
+            tx++;
+        }
+        return addr;
+    }
+
+    /** Lock held: gives back a frame taken with {@link #allocateTxFrame()} that was not sent after all. */
+    public void unallocateTxFrame(long addr) {
+        tx--;
+        umem.freeFrame(addr);
+    }
+
+    /**
+     * Lock held: {@code buf}, a buffer of this pool, is to be sent in place. The pool keeps the
+     * reference the caller passes until the kernel completes the send.
+     */
+    public void sendInPlace(UmemByteBuf buf) {
+        zeroCopyTx[buf.frameIndex()] = true;
+        application.decrementAndGet();
+        tx++;
+    }
+
+    /** Lock held: puts up to {@code max} free frames on the fill ring; returns how many. */
+    public int refill(FillRing fill, int max) {
+        reclaimReleased();
+        int n = fill.reserve(Math.min(max, umem.freeFrames()));
+        for (int i = 0; i < n; i++) {
+            fill.put(i, umem.allocateFrame());
+        }
+        fill.submit(n);
+        kernelRx += n;
+        return n;
+    }
+
+    /** The kernel delivered {@code n} frames from the fill ring on an RX ring (no lock needed: RX thread). */
+    public void received(int n) {
+        lock.lock();
+        try {
+            kernelRx -= n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Drops a received frame: counted back as free (any thread). */
+    public void drop(long addr) {
+        if (!released.offer((int) (addr >>> frameShift))) {
+            lock.lock();
+            try {
+                umem.freeFrame(addr);
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Lock held: returns completed TX frames to the pool; returns how many. */
+    public int reapCompletions(CompletionRing completion, int max) {
+        int n = completion.peek(max);
+        for (int i = 0; i < n; i++) {
+            long addr = completion.addr(i);
+            int index = (int) (addr >>> frameShift);
+            tx--;
+            if (zeroCopyTx[index]) {
+                zeroCopyTx[index] = false;
+                application.incrementAndGet(); // the release below counts it out again
+                buffers[index].release();
+            } else {
+                umem.freeFrame(addr);
+            }
+        }
+        completion.release(n);
+        return n;
+    }
+
+    /** Where the frames are now; exact when no thread is moving frames. */
+    public FrameAccounting accounting() {
+        lock.lock();
+        try {
+            return new FrameAccounting(buffers.length, umem.freeFrames() + released.size(), kernelRx,
+                    application.get(), tx);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package org.nettyxdp.channel;
+
+import io.netty.channel.ChannelOption;
+
+/**
+ * Options of {@link XdpDatagramChannel}, on top of the standard {@link ChannelOption}s. Set them on the
+ * {@code Bootstrap} before {@code bind}; they take effect when the channel binds.
+ *
+ * <pre>{@code
+ * new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+ *     .option(XdpChannelOption.INTERFACE, "eth0")
+ *     .option(XdpChannelOption.XDP_MODE, XdpAttachMode.DRV)
+ * }</pre>
+ */
+public final class XdpChannelOption<T> extends ChannelOption<T> {
+    /**
+     * Interface to receive on. Required when binding the wildcard address; otherwise the interface
+     * owning the bound address is used and this must name it if set.
+     */
+    public static final ChannelOption<String> INTERFACE = valueOf(XdpChannelOption.class, "INTERFACE");
+    /** How the steering program attaches (default {@link XdpAttachMode#AUTO}). */
+    public static final ChannelOption<XdpAttachMode> XDP_MODE = valueOf(XdpChannelOption.class, "XDP_MODE");
+    /** Zero-copy policy of the AF_XDP sockets (default {@link XdpZeroCopy#AUTO}). */
+    public static final ChannelOption<XdpZeroCopy> ZERO_COPY = valueOf(XdpChannelOption.class, "ZERO_COPY");
+    /** Bytes per UMEM frame: 2048 or 4096 (default 2048). */
+    public static final ChannelOption<Integer> UMEM_FRAME_SIZE = valueOf(XdpChannelOption.class, "UMEM_FRAME_SIZE");
+    /** UMEM frames per interface queue: a power of two ≥ 64 (default 4096). */
+    public static final ChannelOption<Integer> UMEM_FRAME_COUNT = valueOf(XdpChannelOption.class, "UMEM_FRAME_COUNT");
+    /** Extra headroom kept before received data, for prepending headers (default 0). */
+    public static final ChannelOption<Integer> UMEM_HEADROOM = valueOf(XdpChannelOption.class, "UMEM_HEADROOM");
+    /** Slots of each RX and TX ring: a power of two in [8, 65536] (default 2048). */
+    public static final ChannelOption<Integer> RING_SIZE = valueOf(XdpChannelOption.class, "RING_SIZE");
+    /** How received UDP checksums are checked (default {@link RxChecksumPolicy#VERIFY_UNLESS_PARTIAL}). */
+    public static final ChannelOption<RxChecksumPolicy> RX_CHECKSUM =
+            valueOf(XdpChannelOption.class, "RX_CHECKSUM");
+    /**
+     * Share of the UMEM's frames the application may hold before received datagrams are copied into
+     * ordinary buffers instead, so the fill ring never starves (0 &lt; share ≤ 1, default 0.5).
+     */
+    public static final ChannelOption<Double> COPY_FALLBACK_THRESHOLD =
+            valueOf(XdpChannelOption.class, "COPY_FALLBACK_THRESHOLD");
+    /** Whether to take the XDP fast path at all (default true); false makes the channel a plain kernel socket. */
+    public static final ChannelOption<Boolean> FAST_PATH = valueOf(XdpChannelOption.class, "FAST_PATH");
+
+    @SuppressWarnings("deprecation")
+    private XdpChannelOption() {
+        super(null);
+    }
+}

@@ -1,0 +1,526 @@
+package org.nettyxdp.channel;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelException;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.MessageSizeEstimator;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.DefaultChannelConfig;
+import io.netty.channel.socket.DatagramChannelConfig;
+import org.nettyxdp.socket.UmemConfig;
+import org.nettyxdp.sys.Linux;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.util.Enumeration;
+import java.util.Map;
+import java.util.Objects;
+
+import static io.netty.channel.ChannelOption.DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION;
+import static io.netty.channel.ChannelOption.IP_MULTICAST_ADDR;
+import static io.netty.channel.ChannelOption.IP_MULTICAST_IF;
+import static io.netty.channel.ChannelOption.IP_MULTICAST_LOOP_DISABLED;
+import static io.netty.channel.ChannelOption.IP_MULTICAST_TTL;
+import static io.netty.channel.ChannelOption.IP_TOS;
+import static io.netty.channel.ChannelOption.SO_BROADCAST;
+import static io.netty.channel.ChannelOption.SO_RCVBUF;
+import static io.netty.channel.ChannelOption.SO_REUSEADDR;
+import static io.netty.channel.ChannelOption.SO_SNDBUF;
+
+/**
+ * Configuration of an {@link XdpDatagramChannel}: the standard datagram options, which apply to the
+ * channel's companion kernel socket (and IP_TOS to fast-path headers too), and the
+ * {@link XdpChannelOption}s of the fast path, validated when set.
+ */
+public final class XdpDatagramChannelConfig extends DefaultChannelConfig implements DatagramChannelConfig {
+    private final XdpDatagramChannel channel;
+    private volatile boolean activeOnOpen;
+    private volatile String interfaceName;
+    private volatile XdpAttachMode xdpMode = XdpAttachMode.AUTO;
+    private volatile XdpZeroCopy zeroCopy = XdpZeroCopy.AUTO;
+    private volatile UmemConfig umem = UmemConfig.DEFAULT;
+    private volatile int ringSize = 2048;
+    private volatile RxChecksumPolicy rxChecksum = RxChecksumPolicy.VERIFY_UNLESS_PARTIAL;
+    private volatile double copyFallbackThreshold = 0.5;
+    private volatile boolean fastPath = true;
+    private volatile int trafficClass;
+    private volatile NetworkInterface multicastInterface;
+
+    XdpDatagramChannelConfig(XdpDatagramChannel channel) {
+        super(channel, new FixedRecvByteBufAllocator(2048));
+        this.channel = channel;
+    }
+
+    @Override
+    public Map<ChannelOption<?>, Object> getOptions() {
+        return getOptions(super.getOptions(), SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_REUSEADDR, IP_MULTICAST_LOOP_DISABLED,
+                IP_MULTICAST_ADDR, IP_MULTICAST_IF, IP_MULTICAST_TTL, IP_TOS, DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION,
+                XdpChannelOption.INTERFACE, XdpChannelOption.XDP_MODE, XdpChannelOption.ZERO_COPY,
+                XdpChannelOption.UMEM_FRAME_SIZE, XdpChannelOption.UMEM_FRAME_COUNT, XdpChannelOption.UMEM_HEADROOM,
+                XdpChannelOption.RING_SIZE, XdpChannelOption.RX_CHECKSUM, XdpChannelOption.COPY_FALLBACK_THRESHOLD,
+                XdpChannelOption.FAST_PATH);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T getOption(ChannelOption<T> option) {
+        if (option == SO_BROADCAST) {
+            return (T) Boolean.valueOf(isBroadcast());
+        }
+        if (option == SO_RCVBUF) {
+            return (T) Integer.valueOf(getReceiveBufferSize());
+        }
+        if (option == SO_SNDBUF) {
+            return (T) Integer.valueOf(getSendBufferSize());
+        }
+        if (option == SO_REUSEADDR) {
+            return (T) Boolean.valueOf(isReuseAddress());
+        }
+        if (option == IP_MULTICAST_LOOP_DISABLED) {
+            return (T) Boolean.valueOf(isLoopbackModeDisabled());
+        }
+        if (option == IP_MULTICAST_ADDR) {
+            return (T) getInterface();
+        }
+        if (option == IP_MULTICAST_IF) {
+            return (T) getNetworkInterface();
+        }
+        if (option == IP_MULTICAST_TTL) {
+            return (T) Integer.valueOf(getTimeToLive());
+        }
+        if (option == IP_TOS) {
+            return (T) Integer.valueOf(getTrafficClass());
+        }
+        if (option == DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION) {
+            return (T) Boolean.valueOf(activeOnOpen);
+        }
+        if (option == XdpChannelOption.INTERFACE) {
+            return (T) interfaceName;
+        }
+        if (option == XdpChannelOption.XDP_MODE) {
+            return (T) xdpMode;
+        }
+        if (option == XdpChannelOption.ZERO_COPY) {
+            return (T) zeroCopy;
+        }
+        if (option == XdpChannelOption.UMEM_FRAME_SIZE) {
+            return (T) Integer.valueOf(umem.frameSize());
+        }
+        if (option == XdpChannelOption.UMEM_FRAME_COUNT) {
+            return (T) Integer.valueOf(umem.frameCount());
+        }
+        if (option == XdpChannelOption.UMEM_HEADROOM) {
+            return (T) Integer.valueOf(umem.headroom());
+        }
+        if (option == XdpChannelOption.RING_SIZE) {
+            return (T) Integer.valueOf(ringSize);
+        }
+        if (option == XdpChannelOption.RX_CHECKSUM) {
+            return (T) rxChecksum;
+        }
+        if (option == XdpChannelOption.COPY_FALLBACK_THRESHOLD) {
+            return (T) Double.valueOf(copyFallbackThreshold);
+        }
+        if (option == XdpChannelOption.FAST_PATH) {
+            return (T) Boolean.valueOf(fastPath);
+        }
+        return super.getOption(option);
+    }
+
+    @Override
+    public <T> boolean setOption(ChannelOption<T> option, T value) {
+        validate(option, value);
+        if (option == SO_BROADCAST) {
+            setBroadcast((Boolean) value);
+        } else if (option == SO_RCVBUF) {
+            setReceiveBufferSize((Integer) value);
+        } else if (option == SO_SNDBUF) {
+            setSendBufferSize((Integer) value);
+        } else if (option == SO_REUSEADDR) {
+            setReuseAddress((Boolean) value);
+        } else if (option == IP_MULTICAST_LOOP_DISABLED) {
+            setLoopbackModeDisabled((Boolean) value);
+        } else if (option == IP_MULTICAST_ADDR) {
+            setInterface((InetAddress) value);
+        } else if (option == IP_MULTICAST_IF) {
+            setNetworkInterface((NetworkInterface) value);
+        } else if (option == IP_MULTICAST_TTL) {
+            setTimeToLive((Integer) value);
+        } else if (option == IP_TOS) {
+            setTrafficClass((Integer) value);
+        } else if (option == DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION) {
+            setActiveOnOpen((Boolean) value);
+        } else if (option == XdpChannelOption.INTERFACE) {
+            setInterfaceName((String) value);
+        } else if (option == XdpChannelOption.XDP_MODE) {
+            setXdpMode((XdpAttachMode) value);
+        } else if (option == XdpChannelOption.ZERO_COPY) {
+            setZeroCopy((XdpZeroCopy) value);
+        } else if (option == XdpChannelOption.UMEM_FRAME_SIZE) {
+            setUmem(umem.withFrameSize((Integer) value));
+        } else if (option == XdpChannelOption.UMEM_FRAME_COUNT) {
+            setUmem(umem.withFrameCount((Integer) value));
+        } else if (option == XdpChannelOption.UMEM_HEADROOM) {
+            setUmem(umem.withHeadroom((Integer) value));
+        } else if (option == XdpChannelOption.RING_SIZE) {
+            setRingSize((Integer) value);
+        } else if (option == XdpChannelOption.RX_CHECKSUM) {
+            setRxChecksum((RxChecksumPolicy) value);
+        } else if (option == XdpChannelOption.COPY_FALLBACK_THRESHOLD) {
+            setCopyFallbackThreshold((Double) value);
+        } else if (option == XdpChannelOption.FAST_PATH) {
+            setFastPath((Boolean) value);
+        } else {
+            return super.setOption(option, value);
+        }
+        return true;
+    }
+
+    private void checkNotBound(String what) {
+        if (channel.isFastPathBound()) {
+            throw new IllegalStateException(what + " cannot change after bind");
+        }
+    }
+
+    boolean getActiveOnOpen() {
+        return activeOnOpen;
+    }
+
+    private void setActiveOnOpen(boolean activeOnOpen) {
+        if (channel.isRegistered()) {
+            throw new IllegalStateException("can only be changed before channel was registered");
+        }
+        this.activeOnOpen = activeOnOpen;
+    }
+
+    /** Interface the fast path receives on, or null to use the one owning the bound address. */
+    public String getInterfaceName() {
+        return interfaceName;
+    }
+
+    public XdpDatagramChannelConfig setInterfaceName(String name) {
+        checkNotBound("INTERFACE");
+        if (name != null && (name.isEmpty() || name.length() > 15)) {
+            throw new IllegalArgumentException("not an interface name: '" + name + "'");
+        }
+        this.interfaceName = name;
+        return this;
+    }
+
+    public XdpAttachMode getXdpMode() {
+        return xdpMode;
+    }
+
+    public XdpDatagramChannelConfig setXdpMode(XdpAttachMode mode) {
+        checkNotBound("XDP_MODE");
+        this.xdpMode = Objects.requireNonNull(mode, "XDP_MODE");
+        return this;
+    }
+
+    public XdpZeroCopy getZeroCopy() {
+        return zeroCopy;
+    }
+
+    public XdpDatagramChannelConfig setZeroCopy(XdpZeroCopy zeroCopy) {
+        checkNotBound("ZERO_COPY");
+        this.zeroCopy = Objects.requireNonNull(zeroCopy, "ZERO_COPY");
+        return this;
+    }
+
+    /** The UMEM geometry each interface queue gets. */
+    public UmemConfig getUmem() {
+        return umem;
+    }
+
+    private void setUmem(UmemConfig umem) {
+        checkNotBound("UMEM geometry");
+        this.umem = umem;
+    }
+
+    public int getRingSize() {
+        return ringSize;
+    }
+
+    public XdpDatagramChannelConfig setRingSize(int ringSize) {
+        checkNotBound("RING_SIZE");
+        if (ringSize < 8 || ringSize > 65536 || Integer.bitCount(ringSize) != 1) {
+            throw new IllegalArgumentException("RING_SIZE must be a power of two in [8, 65536]: " + ringSize);
+        }
+        this.ringSize = ringSize;
+        return this;
+    }
+
+    public RxChecksumPolicy getRxChecksum() {
+        return rxChecksum;
+    }
+
+    public XdpDatagramChannelConfig setRxChecksum(RxChecksumPolicy policy) {
+        this.rxChecksum = Objects.requireNonNull(policy, "RX_CHECKSUM");
+        return this;
+    }
+
+    public double getCopyFallbackThreshold() {
+        return copyFallbackThreshold;
+    }
+
+    public XdpDatagramChannelConfig setCopyFallbackThreshold(double share) {
+        if (!(share > 0 && share <= 1)) {
+            throw new IllegalArgumentException("COPY_FALLBACK_THRESHOLD must be in (0, 1]: " + share);
+        }
+        this.copyFallbackThreshold = share;
+        return this;
+    }
+
+    public boolean isFastPath() {
+        return fastPath;
+    }
+
+    public XdpDatagramChannelConfig setFastPath(boolean fastPath) {
+        checkNotBound("FAST_PATH");
+        this.fastPath = fastPath;
+        return this;
+    }
+
+    // ---- standard datagram options: the companion kernel socket holds them ----
+
+    private CompanionSocket socket() {
+        return channel.companion();
+    }
+
+    @Override
+    public int getSendBufferSize() {
+        try {
+            return socket().getInt(Linux.SOL_SOCKET, Linux.SO_SNDBUF, "SO_SNDBUF");
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setSendBufferSize(int size) {
+        try {
+            socket().setInt(Linux.SOL_SOCKET, Linux.SO_SNDBUF, size, "SO_SNDBUF");
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+        return this;
+    }
+
+    @Override
+    public int getReceiveBufferSize() {
+        try {
+            return socket().getInt(Linux.SOL_SOCKET, Linux.SO_RCVBUF, "SO_RCVBUF");
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setReceiveBufferSize(int size) {
+        try {
+            socket().setInt(Linux.SOL_SOCKET, Linux.SO_RCVBUF, size, "SO_RCVBUF");
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+        return this;
+    }
+
+    @Override
+    public int getTrafficClass() {
+        return trafficClass;
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setTrafficClass(int tc) {
+        if (tc < 0 || tc > 255) {
+            throw new IllegalArgumentException("IP_TOS must be in [0, 255]: " + tc);
+        }
+        try {
+            socket().setTrafficClass(tc);
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+        this.trafficClass = tc;
+        return this;
+    }
+
+    @Override
+    public boolean isReuseAddress() {
+        try {
+            return socket().getInt(Linux.SOL_SOCKET, Linux.SO_REUSEADDR,
+                    "SO_REUSEADDR") != 0;
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setReuseAddress(boolean reuse) {
+        try {
+            socket().setInt(Linux.SOL_SOCKET, Linux.SO_REUSEADDR, reuse ? 1 : 0,
+                    "SO_REUSEADDR");
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+        return this;
+    }
+
+    @Override
+    public boolean isBroadcast() {
+        try {
+            return socket().getInt(Linux.SOL_SOCKET, Linux.SO_BROADCAST,
+                    "SO_BROADCAST") != 0;
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setBroadcast(boolean broadcast) {
+        try {
+            socket().setInt(Linux.SOL_SOCKET, Linux.SO_BROADCAST,
+                    broadcast ? 1 : 0, "SO_BROADCAST");
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+        return this;
+    }
+
+    @Override
+    public boolean isLoopbackModeDisabled() {
+        try {
+            return !socket().isMulticastLoop();
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setLoopbackModeDisabled(boolean disabled) {
+        try {
+            socket().setMulticastLoop(!disabled);
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+        return this;
+    }
+
+    @Override
+    public int getTimeToLive() {
+        try {
+            return socket().getMulticastTtl();
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setTimeToLive(int ttl) {
+        try {
+            socket().setMulticastTtl(ttl);
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+        return this;
+    }
+
+    @Override
+    public InetAddress getInterface() {
+        NetworkInterface ni = getNetworkInterface();
+        if (ni == null) {
+            return null;
+        }
+        Enumeration<InetAddress> addresses = ni.getInetAddresses();
+        return addresses.hasMoreElements() ? addresses.nextElement() : null;
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setInterface(InetAddress address) {
+        try {
+            return setNetworkInterface(NetworkInterface.getByInetAddress(address));
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+    }
+
+    @Override
+    public NetworkInterface getNetworkInterface() {
+        return multicastInterface;
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setNetworkInterface(NetworkInterface ni) {
+        try {
+            socket().setMulticastInterface(ni);
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+        this.multicastInterface = ni;
+        return this;
+    }
+
+    // ---- covariant returns ----
+
+    @Override
+    @Deprecated
+    public XdpDatagramChannelConfig setMaxMessagesPerRead(int maxMessagesPerRead) {
+        super.setMaxMessagesPerRead(maxMessagesPerRead);
+        return this;
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setWriteSpinCount(int writeSpinCount) {
+        super.setWriteSpinCount(writeSpinCount);
+        return this;
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setConnectTimeoutMillis(int connectTimeoutMillis) {
+        super.setConnectTimeoutMillis(connectTimeoutMillis);
+        return this;
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setAllocator(ByteBufAllocator allocator) {
+        super.setAllocator(allocator);
+        return this;
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setRecvByteBufAllocator(RecvByteBufAllocator allocator) {
+        super.setRecvByteBufAllocator(allocator);
+        return this;
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setAutoRead(boolean autoRead) {
+        super.setAutoRead(autoRead);
+        return this;
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setAutoClose(boolean autoClose) {
+        super.setAutoClose(autoClose);
+        return this;
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setMessageSizeEstimator(MessageSizeEstimator estimator) {
+        super.setMessageSizeEstimator(estimator);
+        return this;
+    }
+
+    @Override
+    public XdpDatagramChannelConfig setWriteBufferWaterMark(WriteBufferWaterMark writeBufferWaterMark) {
+        super.setWriteBufferWaterMark(writeBufferWaterMark);
+        return this;
+    }
+
+    @Override
+    protected void autoReadCleared() {
+        channel.clearReadPending();
+    }
+}

@@ -1,0 +1,113 @@
+package org.nettyxdp.socket;
+
+import org.nettyxdp.sys.Linux;
+import org.nettyxdp.sys.SyscallException;
+import org.nettyxdp.sys.Syscalls;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The packet buffer area an AF_XDP socket shares with the kernel: {@code frameCount} frames of
+ * {@code frameSize} bytes in one page-aligned anonymous mapping, and the stack of frames that are
+ * currently free (in no ring and not held by the application).
+ *
+ * <p>Not thread-safe: a UMEM and every socket using it belong to one thread.
+ */
+public final class Umem implements AutoCloseable {
+    private final UmemConfig config;
+    private final MemorySegment region;
+    private final long[] free;
+    private final long frameMask;
+    private int freeCount;
+    private int registeredFd = -1;
+    private boolean closed;
+
+    private Umem(UmemConfig config, MemorySegment region) {
+        this.config = config;
+        this.region = region;
+        this.free = new long[config.frameCount()];
+        this.frameMask = ~((long) config.frameSize() - 1);
+        for (int i = config.frameCount() - 1; i >= 0; i--) {
+            free[freeCount++] = (long) i * config.frameSize();
+        }
+    }
+
+    /** Maps a new UMEM with the given geometry; every frame starts free. */
+    public static Umem allocate(UmemConfig config) throws SyscallException {
+        MemorySegment region = Syscalls.mmap(config.size(), Linux.PROT_READ | Linux.PROT_WRITE,
+                Linux.MAP_PRIVATE | Linux.MAP_ANONYMOUS | Linux.MAP_POPULATE, -1, 0, "UMEM");
+        return new Umem(config, region);
+    }
+
+    /** Registers the area with socket {@code fd} ({@code XDP_UMEM_REG}); done once, by the first socket. */
+    void register(int fd) throws SyscallException {
+        if (registeredFd >= 0) {
+            throw new IllegalStateException("UMEM already registered with fd " + registeredFd);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment reg = arena.allocate(32, 8);
+            reg.set(JAVA_LONG, 0, region.address());
+            reg.set(JAVA_LONG, 8, region.byteSize());
+            reg.set(JAVA_INT, 16, config.frameSize());
+            reg.set(JAVA_INT, 20, config.headroom());
+            int flags = config.txMetadataLen() > 0 ? Xdp.XDP_UMEM_TX_METADATA_LEN : 0;
+            reg.set(JAVA_INT, 24, flags);
+            reg.set(JAVA_INT, 28, config.txMetadataLen());
+            Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_REG, reg, 32, "XDP_UMEM_REG");
+        }
+        registeredFd = fd;
+    }
+
+    /** The fd of the socket this UMEM is registered with, or -1. */
+    int registeredFd() {
+        return registeredFd;
+    }
+
+    /** The UMEM geometry. */
+    public UmemConfig config() {
+        return config;
+    }
+
+    /** The whole area; frame addresses are offsets into it. */
+    public MemorySegment region() {
+        return region;
+    }
+
+    /** Start offset of the frame that holds UMEM address {@code addr}. */
+    public long frameOf(long addr) {
+        return addr & frameMask;
+    }
+
+    /** Takes a free frame and returns its start offset, or -1 when none is free. */
+    public long allocateFrame() {
+        return freeCount == 0 ? -1 : free[--freeCount];
+    }
+
+    /** Returns the frame holding {@code addr} to the free stack. */
+    public void freeFrame(long addr) {
+        free[freeCount++] = addr & frameMask;
+    }
+
+    /** Frames neither in a ring nor held by the application. */
+    public int freeFrames() {
+        return freeCount;
+    }
+
+    /** Total number of frames. */
+    public int frameCount() {
+        return config.frameCount();
+    }
+
+    /** Unmaps the area; every socket using it must be closed first. Idempotent. */
+    @Override
+    public void close() throws SyscallException {
+        if (!closed) {
+            closed = true;
+            Syscalls.munmap(region);
+        }
+    }
+}

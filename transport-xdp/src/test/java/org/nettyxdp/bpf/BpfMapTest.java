@@ -1,0 +1,162 @@
+package org.nettyxdp.bpf;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.nettyxdp.sys.Errno;
+import org.nettyxdp.sys.Linux;
+import org.nettyxdp.sys.Syscalls;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Maps against the real kernel. */
+class BpfMapTest {
+
+    @BeforeEach
+    void root() {
+        BpfTestSupport.assumeRoot();
+    }
+
+    @Test
+    void hashCreateUpdateLookupDelete() throws Exception {
+        try (BpfMap map = BpfMap.create(BpfCommand.MAP_TYPE_HASH, "nx_test_hash", 4, 8, 16, 0);
+             Arena arena = Arena.ofConfined()) {
+            assertTrue(map.fd() > 0);
+            MemorySegment key = arena.allocateFrom(JAVA_INT, 7);
+            MemorySegment value = arena.allocateFrom(JAVA_LONG, 0x1122334455L);
+            MemorySegment out = arena.allocate(JAVA_LONG);
+            assertFalse(map.lookup(key, out));
+            map.update(key, value, BpfCommand.BPF_NOEXIST);
+            assertTrue(map.lookup(key, out));
+            assertEquals(0x1122334455L, out.get(JAVA_LONG, 0));
+
+            BpfException dup = assertThrows(BpfException.class, () -> map.update(key, value, BpfCommand.BPF_NOEXIST));
+            assertEquals(Errno.EEXIST, dup.errno());
+            assertTrue(dup.getMessage().contains("nx_test_hash"), dup.getMessage());
+
+            assertTrue(map.delete(key));
+            assertFalse(map.delete(key));
+            assertFalse(map.lookup(key, out));
+        }
+    }
+
+    @Test
+    void hashFullReportsE2big() throws Exception {
+        try (BpfMap map = BpfMap.create(BpfCommand.MAP_TYPE_HASH, "nx_test_full", 4, 4, 2, 0);
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocateFrom(JAVA_INT, 1);
+            map.update(arena.allocateFrom(JAVA_INT, 1), v, BpfCommand.BPF_ANY);
+            map.update(arena.allocateFrom(JAVA_INT, 2), v, BpfCommand.BPF_ANY);
+            BpfException e = assertThrows(BpfException.class,
+                    () -> map.update(arena.allocateFrom(JAVA_INT, 3), v, BpfCommand.BPF_ANY));
+            assertEquals(Errno.E2BIG, e.errno());
+            assertTrue(e.getMessage().contains("max entries 2"), e.getMessage());
+        }
+    }
+
+    @Test
+    void invalidCreateNamesTheMap() {
+        // value size 3 is fine for a hash, but an XSKMAP needs 4-byte keys and values
+        BpfException e = assertThrows(BpfException.class,
+                () -> BpfMap.create(BpfCommand.MAP_TYPE_XSKMAP, "nx_bad_xsk", 4, 8, 4, 0));
+        assertEquals(Errno.EINVAL, e.errno());
+        assertTrue(e.getMessage().startsWith("bpf(BPF_MAP_CREATE nx_bad_xsk) failed: EINVAL"), e.getMessage());
+    }
+
+    @Test
+    void portMapPutGetRemove() throws Exception {
+        try (PortMap ports = PortMap.create("nx_test_ports", 64)) {
+            assertNull(ports.get(9000));
+            ports.put(9000, 3, 3498);
+            assertEquals(new PortMap.Entry(3, 3498), ports.get(9000));
+            ports.put(9000, 4, 0);
+            assertEquals(new PortMap.Entry(4, 0), ports.get(9000));
+            ports.put(65535, 1, 100);
+            ports.put(0, 2, 100);
+            assertEquals(new PortMap.Entry(1, 100), ports.get(65535));
+            assertTrue(ports.remove(9000));
+            assertFalse(ports.remove(9000));
+            assertNull(ports.get(9000));
+            assertThrows(IllegalArgumentException.class, () -> ports.put(65536, 0, 0));
+            assertThrows(IllegalArgumentException.class, () -> ports.put(-1, 0, 0));
+        }
+    }
+
+    @Test
+    void xskMapRejectsNonSocketFd() throws Exception {
+        try (XskMap xsks = XskMap.create("nx_test_xsks", 8)) {
+            int efd = Syscalls.eventfd(0, Linux.EFD_CLOEXEC);
+            try {
+                BpfException e = assertThrows(BpfException.class, () -> xsks.set(0, efd));
+                assertTrue(e.getMessage().contains("not a socket"), e.getMessage());
+                assertTrue(e.getMessage().contains("nx_test_xsks"), e.getMessage());
+                assertTrue(e.getMessage().contains("AF_XDP"), e.getMessage());
+            } finally {
+                Syscalls.close(efd);
+            }
+        }
+    }
+
+    @Test
+    void xskMapRejectsNonXdpSocket() throws Exception {
+        try (XskMap xsks = XskMap.create("nx_test_xsks", 8)) {
+            int udp = Syscalls.socket(Linux.AF_INET, Linux.SOCK_DGRAM | Linux.SOCK_CLOEXEC, 0);
+            try {
+                BpfException e = assertThrows(BpfException.class, () -> xsks.set(1, udp));
+                assertEquals(Errno.EOPNOTSUPP, e.errno());
+                assertTrue(e.getMessage().contains("not a bound AF_XDP socket"), e.getMessage());
+            } finally {
+                Syscalls.close(udp);
+            }
+        }
+    }
+
+    @Test
+    void xskMapIndexChecksAndClearOfEmpty() throws Exception {
+        try (XskMap xsks = XskMap.create("nx_test_xsks", 4)) {
+            assertThrows(IndexOutOfBoundsException.class, () -> xsks.set(4, 0));
+            assertThrows(IndexOutOfBoundsException.class, () -> xsks.clear(-1));
+            xsks.clear(2); // empty index: no error
+            xsks.clear(2);
+        }
+    }
+
+    @Test
+    void counterMapSumsAndResets() throws Exception {
+        try (CounterMap counters = CounterMap.create("nx_test_cnt", 2);
+             Arena arena = Arena.ofConfined()) {
+            assertEquals(0, counters.sum(0));
+            int cpus = CounterMap.possibleCpus();
+            MemorySegment values = arena.allocate(JAVA_LONG, cpus);
+            for (int i = 0; i < cpus; i++) {
+                values.setAtIndex(JAVA_LONG, i, 10 + i);
+            }
+            counters.update(arena.allocateFrom(JAVA_INT, 1), values, BpfCommand.BPF_ANY);
+            long expected = 0;
+            for (int i = 0; i < cpus; i++) {
+                expected += 10 + i;
+            }
+            assertEquals(expected, counters.sum(1));
+            assertEquals(0, counters.sum(0));
+            counters.reset(1);
+            assertEquals(0, counters.sum(1));
+        }
+    }
+
+    @Test
+    void closedMapRefusesUse() throws Exception {
+        PortMap ports = PortMap.create("nx_test_closed", 4);
+        ports.close();
+        ports.close();
+        assertTrue(ports.isClosed());
+        assertThrows(IllegalStateException.class, () -> ports.put(1, 0, 0));
+    }
+}

@@ -1,0 +1,247 @@
+package org.nettyxdp.bpf;
+
+import java.util.Arrays;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nettyxdp.sys.Errno;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.nettyxdp.bpf.Frames.ETH_P_ARP;
+import static org.nettyxdp.bpf.Frames.ETH_P_IP;
+import static org.nettyxdp.bpf.Frames.ETH_P_IPV6;
+import static org.nettyxdp.bpf.Frames.PROTO_HOPOPTS;
+import static org.nettyxdp.bpf.Frames.PROTO_ICMP;
+import static org.nettyxdp.bpf.Frames.PROTO_ICMPV6;
+import static org.nettyxdp.bpf.Frames.PROTO_TCP;
+import static org.nettyxdp.bpf.Frames.PROTO_UDP;
+import static org.nettyxdp.bpf.Frames.arpRequest;
+import static org.nettyxdp.bpf.Frames.eth;
+import static org.nettyxdp.bpf.Frames.ethVlan;
+import static org.nettyxdp.bpf.Frames.hopByHop;
+import static org.nettyxdp.bpf.Frames.icmpEcho;
+import static org.nettyxdp.bpf.Frames.ipv4;
+import static org.nettyxdp.bpf.Frames.ipv6;
+import static org.nettyxdp.bpf.Frames.tcp;
+import static org.nettyxdp.bpf.Frames.udp;
+
+/**
+ * The steering program run by the kernel on crafted frames ({@code BPF_PROG_TEST_RUN}). It is loaded
+ * with fallback {@code XDP_DROP} and an empty XSKMAP, so a steered frame comes back as DROP and a
+ * frame left to the kernel as PASS.
+ */
+class UdpSteeringProgramTest {
+    static final XdpAction STEERED = XdpAction.DROP;
+    static final XdpAction KERNEL = XdpAction.PASS;
+    static final int PORT = 9000;
+    static final int OTHER = 9001;
+    static final int LIMITED = 9100;
+    static final int LIMIT = 100;
+
+    static PortMap ports;
+    static XskMap xsks;
+    static BpfProgram program;
+
+    @BeforeAll
+    static void load() throws Exception {
+        BpfTestSupport.assumeRoot();
+        ports = PortMap.create("nx_t_ports", 16);
+        xsks = XskMap.create("nx_t_xsks", 16);
+        program = UdpSteeringProgram.load(ports, xsks, 1, XdpAction.DROP, false);
+        ports.put(PORT, 0, 0);
+        ports.put(LIMITED, 1, LIMIT);
+    }
+
+    @AfterAll
+    static void close() {
+        if (program != null) {
+            program.close();
+        }
+        if (xsks != null) {
+            xsks.close();
+        }
+        if (ports != null) {
+            ports.close();
+        }
+    }
+
+    static XdpAction run(byte[] frame) throws BpfException {
+        return program.testRun(frame).action();
+    }
+
+    static Arguments c(String name, byte[] frame, XdpAction expected) {
+        return Arguments.of(name, frame, expected);
+    }
+
+    static byte[] v4udp(int port, int payload) {
+        return eth(ETH_P_IP, ipv4(PROTO_UDP, udp(40000, port, payload)));
+    }
+
+    static byte[] v6udp(int port, int payload) {
+        return eth(ETH_P_IPV6, ipv6(PROTO_UDP, udp(40000, port, payload)));
+    }
+
+    static byte[] withByte(byte[] frame, int index, int value) {
+        byte[] f = frame.clone();
+        f[index] = (byte) value;
+        return f;
+    }
+
+    static Stream<Arguments> frames() {
+        return Stream.of(
+                c("IPv4 UDP to bound port", v4udp(PORT, 32), STEERED),
+                c("IPv4 UDP to bound port, empty payload", v4udp(PORT, 0), STEERED),
+                c("IPv4 UDP to bound port, 1472-byte payload", v4udp(PORT, 1472), STEERED),
+                c("IPv4 UDP to other port", v4udp(OTHER, 32), KERNEL),
+                c("IPv4 UDP to byte-swapped port", v4udp(Integer.reverseBytes(PORT) >>> 16, 32), KERNEL),
+                c("IPv6 UDP to bound port", v6udp(PORT, 32), STEERED),
+                c("IPv6 UDP to other port", v6udp(OTHER, 32), KERNEL),
+                c("IPv4 TCP to bound port", eth(ETH_P_IP, ipv4(PROTO_TCP, tcp(40000, PORT))), KERNEL),
+                c("IPv6 TCP to bound port", eth(ETH_P_IPV6, ipv6(PROTO_TCP, tcp(40000, PORT))), KERNEL),
+                c("IPv4 DF only (not a fragment)",
+                        eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 0x4000, udp(1, PORT, 8))), STEERED),
+                c("IPv4 no flags", eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 0, udp(1, PORT, 8))), STEERED),
+                c("IPv4 first fragment (MF)", eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 0x2000, udp(1, PORT, 8))), KERNEL),
+                c("IPv4 last fragment (offset 185)",
+                        eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 185, udp(1, PORT, 8))), KERNEL),
+                c("IPv4 middle fragment (MF + offset 1)",
+                        eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 0x2001, udp(1, PORT, 8))), KERNEL),
+                c("IPv4 DF + offset 0x1000", eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 0x5000, udp(1, PORT, 8))), KERNEL),
+                c("IPv4 IHL 6 (options)", eth(ETH_P_IP, ipv4(PROTO_UDP, 6, 0, udp(1, PORT, 8))), STEERED),
+                c("IPv4 IHL 15 (40 bytes of options)",
+                        eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, PORT, 8))), STEERED),
+                c("IPv4 IHL 15, other port", eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, OTHER, 8))), KERNEL),
+                c("IPv4 IHL 4", eth(ETH_P_IP, ipv4(PROTO_UDP, 4, 0, udp(1, PORT, 8))), KERNEL),
+                c("IPv4 IHL 0", eth(ETH_P_IP, ipv4(PROTO_UDP, 0, 0, udp(1, PORT, 8))), KERNEL),
+                c("version 6 under EtherType IPv4", withByte(v4udp(PORT, 8), 14, 0x65), KERNEL),
+                c("version 4 under EtherType IPv6", withByte(v6udp(PORT, 8), 14, 0x40), KERNEL),
+                c("802.1Q IPv4 UDP to bound port", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, PORT, 16))),
+                        STEERED),
+                c("802.1Q IPv6 UDP to bound port", ethVlan(0x8100, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, PORT, 16))),
+                        STEERED),
+                c("802.1ad IPv4 UDP to bound port", ethVlan(0x88a8, ETH_P_IP, ipv4(PROTO_UDP, udp(1, PORT, 16))),
+                        STEERED),
+                c("802.1ad IPv6 UDP to bound port",
+                        ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, PORT, 16))), STEERED),
+                c("802.1Q IPv4 UDP to other port", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, OTHER, 16))),
+                        KERNEL),
+                c("802.1Q IPv4 IHL 7", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 7, 0, udp(1, PORT, 16))),
+                        STEERED),
+                c("802.1Q IPv4 fragment", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 5, 0x2000, udp(1, PORT, 16))),
+                        KERNEL),
+                c("QinQ (two tags) is left to the kernel",
+                        ethVlan(0x88a8, 0x8100, Frames.cat(new byte[] {0, 7, 0x08, 0x00},
+                                ipv4(PROTO_UDP, udp(1, PORT, 16)))), KERNEL),
+                c("ARP request", eth(ETH_P_ARP, arpRequest()), KERNEL),
+                c("ICMP echo", eth(ETH_P_IP, ipv4(PROTO_ICMP, icmpEcho())), KERNEL),
+                c("ICMPv6 echo", eth(ETH_P_IPV6, ipv6(PROTO_ICMPV6, icmpEcho())), KERNEL),
+                c("IPv6 hop-by-hop then UDP to bound port",
+                        eth(ETH_P_IPV6, ipv6(PROTO_HOPOPTS, hopByHop(PROTO_UDP, udp(1, PORT, 16)))), KERNEL),
+                c("LLDP", eth(0x88cc, new byte[46]), KERNEL),
+                c("Ethernet header only", eth(ETH_P_IP, new byte[0]), KERNEL),
+                c("IPv4 UDP to limited port at the limit", v4udp(LIMITED, LIMIT - 42), STEERED),
+                c("IPv4 UDP to limited port, one byte over", v4udp(LIMITED, LIMIT - 41), KERNEL),
+                c("IPv6 UDP to limited port at the limit", v6udp(LIMITED, LIMIT - 62), STEERED),
+                c("IPv6 UDP to limited port, far over", v6udp(LIMITED, 1400), KERNEL));
+    }
+
+    @ParameterizedTest(name = "{0} -> {2}")
+    @MethodSource("frames")
+    void steers(String name, byte[] frame, XdpAction expected) throws Exception {
+        assertEquals(expected, run(frame), name);
+    }
+
+    /** Frames whose headers end exactly at the frame's end and that are steered when complete. */
+    static Stream<Arguments> fullFrames() {
+        return Stream.of(
+                Arguments.of("IPv4 UDP", v4udp(PORT, 0)),
+                Arguments.of("IPv6 UDP", v6udp(PORT, 0)),
+                Arguments.of("802.1Q IPv4 IHL 6 UDP", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 6, 0, udp(1, PORT, 0)))),
+                Arguments.of("802.1ad IPv6 UDP", ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, PORT, 0)))),
+                Arguments.of("IPv4 IHL 15 UDP", eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, PORT, 0)))));
+    }
+
+    @ParameterizedTest(name = "{0} truncated at every length")
+    @MethodSource("fullFrames")
+    void truncatedFramesPass(String name, byte[] full) throws Exception {
+        for (int len = 0; len < full.length; len++) {
+            byte[] cut = Arrays.copyOf(full, len);
+            if (len < 14) {
+                // The kernel's test harness refuses frames without a full Ethernet header (no device
+                // could deliver one to XDP either).
+                BpfException e = assertThrows(BpfException.class, () -> run(cut), name + " len " + len);
+                assertEquals(Errno.EINVAL, e.errno());
+            } else {
+                assertEquals(KERNEL, run(cut), name + " truncated to " + len + " of " + full.length);
+            }
+        }
+        assertEquals(STEERED, run(full), name + " complete");
+        assertEquals(STEERED, run(Arrays.copyOf(full, full.length + 1)), name + " plus trailer");
+    }
+
+    @Test
+    void productionFallbackPassesWhenNoSocketIsSet() throws Exception {
+        try (BpfProgram prod = UdpSteeringProgram.load(ports, xsks, 1)) {
+            assertEquals(XdpAction.PASS, prod.testRun(v4udp(PORT, 32)).action());
+        }
+    }
+
+    @Test
+    void removedPortIsNoLongerSteered() throws Exception {
+        ports.put(9500, 2, 0);
+        assertEquals(STEERED, run(v4udp(9500, 8)));
+        ports.remove(9500);
+        assertEquals(KERNEL, run(v4udp(9500, 8)));
+    }
+
+    @Test
+    void multiBufferFramesUseTheirTotalLength() throws Exception {
+        try (PortMap p = PortMap.create("nx_t_ports_mb", 8);
+             XskMap x = XskMap.create("nx_t_xsks_mb", 8);
+             BpfProgram frags = UdpSteeringProgram.load(p, x, 1, XdpAction.DROP, true)) {
+            p.put(1000, 0, 0);
+            p.put(1001, 0, 4000);
+            p.put(1002, 0, 6000);
+            // 6000 bytes: larger than one page, so BPF_PROG_TEST_RUN builds a multi-buffer frame
+            int payload = 6000 - 14 - 20 - 8;
+            assertEquals(STEERED, frags.testRun(v4udp(1000, payload)).action(), "no limit");
+            assertEquals(KERNEL, frags.testRun(v4udp(1001, payload)).action(), "limit 4000");
+            assertEquals(STEERED, frags.testRun(v4udp(1002, payload)).action(), "limit 6000");
+            assertEquals(KERNEL, frags.testRun(v4udp(1002, payload + 1)).action(), "6001 over limit 6000");
+        }
+    }
+
+    @Test
+    void queuesAtOrBeyondNumQueuesPass() throws Exception {
+        BpfTestSupport.assumeRootWithIp();
+        try (BareVeth veth = BareVeth.create(4);
+             BpfProgram two = UdpSteeringProgram.load(ports, xsks, 2, XdpAction.DROP, false);
+             BpfProgram four = UdpSteeringProgram.load(ports, xsks, 4, XdpAction.DROP, false)) {
+            byte[] frame = v4udp(PORT, 16);
+            IntStream.range(0, 4).forEach(q -> {
+                try {
+                    assertEquals(q < 2 ? STEERED : KERNEL, two.testRun(frame, 1, veth.ifindex, q).action(),
+                            "numQueues 2, queue " + q);
+                    assertEquals(STEERED, four.testRun(frame, 1, veth.ifindex, q).action(), "numQueues 4, queue " + q);
+                } catch (BpfException e) {
+                    throw new AssertionError(e);
+                }
+            });
+        }
+    }
+
+    @Test
+    void xskIndexLayout() {
+        assertEquals(0, UdpSteeringProgram.xskIndex(0, 0, 4));
+        assertEquals(7, UdpSteeringProgram.xskIndex(1, 3, 4));
+        assertEquals(10, UdpSteeringProgram.xskIndex(5, 0, 2));
+        assertThrows(IllegalArgumentException.class, () -> UdpSteeringProgram.xskIndex(0, 4, 4));
+    }
+}

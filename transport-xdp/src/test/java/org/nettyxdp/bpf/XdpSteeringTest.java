@@ -1,0 +1,58 @@
+package org.nettyxdp.bpf;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The per-interface bundle on a veth pair. */
+class XdpSteeringTest {
+
+    @BeforeEach
+    void root() {
+        BpfTestSupport.assumeRootWithIp();
+    }
+
+    @Test
+    void opensAttachesAndClosesInOrder() throws Exception {
+        try (BareVeth veth = BareVeth.create(2)) {
+            XdpSteering s = XdpSteering.open(veth.ifindex, 2, 4, 16, XdpMode.SKB, false);
+            try {
+                assertTrue(veth.show().contains(" xdpgeneric "), veth.show());
+                assertEquals(8, s.xsks().maxEntries());
+                int a = s.allocateSlot();
+                int b = s.allocateSlot();
+                assertEquals(0, a);
+                assertEquals(1, b);
+                s.putPort(9000, b, 2048);
+                assertEquals(new PortMap.Entry(1, 2048), s.ports().get(9000));
+                // no sockets set: the production program passes steered frames to the kernel
+                byte[] frame = Frames.eth(Frames.ETH_P_IP, Frames.ipv4(Frames.PROTO_UDP, Frames.udp(1, 9000, 8)));
+                assertEquals(XdpAction.PASS, s.program().testRun(frame).action());
+                s.clearSocket(b, 1);
+                assertTrue(s.removePort(9000));
+                assertFalse(s.removePort(9000));
+                s.releaseSlot(a);
+                assertEquals(0, s.allocateSlot());
+                s.allocateSlot();
+                s.allocateSlot();
+                assertThrows(IllegalStateException.class, s::allocateSlot);
+                assertThrows(IllegalArgumentException.class, () -> s.putPort(1, 4, 0));
+            } finally {
+                s.close();
+                s.close();
+            }
+            assertFalse(veth.show().contains("xdp"), veth.show());
+        }
+    }
+
+    @Test
+    void failedAttachLeavesNothingBehind() throws Exception {
+        int lo = org.nettyxdp.sys.Syscalls.ifNameToIndex("lo");
+        BpfException e = assertThrows(BpfException.class, () -> XdpSteering.open(lo, 1, 1, 1, XdpMode.DRV, false));
+        assertTrue(e.getMessage().contains("XdpMode.SKB"), e.getMessage());
+    }
+}
