@@ -1,0 +1,26 @@
+package org.nettyxdp.channel;
+
+import io.netty.buffer.ByteBuf;
+
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/** Copying {@link ByteBuf} contents into native memory, without allocating where the buffer allows. */
+final class Buffers {
+    private Buffers() {
+    }
+
+    /** Copies the {@code length} readable bytes of {@code content} to {@code dst} at {@code offset}. */
+    static void copy(ByteBuf content, MemorySegment dst, long offset, int length) {
+        int from = content.readerIndex();
+        if (content.hasArray()) {
+            MemorySegment.copy(content.array(), content.arrayOffset() + from, dst, JAVA_BYTE, offset, length);
+        } else if (content.hasMemoryAddress()) {
+            MemorySegment.copy(MemorySegment.ofAddress(content.memoryAddress() + from).reinterpret(length), 0,
+                    dst, offset, length);
+        } else {
+            content.getBytes(from, dst.asSlice(offset, length).asByteBuffer());
+        }
+    }
+}

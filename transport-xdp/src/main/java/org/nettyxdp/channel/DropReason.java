@@ -1,0 +1,21 @@
+package org.nettyxdp.channel;
+
+/** Why the fast path dropped a received frame; each reason has its own counter in {@link XdpChannelMetrics}. */
+public enum DropReason {
+    /** Shorter than the headers it announces. */
+    TRUNCATED,
+    /** IPv4 header length below 20, or an IP/UDP length that disagrees with the frame. */
+    BAD_LENGTH,
+    /** IPv4 header checksum wrong. */
+    BAD_IP_CHECKSUM,
+    /** UDP checksum wrong, or only partial where the policy wants it complete. */
+    BAD_UDP_CHECKSUM,
+    /** Not UDP to this channel's address and port (the program passes most of these to the kernel). */
+    NOT_FOR_US,
+    /** From a peer other than the one the channel is connected to. */
+    NOT_CONNECTED_PEER,
+    /** Split over several frames (multi-buffer), which this channel does not reassemble. */
+    MULTI_BUFFER,
+    /** The channel was not reading when the frame arrived at a closing channel. */
+    CLOSED
+}

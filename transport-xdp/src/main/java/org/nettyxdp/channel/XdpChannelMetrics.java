@@ -1,0 +1,77 @@
+package org.nettyxdp.channel;
+
+import org.nettyxdp.socket.XdpStatistics;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * A snapshot of one {@link XdpDatagramChannel}'s counters: datagrams and bytes on the XDP fast path
+ * and on the companion kernel socket (slow path), copies made, drops by reason, ring pressure, and
+ * the kernel's own AF_XDP statistics summed over the channel's queues.
+ *
+ * @param rxFastPackets   datagrams received through AF_XDP
+ * @param rxFastBytes     their payload bytes
+ * @param rxSlowPackets   datagrams received through the companion socket
+ * @param rxSlowBytes     their payload bytes
+ * @param rxCopied        fast-path datagrams copied out of the UMEM because the application held too many frames
+ * @param txFastPackets   datagrams sent through AF_XDP
+ * @param txFastBytes     their payload bytes
+ * @param txZeroCopy      of those, sent from the frame they were received in (no copy)
+ * @param txSlowPackets   datagrams sent through the companion socket
+ * @param txSlowBytes     their payload bytes
+ * @param txRingFull      times a write found no TX slot or free frame and waited
+ * @param drops           dropped frames by reason
+ * @param kernel          the kernel's XDP_STATISTICS, summed over the channel's sockets
+ */
+public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlowPackets, long rxSlowBytes,
+                                long rxCopied, long txFastPackets, long txFastBytes, long txZeroCopy,
+                                long txSlowPackets, long txSlowBytes, long txRingFull,
+                                Map<DropReason, Long> drops, XdpStatistics kernel) {
+    /** Total of {@link #drops()}. */
+    public long dropped() {
+        long sum = 0;
+        for (long v : drops.values()) {
+            sum += v;
+        }
+        return sum;
+    }
+
+    @Override
+    public String toString() {
+        return "rx fast " + rxFastPackets + " (copied " + rxCopied + ") slow " + rxSlowPackets
+                + ", tx fast " + txFastPackets + " (zero-copy " + txZeroCopy + ") slow " + txSlowPackets
+                + ", dropped " + dropped() + (dropped() > 0 ? " " + drops : "")
+                + ", tx waits " + txRingFull + ", kernel " + kernel;
+    }
+
+    /** The channel's live counters: written by its event loop only, read by anyone. */
+    static final class Counters {
+        volatile long rxFastPackets;
+        volatile long rxFastBytes;
+        volatile long rxSlowPackets;
+        volatile long rxSlowBytes;
+        volatile long rxCopied;
+        volatile long txFastPackets;
+        volatile long txFastBytes;
+        volatile long txZeroCopy;
+        volatile long txSlowPackets;
+        volatile long txSlowBytes;
+        volatile long txRingFull;
+        final long[] drops = new long[DropReason.values().length];
+
+        void drop(DropReason reason) {
+            drops[reason.ordinal()]++;
+        }
+
+        XdpChannelMetrics snapshot(XdpStatistics kernel) {
+            Map<DropReason, Long> d = new EnumMap<>(DropReason.class);
+            for (DropReason r : DropReason.values()) {
+                d.put(r, drops[r.ordinal()]);
+            }
+            return new XdpChannelMetrics(rxFastPackets, rxFastBytes, rxSlowPackets, rxSlowBytes, rxCopied,
+                    txFastPackets, txFastBytes, txZeroCopy, txSlowPackets, txSlowBytes, txRingFull, Map.copyOf(d),
+                    kernel);
+        }
+    }
+}

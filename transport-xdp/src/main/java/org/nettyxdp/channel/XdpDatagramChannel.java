@@ -1,0 +1,774 @@
+package org.nettyxdp.channel;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.AbstractChannel;
+import io.netty.channel.AddressedEnvelope;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelMetadata;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultAddressedEnvelope;
+import io.netty.channel.EventLoop;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.util.UncheckedBooleanSupplier;
+import io.netty.util.internal.StringUtil;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+import org.nettyxdp.buffer.FrameAccounting;
+import org.nettyxdp.netlink.LinkInfo;
+import org.nettyxdp.netlink.RtNetlink;
+import org.nettyxdp.socket.XdpStatistics;
+import org.nettyxdp.sys.Errno;
+import org.nettyxdp.sys.Linux;
+import org.nettyxdp.sys.SyscallException;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.PortUnreachableException;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.nio.channels.NotYetConnectedException;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Netty {@link DatagramChannel} that moves UDP over AF_XDP.
+ *
+ * <p>Bound to an address, it attaches a steering program to the interface owning that address (or to
+ * {@link XdpChannelOption#INTERFACE} for the wildcard address) and binds an AF_XDP socket on each of
+ * its RX queues: datagrams for its port then bypass the kernel's UDP stack, arriving as zero-copy
+ * {@link org.nettyxdp.buffer.UmemByteBuf}s, and replies leave as raw frames. Everything else on the
+ * host keeps working: the program passes all other traffic to the kernel.
+ *
+ * <p>Each channel also owns a companion kernel UDP socket bound to the same address and port. It
+ * reserves the port, carries what the fast path cannot (IP fragments, unresolved neighbours, other
+ * interfaces, multicast, datagrams larger than a frame), holds the standard socket options and reports
+ * ICMP errors. An unbound, wildcard-bound (without {@code INTERFACE}) or {@code FAST_PATH=false} channel
+ * works through the companion socket alone, exactly like a NIO channel.
+ *
+ * <pre>{@code
+ * EventLoopGroup group = new XdpEventLoopGroup(1);
+ * new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+ *     .handler(new EchoHandler())
+ *     .bind(new InetSocketAddress("10.0.0.1", 9999)).sync();
+ * }</pre>
+ */
+public final class XdpDatagramChannel extends AbstractChannel implements DatagramChannel {
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(XdpDatagramChannel.class);
+    private static final ChannelMetadata METADATA = new ChannelMetadata(true, 64);
+    private static final String EXPECTED_TYPES = " (expected: " + StringUtil.simpleClassName(DatagramPacket.class)
+            + ", " + StringUtil.simpleClassName(AddressedEnvelope.class) + '<'
+            + StringUtil.simpleClassName(ByteBuf.class) + ", " + StringUtil.simpleClassName(InetSocketAddress.class)
+            + ">, " + StringUtil.simpleClassName(ByteBuf.class) + ')';
+    private static final long NO_ROOM_RETRY_MICROS = 50;
+
+    private final XdpDatagramChannelConfig config;
+    private final CompanionSocket companion;
+    private final XdpChannelMetrics.Counters counters = new XdpChannelMetrics.Counters();
+    private final Runnable flushTask = () -> ((XdpUnsafe) unsafe()).flushNow();
+    private XdpFastPath fastPath;
+    private IoRegistration registration;
+    private volatile InetSocketAddress local;
+    private volatile InetSocketAddress remote;
+    private volatile boolean open = true;
+    private volatile boolean bound;
+    private volatile boolean connected;
+    private boolean readPending;
+    private boolean reading;
+    private boolean flushScheduled;
+    private int companionEvents = -1;
+    private int pendingErrno;
+
+    /** A dual-stack channel (IPv6 socket accepting IPv4), as NIO's default, or IPv4 when the host has no IPv6. */
+    public XdpDatagramChannel() {
+        this(defaultFamily());
+    }
+
+    /** A channel of the given family; {@link SocketProtocolFamily#INET6} channels are dual-stack. */
+    public XdpDatagramChannel(SocketProtocolFamily family) {
+        super(null);
+        try {
+            this.companion = new CompanionSocket(family == SocketProtocolFamily.INET6);
+        } catch (SyscallException e) {
+            throw new io.netty.channel.ChannelException("cannot open the companion UDP socket: " + e.getMessage(), e);
+        }
+        this.config = new XdpDatagramChannelConfig(this);
+    }
+
+    private static SocketProtocolFamily defaultFamily() {
+        boolean ipv6 = !Boolean.getBoolean("java.net.preferIPv4Stack") && Files.exists(Path.of("/proc/net/if_inet6"));
+        return ipv6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
+    }
+
+    CompanionSocket companion() {
+        return companion;
+    }
+
+    boolean isFastPathBound() {
+        return fastPath != null;
+    }
+
+    /** True if datagrams for this channel's port take the AF_XDP fast path on {@link #fastPathInterface()}. */
+    public boolean isFastPathActive() {
+        return fastPath != null;
+    }
+
+    /** The interface the fast path runs on, or null when it does not run. */
+    public String fastPathInterface() {
+        XdpFastPath fp = fastPath;
+        return fp == null ? null : fp.link().name();
+    }
+
+    /** A snapshot of this channel's counters. */
+    public XdpChannelMetrics metrics() {
+        XdpFastPath fp = fastPath;
+        XdpStatistics kernel = fp == null ? XdpStatistics.ZERO : fp.statistics();
+        return counters.snapshot(kernel);
+    }
+
+    /**
+     * Where the frames of each of the channel's UMEMs are (one per interface queue); empty without a
+     * fast path. Exact when no datagram is moving, e.g. after a test's traffic has stopped.
+     */
+    public FrameAccounting[] frameAccounting() {
+        XdpFastPath fp = fastPath;
+        return fp == null ? new FrameAccounting[0] : fp.accounting();
+    }
+
+    @Override
+    public ChannelMetadata metadata() {
+        return METADATA;
+    }
+
+    @Override
+    public XdpDatagramChannelConfig config() {
+        return config;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public boolean isActive() {
+        return open && (bound || connected || config.getActiveOnOpen() && isRegistered());
+    }
+
+    @Override
+    public boolean isConnected() {
+        return connected;
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) super.localAddress();
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return (InetSocketAddress) super.remoteAddress();
+    }
+
+    @Override
+    protected SocketAddress localAddress0() {
+        InetSocketAddress l = local;
+        if (l == null && open) {
+            try {
+                l = companion.localAddress();
+            } catch (SyscallException e) {
+                return null;
+            }
+            local = l;
+        }
+        return l;
+    }
+
+    @Override
+    protected SocketAddress remoteAddress0() {
+        return remote;
+    }
+
+    @Override
+    protected boolean isCompatible(EventLoop loop) {
+        return loop instanceof IoEventLoop l && l.isCompatible(XdpUnsafe.class);
+    }
+
+    @Override
+    protected AbstractUnsafe newUnsafe() {
+        return new XdpUnsafe();
+    }
+
+    @Override
+    protected void doRegister(ChannelPromise promise) {
+        ((IoEventLoop) eventLoop()).register((XdpUnsafe) unsafe()).addListener(f -> {
+            if (f.isSuccess()) {
+                registration = (IoRegistration) f.getNow();
+                companionEvents = -1;
+                updateInterest();
+                promise.setSuccess();
+            } else {
+                promise.setFailure(f.cause());
+            }
+        });
+    }
+
+    @Override
+    protected void doDeregister() {
+        if (registration != null) {
+            registration.cancel();
+            registration = null;
+        }
+    }
+
+    @Override
+    protected void doBind(SocketAddress localAddress) throws Exception {
+        InetSocketAddress requested = (InetSocketAddress) localAddress;
+        if (requested.isUnresolved()) {
+            throw new UnresolvedAddressException();
+        }
+        InetAddress ip = requested.getAddress();
+        if (companion.isIpv6() && ip instanceof Inet4Address && ip.isAnyLocalAddress()) {
+            requested = new InetSocketAddress(InetAddress.getByAddress(new byte[16]), requested.getPort());
+        }
+        companion.bind(requested);
+        local = companion.localAddress();
+        bound = true;
+        if (config.isFastPath()) {
+            openFastPath(requested.getAddress(), local.getPort());
+        }
+    }
+
+    /** Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, if given) and the bound port. */
+    private void openFastPath(InetAddress ip, int port) throws IOException {
+        String name = config.getInterfaceName();
+        boolean wildcard = ip.isAnyLocalAddress();
+        if (wildcard && name == null) {
+            logger.debug("{} bound to the wildcard address without XdpChannelOption.INTERFACE: kernel socket only", this);
+            return;
+        }
+        if (ip.isMulticastAddress()) {
+            return;
+        }
+        LinkInfo link;
+        try (RtNetlink rtnl = new RtNetlink()) {
+            if (wildcard) {
+                link = rtnl.link(name);
+            } else {
+                OptionalInt owner = rtnl.interfaceOwning(ip);
+                if (owner.isEmpty()) {
+                    throw new IOException("address " + ip.getHostAddress()
+                            + " is not configured on any interface of this host");
+                }
+                link = rtnl.link(owner.getAsInt());
+                if (name != null && !name.equals(link.name())) {
+                    throw new IOException("address " + ip.getHostAddress() + " belongs to " + link.name()
+                            + ", not to XdpChannelOption.INTERFACE " + name);
+                }
+            }
+        }
+        int frameLimit = config.getUmem().maxRxFrameLength();
+        if (link.mtu() + 18 > frameLimit && !link.isLoopback()) {
+            logger.debug("{}: MTU {} of {} exceeds a UMEM frame ({} bytes): larger frames take the kernel path",
+                    this, link.mtu(), link.name(), frameLimit);
+        }
+        fastPath = XdpFastPath.open(link, wildcard ? null : ip, port, config, counters);
+        if (connected) {
+            fastPath.connect(remote);
+        }
+        if (registration != null) {
+            updateInterest();
+        }
+    }
+
+    @Override
+    protected void doDisconnect() throws Exception {
+        companion.disconnect();
+        connected = false;
+        remote = null;
+        if (fastPath != null) {
+            fastPath.connect(null);
+        }
+    }
+
+    @Override
+    protected void doClose() throws Exception {
+        open = false;
+        bound = false;
+        connected = false;
+        try {
+            if (fastPath != null) {
+                fastPath.close();
+            }
+        } finally {
+            companion.close();
+        }
+    }
+
+    @Override
+    protected void doBeginRead() {
+        readPending = true;
+        updateInterest();
+    }
+
+    void clearReadPending() {
+        if (isRegistered()) {
+            EventLoop loop = eventLoop();
+            if (loop.inEventLoop()) {
+                readPending = false;
+                updateInterest();
+            } else {
+                loop.execute(() -> {
+                    readPending = false;
+                    updateInterest();
+                });
+            }
+        } else {
+            readPending = false;
+        }
+    }
+
+    /** Watches the companion socket and the AF_XDP sockets for what the channel wants now. */
+    private void updateInterest() {
+        IoRegistration reg = registration;
+        if (reg == null || !open) {
+            return;
+        }
+        boolean wantRead = readPending || config.isAutoRead() && reading;
+        int companionWanted = (wantRead ? Linux.EPOLLIN : 0) | Linux.EPOLLERR | (flushScheduled ? 0 : 0);
+        if (companionWanted != companionEvents) {
+            reg.submit(new XdpIoOps(companion.fd(), companionWanted));
+            companionEvents = companionWanted;
+        }
+        XdpFastPath fp = fastPath;
+        if (fp != null) {
+            for (int q = 0; q < fp.queueCount(); q++) {
+                reg.submit(new XdpIoOps(fp.socketFd(q), wantRead ? Linux.EPOLLIN : Linux.EPOLLERR));
+            }
+        }
+    }
+
+    @Override
+    protected Object filterOutboundMessage(Object msg) {
+        if (msg instanceof DatagramPacket p) {
+            checkResolved(p.recipient());
+            return p;
+        }
+        if (msg instanceof ByteBuf) {
+            return msg;
+        }
+        if (msg instanceof AddressedEnvelope<?, ?> e && e.content() instanceof ByteBuf) {
+            SocketAddress recipient = e.recipient();
+            if (recipient == null || recipient instanceof InetSocketAddress) {
+                if (recipient != null) {
+                    checkResolved((InetSocketAddress) recipient);
+                }
+                return msg;
+            }
+        }
+        throw new UnsupportedOperationException("unsupported message type: " + StringUtil.simpleClassName(msg)
+                + EXPECTED_TYPES);
+    }
+
+    private static void checkResolved(InetSocketAddress address) {
+        if (address != null && address.isUnresolved()) {
+            throw new UnresolvedAddressException();
+        }
+    }
+
+    @Override
+    protected void doWrite(ChannelOutboundBuffer in) throws Exception {
+        XdpFastPath fp = fastPath;
+        boolean waiting = false;
+        try {
+            for (;;) {
+                Object msg = in.current();
+                if (msg == null) {
+                    break;
+                }
+                ByteBuf data;
+                InetSocketAddress to;
+                if (msg instanceof AddressedEnvelope<?, ?> e) {
+                    data = (ByteBuf) e.content();
+                    to = (InetSocketAddress) e.recipient();
+                } else {
+                    data = (ByteBuf) msg;
+                    to = null;
+                }
+                if (to == null) {
+                    to = remote;
+                    if (to == null) {
+                        in.remove(new NotYetConnectedException());
+                        continue;
+                    }
+                }
+                if (pendingErrno != 0 && connected) {
+                    int errno = pendingErrno;
+                    pendingErrno = 0;
+                    in.remove(sendError(errno));
+                    continue;
+                }
+                if (fp != null) {
+                    XdpFastPath.SendResult r = fp.send(data, to);
+                    if (r == XdpFastPath.SendResult.QUEUED) {
+                        in.remove();
+                        continue;
+                    }
+                    if (r == XdpFastPath.SendResult.NO_ROOM) {
+                        waiting = true;
+                        break;
+                    }
+                }
+                int len = data.readableBytes();
+                if (len > CompanionSocket.MAX_DATAGRAM) {
+                    in.remove(new SocketException("datagram of " + len + " bytes is too large for UDP"));
+                    continue;
+                }
+                Buffers.copy(data, companion.scratch(), 0, len);
+                int r = companion.sendScratch(len, msg instanceof ByteBuf ? null : to);
+                if (r >= 0) {
+                    counters.txSlowPackets++;
+                    counters.txSlowBytes += len;
+                    in.remove();
+                } else if (CompanionSocket.isTransient(-r)) {
+                    waiting = true;
+                    break;
+                } else {
+                    in.remove(sendError(-r));
+                }
+            }
+        } finally {
+            if (fp != null) {
+                fp.flush();
+            }
+        }
+        if (waiting && !flushScheduled) {
+            flushScheduled = true;
+            eventLoop().schedule(flushTask, NO_ROOM_RETRY_MICROS, TimeUnit.MICROSECONDS);
+        }
+    }
+
+    private Exception sendError(int errno) {
+        SyscallException e = new SyscallException("sendto", errno);
+        if (errno == Errno.ECONNREFUSED) {
+            PortUnreachableException p = new PortUnreachableException(e.getMessage());
+            p.initCause(e);
+            return p;
+        }
+        return e;
+    }
+
+    // ------------------------------------------------------------------------------------ multicast
+
+    @Override
+    public ChannelFuture joinGroup(InetAddress multicastAddress) {
+        return joinGroup(multicastAddress, newPromise());
+    }
+
+    @Override
+    public ChannelFuture joinGroup(InetAddress multicastAddress, ChannelPromise promise) {
+        return joinGroup(multicastAddress, defaultInterface(), null, promise);
+    }
+
+    @Override
+    public ChannelFuture joinGroup(InetSocketAddress multicastAddress, NetworkInterface networkInterface) {
+        return joinGroup(multicastAddress, networkInterface, newPromise());
+    }
+
+    @Override
+    public ChannelFuture joinGroup(InetSocketAddress multicastAddress, NetworkInterface networkInterface,
+                                   ChannelPromise promise) {
+        return joinGroup(multicastAddress.getAddress(), networkInterface, null, promise);
+    }
+
+    @Override
+    public ChannelFuture joinGroup(InetAddress multicastAddress, NetworkInterface networkInterface,
+                                   InetAddress source) {
+        return joinGroup(multicastAddress, networkInterface, source, newPromise());
+    }
+
+    @Override
+    public ChannelFuture joinGroup(InetAddress multicastAddress, NetworkInterface networkInterface,
+                                   InetAddress source, ChannelPromise promise) {
+        return membership(multicastAddress, networkInterface, source, true, promise);
+    }
+
+    @Override
+    public ChannelFuture leaveGroup(InetAddress multicastAddress) {
+        return leaveGroup(multicastAddress, newPromise());
+    }
+
+    @Override
+    public ChannelFuture leaveGroup(InetAddress multicastAddress, ChannelPromise promise) {
+        return leaveGroup(multicastAddress, defaultInterface(), null, promise);
+    }
+
+    @Override
+    public ChannelFuture leaveGroup(InetSocketAddress multicastAddress, NetworkInterface networkInterface) {
+        return leaveGroup(multicastAddress, networkInterface, newPromise());
+    }
+
+    @Override
+    public ChannelFuture leaveGroup(InetSocketAddress multicastAddress, NetworkInterface networkInterface,
+                                    ChannelPromise promise) {
+        return leaveGroup(multicastAddress.getAddress(), networkInterface, null, promise);
+    }
+
+    @Override
+    public ChannelFuture leaveGroup(InetAddress multicastAddress, NetworkInterface networkInterface,
+                                    InetAddress source) {
+        return leaveGroup(multicastAddress, networkInterface, source, newPromise());
+    }
+
+    @Override
+    public ChannelFuture leaveGroup(InetAddress multicastAddress, NetworkInterface networkInterface,
+                                    InetAddress source, ChannelPromise promise) {
+        return membership(multicastAddress, networkInterface, source, false, promise);
+    }
+
+    @Override
+    public ChannelFuture block(InetAddress multicastAddress, NetworkInterface networkInterface,
+                               InetAddress sourceToBlock) {
+        return block(multicastAddress, networkInterface, sourceToBlock, newPromise());
+    }
+
+    @Override
+    public ChannelFuture block(InetAddress multicastAddress, NetworkInterface networkInterface,
+                               InetAddress sourceToBlock, ChannelPromise promise) {
+        promise.setFailure(new UnsupportedOperationException("source-specific multicast blocking"));
+        return promise;
+    }
+
+    @Override
+    public ChannelFuture block(InetAddress multicastAddress, InetAddress sourceToBlock) {
+        return block(multicastAddress, sourceToBlock, newPromise());
+    }
+
+    @Override
+    public ChannelFuture block(InetAddress multicastAddress, InetAddress sourceToBlock, ChannelPromise promise) {
+        return block(multicastAddress, defaultInterface(), sourceToBlock, promise);
+    }
+
+    private NetworkInterface defaultInterface() {
+        InetSocketAddress l = localAddress();
+        try {
+            return l == null ? null : NetworkInterface.getByInetAddress(l.getAddress());
+        } catch (SocketException e) {
+            return null;
+        }
+    }
+
+    private ChannelFuture membership(InetAddress group, NetworkInterface ni, InetAddress source, boolean join,
+                                     ChannelPromise promise) {
+        if (source != null) {
+            promise.setFailure(new UnsupportedOperationException("source-specific multicast"));
+            return promise;
+        }
+        try {
+            companion.membership(group, ni, join);
+            promise.setSuccess();
+        } catch (IOException | RuntimeException e) {
+            promise.setFailure(e);
+        }
+        return promise;
+    }
+
+    // --------------------------------------------------------------------------------------- unsafe
+
+    /** The channel's I/O handle: the event loop calls it when a socket is ready. */
+    final class XdpUnsafe extends AbstractUnsafe implements XdpIoHandle {
+        private final XdpFastPath.DatagramSink sink = this::fireFastDatagram;
+        private RecvByteBufAllocator.ExtendedHandle allocHandle;
+
+        @Override
+        public void connect(SocketAddress remoteAddress, SocketAddress localAddress, ChannelPromise promise) {
+            if (!promise.setUncancellable() || !ensureOpen(promise)) {
+                return;
+            }
+            boolean wasActive = isActive();
+            try {
+                if (connected) {
+                    throw new java.nio.channels.AlreadyConnectedException();
+                }
+                InetSocketAddress to = (InetSocketAddress) remoteAddress;
+                if (to.isUnresolved()) {
+                    throw new UnresolvedAddressException();
+                }
+                if (localAddress != null) {
+                    doBind(localAddress);
+                }
+                companion.connect(to);
+                if (local == null) {
+                    local = companion.localAddress();
+                }
+                remote = to;
+                connected = true;
+                if (fastPath != null) {
+                    fastPath.connect(to);
+                }
+                promise.trySuccess();
+                if (!wasActive && isActive()) {
+                    pipeline().fireChannelActive();
+                }
+            } catch (Throwable t) {
+                promise.tryFailure(annotateConnectException(t, remoteAddress));
+                closeIfClosed();
+            }
+        }
+
+        @Override
+        public void handle(IoRegistration registration, IoEvent event) {
+            XdpIoEvent ev = (XdpIoEvent) event;
+            int fd = ev.fd();
+            int events = ev.events();
+            if (!open) {
+                return;
+            }
+            if (fd == companion.fd()) {
+                if ((events & (Linux.EPOLLERR | Linux.EPOLLHUP)) != 0 && (events & Linux.EPOLLIN) == 0) {
+                    companionError();
+                }
+                if ((events & Linux.EPOLLIN) != 0) {
+                    readCompanion();
+                }
+                return;
+            }
+            XdpFastPath fp = fastPath;
+            if (fp != null && (events & Linux.EPOLLIN) != 0) {
+                int q = fp.queueOf(fd);
+                if (q >= 0) {
+                    readFast(fp, q);
+                }
+            }
+        }
+
+        /** A pending socket error with nothing to read: remember it for the next write (or report it). */
+        private void companionError() {
+            int errno = companion.takeError();
+            if (errno == 0) {
+                return;
+            }
+            if (readPending || config.isAutoRead()) {
+                pipeline().fireExceptionCaught(readError(errno));
+            } else {
+                pendingErrno = errno;
+            }
+        }
+
+        private Throwable readError(int errno) {
+            if (errno == Errno.ECONNREFUSED && connected) {
+                PortUnreachableException e = new PortUnreachableException("recvfrom failed: ECONNREFUSED");
+                e.initCause(new SyscallException("recvfrom", errno));
+                return e;
+            }
+            return new SyscallException("recvfrom", errno);
+        }
+
+        private RecvByteBufAllocator.ExtendedHandle handle() {
+            if (allocHandle == null) {
+                allocHandle = (RecvByteBufAllocator.ExtendedHandle) recvBufAllocHandle();
+            }
+            return allocHandle;
+        }
+
+        private void readFast(XdpFastPath fp, int q) {
+            RecvByteBufAllocator.ExtendedHandle h = handle();
+            h.reset(config);
+            reading = true;
+            try {
+                do {
+                    if (fp.receive(q, 64, sink) == 0) {
+                        break;
+                    }
+                } while (open && h.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER));
+            } finally {
+                reading = false;
+                readComplete(h);
+            }
+        }
+
+        private boolean fireFastDatagram(ByteBuf content, InetSocketAddress sender) {
+            RecvByteBufAllocator.ExtendedHandle h = allocHandle;
+            int len = content.readableBytes();
+            h.attemptedBytesRead(len);
+            h.lastBytesRead(Math.max(1, len));
+            h.incMessagesRead(1);
+            readPending = false;
+            pipeline().fireChannelRead(new DatagramPacket(content, (InetSocketAddress) localAddress(), sender));
+            return open && h.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER);
+        }
+
+        private void readCompanion() {
+            RecvByteBufAllocator.ExtendedHandle h = handle();
+            h.reset(config);
+            ChannelPipeline pipeline = pipeline();
+            Throwable error = null;
+            reading = true;
+            try {
+                do {
+                    int n = companion.receiveScratch();
+                    if (n < 0) {
+                        if (-n != Errno.EAGAIN) {
+                            error = readError(-n);
+                        }
+                        break;
+                    }
+                    ByteBuf buf = h.allocate(alloc());
+                    if (buf.writableBytes() < n) {
+                        buf.release();
+                        buf = alloc().directBuffer(n);
+                    }
+                    buf.writeBytes(companion.scratch().asSlice(0, n).asByteBuffer());
+                    h.attemptedBytesRead(n);
+                    h.lastBytesRead(Math.max(1, n));
+                    h.incMessagesRead(1);
+                    counters.rxSlowPackets++;
+                    counters.rxSlowBytes += n;
+                    readPending = false;
+                    pipeline.fireChannelRead(new DatagramPacket(buf, (InetSocketAddress) localAddress(), companion.lastSender()));
+                } while (open && h.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER));
+            } finally {
+                reading = false;
+                readComplete(h);
+            }
+            if (error != null) {
+                pipeline.fireExceptionCaught(error);
+            }
+        }
+
+        private void readComplete(RecvByteBufAllocator.ExtendedHandle h) {
+            h.readComplete();
+            pipeline().fireChannelReadComplete();
+            if (!readPending && !config.isAutoRead()) {
+                updateInterest();
+            }
+        }
+
+        void flushNow() {
+            flushScheduled = false;
+            if (open) {
+                flush0();
+            }
+        }
+
+        @Override
+        public void close() {
+            close(voidPromise());
+        }
+    }
+
+}

@@ -1,0 +1,716 @@
+package org.nettyxdp.channel;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.collection.LongObjectHashMap;
+import org.nettyxdp.buffer.UmemByteBuf;
+import org.nettyxdp.buffer.UmemFramePool;
+import org.nettyxdp.netlink.LinkInfo;
+import org.nettyxdp.packet.Checksum;
+import org.nettyxdp.packet.EthHdr;
+import org.nettyxdp.packet.EtherType;
+import org.nettyxdp.packet.IpProto;
+import org.nettyxdp.packet.Ipv4Hdr;
+import org.nettyxdp.packet.Ipv6Hdr;
+import org.nettyxdp.packet.MacAddress;
+import org.nettyxdp.packet.PacketException;
+import org.nettyxdp.packet.UdpHdr;
+import org.nettyxdp.packet.XdpPacket;
+import org.nettyxdp.socket.RxRing;
+import org.nettyxdp.socket.TxRing;
+import org.nettyxdp.socket.UmemConfig;
+import org.nettyxdp.socket.XdpSocket;
+import org.nettyxdp.socket.XdpSocketConfig;
+import org.nettyxdp.socket.XdpStatistics;
+import org.nettyxdp.socket.ZeroCopyMode;
+import org.nettyxdp.sys.Errno;
+import org.nettyxdp.sys.SyscallException;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+
+/**
+ * The AF_XDP side of one {@link XdpDatagramChannel}: a socket on every RX queue of the channel's
+ * interface, the port's entry in the interface's steering program, and the code that turns frames
+ * into datagrams and back.
+ *
+ * <p>RX parses and validates Ethernet (one VLAN tag), IPv4 or IPv6 and UDP headers, then hands the
+ * payload on as a {@link UmemByteBuf} over the frame (no copy), or as a copy when the application
+ * already holds too many frames. TX writes the headers into a frame (in place, in front of the
+ * payload, when the payload already sits in one of our frames with enough headroom), computes the
+ * checksums, and queues it; {@link #flush()} publishes the batch and kicks the kernel once.
+ *
+ * <p>Event-loop confined, except where noted.
+ */
+final class XdpFastPath {
+    /** TX descriptors reserved per batch. */
+    private static final int TX_BATCH = 64;
+    private static final int ETH_IPV4_UDP = EthHdr.LEN + Ipv4Hdr.LEN + UdpHdr.LEN;
+    private static final int ETH_IPV6_UDP = EthHdr.LEN + Ipv6Hdr.LEN + UdpHdr.LEN;
+    private static final ValueLayout.OfShort U16 = JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt U32 = JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
+    /** Receives the datagrams {@link #receive} produces. */
+    interface DatagramSink {
+        /** One valid datagram; the sink owns {@code content}. Returns false to stop the batch. */
+        boolean datagram(ByteBuf content, InetSocketAddress sender);
+    }
+
+    /** Outcome of {@link #send}. */
+    enum SendResult { QUEUED, NO_ROOM, SLOW_PATH }
+
+    /** One queue: the shared UMEM state and this channel's socket on it. */
+    private static final class QueueSocket {
+        final XskQueue queue;
+        final XdpSocket xsk;
+        final XdpPacket packet;
+        int txReserved;
+        int txUsed;
+
+        QueueSocket(XskQueue queue, XdpSocket xsk, int frameSize) {
+            this.queue = queue;
+            this.xsk = xsk;
+            this.packet = new XdpPacket(queue.pool().umem().region(), frameSize);
+        }
+    }
+
+    private final XdpInterface iface;
+    private final int slot;
+    private final int port;
+    private final InetAddress boundIp;
+    private final int boundIpv4;
+    private final byte[] boundIpv6;
+    private final QueueSocket[] queues;
+    private final XdpDatagramChannelConfig config;
+    private final XdpChannelMetrics.Counters counters;
+    private final NextHops nextHops;
+    private final MacAddress ifMac;
+    private final int mtu;
+    private final int frameCapacity;
+    private final ByteBufAllocator alloc;
+    private final int copyThreshold;
+
+    private final EthHdr eth = new EthHdr();
+    private final Ipv4Hdr ip4 = new Ipv4Hdr();
+    private final Ipv6Hdr ip6 = new Ipv6Hdr();
+    private final UdpHdr udp = new UdpHdr();
+    private final byte[] addr16 = new byte[16];
+    private final LongObjectHashMap<InetSocketAddress> senders4 = new LongObjectHashMap<>();
+    private final long[] txFrames = new long[TX_BATCH];
+    private int txFrameCount;
+    private int ipId;
+    private InetSocketAddress connectedPeer;
+    private boolean closed;
+
+    private XdpFastPath(XdpInterface iface, int slot, int port, InetAddress boundIp, QueueSocket[] queues,
+                        XdpDatagramChannelConfig config, XdpChannelMetrics.Counters counters) {
+        this.iface = iface;
+        this.slot = slot;
+        this.port = port;
+        this.boundIp = boundIp;
+        this.boundIpv4 = boundIp instanceof Inet4Address ? toInt(boundIp.getAddress()) : 0;
+        this.boundIpv6 = boundIp instanceof Inet6Address ? boundIp.getAddress() : null;
+        this.queues = queues;
+        this.config = config;
+        this.counters = counters;
+        LinkInfo link = iface.link();
+        this.nextHops = new NextHops(link.index(), link.isLoopback());
+        this.ifMac = link.mac() == null ? MacAddress.ZERO : MacAddress.of(link.mac().bits());
+        this.mtu = link.mtu();
+        this.frameCapacity = config.getUmem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
+        this.alloc = config.getAllocator();
+        this.copyThreshold = (int) (config.getUmem().frameCount() * config.getCopyFallbackThreshold());
+    }
+
+    /**
+     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them.
+     * {@code boundIp} is null for the wildcard address.
+     */
+    static XdpFastPath open(LinkInfo link, InetAddress boundIp, int port, XdpDatagramChannelConfig config,
+                            XdpChannelMetrics.Counters counters) throws IOException {
+        XdpInterface iface = XdpInterface.acquire(link, config.getXdpMode());
+        int slot = -1;
+        QueueSocket[] queues = new QueueSocket[iface.queues()];
+        boolean portAdded = false;
+        try {
+            slot = iface.allocateSlot();
+            UmemConfig umem = config.getUmem();
+            int ring = config.getRingSize();
+            XdpSocketConfig socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
+                    Math.max(ring, Math.min(umem.frameCount() / 2, 65536)), Math.max(ring, 2048),
+                    switch (config.getZeroCopy()) {
+                        case AUTO -> ZeroCopyMode.AUTO;
+                        case REQUIRED -> ZeroCopyMode.REQUIRED;
+                        case OFF -> ZeroCopyMode.OFF;
+                    }, true, false);
+            for (int q = 0; q < queues.length; q++) {
+                XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, config.getAllocator());
+                try {
+                    XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
+                    queues[q] = new QueueSocket(queue, xsk, umem.frameSize());
+                } catch (IOException | RuntimeException e) {
+                    queue.release();
+                    throw e;
+                }
+                iface.setSocket(slot, q, queues[q].xsk.fd());
+            }
+            iface.addPort(port, slot, umem.maxRxFrameLength());
+            portAdded = true;
+            return new XdpFastPath(iface, slot, port, boundIp, queues, config, counters);
+        } catch (IOException | RuntimeException e) {
+            if (slot >= 0) {
+                iface.removeChannel(portAdded ? port : -1, slot);
+            }
+            for (QueueSocket qs : queues) {
+                if (qs != null) {
+                    qs.xsk.close();
+                    qs.queue.release();
+                }
+            }
+            iface.release();
+            throw e;
+        }
+    }
+
+    /** Descriptors to watch for received frames, one per queue. */
+    int queueCount() {
+        return queues.length;
+    }
+
+    int socketFd(int queue) {
+        return queues[queue].xsk.fd();
+    }
+
+    /** Index of the queue whose socket is {@code fd}, or -1. */
+    int queueOf(int fd) {
+        for (int q = 0; q < queues.length; q++) {
+            if (queues[q].xsk.fd() == fd) {
+                return q;
+            }
+        }
+        return -1;
+    }
+
+    LinkInfo link() {
+        return iface.link();
+    }
+
+    /** Restricts RX to datagrams from {@code peer} (null: from anyone). */
+    void connect(InetSocketAddress peer) {
+        this.connectedPeer = peer;
+    }
+
+    // ------------------------------------------------------------------------------------------ RX
+
+    /**
+     * Takes up to {@code max} frames from queue {@code q}'s RX ring, validates them and passes the
+     * datagrams to {@code sink}. Returns the number of frames taken (valid or not).
+     */
+    int receive(int q, int max, DatagramSink sink) {
+        if (closed) {
+            return 0;
+        }
+        QueueSocket qs = queues[q];
+        RxRing rx = qs.xsk.rx();
+        UmemFramePool pool = qs.queue.pool();
+        int n = rx.peek(max);
+        if (n == 0) {
+            return 0;
+        }
+        long packets = 0;
+        long bytes = 0;
+        long copied = 0;
+        int taken = 0;
+        try {
+            for (; taken < n; ) {
+                long addr = rx.addr(taken);
+                int len = rx.len(taken);
+                int options = rx.options(taken);
+                taken++;
+                ByteBuf content = parse(qs, pool, addr, len, options);
+                if (content == null) {
+                    continue;
+                }
+                packets++;
+                bytes += content.readableBytes();
+                if (!(content instanceof UmemByteBuf)) {
+                    copied++;
+                }
+                if (!sink.datagram(content, lastSender) || closed) {
+                    break;
+                }
+            }
+        } finally {
+            rx.release(taken);
+            counters.rxFastPackets += packets;
+            counters.rxFastBytes += bytes;
+            counters.rxCopied += copied;
+            pool.lock().lock();
+            try {
+                pool.received(taken);
+                pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
+            } finally {
+                pool.lock().unlock();
+            }
+            if (qs.xsk.fill().needsWakeup()) {
+                qs.xsk.wakeupRx();
+            }
+        }
+        return taken;
+    }
+
+    /** Sender of the datagram {@link #validate} accepted last. */
+    private InetSocketAddress lastSender;
+
+    /** Validates one frame; returns its payload (owning the frame, or a copy), or null after counting a drop. */
+    private ByteBuf parse(QueueSocket qs, UmemFramePool pool, long addr, int len, int options) {
+        XdpPacket p = qs.packet.resetFromDescriptor(addr, len, options);
+        DropReason drop;
+        try {
+            drop = validate(p);
+        } catch (PacketException e) {
+            drop = DropReason.TRUNCATED;
+        }
+        if (drop != null) {
+            counters.drop(drop);
+            pool.drop(addr);
+            return null;
+        }
+        int head = (int) (udp.offset() + UdpHdr.LEN - p.frameAddr() - XdpPacket.XDP_PACKET_HEADROOM);
+        int payload = udp.length() - UdpHdr.LEN;
+        UmemByteBuf frame = pool.wrap(p.frameAddr(), head, head + payload, options);
+        if (pool.applicationFrames() <= copyThreshold) {
+            return frame;
+        }
+        // the application holds too many frames: copy, so the fill ring never runs dry
+        try {
+            return alloc.directBuffer(payload).writeBytes(frame);
+        } finally {
+            frame.release();
+        }
+    }
+
+    private DropReason validate(XdpPacket p) {
+        int len = p.len();
+        if (p.isContinued()) {
+            return DropReason.MULTI_BUFFER;
+        }
+        if (len < EthHdr.LEN) {
+            return DropReason.TRUNCATED;
+        }
+        p.read(0, eth);
+        int l3 = eth.size();
+        int type = eth.etherType();
+        if (type == EtherType.IPV4) {
+            if (len < l3 + Ipv4Hdr.LEN) {
+                return DropReason.TRUNCATED;
+            }
+            p.read(l3, ip4);
+            int ihl = ip4.headerLength();
+            int total = ip4.totalLength();
+            if (ip4.version() != 4 || ihl < Ipv4Hdr.LEN) {
+                return DropReason.BAD_LENGTH;
+            }
+            if (len < l3 + ihl + UdpHdr.LEN) {
+                return DropReason.TRUNCATED;
+            }
+            if (total < ihl + UdpHdr.LEN || l3 + total > len) {
+                return DropReason.BAD_LENGTH;
+            }
+            if (ip4.protocol() != IpProto.UDP || ip4.isFragment()) {
+                return DropReason.NOT_FOR_US;
+            }
+            if (!ip4.isChecksumValid()) {
+                return DropReason.BAD_IP_CHECKSUM;
+            }
+            p.read(l3 + ihl, udp);
+            int ulen = udp.length();
+            if (ulen < UdpHdr.LEN || ulen > total - ihl) {
+                return DropReason.BAD_LENGTH;
+            }
+            if (udp.destinationPort() != port || boundIpv6 != null
+                    || boundIpv4 != 0 && ip4.destination() != boundIpv4) {
+                return DropReason.NOT_FOR_US;
+            }
+            if (!checksumAccepted(config.getRxChecksum(), true)) {
+                return DropReason.BAD_UDP_CHECKSUM;
+            }
+            lastSender = sender4(ip4.source(), udp.sourcePort());
+        } else if (type == EtherType.IPV6) {
+            if (len < l3 + Ipv6Hdr.LEN + UdpHdr.LEN) {
+                return DropReason.TRUNCATED;
+            }
+            p.read(l3, ip6);
+            if (ip6.nextHeader() != IpProto.UDP) {
+                return DropReason.NOT_FOR_US;
+            }
+            int plen = ip6.payloadLength();
+            if (plen < UdpHdr.LEN || l3 + Ipv6Hdr.LEN + plen > len) {
+                return DropReason.BAD_LENGTH;
+            }
+            p.read(l3 + Ipv6Hdr.LEN, udp);
+            int ulen = udp.length();
+            if (ulen < UdpHdr.LEN || ulen > plen) {
+                return DropReason.BAD_LENGTH;
+            }
+            if (udp.destinationPort() != port || boundIpv4 != 0) {
+                return DropReason.NOT_FOR_US;
+            }
+            if (boundIpv6 != null) {
+                ip6.getDestination(addr16);
+                if (!java.util.Arrays.equals(addr16, boundIpv6)) {
+                    return DropReason.NOT_FOR_US;
+                }
+            }
+            if (!checksumAccepted(config.getRxChecksum(), false)) {
+                return DropReason.BAD_UDP_CHECKSUM;
+            }
+            ip6.getSource(addr16);
+            lastSender = sender6(addr16, udp.sourcePort());
+        } else {
+            return DropReason.NOT_FOR_US;
+        }
+        if (connectedPeer != null && !connectedPeer.equals(lastSender)) {
+            return DropReason.NOT_CONNECTED_PEER;
+        }
+        return null;
+    }
+
+    private boolean checksumAccepted(RxChecksumPolicy policy, boolean v4) {
+        if (policy == RxChecksumPolicy.IGNORE) {
+            return true;
+        }
+        Checksum.UdpStatus status = v4 ? Checksum.verifyUdp(ip4, udp) : Checksum.verifyUdp(ip6, udp);
+        return switch (status) {
+            case VALID, ABSENT -> true;
+            case PARTIAL -> policy == RxChecksumPolicy.VERIFY_UNLESS_PARTIAL;
+            case INVALID -> false;
+        };
+    }
+
+    private InetSocketAddress sender4(int ip, int port) {
+        long key = (ip & 0xffff_ffffL) << 16 | port;
+        InetSocketAddress sender = senders4.get(key);
+        if (sender == null) {
+            if (senders4.size() >= 65536) {
+                senders4.clear();
+            }
+            byte[] a = {(byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip};
+            try {
+                sender = new InetSocketAddress(InetAddress.getByAddress(a), port);
+            } catch (UnknownHostException e) {
+                throw new IllegalStateException(e);
+            }
+            senders4.put(key, sender);
+        }
+        return sender;
+    }
+
+    private InetSocketAddress sender6(byte[] ip, int port) {
+        try {
+            InetAddress address = (ip[0] & 0xff) == 0xfe && (ip[1] & 0xc0) == 0x80
+                    ? Inet6Address.getByAddress(null, ip, iface.link().index())
+                    : InetAddress.getByAddress(ip);
+            return new InetSocketAddress(address, port);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ TX
+
+    /**
+     * Queues {@code content} to {@code recipient} (not yet published: see {@link #flush()}). Does not
+     * take ownership of {@code content}; the caller releases it as usual.
+     */
+    SendResult send(ByteBuf content, InetSocketAddress recipient) {
+        if (closed) {
+            return SendResult.SLOW_PATH;
+        }
+        InetAddress ip = recipient.getAddress();
+        boolean v4 = ip instanceof Inet4Address;
+        if (v4 ? boundIpv6 != null : boundIpv4 != 0) {
+            return SendResult.SLOW_PATH;
+        }
+        if (ip.isMulticastAddress() || ip.isAnyLocalAddress()) {
+            return SendResult.SLOW_PATH;
+        }
+        NextHops.Hop hop = nextHops.lookup(ip);
+        if (hop == null) {
+            return SendResult.SLOW_PATH;
+        }
+        int headers = v4 ? ETH_IPV4_UDP : ETH_IPV6_UDP;
+        int payload = content.readableBytes();
+        if (headers - EthHdr.LEN + payload > mtu || headers + payload > frameCapacity) {
+            return SendResult.SLOW_PATH;
+        }
+        UmemByteBuf inPlace = null;
+        QueueSocket qs = queues[0];
+        if (content instanceof UmemByteBuf u && u.headroom() >= headers) {
+            for (QueueSocket candidate : queues) {
+                if (candidate.queue.pool() == u.pool()) {
+                    qs = candidate;
+                    inPlace = u;
+                    break;
+                }
+            }
+        }
+        if (!reserveTxSlot(qs)) {
+            counters.txRingFull++;
+            return SendResult.NO_ROOM;
+        }
+        UmemFramePool pool = qs.queue.pool();
+        MemorySegment region = pool.umem().region();
+        long frame;
+        int head;
+        if (inPlace != null) {
+            inPlace.retain();
+            pool.sendInPlace(inPlace);
+            frame = inPlace.frameAddress();
+            head = inPlace.readerIndex() - headers;
+            counters.txZeroCopy++;
+        } else {
+            frame = takeTxFrame(pool);
+            if (frame < 0) {
+                counters.txRingFull++;
+                return SendResult.NO_ROOM;
+            }
+            head = 0;
+            long dst = frame + XdpPacket.XDP_PACKET_HEADROOM + headers;
+            Buffers.copy(content, region, dst, payload);
+        }
+        long l2 = frame + XdpPacket.XDP_PACKET_HEADROOM + head;
+        writeHeaders(region, l2, v4, hop, recipient, payload);
+        qs.xsk.tx().put(qs.txUsed++, l2, headers + payload, 0);
+        counters.txFastPackets++;
+        counters.txFastBytes += payload;
+        return SendResult.QUEUED;
+    }
+
+    private void writeHeaders(MemorySegment region, long l2, boolean v4, NextHops.Hop hop,
+                              InetSocketAddress recipient, int payload) {
+        // Ethernet, written raw: the view would read the old frame's EtherType to find a VLAN tag
+        putMac(region, l2, hop.mac().toLong());
+        putMac(region, l2 + 6, ifMac.toLong());
+        region.set(U16, l2 + 12, (short) (v4 ? EtherType.IPV4 : EtherType.IPV6));
+        long l3 = l2 + EthHdr.LEN;
+        InetAddress source = boundIp != null ? boundIp : hop.source();
+        if (v4) {
+            ip4.wrap(region, l3);
+            ip4.reset(64, IpProto.UDP);
+            ip4.setTos(config.getTrafficClass());
+            ip4.setTotalLength(Ipv4Hdr.LEN + UdpHdr.LEN + payload);
+            ip4.setIdentification(ipId++ & 0xffff);
+            ip4.setDontFragment(true);
+            ip4.setSource(toInt(source.getAddress()));
+            ip4.setDestination(toInt(recipient.getAddress().getAddress()));
+            ip4.updateChecksum();
+            udp.wrap(region, l3 + Ipv4Hdr.LEN);
+        } else {
+            ip6.wrap(region, l3);
+            ip6.reset(64, IpProto.UDP);
+            ip6.setTrafficClass(config.getTrafficClass());
+            ip6.setPayloadLength(UdpHdr.LEN + payload);
+            ip6.setSource(source.getAddress());
+            ip6.setDestination(recipient.getAddress().getAddress());
+            udp.wrap(region, l3 + Ipv6Hdr.LEN);
+        }
+        udp.setSourcePort(port);
+        udp.setDestinationPort(recipient.getPort());
+        udp.setLength(UdpHdr.LEN + payload);
+        udp.setChecksum(0);
+        udp.setChecksum(v4 ? Checksum.udp(ip4, udp) : Checksum.udp(ip6, udp));
+    }
+
+    private boolean reserveTxSlot(QueueSocket qs) {
+        if (qs.txUsed < qs.txReserved) {
+            return true;
+        }
+        TxRing tx = qs.xsk.tx();
+        if (qs.txUsed > 0) {
+            publish(qs);
+        }
+        qs.txReserved = tx.reserve(TX_BATCH);
+        if (qs.txReserved == 0) {
+            kick(qs);
+            reap(qs);
+            qs.txReserved = tx.reserve(TX_BATCH);
+        }
+        return qs.txReserved > 0;
+    }
+
+    private long takeTxFrame(UmemFramePool pool) {
+        if (txFrameCount == 0) {
+            pool.lock().lock();
+            try {
+                while (txFrameCount < TX_BATCH) {
+                    long f = pool.allocateTxFrame();
+                    if (f < 0) {
+                        break;
+                    }
+                    txFrames[txFrameCount++] = f;
+                }
+            } finally {
+                pool.lock().unlock();
+            }
+            if (txFrameCount == 0) {
+                for (QueueSocket qs : queues) {
+                    kick(qs);
+                    reap(qs);
+                }
+                return -1;
+            }
+        }
+        return txFrames[--txFrameCount];
+    }
+
+    /** Publishes every queued frame and asks the kernel to send them; reaps completed frames. */
+    void flush() {
+        for (QueueSocket qs : queues) {
+            if (qs.txUsed > 0) {
+                publish(qs);
+                kick(qs);
+            }
+            reap(qs);
+        }
+        if (txFrameCount > 0) {
+            UmemFramePool pool = queues[0].queue.pool();
+            pool.lock().lock();
+            try {
+                while (txFrameCount > 0) {
+                    pool.unallocateTxFrame(txFrames[--txFrameCount]);
+                }
+            } finally {
+                pool.lock().unlock();
+            }
+        }
+    }
+
+    private static void publish(QueueSocket qs) {
+        qs.xsk.tx().submit(qs.txUsed);
+        qs.txUsed = 0;
+        qs.txReserved = 0;
+    }
+
+    /**
+     * Kicks until the kernel has taken everything off the TX ring: in copy mode each kick sends a
+     * bounded batch (about 32 frames) synchronously.
+     */
+    private void kick(QueueSocket qs) {
+        TxRing tx = qs.xsk.tx();
+        int pending = tx.entries();
+        for (int attempts = pending / 16 + 2; pending > 0 && attempts > 0; attempts--) {
+            int r = qs.xsk.kickTx();
+            if (r < 0 && r != -Errno.EAGAIN) {
+                kickErrors++;
+                break;
+            }
+            pending = tx.entries();
+        }
+    }
+
+    /** Kicks that failed with a real error (e.g. ENETDOWN); exposed for tests and diagnostics. */
+    long kickErrors;
+
+    private static void reap(QueueSocket qs) {
+        UmemFramePool pool = qs.queue.pool();
+        pool.lock().lock();
+        try {
+            pool.reapCompletions(qs.queue.anchor().completion(), qs.queue.anchor().completion().size());
+        } finally {
+            pool.lock().unlock();
+        }
+    }
+
+    /** True when some TX ring still holds unsent frames (the channel should flush again later). */
+    boolean hasPendingTx() {
+        for (QueueSocket qs : queues) {
+            if (qs.xsk.tx().entries() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------------------------- lifecycle
+
+    /** Kernel counters summed over the channel's sockets. */
+    XdpStatistics statistics() {
+        XdpStatistics sum = XdpStatistics.ZERO;
+        for (QueueSocket qs : queues) {
+            try {
+                sum = sum.plus(qs.xsk.statistics());
+            } catch (SyscallException ignored) {
+                // a closed socket has no counters left to add
+            }
+        }
+        return sum;
+    }
+
+    /** Where the frames of each queue's UMEM are. */
+    org.nettyxdp.buffer.FrameAccounting[] accounting() {
+        org.nettyxdp.buffer.FrameAccounting[] a = new org.nettyxdp.buffer.FrameAccounting[queues.length];
+        for (int q = 0; q < queues.length; q++) {
+            a[q] = queues[q].queue.pool().accounting();
+        }
+        return a;
+    }
+
+    /**
+     * Stops steering the port here, sends what is queued, returns every frame still in this
+     * channel's rings to the pool, then closes the sockets and leaves the queues and the interface.
+     * Idempotent.
+     */
+    void close() {
+        if (closed) {
+            return;
+        }
+        flush();
+        closed = true;
+        iface.removeChannel(port, slot);
+        for (QueueSocket qs : queues) {
+            RxRing rx = qs.xsk.rx();
+            UmemFramePool pool = qs.queue.pool();
+            int n;
+            int drained = 0;
+            while ((n = rx.peek(256)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    pool.drop(rx.addr(i));
+                }
+                rx.release(n);
+                drained += n;
+            }
+            pool.lock().lock();
+            try {
+                pool.received(drained);
+            } finally {
+                pool.lock().unlock();
+            }
+            reap(qs);
+            qs.xsk.close();
+            qs.queue.release();
+        }
+        nextHops.close();
+        iface.release();
+    }
+
+    private static void putMac(MemorySegment region, long offset, long mac) {
+        region.set(U16, offset, (short) (mac >>> 32));
+        region.set(U32, offset + 2, (int) mac);
+    }
+
+    private static int toInt(byte[] a) {
+        return (a[0] & 0xff) << 24 | (a[1] & 0xff) << 16 | (a[2] & 0xff) << 8 | (a[3] & 0xff);
+    }
+}

@@ -1,0 +1,111 @@
+package org.nettyxdp.channel;
+
+import org.nettyxdp.bpf.BpfException;
+import org.nettyxdp.bpf.XdpMode;
+import org.nettyxdp.bpf.XdpSteering;
+import org.nettyxdp.netlink.LinkInfo;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The {@link XdpSteering} of one interface as this process shares it: every channel bound there uses
+ * the same program and maps, each with its own slot and port. Attached by the first channel, detached
+ * by the last one to leave (and by the kernel, should the process die).
+ */
+final class XdpInterface {
+    /** Channels one interface can host at once. */
+    static final int MAX_SLOTS = 64;
+    private static final Map<Integer, XdpInterface> ATTACHED = new HashMap<>();
+
+    private final LinkInfo link;
+    private final XdpAttachMode mode;
+    private final XdpSteering steering;
+    private int users;
+
+    private XdpInterface(LinkInfo link, XdpAttachMode mode, XdpSteering steering) {
+        this.link = link;
+        this.mode = mode;
+        this.steering = steering;
+    }
+
+    /** The interface's steering, attached on first use; pair each call with {@link #release()}. */
+    static XdpInterface acquire(LinkInfo link, XdpAttachMode mode) throws IOException {
+        synchronized (ATTACHED) {
+            XdpInterface iface = ATTACHED.get(link.index());
+            if (iface == null) {
+                XdpSteering steering = XdpSteering.open(link.index(), Math.max(1, link.numRxQueues()), MAX_SLOTS,
+                        MAX_SLOTS, switch (mode) {
+                            case AUTO -> XdpMode.AUTO;
+                            case SKB -> XdpMode.SKB;
+                            case DRV -> XdpMode.DRV;
+                        }, false);
+                iface = new XdpInterface(link, mode, steering);
+                ATTACHED.put(link.index(), iface);
+            } else if (mode != XdpAttachMode.AUTO && iface.mode != XdpAttachMode.AUTO && mode != iface.mode) {
+                throw new IOException("XDP is attached to " + link.name() + " in " + iface.mode
+                        + " mode by another channel; cannot also use " + mode + " mode");
+            }
+            iface.users++;
+            return iface;
+        }
+    }
+
+    LinkInfo link() {
+        return link;
+    }
+
+    int queues() {
+        return steering.numQueues();
+    }
+
+    /** Takes a free channel slot, or throws when {@link #MAX_SLOTS} channels use this interface. */
+    int allocateSlot() throws IOException {
+        try {
+            return steering.allocateSlot();
+        } catch (IllegalStateException e) {
+            throw new IOException("too many XDP channels on " + link.name() + " (at most " + MAX_SLOTS + ")", e);
+        }
+    }
+
+    void setSocket(int slot, int queue, int xskFd) throws BpfException {
+        steering.setSocket(slot, queue, xskFd);
+    }
+
+    /** Starts steering UDP port {@code port} to {@code slot}; fails if another channel has the port. */
+    void addPort(int port, int slot, int maxFrameLen) throws IOException {
+        synchronized (ATTACHED) {
+            if (steering.ports().get(port) != null) {
+                throw new IOException("UDP port " + port + " on " + link.name()
+                        + " is already steered to another XDP channel");
+            }
+            steering.putPort(port, slot, maxFrameLen);
+        }
+    }
+
+    /** Undoes {@link #addPort} (when {@code port > 0}), the slot's queue sockets and the slot itself. */
+    void removeChannel(int port, int slot) {
+        try {
+            if (port > 0) {
+                steering.removePort(port);
+            }
+            for (int q = 0; q < queues(); q++) {
+                steering.clearSocket(slot, q);
+            }
+        } catch (BpfException ignored) {
+            // the maps go away with the program when the last channel leaves
+        }
+        steering.releaseSlot(slot);
+    }
+
+    /** Drops one user; the last one detaches the program and frees the maps. */
+    void release() {
+        synchronized (ATTACHED) {
+            if (--users == 0) {
+                ATTACHED.remove(link.index());
+                steering.close();
+            }
+        }
+    }
+}
