@@ -6,8 +6,12 @@ import org.nettyxdp.bpf.XdpSteering;
 import org.nettyxdp.netlink.LinkInfo;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The {@link XdpSteering} of one interface as this process shares it: every channel bound there uses
@@ -35,7 +39,7 @@ final class XdpInterface {
         synchronized (ATTACHED) {
             XdpInterface iface = ATTACHED.get(link.index());
             if (iface == null) {
-                XdpSteering steering = XdpSteering.open(link.index(), Math.max(1, link.numRxQueues()), MAX_SLOTS,
+                XdpSteering steering = XdpSteering.open(link.index(), activeRxQueues(link), MAX_SLOTS,
                         MAX_SLOTS, switch (mode) {
                             case AUTO -> XdpMode.AUTO;
                             case SKB -> XdpMode.SKB;
@@ -50,6 +54,23 @@ final class XdpInterface {
             iface.users++;
             return iface;
         }
+    }
+
+    /**
+     * RX queues the device really uses ({@code real_num_rx_queues}, as sysfs lists them): an AF_XDP
+     * socket cannot bind beyond them, although netlink may report more allocated (veth allocates one
+     * per CPU and uses one unless told otherwise).
+     */
+    static int activeRxQueues(LinkInfo link) {
+        try (Stream<Path> queues = Files.list(Path.of("/sys/class/net", link.name(), "queues"))) {
+            int n = (int) queues.filter(p -> p.getFileName().toString().startsWith("rx-")).count();
+            if (n > 0) {
+                return n;
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // sysfs shows the namespace it was mounted in; fall back to what netlink reports
+        }
+        return Math.max(1, link.numRxQueues());
     }
 
     LinkInfo link() {
