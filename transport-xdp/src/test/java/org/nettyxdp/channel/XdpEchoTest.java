@@ -93,7 +93,7 @@ class XdpEchoTest {
                     return ok;
                 }
             });
-            XdpChannelMetrics m = ch.metrics();
+            XdpChannelMetrics m = ch.eventLoop().submit(ch::metrics).get();
             assertEquals(count, received, "echoes received; metrics: " + m);
             assertEquals(count, m.rxFastPackets(), m.toString());
             assertEquals(count, m.txFastPackets(), m.toString());
