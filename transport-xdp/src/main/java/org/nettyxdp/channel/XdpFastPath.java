@@ -24,7 +24,9 @@ import org.nettyxdp.socket.XdpSocketConfig;
 import org.nettyxdp.socket.XdpStatistics;
 import org.nettyxdp.socket.ZeroCopyMode;
 import org.nettyxdp.sys.Errno;
+import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.SyscallException;
+import org.nettyxdp.sys.Syscalls;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -162,6 +164,9 @@ final class XdpFastPath {
                 XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, config.getAllocator());
                 try {
                     XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
+                    if (config.getBusyPollBudget() > 0) {
+                        preferBusyPoll(xsk, config.getBusyPollBudget());
+                    }
                     queues[q] = new QueueSocket(queue, xsk, umem.frameSize());
                 } catch (IOException | RuntimeException e) {
                     queue.release();
@@ -185,6 +190,12 @@ final class XdpFastPath {
             iface.release();
             throw e;
         }
+    }
+
+    private static void preferBusyPoll(XdpSocket xsk, int budget) throws SyscallException {
+        Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_PREFER_BUSY_POLL, 1, "SO_PREFER_BUSY_POLL");
+        Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_BUSY_POLL, 50, "SO_BUSY_POLL");
+        Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_BUSY_POLL_BUDGET, budget, "SO_BUSY_POLL_BUDGET");
     }
 
     /** Descriptors to watch for received frames, one per queue. */

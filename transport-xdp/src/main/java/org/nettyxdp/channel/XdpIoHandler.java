@@ -235,26 +235,29 @@ public final class XdpIoHandler implements IoHandler {
                 runAgain = true;
                 return 0;
             }
-            try {
-                Integer old = watched.get(op.fd());
-                try (Arena a = Arena.ofConfined()) {
-                    MemorySegment e = a.allocate(EpollEvent.LAYOUT);
-                    EpollEvent.set(e, op.events(), op.fd());
-                    if (op.events() == 0) {
-                        if (old != null) {
-                            watched.remove(op.fd());
-                            byFd.remove(op.fd());
-                            Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_DEL, op.fd(), e);
-                        }
-                    } else if (old == null) {
-                        Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_ADD, op.fd(), e);
-                        watched.put(op.fd(), Integer.valueOf(op.events()));
-                        byFd.put(op.fd(), this);
-                    } else if (old.intValue() != op.events()) {
-                        Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_MOD, op.fd(), e);
-                        watched.put(op.fd(), Integer.valueOf(op.events()));
-                    }
+            Integer old = watched.get(op.fd());
+            int op0;
+            if (op.events() == 0) {
+                if (old == null) {
+                    return 0;
                 }
+                watched.remove(op.fd());
+                byFd.remove(op.fd());
+                op0 = Linux.EPOLL_CTL_DEL;
+            } else if (old == null) {
+                watched.put(op.fd(), Integer.valueOf(op.events()));
+                byFd.put(op.fd(), this);
+                op0 = Linux.EPOLL_CTL_ADD;
+            } else if (old.intValue() != op.events()) {
+                watched.put(op.fd(), Integer.valueOf(op.events()));
+                op0 = Linux.EPOLL_CTL_MOD;
+            } else {
+                return 0;
+            }
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment e = a.allocate(EpollEvent.LAYOUT);
+                EpollEvent.set(e, op.events(), op.fd());
+                Syscalls.epollCtl(epollFd, op0, op.fd(), e);
             } catch (SyscallException e) {
                 throw new IllegalStateException(e.getMessage(), e);
             }
