@@ -139,6 +139,7 @@ class ChecksumTest {
         MemorySegment segment = frames.scratch(8);
         assertThrows(IllegalArgumentException.class, () -> Checksum.sum(segment, 0, -1));
         assertThrows(IllegalArgumentException.class, () -> Checksum.isValid(segment, 0, -4));
+        assertThrows(IllegalArgumentException.class, () -> Checksum.sum(segment, 0, 1L << 31));
         assertThrows(IllegalArgumentException.class, () -> Checksum.ipv4Header(segment, 0, 8));
         assertThrows(IllegalArgumentException.class, () -> Checksum.ipv4Header(segment, 0, 64));
     }
