@@ -27,17 +27,13 @@ public final class EthHdr extends Header {
 
     /** A view pointing nowhere; point it with {@link XdpPacket#read} or {@link #wrap}. */
     public EthHdr() {
+        super(LEN);
     }
 
     /** {@value #TAGGED_LEN} if the header carries a VLAN tag, else {@value #LEN}. */
     @Override
     public int size() {
         return isVlanTagged() ? TAGGED_LEN : LEN;
-    }
-
-    @Override
-    int minSize() {
-        return LEN;
     }
 
     /** The destination address as the low 48 bits of a long (see {@link MacAddress#toLong()}). */
