@@ -190,6 +190,31 @@ class XdpChannelBehaviourTest {
     }
 
     @Test
+    void aBufferHeldPastCloseStaysReadableUntilReleased() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        BlockingQueue<DatagramPacket> held = new LinkedBlockingQueue<>();
+        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+                .handler(new SimpleChannelInboundHandler<DatagramPacket>(false) {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket msg) {
+                        held.add(msg);
+                    }
+                }).bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+        try (DatagramSocket client = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)))) {
+            pair.peer().call(() -> {
+                send(client, "kept", ch.localAddress());
+                return null;
+            });
+            DatagramPacket packet = held.poll(2, TimeUnit.SECONDS);
+            assertNotNull(packet);
+            assertTrue(packet.content() instanceof org.nettyxdp.buffer.UmemByteBuf, "zero-copy buffer");
+            ch.close().sync();
+            assertEquals("kept", packet.content().toString(StandardCharsets.UTF_8), "the UMEM outlives the channel");
+            assertTrue(packet.release());
+        }
+    }
+
+    @Test
     void invalidOptionValuesAreRejectedClearly() {
         XdpDatagramChannel ch = new XdpDatagramChannel();
         try {
