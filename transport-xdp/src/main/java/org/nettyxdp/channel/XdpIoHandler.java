@@ -43,13 +43,15 @@ public final class XdpIoHandler implements IoHandler {
     private final List<Registration> registrations = new ArrayList<>();
     private final XdpIoEvent event = new XdpIoEvent();
     private final AtomicInteger wakeupPending = new AtomicInteger();
+    /** Threads writing the eventfd right now, plus {@link #GATE_CLOSED} once it may no longer be written. */
+    private final AtomicInteger wakeupWriters = new AtomicInteger();
+    private static final int GATE_CLOSED = 1 << 30;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment events;
     private final MemorySegment eventfdBuf;
     private final MemorySegment one;
     private final int epollFd;
     private final int eventFd;
-    private boolean destroyed;
 
     private XdpIoHandler(ThreadAwareExecutor executor, XdpIoHandlerConfig config) {
         this.executor = executor;
@@ -162,13 +164,13 @@ public final class XdpIoHandler implements IoHandler {
 
     @Override
     public void wakeup() {
-        if (!executor.isExecutorThread(Thread.currentThread()) && wakeupPending.getAndSet(1) == 0 && !destroyed) {
-            eventfdWrite();
+        if (!executor.isExecutorThread(Thread.currentThread()) && wakeupPending.getAndSet(1) == 0) {
+            // never write a closed (and maybe reused) descriptor: destroy() waits for writers in flight
+            if ((wakeupWriters.incrementAndGet() & GATE_CLOSED) == 0) {
+                Syscalls.writeRaw(eventFd, one, 8);
+            }
+            wakeupWriters.decrementAndGet();
         }
-    }
-
-    private void eventfdWrite() {
-        Syscalls.writeRaw(eventFd, one, 8);
     }
 
     @Override
@@ -198,7 +200,11 @@ public final class XdpIoHandler implements IoHandler {
 
     @Override
     public void destroy() {
-        destroyed = true;
+        int writers = wakeupWriters.getAndAdd(GATE_CLOSED);
+        while ((writers & ~GATE_CLOSED) != 0) {
+            Thread.onSpinWait();
+            writers = wakeupWriters.get() & ~GATE_CLOSED;
+        }
         Syscalls.close(eventFd);
         Syscalls.close(epollFd);
         arena.close();
