@@ -332,6 +332,13 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         open = false;
         bound = false;
         connected = false;
+        // Stop watching the descriptors before closing them: the kernel hands a closed number to the
+        // next socket at once, and an EPOLL_CTL_DEL by number at deregistration (a later task) would
+        // then take that socket, perhaps another channel's on this loop, out of the epoll set.
+        IoRegistration reg = registration;
+        if (reg != null) {
+            reg.cancel();
+        }
         try {
             if (fastPath != null) {
                 fastPath.close();
