@@ -47,7 +47,15 @@ public final class XdpEchoServer {
         // NIO: EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup group = new XdpEventLoopGroup(1);
         try {
-            XdpDatagramChannel channel = start(group, bind, iface, mode);
+            XdpDatagramChannel channel;
+            try {
+                channel = start(group, bind, iface, mode);
+            } catch (Exception e) {
+                // e.g. missing privileges, an address of no interface, XDP already attached by another program
+                System.err.println("cannot bind " + bind + ": " + e.getMessage());
+                System.exit(1);
+                return;
+            }
             System.out.println("echoing on " + channel.localAddress() + ", " + Cli.fastPathSummary(channel));
             channel.eventLoop().scheduleAtFixedRate(() -> System.out.println(Cli.stats(channel)),
                     STATS_SECONDS, STATS_SECONDS, TimeUnit.SECONDS);

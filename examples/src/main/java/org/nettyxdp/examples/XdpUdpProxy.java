@@ -63,7 +63,15 @@ public final class XdpUdpProxy {
 
         EventLoopGroup group = new XdpEventLoopGroup(1);
         try {
-            XdpUdpProxy proxy = start(group, listen, backend, iface, mode, idleSeconds);
+            XdpUdpProxy proxy;
+            try {
+                proxy = start(group, listen, backend, iface, mode, idleSeconds);
+            } catch (Exception e) {
+                // e.g. missing privileges, an address of no interface, XDP already attached by another program
+                System.err.println("cannot bind " + listen + ": " + e.getMessage());
+                System.exit(1);
+                return;
+            }
             XdpDatagramChannel channel = proxy.channel();
             System.out.println("proxying " + channel.localAddress() + " -> " + backend + ", "
                     + Cli.fastPathSummary(channel));
