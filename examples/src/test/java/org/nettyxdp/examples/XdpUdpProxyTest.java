@@ -50,8 +50,9 @@ class XdpUdpProxyTest {
     void relaysEachClientsRepliesToThatClientAndForgetsIdleClients() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
         Set<SocketAddress> backendSawFrom = ConcurrentHashMap.newKeySet();
-        try (DatagramChannel backend = pair.peer().call(
-                () -> DatagramChannel.open().bind(new InetSocketAddress(pair.peerV4(), 0)))) {
+        DatagramChannel backend = pair.peer().call(
+                () -> DatagramChannel.open().bind(new InetSocketAddress(pair.peerV4(), 0)));
+        try {
             Thread backendLoop = Thread.ofPlatform().daemon().name("backend").start(() -> serve(backend, backendSawFrom));
             XdpUdpProxy proxy = XdpUdpProxy.start(group, new InetSocketAddress(pair.hostV4(), 0),
                     (InetSocketAddress) backend.getLocalAddress(), null, XdpAttachMode.AUTO, 1);
@@ -106,10 +107,12 @@ class XdpUdpProxyTest {
                 for (DatagramChannel client : clients) {
                     client.close();
                 }
-                backend.close();
+                backend.close(); // ends the backend loop
                 backendLoop.join(2000);
             }
             assertEquals(0, proxy.clients(), "closing the proxy closes its backend channels");
+        } finally {
+            backend.close();
         }
     }
 
