@@ -91,6 +91,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
     private boolean reading;
     private boolean flushScheduled;
     private int companionEvents = -1;
+    private int xskEvents = -1;
     private int pendingErrno;
 
     /** A dual-stack channel (IPv6 socket accepting IPv4), as NIO's default, or IPv4 when the host has no IPv6. */
@@ -219,6 +220,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             if (f.isSuccess()) {
                 registration = (IoRegistration) f.getNow();
                 companionEvents = -1;
+                xskEvents = -1;
                 updateInterest();
                 promise.setSuccess();
             } else {
@@ -287,6 +289,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
                     this, link.mtu(), link.name(), frameLimit);
         }
         fastPath = XdpFastPath.open(link, wildcard ? null : ip, port, config, counters);
+        xskEvents = -1;
         if (connected) {
             fastPath.connect(remote);
         }
@@ -349,16 +352,18 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             return;
         }
         boolean wantRead = readPending || config.isAutoRead() && reading;
-        int companionWanted = (wantRead ? Linux.EPOLLIN : 0) | Linux.EPOLLERR | (flushScheduled ? 0 : 0);
-        if (companionWanted != companionEvents) {
-            reg.submit(new XdpIoOps(companion.fd(), companionWanted));
-            companionEvents = companionWanted;
+        // EPOLLERR alone keeps a descriptor registered without read interest
+        int wanted = wantRead ? Linux.EPOLLIN | Linux.EPOLLERR : Linux.EPOLLERR;
+        if (wanted != companionEvents) {
+            reg.submit(new XdpIoOps(companion.fd(), wanted));
+            companionEvents = wanted;
         }
         XdpFastPath fp = fastPath;
-        if (fp != null) {
+        if (fp != null && wanted != xskEvents) {
             for (int q = 0; q < fp.queueCount(); q++) {
-                reg.submit(new XdpIoOps(fp.socketFd(q), wantRead ? Linux.EPOLLIN : Linux.EPOLLERR));
+                reg.submit(new XdpIoOps(fp.socketFd(q), wanted));
             }
+            xskEvents = wanted;
         }
     }
 
