@@ -23,6 +23,7 @@ fi
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
+command -v ethtool >/dev/null 2>&1 || need+=(ethtool)
 /usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1 || need+=(python3-matplotlib)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
@@ -65,9 +66,13 @@ make_host() { # index queues
   # static neighbours: the counters on the client side drop everything, ARP included
   ip neigh replace "$pip" lladdr "$pmac" dev "$h" nud permanent
   ip -n "$ns" neigh replace "$hip" lladdr "$hmac" dev "$p" nud permanent
-  # threaded NAPI, so the veth's poller is a kthread the harness can pin
-  echo 1 > "/sys/class/net/$h/threaded" 2>/dev/null || echo "note: threaded NAPI not settable on $h"
-  ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/$p/threaded" 2>/dev/null || echo "note: threaded NAPI not settable on $p"
+  # GRO on gives every veth end a NAPI instance (without it only an XDP program does), and threaded
+  # NAPI makes that poller a kthread (napi/IF-N) the harness pins: the kernel's RX work then runs in
+  # the same, stated place for every transport, not in whichever thread's softirq happened to send.
+  ethtool -K "$h" gro on >/dev/null
+  ip netns exec "$ns" ethtool -K "$p" gro on >/dev/null
+  echo 1 > "/sys/class/net/$h/threaded"
+  ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/$p/threaded"
   HOSTS+=("$q:$h:$p:$ns:$hip:$pip")
 }
 make_host 1 1
@@ -87,7 +92,7 @@ HOST_SPEC=$(IFS=';'; echo "${HOSTS[*]}")
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xms1g -Xmx1g -XX:+AlwaysPreTouch \
   ${BENCH_JVM_ARGS:-} \
   -Dbench.hosts="$HOST_SPEC" -Dbench.serverCpu="$SERVER_CPU" -Dbench.loadCpu="$LOAD_CPU" \
-  -Dbench.quick="${BENCH_QUICK:-false}" -Dbench.measure="${BENCH_MEASURE:-3}" -Dbench.warmup="${BENCH_WARMUP:-1}" \
+  -Dbench.quick="${BENCH_QUICK:+true}" -Dbench.only="${BENCH_ONLY:-}" -Dbench.measure="${BENCH_MEASURE:-3}" -Dbench.warmup="${BENCH_WARMUP:-1}" \
   -cp "$CP" org.nettyxdp.benchmarks.harness.Harness
 
 /usr/bin/python3 "$REPO/benchmarks/plot-bench.py" bench-results.json bench-results.png \

@@ -84,6 +84,24 @@ final class Affinity {
     }
 
     /**
+     * Switches the veth's NAPI to a kernel thread ({@code /sys/class/net/IF/threaded}); a veth has
+     * NAPI only while an XDP program (or GRO) is on it, so this is done after attaching. Returns
+     * false when the kernel refused (then NAPI runs as softirq on the CPU that scheduled it).
+     */
+    static boolean threadedNapi(String ns, String itf) {
+        try {
+            if (ns == null) {
+                Files.writeString(Path.of("/sys/class/net", itf, "threaded"), "1");
+            } else {
+                Proc.run("ip", "netns", "exec", ns, "sh", "-c", "echo 1 > /sys/class/net/" + itf + "/threaded");
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
      * Pins every kernel thread whose name starts with {@code napi/IF-} for one of {@code interfaces}
      * to {@code cpu}; returns the names pinned.
      */

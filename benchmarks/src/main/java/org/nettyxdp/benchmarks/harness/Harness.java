@@ -114,8 +114,7 @@ public final class Harness {
         System.out.printf("machine: %d cpus, %s; measurement %.1f s after %.1f s warm-up%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("os.version"), measureNanos / 1e9,
                 warmupNanos / 1e9);
-        System.out.println("placement A: " + a.describe() + " (kernel transports: their RX softirq runs in the"
-                + " generator's send path, cpu" + loadCpu + ")");
+        System.out.println("placement A: " + a.describe());
         System.out.println("placement B: " + b.describe());
         for (Server.Transport t : Server.Transport.values()) {
             if (t.unavailable() != null) {
@@ -125,28 +124,28 @@ public final class Harness {
         try (NsThread gen = new NsThread(one.ns(), loadCpu, "gen-" + one.ns());
              NsThread ctl = new NsThread(one.ns(), -1, "ctl-" + one.ns())) {
             for (int payload : payloads) {
-                measure(() -> xdpDrop(one, gen, payload, a));
-                measure(() -> kernelSink(one, gen, payload, a));
+                measure("xdp_drop", "rx", () -> xdpDrop(one, gen, payload, a));
+                measure("kernel", "rx", () -> kernelSink(one, gen, payload, a));
                 for (Server.Transport t : Server.Transport.values()) {
                     if (t.unavailable() == null) {
-                        measure(() -> rx(one, gen, t, payload, a));
-                        measure(() -> echo(one, gen, ctl, t, payload, a));
-                        measure(() -> latency(one, gen, t, payload, a));
+                        measure(t.label, "rx", () -> rx(one, gen, t, payload, a));
+                        measure(t.label, "echo", () -> echo(one, gen, ctl, t, payload, a));
+                        measure(t.label, "latency", () -> latency(one, gen, t, payload, a));
                     }
                 }
             }
             // placement sensitivity: the same XDP rows with the NAPI threads next to the server
-            measure(() -> xdpDrop(one, gen, 64, b));
-            measure(() -> rx(one, gen, Server.Transport.XDP_DRV, 64, b));
-            measure(() -> echo(one, gen, ctl, Server.Transport.XDP_DRV, 64, b));
+            measure("xdp_drop", "rx", () -> xdpDrop(one, gen, 64, b));
+            measure(Server.Transport.XDP_DRV.label, "rx", () -> rx(one, gen, Server.Transport.XDP_DRV, 64, b));
+            measure(Server.Transport.XDP_DRV.label, "echo", () -> echo(one, gen, ctl, Server.Transport.XDP_DRV, 64, b));
         }
         for (BenchHost h : hosts.subList(1, hosts.size())) {
             try (NsThread gen = new NsThread(h.ns(), loadCpu, "gen-" + h.ns());
                  NsThread ctl = new NsThread(h.ns(), -1, "ctl-" + h.ns())) {
-                measure(() -> xdpDrop(h, gen, 64, a));
+                measure("xdp_drop", "rx", () -> xdpDrop(h, gen, 64, a));
                 for (Server.Transport t : new Server.Transport[] {Server.Transport.EPOLL, Server.Transport.XDP_DRV}) {
-                    measure(() -> rx(h, gen, t, 64, a));
-                    measure(() -> echo(h, gen, ctl, t, 64, a));
+                    measure(t.label, "rx", () -> rx(h, gen, t, 64, a));
+                    measure(t.label, "echo", () -> echo(h, gen, ctl, t, 64, a));
                 }
             }
         }
@@ -158,7 +157,18 @@ public final class Harness {
         Row run() throws Exception;
     }
 
-    private void measure(Measurement m) {
+    /** Comma-separated transport[/workload] filter, e.g. {@code xdp_drv/rx,epoll} (empty: everything). */
+    private final List<String> only = List.of(System.getProperty("bench.only", "").split(",")).stream()
+            .filter(x -> !x.isBlank()).toList();
+
+    private boolean wanted(String transport, String workload) {
+        return only.isEmpty() || only.contains(transport) || only.contains(transport + "/" + workload);
+    }
+
+    private void measure(String transport, String workload, Measurement m) {
+        if (!wanted(transport, workload)) {
+            return;
+        }
         try {
             Row r = m.run();
             rows.add(r);
@@ -188,7 +198,7 @@ public final class Harness {
     /** Runs the generator, samples {@code counter} over the measurement window; returns {pps, genPps, alloc/pkt}. */
     private double[] drive(BenchHost h, NsThread gen, int payload, Counter counter, Thread allocThread,
                            Placement p, List<String> napiInterfaces) throws Exception {
-        Affinity.pinNapiThreads(napiInterfaces, p.napiCpu());
+        napi(h, napiInterfaces, p);
         XdpTxGenerator g = gen.call(() -> new XdpTxGenerator(h, PORT, payload));
         Future<Object> running = gen.submit(() -> {
             g.run();
@@ -212,6 +222,22 @@ public final class Harness {
             });
         }
     }
+
+    /** Threaded NAPI on the interfaces (host or peer end), pinned per the placement. */
+    private void napi(BenchHost h, List<String> interfaces, Placement p) {
+        for (String itf : interfaces) {
+            boolean ok = Affinity.threadedNapi(itf.equals(h.peerIf()) ? h.ns() : null, itf);
+            if (!ok && warnedNapi.add(itf)) {
+                System.out.println("      note: threaded NAPI refused on " + itf + " (no NAPI: softirq)");
+            }
+        }
+        List<String> pinned = Affinity.pinNapiThreads(interfaces, p.napiCpu());
+        if (pinned.isEmpty()) {
+            System.out.println("      note: no NAPI thread found for " + interfaces);
+        }
+    }
+
+    private final java.util.Set<String> warnedNapi = new java.util.HashSet<>();
 
     private static Sample sample(Counter c, XdpTxGenerator g, Thread t) throws Exception {
         long alloc = t == null ? 0 : THREADS.getThreadAllocatedBytes(t.threadId());
@@ -240,7 +266,7 @@ public final class Harness {
 
     private Row latency(BenchHost h, NsThread gen, Server.Transport t, int payload, Placement p) throws Exception {
         try (Server s = Server.start(t, new InetSocketAddress(h.hostIp(), PORT), true, p.serverCpu())) {
-            Affinity.pinNapiThreads(List.of(h.hostIf(), h.peerIf()), p.napiCpu());
+            napi(h, List.of(h.hostIf()), p);
             PingPongClient.Result r = gen.call(() -> PingPongClient.run(new InetSocketAddress(h.hostIp(), PORT),
                     payload, warmupNanos / 2, measureNanos));
             String note = xdpNote(s);
@@ -264,7 +290,7 @@ public final class Harness {
     }
 
     private Row kernelSink(BenchHost h, NsThread gen, int payload, Placement p) throws Exception {
-        try (DatagramChannel ch = DatagramChannel.open()) {
+        try (DatagramChannel ch = DatagramChannel.open(java.net.StandardProtocolFamily.INET)) {
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             ch.bind(new InetSocketAddress(h.hostIp(), PORT));
             double[] r = drive(h, gen, payload, () -> udpDrops(PORT), null, p, List.of(h.hostIf()));

@@ -163,6 +163,11 @@ final class Server implements AutoCloseable {
         }
 
         @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // writes failing while the channel closes at the end of a run: nothing to report
+        }
+
+        @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             if (echo) {
                 ctx.flush();
