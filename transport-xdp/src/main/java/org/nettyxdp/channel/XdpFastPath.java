@@ -111,6 +111,10 @@ final class XdpFastPath {
     private final LongObjectHashMap<InetSocketAddress> senders4 = new LongObjectHashMap<>();
     private final long[] txFrames = new long[TX_BATCH];
     private int txFrameCount;
+    /** TX counts since the last {@link #flush()}, published to the channel's counters there. */
+    private long txPackets;
+    private long txBytes;
+    private long txZeroCopy;
     private int ipId;
     private InetSocketAddress connectedPeer;
     /** Set once {@link #close()} was asked for: no new work starts. */
@@ -274,7 +278,7 @@ final class XdpFastPath {
             counters.rxCopied += copied;
             pool.lock().lock();
             try {
-                pool.received(taken);
+                pool.receivedLocked(taken);
                 pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
             } finally {
                 pool.lock().unlock();
@@ -513,7 +517,7 @@ final class XdpFastPath {
             pool.sendInPlace(inPlace);
             frame = inPlace.frameAddress();
             head = inPlace.readerIndex() - headers;
-            counters.txZeroCopy++;
+            txZeroCopy++;
         } else {
             frame = takeTxFrame(pool);
             if (frame < 0) {
@@ -527,8 +531,8 @@ final class XdpFastPath {
         long l2 = frame + XdpPacket.XDP_PACKET_HEADROOM + head;
         writeHeaders(region, l2, v4, hop, recipient, payload);
         qs.xsk.tx().put(qs.txUsed++, l2, headers + payload, 0);
-        counters.txFastPackets++;
-        counters.txFastBytes += payload;
+        txPackets++;
+        txBytes += payload;
         return SendResult.QUEUED;
     }
 
@@ -613,6 +617,14 @@ final class XdpFastPath {
     void flush() {
         if (released) {
             return;
+        }
+        if (txPackets > 0) {
+            counters.txFastPackets += txPackets;
+            counters.txFastBytes += txBytes;
+            counters.txZeroCopy += txZeroCopy;
+            txPackets = 0;
+            txBytes = 0;
+            txZeroCopy = 0;
         }
         for (QueueSocket qs : queues) {
             if (qs.txUsed > 0) {
@@ -741,7 +753,7 @@ final class XdpFastPath {
             }
             pool.lock().lock();
             try {
-                pool.received(drained);
+                pool.receivedLocked(drained);
             } finally {
                 pool.lock().unlock();
             }
