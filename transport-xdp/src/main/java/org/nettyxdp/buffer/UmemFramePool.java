@@ -122,6 +122,28 @@ public final class UmemFramePool {
         return addr;
     }
 
+    /**
+     * Takes a free frame for the application to write a datagram into, as a buffer whose reader and
+     * writer index sit at {@code headroom} (room for headers to be prepended in place). Returns null
+     * when fewer than {@code reserve} frames would stay free, so receiving never starves. Any thread.
+     */
+    public UmemByteBuf allocate(int headroom, int reserve) {
+        long addr;
+        lock.lock();
+        try {
+            if (umem.freeFrames() <= reserve) {
+                reclaimReleased();
+                if (umem.freeFrames() <= reserve) {
+                    return null;
+                }
+            }
+            addr = umem.allocateFrame();
+        } finally {
+            lock.unlock();
+        }
+        return wrap(addr, headroom, headroom, 0);
+    }
+
     /** Lock held: gives back a frame taken with {@link #allocateTxFrame()} that was not sent after all. */
     public void unallocateTxFrame(long addr) {
         tx--;

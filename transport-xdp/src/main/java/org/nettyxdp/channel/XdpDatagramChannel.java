@@ -134,6 +134,25 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         return fp == null ? null : fp.link().name();
     }
 
+    /**
+     * A buffer to write one outgoing datagram's payload into. On a channel with a fast path it is a
+     * {@link org.nettyxdp.buffer.UmemByteBuf} over a free UMEM frame, with headroom for the headers:
+     * writing it sends the frame itself, with no copy. Its capacity is the frame's (at most
+     * {@link #maxFramePayload()} bytes of payload). Without a fast path, or when no frame is spare, it is
+     * an ordinary direct buffer from the channel's allocator.
+     */
+    public ByteBuf frameBuffer() {
+        XdpFastPath fp = fastPath;
+        ByteBuf buf = fp == null ? null : fp.frameBuffer();
+        return buf != null ? buf : alloc().directBuffer(maxFramePayload());
+    }
+
+    /** The largest payload a {@link #frameBuffer()} holds. */
+    public int maxFramePayload() {
+        return config.getUmem().frameSize() - org.nettyxdp.packet.XdpPacket.XDP_PACKET_HEADROOM
+                - XdpFastPath.FRAME_BUFFER_HEADROOM;
+    }
+
     /** A snapshot of this channel's counters. */
     public XdpChannelMetrics metrics() {
         XdpFastPath fp = fastPath;
@@ -313,6 +332,13 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         open = false;
         bound = false;
         connected = false;
+        // Stop watching the descriptors before closing them: the kernel hands a closed number to the
+        // next socket at once, and an EPOLL_CTL_DEL by number at deregistration (a later task) would
+        // then take that socket, perhaps another channel's on this loop, out of the epoll set.
+        IoRegistration reg = registration;
+        if (reg != null) {
+            reg.cancel();
+        }
         try {
             if (fastPath != null) {
                 fastPath.close();

@@ -449,6 +449,21 @@ final class XdpFastPath {
 
     // ------------------------------------------------------------------------------------------ TX
 
+    /** Room reserved in front of a frame buffer's data: the largest header stack the fast path writes. */
+    static final int FRAME_BUFFER_HEADROOM = ETH_IPV6_UDP;
+
+    /**
+     * A buffer over a free frame of queue 0, with headroom for the headers, or null when the pool has
+     * no frame to spare. Any thread.
+     */
+    UmemByteBuf frameBuffer() {
+        if (closed) {
+            return null;
+        }
+        UmemFramePool pool = queues[0].queue.pool();
+        return pool.allocate(FRAME_BUFFER_HEADROOM, pool.frameCount() / 4);
+    }
+
     /**
      * Queues {@code content} to {@code recipient} (not yet published: see {@link #flush()}). Does not
      * take ownership of {@code content}; the caller releases it as usual.

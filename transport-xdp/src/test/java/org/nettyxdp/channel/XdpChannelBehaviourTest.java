@@ -215,6 +215,43 @@ class XdpChannelBehaviourTest {
     }
 
     @Test
+    void frameBuffersAreSentWithoutACopy() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+                .handler(new Collector()).bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+        try (DatagramSocket peer = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)))) {
+            InetSocketAddress to = new InetSocketAddress(pair.peerV4(), peer.getLocalPort());
+            peer.setSoTimeout(2000);
+            // the first datagram makes the kernel resolve the peer's MAC; later ones take the fast path
+            ch.writeAndFlush(new DatagramPacket(text("prime"), to)).sync();
+            pair.peer().call(() -> {
+                peer.receive(new java.net.DatagramPacket(new byte[100], 100));
+                return null;
+            });
+            Thread.sleep(NextHops.RETRY_NANOS / 1_000_000 * 2);
+            for (int i = 0; i < 20; i++) {
+                ByteBuf buf = ch.frameBuffer();
+                assertTrue(buf instanceof org.nettyxdp.buffer.UmemByteBuf, buf.toString());
+                buf.writeCharSequence("frame-" + i, StandardCharsets.UTF_8);
+                ch.writeAndFlush(new DatagramPacket(buf, to)).sync();
+                java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[100], 100);
+                pair.peer().call(() -> {
+                    peer.receive(p);
+                    return null;
+                });
+                assertEquals("frame-" + i, new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8));
+            }
+            XdpChannelMetrics m = ch.eventLoop().submit(ch::metrics).get();
+            assertEquals(20, m.txZeroCopy(), m.toString());
+            Thread.sleep(50);
+            FrameAccounting a = ch.frameAccounting()[0];
+            assertTrue(a.balanced() && a.application() == 0 && a.tx() == 0, a.toString());
+        } finally {
+            ch.close().sync();
+        }
+    }
+
+    @Test
     void invalidOptionValuesAreRejectedClearly() {
         XdpDatagramChannel ch = new XdpDatagramChannel();
         try {
