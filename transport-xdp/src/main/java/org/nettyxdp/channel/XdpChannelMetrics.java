@@ -27,7 +27,26 @@ import java.util.Map;
 public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlowPackets, long rxSlowBytes,
                                 long rxCopied, long txFastPackets, long txFastBytes, long txZeroCopy,
                                 long txSlowPackets, long txSlowBytes, long txRingFull,
-                                Map<DropReason, Long> drops, XdpStatistics kernel) {
+                                Map<DropReason, Long> drops, Kernel kernel) {
+    /**
+     * The kernel's own counters for the channel's AF_XDP sockets ({@code XDP_STATISTICS}), summed
+     * over its queues.
+     *
+     * @param rxDropped            frames the kernel dropped for other reasons than a full ring
+     * @param rxInvalidDescs       invalid descriptors on the fill ring
+     * @param txInvalidDescs       invalid descriptors on the TX ring
+     * @param rxRingFull           frames dropped because the RX ring was full
+     * @param rxFillRingEmptyDescs times the fill ring was empty when a frame arrived
+     * @param txRingEmptyDescs     times the kernel found the TX ring empty
+     */
+    public record Kernel(long rxDropped, long rxInvalidDescs, long txInvalidDescs, long rxRingFull,
+                         long rxFillRingEmptyDescs, long txRingEmptyDescs) {
+        static Kernel of(XdpStatistics s) {
+            return new Kernel(s.rxDropped(), s.rxInvalidDescs(), s.txInvalidDescs(), s.rxRingFull(),
+                    s.rxFillRingEmptyDescs(), s.txRingEmptyDescs());
+        }
+    }
+
     /** Total of {@link #drops()}. */
     public long dropped() {
         long sum = 0;
@@ -71,7 +90,7 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
             }
             return new XdpChannelMetrics(rxFastPackets, rxFastBytes, rxSlowPackets, rxSlowBytes, rxCopied,
                     txFastPackets, txFastBytes, txZeroCopy, txSlowPackets, txSlowBytes, txRingFull, Map.copyOf(d),
-                    kernel);
+                    Kernel.of(kernel));
         }
     }
 }

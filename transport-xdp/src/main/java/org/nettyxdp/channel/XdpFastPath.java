@@ -101,7 +101,8 @@ final class XdpFastPath {
     private final int mtu;
     private final int frameCapacity;
     private final ByteBufAllocator alloc;
-    private final int copyThreshold;
+    /** Frames the application may hold before RX copies; from the option and the shared UMEM, per batch. */
+    private int copyThreshold;
 
     private final EthHdr eth = new EthHdr();
     private final Ipv4Hdr ip4 = new Ipv4Hdr();
@@ -140,7 +141,6 @@ final class XdpFastPath {
         this.mtu = link.mtu();
         this.frameCapacity = config.getUmem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
         this.alloc = config.getAllocator();
-        this.copyThreshold = (int) (config.getUmem().frameCount() * config.getCopyFallbackThreshold());
     }
 
     /**
@@ -247,6 +247,7 @@ final class XdpFastPath {
         if (n == 0) {
             return 0;
         }
+        copyThreshold = (int) (pool.frameCount() * config.getCopyFallbackThreshold());
         long packets = 0;
         long bytes = 0;
         long copied = 0;
