@@ -663,15 +663,12 @@ final class XdpFastPath {
         for (int attempts = pending / 16 + 2; pending > 0 && attempts > 0; attempts--) {
             int r = qs.xsk.kickTx();
             if (r < 0 && r != -Errno.EAGAIN) {
-                kickErrors++;
+                counters.txKickErrors++;
                 break;
             }
             pending = tx.entries();
         }
     }
-
-    /** Kicks that failed with a real error (e.g. ENETDOWN); exposed for tests and diagnostics. */
-    long kickErrors;
 
     private static void reap(QueueSocket qs) {
         UmemFramePool pool = qs.queue.pool();
@@ -752,6 +749,7 @@ final class XdpFastPath {
                 rx.release(n);
                 drained += n;
             }
+            counters.drops[DropReason.CLOSED.ordinal()] += drained;
             pool.lock().lock();
             try {
                 pool.receivedLocked(drained);
