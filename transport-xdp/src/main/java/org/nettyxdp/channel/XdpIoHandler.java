@@ -47,6 +47,8 @@ public final class XdpIoHandler implements IoHandler {
     private final MemorySegment events;
     private final MemorySegment eventfdBuf;
     private final MemorySegment one;
+    /** The {@code epoll_event} that {@code epoll_ctl} calls from the event loop fill in. */
+    private final MemorySegment ctlEvent;
     private final int epollFd;
     private final int eventFd;
     private boolean destroyed;
@@ -57,6 +59,7 @@ public final class XdpIoHandler implements IoHandler {
         this.events = arena.allocate(EpollEvent.SIZE * config.maxEvents(), 8);
         this.eventfdBuf = arena.allocate(8, 8);
         this.one = arena.allocateFrom(JAVA_LONG, 1L);
+        this.ctlEvent = arena.allocate(EpollEvent.LAYOUT);
         int ep = -1;
         int ev = -1;
         try {
@@ -237,23 +240,22 @@ public final class XdpIoHandler implements IoHandler {
             }
             try {
                 Integer old = watched.get(op.fd());
-                try (Arena a = Arena.ofConfined()) {
-                    MemorySegment e = a.allocate(EpollEvent.LAYOUT);
-                    EpollEvent.set(e, op.events(), op.fd());
-                    if (op.events() == 0) {
-                        if (old != null) {
-                            watched.remove(op.fd());
-                            byFd.remove(op.fd());
-                            Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_DEL, op.fd(), e);
-                        }
-                    } else if (old == null) {
-                        Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_ADD, op.fd(), e);
-                        watched.put(op.fd(), Integer.valueOf(op.events()));
-                        byFd.put(op.fd(), this);
-                    } else if (old.intValue() != op.events()) {
-                        Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_MOD, op.fd(), e);
-                        watched.put(op.fd(), Integer.valueOf(op.events()));
-                    }
+                if (old == null ? op.events() == 0 : old.intValue() == op.events()) {
+                    return 0; // nothing changes: the channel re-submits its interest on every read
+                }
+                MemorySegment e = ctlEvent; // event loop only: one segment, no allocation per call
+                EpollEvent.set(e, op.events(), op.fd());
+                if (op.events() == 0) {
+                    watched.remove(op.fd());
+                    byFd.remove(op.fd());
+                    Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_DEL, op.fd(), e);
+                } else if (old == null) {
+                    Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_ADD, op.fd(), e);
+                    watched.put(op.fd(), Integer.valueOf(op.events()));
+                    byFd.put(op.fd(), this);
+                } else {
+                    Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_MOD, op.fd(), e);
+                    watched.put(op.fd(), Integer.valueOf(op.events()));
                 }
             } catch (SyscallException e) {
                 throw new IllegalStateException(e.getMessage(), e);
