@@ -91,6 +91,9 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
     private boolean reading;
     private boolean flushScheduled;
     private int companionEvents = -1;
+    /** Events last submitted for the AF_XDP sockets of {@link #fastPathWatched} (-1: none yet). */
+    private int fastPathEvents = -1;
+    private XdpFastPath fastPathWatched;
     private int pendingErrno;
 
     /** A dual-stack channel (IPv6 socket accepting IPv4), as NIO's default, or IPv4 when the host has no IPv6. */
@@ -219,6 +222,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             if (f.isSuccess()) {
                 registration = (IoRegistration) f.getNow();
                 companionEvents = -1;
+                fastPathEvents = -1;
                 updateInterest();
                 promise.setSuccess();
             } else {
@@ -355,10 +359,14 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             companionEvents = companionWanted;
         }
         XdpFastPath fp = fastPath;
-        if (fp != null) {
+        int fastWanted = wantRead ? Linux.EPOLLIN : Linux.EPOLLERR;
+        if (fp != null && (fp != fastPathWatched || fastWanted != fastPathEvents)) {
+            // only on a change: doBeginRead runs after every read batch, and each submit allocates
             for (int q = 0; q < fp.queueCount(); q++) {
-                reg.submit(new XdpIoOps(fp.socketFd(q), wantRead ? Linux.EPOLLIN : Linux.EPOLLERR));
+                reg.submit(new XdpIoOps(fp.socketFd(q), fastWanted));
             }
+            fastPathWatched = fp;
+            fastPathEvents = fastWanted;
         }
     }
 
