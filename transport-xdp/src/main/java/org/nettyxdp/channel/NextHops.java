@@ -25,7 +25,7 @@ import java.util.Optional;
  * Event-loop confined.
  */
 final class NextHops implements AutoCloseable {
-    static final long RETRY_NANOS = 200_000_000L;
+    static final long RETRY_NANOS = 50_000_000L;
     private static final int MAX_ENTRIES = 4096;
 
     /** A resolved next hop. */

@@ -24,7 +24,9 @@ import org.nettyxdp.socket.XdpSocketConfig;
 import org.nettyxdp.socket.XdpStatistics;
 import org.nettyxdp.socket.ZeroCopyMode;
 import org.nettyxdp.sys.Errno;
+import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.SyscallException;
+import org.nettyxdp.sys.Syscalls;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -111,7 +113,11 @@ final class XdpFastPath {
     private int txFrameCount;
     private int ipId;
     private InetSocketAddress connectedPeer;
+    /** Set once {@link #close()} was asked for: no new work starts. */
     private boolean closed;
+    /** Nesting depth of {@link #receive} and {@link #flush}: rings must stay mapped while positive. */
+    private int busy;
+    private boolean released;
 
     private XdpFastPath(XdpInterface iface, int slot, int port, InetAddress boundIp, QueueSocket[] queues,
                         XdpDatagramChannelConfig config, XdpChannelMetrics.Counters counters) {
@@ -158,6 +164,9 @@ final class XdpFastPath {
                 XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, config.getAllocator());
                 try {
                     XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
+                    if (config.getBusyPollBudget() > 0) {
+                        preferBusyPoll(xsk, config.getBusyPollBudget());
+                    }
                     queues[q] = new QueueSocket(queue, xsk, umem.frameSize());
                 } catch (IOException | RuntimeException e) {
                     queue.release();
@@ -181,6 +190,12 @@ final class XdpFastPath {
             iface.release();
             throw e;
         }
+    }
+
+    private static void preferBusyPoll(XdpSocket xsk, int budget) throws SyscallException {
+        Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_PREFER_BUSY_POLL, 1, "SO_PREFER_BUSY_POLL");
+        Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_BUSY_POLL, 50, "SO_BUSY_POLL");
+        Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_BUSY_POLL_BUDGET, budget, "SO_BUSY_POLL_BUDGET");
     }
 
     /** Descriptors to watch for received frames, one per queue. */
@@ -232,6 +247,7 @@ final class XdpFastPath {
         long bytes = 0;
         long copied = 0;
         int taken = 0;
+        busy++;
         try {
             for (; taken < n; ) {
                 long addr = rx.addr(taken);
@@ -265,6 +281,9 @@ final class XdpFastPath {
             }
             if (qs.xsk.fill().needsWakeup()) {
                 qs.xsk.wakeupRx();
+            }
+            if (--busy == 0 && closed) {
+                release();
             }
         }
         return taken;
@@ -430,6 +449,21 @@ final class XdpFastPath {
 
     // ------------------------------------------------------------------------------------------ TX
 
+    /** Room reserved in front of a frame buffer's data: the largest header stack the fast path writes. */
+    static final int FRAME_BUFFER_HEADROOM = ETH_IPV6_UDP;
+
+    /**
+     * A buffer over a free frame of queue 0, with headroom for the headers, or null when the pool has
+     * no frame to spare. Any thread.
+     */
+    UmemByteBuf frameBuffer() {
+        if (closed) {
+            return null;
+        }
+        UmemFramePool pool = queues[0].queue.pool();
+        return pool.allocate(FRAME_BUFFER_HEADROOM, pool.frameCount() / 4);
+    }
+
     /**
      * Queues {@code content} to {@code recipient} (not yet published: see {@link #flush()}). Does not
      * take ownership of {@code content}; the caller releases it as usual.
@@ -577,6 +611,9 @@ final class XdpFastPath {
 
     /** Publishes every queued frame and asks the kernel to send them; reaps completed frames. */
     void flush() {
+        if (released) {
+            return;
+        }
         for (QueueSocket qs : queues) {
             if (qs.txUsed > 0) {
                 publish(qs);
@@ -670,14 +707,25 @@ final class XdpFastPath {
     /**
      * Stops steering the port here, sends what is queued, returns every frame still in this
      * channel's rings to the pool, then closes the sockets and leaves the queues and the interface.
-     * Idempotent.
+     * Called from inside {@link #receive} (a handler closing its channel), the teardown waits until
+     * the batch is done, so no ring is unmapped under the loop. Idempotent.
      */
     void close() {
         if (closed) {
             return;
         }
-        flush();
         closed = true;
+        if (busy == 0) {
+            release();
+        }
+    }
+
+    private void release() {
+        if (released) {
+            return;
+        }
+        flush();
+        released = true;
         iface.removeChannel(port, slot);
         for (QueueSocket qs : queues) {
             RxRing rx = qs.xsk.rx();

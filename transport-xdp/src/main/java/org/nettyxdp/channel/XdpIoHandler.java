@@ -43,15 +43,15 @@ public final class XdpIoHandler implements IoHandler {
     private final List<Registration> registrations = new ArrayList<>();
     private final XdpIoEvent event = new XdpIoEvent();
     private final AtomicInteger wakeupPending = new AtomicInteger();
+    /** Threads writing the eventfd right now, plus {@link #GATE_CLOSED} once it may no longer be written. */
+    private final AtomicInteger wakeupWriters = new AtomicInteger();
+    private static final int GATE_CLOSED = 1 << 30;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment events;
     private final MemorySegment eventfdBuf;
     private final MemorySegment one;
-    /** The {@code epoll_event} that {@code epoll_ctl} calls from the event loop fill in. */
-    private final MemorySegment ctlEvent;
     private final int epollFd;
     private final int eventFd;
-    private boolean destroyed;
 
     private XdpIoHandler(ThreadAwareExecutor executor, XdpIoHandlerConfig config) {
         this.executor = executor;
@@ -59,7 +59,6 @@ public final class XdpIoHandler implements IoHandler {
         this.events = arena.allocate(EpollEvent.SIZE * config.maxEvents(), 8);
         this.eventfdBuf = arena.allocate(8, 8);
         this.one = arena.allocateFrom(JAVA_LONG, 1L);
-        this.ctlEvent = arena.allocate(EpollEvent.LAYOUT);
         int ep = -1;
         int ev = -1;
         try {
@@ -165,13 +164,13 @@ public final class XdpIoHandler implements IoHandler {
 
     @Override
     public void wakeup() {
-        if (!executor.isExecutorThread(Thread.currentThread()) && wakeupPending.getAndSet(1) == 0 && !destroyed) {
-            eventfdWrite();
+        if (!executor.isExecutorThread(Thread.currentThread()) && wakeupPending.getAndSet(1) == 0) {
+            // never write a closed (and maybe reused) descriptor: destroy() waits for writers in flight
+            if ((wakeupWriters.incrementAndGet() & GATE_CLOSED) == 0) {
+                Syscalls.writeRaw(eventFd, one, 8);
+            }
+            wakeupWriters.decrementAndGet();
         }
-    }
-
-    private void eventfdWrite() {
-        Syscalls.writeRaw(eventFd, one, 8);
     }
 
     @Override
@@ -201,7 +200,11 @@ public final class XdpIoHandler implements IoHandler {
 
     @Override
     public void destroy() {
-        destroyed = true;
+        int writers = wakeupWriters.getAndAdd(GATE_CLOSED);
+        while ((writers & ~GATE_CLOSED) != 0) {
+            Thread.onSpinWait();
+            writers = wakeupWriters.get() & ~GATE_CLOSED;
+        }
         Syscalls.close(eventFd);
         Syscalls.close(epollFd);
         arena.close();
@@ -238,25 +241,29 @@ public final class XdpIoHandler implements IoHandler {
                 runAgain = true;
                 return 0;
             }
-            try {
-                Integer old = watched.get(op.fd());
-                if (old == null ? op.events() == 0 : old.intValue() == op.events()) {
-                    return 0; // nothing changes: the channel re-submits its interest on every read
+            Integer old = watched.get(op.fd());
+            int op0;
+            if (op.events() == 0) {
+                if (old == null) {
+                    return 0;
                 }
-                MemorySegment e = ctlEvent; // event loop only: one segment, no allocation per call
+                watched.remove(op.fd());
+                byFd.remove(op.fd());
+                op0 = Linux.EPOLL_CTL_DEL;
+            } else if (old == null) {
+                watched.put(op.fd(), Integer.valueOf(op.events()));
+                byFd.put(op.fd(), this);
+                op0 = Linux.EPOLL_CTL_ADD;
+            } else if (old.intValue() != op.events()) {
+                watched.put(op.fd(), Integer.valueOf(op.events()));
+                op0 = Linux.EPOLL_CTL_MOD;
+            } else {
+                return 0;
+            }
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment e = a.allocate(EpollEvent.LAYOUT);
                 EpollEvent.set(e, op.events(), op.fd());
-                if (op.events() == 0) {
-                    watched.remove(op.fd());
-                    byFd.remove(op.fd());
-                    Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_DEL, op.fd(), e);
-                } else if (old == null) {
-                    Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_ADD, op.fd(), e);
-                    watched.put(op.fd(), Integer.valueOf(op.events()));
-                    byFd.put(op.fd(), this);
-                } else {
-                    Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_MOD, op.fd(), e);
-                    watched.put(op.fd(), Integer.valueOf(op.events()));
-                }
+                Syscalls.epollCtl(epollFd, op0, op.fd(), e);
             } catch (SyscallException e) {
                 throw new IllegalStateException(e.getMessage(), e);
             }

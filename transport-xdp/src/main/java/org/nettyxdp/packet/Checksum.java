@@ -33,7 +33,11 @@ public final class Checksum {
     private Checksum() {
     }
 
-    /** The sum of {@code length} bytes at {@code offset}; an odd last byte counts as its word's high byte. */
+    /**
+     * The sum of {@code length} bytes at {@code offset}; an odd last byte counts as its word's high byte.
+     *
+     * @throws IllegalArgumentException if {@code length} is negative or 2^31 or more
+     */
     public static int sum(MemorySegment segment, long offset, long length) {
         checkLength(length);
         return fold(accumulate(segment, offset, length));
@@ -49,7 +53,11 @@ public final class Checksum {
         return ~sum & 0xFFFF;
     }
 
-    /** True if the bytes, checksum field included, sum to {@code 0xFFFF}: the check of RFC 1071. */
+    /**
+     * True if the bytes, checksum field included, sum to {@code 0xFFFF}: the check of RFC 1071.
+     *
+     * @throws IllegalArgumentException if {@code length} is negative or 2^31 or more
+     */
     public static boolean isValid(MemorySegment segment, long offset, long length) {
         checkLength(length);
         return sum(segment, offset, length) == 0xFFFF;
@@ -58,6 +66,8 @@ public final class Checksum {
     /**
      * The IPv4 header checksum of {@code headerLength} bytes at {@code offset}, computed as if the
      * checksum field (bytes 10..12) were zero, so it need not be cleared first.
+     *
+     * @throws IllegalArgumentException if {@code headerLength} is outside [20, 60]
      */
     public static int ipv4Header(MemorySegment segment, long offset, int headerLength) {
         if (headerLength < Ipv4Hdr.LEN || headerLength > Ipv4Hdr.MAX_LEN) {
@@ -165,8 +175,8 @@ public final class Checksum {
     }
 
     private static void checkLength(long length) {
-        if (length < 0) {
-            throw new IllegalArgumentException("negative length: " + length);
+        if (length < 0 || length > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("length must be in [0, 2^31): " + length);
         }
     }
 
@@ -212,17 +222,18 @@ public final class Checksum {
      * Adds the bytes up as big-endian 16-bit words into an unfolded accumulator. Reads 8 bytes at a
      * time: a 64-bit big-endian word is four 16-bit words, and since 2^16 = 1 (mod 0xFFFF) adding its
      * two 32-bit halves into a wide accumulator is the same sum; the carries pile up in the high bits
-     * and {@link #fold} wraps them around. Each step adds less than 2^33, so the {@code long} cannot
-     * overflow below 2^30 steps (8 GiB).
+     * and {@link #fold} wraps them around. Each step adds less than 2^33 and there are fewer than
+     * 2^28 steps (lengths are at most {@code Integer.MAX_VALUE}), so the {@code long} cannot overflow.
+     * The loop counts with an {@code int}, which C2 unrolls far better than a {@code long} position.
      */
     static long accumulate(MemorySegment segment, long offset, long length) {
         long acc = 0;
-        long position = offset;
-        long end = offset + length;
-        for (long wordsEnd = offset + (length & ~7L); position < wordsEnd; position += 8) {
-            long word = segment.get(NetworkOrder.U64, position);
+        int words = (int) (length >>> 3);
+        for (int i = 0; i < words; i++) {
+            long word = segment.get(NetworkOrder.U64, offset + ((long) i << 3));
             acc += (word >>> 32) + (word & 0xFFFF_FFFFL);
         }
+        long position = offset + ((long) words << 3);
         if ((length & 4) != 0) {
             acc += segment.get(NetworkOrder.U32, position) & 0xFFFF_FFFFL;
             position += 4;
@@ -231,7 +242,7 @@ public final class Checksum {
             acc += segment.get(NetworkOrder.U16, position) & 0xFFFF;
             position += 2;
         }
-        if (position < end) {
+        if ((length & 1) != 0) {
             acc += (segment.get(ValueLayout.JAVA_BYTE, position) & 0xFF) << 8;
         }
         return acc;
