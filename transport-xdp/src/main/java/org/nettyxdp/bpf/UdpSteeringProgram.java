@@ -28,7 +28,8 @@ import static org.nettyxdp.bpf.Reg.R9;
  *       protocol UDP;</li>
  *   <li>IPv6: version 6, next header UDP directly (extension headers are left to the kernel);</li>
  * </ul>
- * then the UDP destination port is looked up in the {@link PortMap}. On a hit whose
+ * Frames to a group (multicast or broadcast) MAC address go to the kernel, which delivers them to
+ * every member socket. Then the UDP destination port is looked up in the {@link PortMap}. On a hit whose
  * {@code max_frame_len} is non-zero and smaller than the frame (total length, all fragments of a
  * multi-buffer frame), the frame is passed to the kernel, which would otherwise drop it silently.
  * Otherwise the verdict is {@code bpf_redirect_map(xsks, slot * numQueues + rx_queue_index, fallback)}.
@@ -115,6 +116,10 @@ public final class UdpSteeringProgram {
          .mov64(R9, R7)
          .alu64(AluOp.ADD, R9, ETH_HLEN)
          .jmp(GT, R9, R8, "pass")
+         // group (multicast or broadcast) destination MAC: the kernel delivers to every member
+         .ldx(B, R2, R7, 0)
+         .alu64(AluOp.AND, R2, 1)
+         .jmp(NE, R2, 0, "pass")
          .ldx(H, R2, R7, 12)
          .endToBe(R2, 16)
          .jmp(EQ, R2, ETH_P_8021Q, "vlan")

@@ -28,6 +28,8 @@ public final class UmemFramePool {
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicInteger application = new AtomicInteger();
     private final XdpPacket view;
+    private final java.util.concurrent.atomic.AtomicReference<Runnable> onDrained =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private int kernelRx;
     private int tx;
 
@@ -79,7 +81,9 @@ public final class UmemFramePool {
 
     /** Called by {@link UmemByteBuf#deallocate()} on whatever thread released it. */
     void release(UmemByteBuf buf) {
-        application.decrementAndGet();
+        if (application.decrementAndGet() == 0 && onDrained.get() != null) {
+            runDrained();
+        }
         if (!released.offer(buf.frameIndex())) {
             // cannot happen: the queue holds every frame; keep the frame rather than lose it
             lock.lock();
@@ -118,6 +122,28 @@ public final class UmemFramePool {
         return addr;
     }
 
+    /**
+     * Takes a free frame for the application to write a datagram into, as a buffer whose reader and
+     * writer index sit at {@code headroom} (room for headers to be prepended in place). Returns null
+     * when fewer than {@code reserve} frames would stay free, so receiving never starves. Any thread.
+     */
+    public UmemByteBuf allocate(int headroom, int reserve) {
+        long addr;
+        lock.lock();
+        try {
+            if (umem.freeFrames() <= reserve) {
+                reclaimReleased();
+                if (umem.freeFrames() <= reserve) {
+                    return null;
+                }
+            }
+            addr = umem.allocateFrame();
+        } finally {
+            lock.unlock();
+        }
+        return wrap(addr, headroom, headroom, 0);
+    }
+
     /** Lock held: gives back a frame taken with {@link #allocateTxFrame()} that was not sent after all. */
     public void unallocateTxFrame(long addr) {
         tx--;
@@ -146,14 +172,9 @@ public final class UmemFramePool {
         return n;
     }
 
-    /** The kernel delivered {@code n} frames from the fill ring on an RX ring (no lock needed: RX thread). */
-    public void received(int n) {
-        lock.lock();
-        try {
-            kernelRx -= n;
-        } finally {
-            lock.unlock();
-        }
+    /** Lock held: {@code n} frames the fill ring gave the kernel came back on an RX ring. */
+    public void receivedLocked(int n) {
+        kernelRx -= n;
     }
 
     /** Drops a received frame: counted back as free (any thread). */
@@ -185,6 +206,25 @@ public final class UmemFramePool {
         }
         completion.release(n);
         return n;
+    }
+
+    /**
+     * Runs {@code action} (typically: unmap the UMEM) once the application holds no frame of this
+     * pool: at once if it holds none now, otherwise on the thread releasing the last one. A buffer the
+     * application still holds keeps the memory it reads mapped.
+     */
+    public void whenDrained(Runnable action) {
+        onDrained.set(action);
+        if (application.get() == 0) {
+            runDrained();
+        }
+    }
+
+    private void runDrained() {
+        Runnable action = onDrained.getAndSet(null);
+        if (action != null) {
+            action.run();
+        }
     }
 
     /** Where the frames are now; exact when no thread is moving frames. */

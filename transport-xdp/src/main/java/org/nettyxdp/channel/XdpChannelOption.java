@@ -39,6 +39,13 @@ public final class XdpChannelOption<T> extends ChannelOption<T> {
      */
     public static final ChannelOption<Double> COPY_FALLBACK_THRESHOLD =
             valueOf(XdpChannelOption.class, "COPY_FALLBACK_THRESHOLD");
+    /**
+     * Busy-poll budget of the AF_XDP sockets (0, the default, turns busy polling off). When positive,
+     * the sockets get {@code SO_PREFER_BUSY_POLL}, {@code SO_BUSY_POLL} (50 µs) and this
+     * {@code SO_BUSY_POLL_BUDGET}: the kernel processes the queue in the application's syscalls
+     * instead of in interrupts. Pair it with {@link XdpIoHandlerConfig#setBusyPoll(boolean)}.
+     */
+    public static final ChannelOption<Integer> BUSY_POLL_BUDGET = valueOf(XdpChannelOption.class, "BUSY_POLL_BUDGET");
     /** Whether to take the XDP fast path at all (default true); false makes the channel a plain kernel socket. */
     public static final ChannelOption<Boolean> FAST_PATH = valueOf(XdpChannelOption.class, "FAST_PATH");
 

@@ -91,6 +91,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
     private boolean reading;
     private boolean flushScheduled;
     private int companionEvents = -1;
+    private int xskEvents = -1;
     private int pendingErrno;
 
     /** A dual-stack channel (IPv6 socket accepting IPv4), as NIO's default, or IPv4 when the host has no IPv6. */
@@ -131,6 +132,25 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
     public String fastPathInterface() {
         XdpFastPath fp = fastPath;
         return fp == null ? null : fp.link().name();
+    }
+
+    /**
+     * A buffer to write one outgoing datagram's payload into. On a channel with a fast path it is a
+     * {@link org.nettyxdp.buffer.UmemByteBuf} over a free UMEM frame, with headroom for the headers:
+     * writing it sends the frame itself, with no copy. Its capacity is the frame's (at most
+     * {@link #maxFramePayload()} bytes of payload). Without a fast path, or when no frame is spare, it is
+     * an ordinary direct buffer from the channel's allocator.
+     */
+    public ByteBuf frameBuffer() {
+        XdpFastPath fp = fastPath;
+        ByteBuf buf = fp == null ? null : fp.frameBuffer();
+        return buf != null ? buf : alloc().directBuffer(maxFramePayload());
+    }
+
+    /** The largest payload a {@link #frameBuffer()} holds. */
+    public int maxFramePayload() {
+        return config.getUmem().frameSize() - org.nettyxdp.packet.XdpPacket.XDP_PACKET_HEADROOM
+                - XdpFastPath.FRAME_BUFFER_HEADROOM;
     }
 
     /** A snapshot of this channel's counters. */
@@ -219,6 +239,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             if (f.isSuccess()) {
                 registration = (IoRegistration) f.getNow();
                 companionEvents = -1;
+                xskEvents = -1;
                 updateInterest();
                 promise.setSuccess();
             } else {
@@ -287,6 +308,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
                     this, link.mtu(), link.name(), frameLimit);
         }
         fastPath = XdpFastPath.open(link, wildcard ? null : ip, port, config, counters);
+        xskEvents = -1;
         if (connected) {
             fastPath.connect(remote);
         }
@@ -310,6 +332,13 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         open = false;
         bound = false;
         connected = false;
+        // Stop watching the descriptors before closing them: the kernel hands a closed number to the
+        // next socket at once, and an EPOLL_CTL_DEL by number at deregistration (a later task) would
+        // then take that socket, perhaps another channel's on this loop, out of the epoll set.
+        IoRegistration reg = registration;
+        if (reg != null) {
+            reg.cancel();
+        }
         try {
             if (fastPath != null) {
                 fastPath.close();
@@ -349,16 +378,18 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             return;
         }
         boolean wantRead = readPending || config.isAutoRead() && reading;
-        int companionWanted = (wantRead ? Linux.EPOLLIN : 0) | Linux.EPOLLERR | (flushScheduled ? 0 : 0);
-        if (companionWanted != companionEvents) {
-            reg.submit(new XdpIoOps(companion.fd(), companionWanted));
-            companionEvents = companionWanted;
+        // EPOLLERR alone keeps a descriptor registered without read interest
+        int wanted = wantRead ? Linux.EPOLLIN | Linux.EPOLLERR : Linux.EPOLLERR;
+        if (wanted != companionEvents) {
+            reg.submit(new XdpIoOps(companion.fd(), wanted));
+            companionEvents = wanted;
         }
         XdpFastPath fp = fastPath;
-        if (fp != null) {
+        if (fp != null && wanted != xskEvents) {
             for (int q = 0; q < fp.queueCount(); q++) {
-                reg.submit(new XdpIoOps(fp.socketFd(q), wantRead ? Linux.EPOLLIN : Linux.EPOLLERR));
+                reg.submit(new XdpIoOps(fp.socketFd(q), wanted));
             }
+            xskEvents = wanted;
         }
     }
 
@@ -439,12 +470,17 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
                     continue;
                 }
                 Buffers.copy(data, companion.scratch(), 0, len);
+                // counted before the send, so a peer that already has the reply sees it counted
+                counters.txSlowPackets++;
+                counters.txSlowBytes += len;
                 int r = companion.sendScratch(len, msg instanceof ByteBuf ? null : to);
                 if (r >= 0) {
-                    counters.txSlowPackets++;
-                    counters.txSlowBytes += len;
                     in.remove();
-                } else if (CompanionSocket.isTransient(-r)) {
+                    continue;
+                }
+                counters.txSlowPackets--;
+                counters.txSlowBytes -= len;
+                if (CompanionSocket.isTransient(-r)) {
                     waiting = true;
                     break;
                 } else {

@@ -46,6 +46,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
     private volatile RxChecksumPolicy rxChecksum = RxChecksumPolicy.VERIFY_UNLESS_PARTIAL;
     private volatile double copyFallbackThreshold = 0.5;
     private volatile boolean fastPath = true;
+    private volatile int busyPollBudget;
     private volatile int trafficClass;
     private volatile NetworkInterface multicastInterface;
 
@@ -61,7 +62,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
                 XdpChannelOption.INTERFACE, XdpChannelOption.XDP_MODE, XdpChannelOption.ZERO_COPY,
                 XdpChannelOption.UMEM_FRAME_SIZE, XdpChannelOption.UMEM_FRAME_COUNT, XdpChannelOption.UMEM_HEADROOM,
                 XdpChannelOption.RING_SIZE, XdpChannelOption.RX_CHECKSUM, XdpChannelOption.COPY_FALLBACK_THRESHOLD,
-                XdpChannelOption.FAST_PATH);
+                XdpChannelOption.FAST_PATH, XdpChannelOption.BUSY_POLL_BUDGET);
     }
 
     @Override
@@ -127,6 +128,9 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         if (option == XdpChannelOption.FAST_PATH) {
             return (T) Boolean.valueOf(fastPath);
         }
+        if (option == XdpChannelOption.BUSY_POLL_BUDGET) {
+            return (T) Integer.valueOf(busyPollBudget);
+        }
         return super.getOption(option);
     }
 
@@ -173,6 +177,8 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
             setCopyFallbackThreshold((Double) value);
         } else if (option == XdpChannelOption.FAST_PATH) {
             setFastPath((Boolean) value);
+        } else if (option == XdpChannelOption.BUSY_POLL_BUDGET) {
+            setBusyPollBudget((Integer) value);
         } else {
             return super.setOption(option, value);
         }
@@ -230,9 +236,24 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         return this;
     }
 
-    /** The UMEM geometry each interface queue gets. */
-    public UmemConfig getUmem() {
+    /** The UMEM geometry each interface queue gets (internal type: see the public getters below). */
+    UmemConfig getUmem() {
         return umem;
+    }
+
+    /** Bytes per UMEM frame. */
+    public int getUmemFrameSize() {
+        return umem.frameSize();
+    }
+
+    /** UMEM frames per interface queue. */
+    public int getUmemFrameCount() {
+        return umem.frameCount();
+    }
+
+    /** Extra headroom kept before received data. */
+    public int getUmemHeadroom() {
+        return umem.headroom();
     }
 
     private void setUmem(UmemConfig umem) {
@@ -281,6 +302,19 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
     public XdpDatagramChannelConfig setFastPath(boolean fastPath) {
         checkNotBound("FAST_PATH");
         this.fastPath = fastPath;
+        return this;
+    }
+
+    public int getBusyPollBudget() {
+        return busyPollBudget;
+    }
+
+    public XdpDatagramChannelConfig setBusyPollBudget(int budget) {
+        checkNotBound("BUSY_POLL_BUDGET");
+        if (budget < 0 || budget > 65535) {
+            throw new IllegalArgumentException("BUSY_POLL_BUDGET must be in [0, 65535]: " + budget);
+        }
+        this.busyPollBudget = budget;
         return this;
     }
 

@@ -24,7 +24,9 @@ import org.nettyxdp.socket.XdpSocketConfig;
 import org.nettyxdp.socket.XdpStatistics;
 import org.nettyxdp.socket.ZeroCopyMode;
 import org.nettyxdp.sys.Errno;
+import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.SyscallException;
+import org.nettyxdp.sys.Syscalls;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -99,7 +101,8 @@ final class XdpFastPath {
     private final int mtu;
     private final int frameCapacity;
     private final ByteBufAllocator alloc;
-    private final int copyThreshold;
+    /** Frames the application may hold before RX copies; from the option and the shared UMEM, per batch. */
+    private int copyThreshold;
 
     private final EthHdr eth = new EthHdr();
     private final Ipv4Hdr ip4 = new Ipv4Hdr();
@@ -109,9 +112,17 @@ final class XdpFastPath {
     private final LongObjectHashMap<InetSocketAddress> senders4 = new LongObjectHashMap<>();
     private final long[] txFrames = new long[TX_BATCH];
     private int txFrameCount;
+    /** TX counts since the last {@link #flush()}, published to the channel's counters there. */
+    private long txPackets;
+    private long txBytes;
+    private long txZeroCopy;
     private int ipId;
     private InetSocketAddress connectedPeer;
+    /** Set once {@link #close()} was asked for: no new work starts. */
     private boolean closed;
+    /** Nesting depth of {@link #receive} and {@link #flush}: rings must stay mapped while positive. */
+    private int busy;
+    private boolean released;
 
     private XdpFastPath(XdpInterface iface, int slot, int port, InetAddress boundIp, QueueSocket[] queues,
                         XdpDatagramChannelConfig config, XdpChannelMetrics.Counters counters) {
@@ -130,7 +141,6 @@ final class XdpFastPath {
         this.mtu = link.mtu();
         this.frameCapacity = config.getUmem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
         this.alloc = config.getAllocator();
-        this.copyThreshold = (int) (config.getUmem().frameCount() * config.getCopyFallbackThreshold());
     }
 
     /**
@@ -158,6 +168,9 @@ final class XdpFastPath {
                 XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, config.getAllocator());
                 try {
                     XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
+                    if (config.getBusyPollBudget() > 0) {
+                        preferBusyPoll(xsk, config.getBusyPollBudget());
+                    }
                     queues[q] = new QueueSocket(queue, xsk, umem.frameSize());
                 } catch (IOException | RuntimeException e) {
                     queue.release();
@@ -181,6 +194,12 @@ final class XdpFastPath {
             iface.release();
             throw e;
         }
+    }
+
+    private static void preferBusyPoll(XdpSocket xsk, int budget) throws SyscallException {
+        Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_PREFER_BUSY_POLL, 1, "SO_PREFER_BUSY_POLL");
+        Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_BUSY_POLL, 50, "SO_BUSY_POLL");
+        Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_BUSY_POLL_BUDGET, budget, "SO_BUSY_POLL_BUDGET");
     }
 
     /** Descriptors to watch for received frames, one per queue. */
@@ -228,10 +247,12 @@ final class XdpFastPath {
         if (n == 0) {
             return 0;
         }
+        copyThreshold = (int) (pool.frameCount() * config.getCopyFallbackThreshold());
         long packets = 0;
         long bytes = 0;
         long copied = 0;
         int taken = 0;
+        busy++;
         try {
             for (; taken < n; ) {
                 long addr = rx.addr(taken);
@@ -258,13 +279,16 @@ final class XdpFastPath {
             counters.rxCopied += copied;
             pool.lock().lock();
             try {
-                pool.received(taken);
+                pool.receivedLocked(taken);
                 pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
             } finally {
                 pool.lock().unlock();
             }
             if (qs.xsk.fill().needsWakeup()) {
                 qs.xsk.wakeupRx();
+            }
+            if (--busy == 0 && closed) {
+                release();
             }
         }
         return taken;
@@ -430,6 +454,21 @@ final class XdpFastPath {
 
     // ------------------------------------------------------------------------------------------ TX
 
+    /** Room reserved in front of a frame buffer's data: the largest header stack the fast path writes. */
+    static final int FRAME_BUFFER_HEADROOM = ETH_IPV6_UDP;
+
+    /**
+     * A buffer over a free frame of queue 0, with headroom for the headers, or null when the pool has
+     * no frame to spare. Any thread.
+     */
+    UmemByteBuf frameBuffer() {
+        if (closed) {
+            return null;
+        }
+        UmemFramePool pool = queues[0].queue.pool();
+        return pool.allocate(FRAME_BUFFER_HEADROOM, pool.frameCount() / 4);
+    }
+
     /**
      * Queues {@code content} to {@code recipient} (not yet published: see {@link #flush()}). Does not
      * take ownership of {@code content}; the caller releases it as usual.
@@ -479,7 +518,7 @@ final class XdpFastPath {
             pool.sendInPlace(inPlace);
             frame = inPlace.frameAddress();
             head = inPlace.readerIndex() - headers;
-            counters.txZeroCopy++;
+            txZeroCopy++;
         } else {
             frame = takeTxFrame(pool);
             if (frame < 0) {
@@ -493,19 +532,18 @@ final class XdpFastPath {
         long l2 = frame + XdpPacket.XDP_PACKET_HEADROOM + head;
         writeHeaders(region, l2, v4, hop, recipient, payload);
         qs.xsk.tx().put(qs.txUsed++, l2, headers + payload, 0);
-        counters.txFastPackets++;
-        counters.txFastBytes += payload;
+        txPackets++;
+        txBytes += payload;
         return SendResult.QUEUED;
     }
 
     private void writeHeaders(MemorySegment region, long l2, boolean v4, NextHops.Hop hop,
                               InetSocketAddress recipient, int payload) {
         // Ethernet, written raw: the view would read the old frame's EtherType to find a VLAN tag
-        putMac(region, l2, hop.mac().toLong());
+        putMac(region, l2, hop.mac());
         putMac(region, l2 + 6, ifMac.toLong());
         region.set(U16, l2 + 12, (short) (v4 ? EtherType.IPV4 : EtherType.IPV6));
         long l3 = l2 + EthHdr.LEN;
-        InetAddress source = boundIp != null ? boundIp : hop.source();
         if (v4) {
             ip4.wrap(region, l3);
             ip4.reset(64, IpProto.UDP);
@@ -513,8 +551,8 @@ final class XdpFastPath {
             ip4.setTotalLength(Ipv4Hdr.LEN + UdpHdr.LEN + payload);
             ip4.setIdentification(ipId++ & 0xffff);
             ip4.setDontFragment(true);
-            ip4.setSource(toInt(source.getAddress()));
-            ip4.setDestination(toInt(recipient.getAddress().getAddress()));
+            ip4.setSource(boundIpv4 != 0 ? boundIpv4 : hop.source4());
+            ip4.setDestination(hop.destination4());
             ip4.updateChecksum();
             udp.wrap(region, l3 + Ipv4Hdr.LEN);
         } else {
@@ -522,8 +560,8 @@ final class XdpFastPath {
             ip6.reset(64, IpProto.UDP);
             ip6.setTrafficClass(config.getTrafficClass());
             ip6.setPayloadLength(UdpHdr.LEN + payload);
-            ip6.setSource(source.getAddress());
-            ip6.setDestination(recipient.getAddress().getAddress());
+            ip6.setSource(boundIpv6 != null ? boundIpv6 : hop.source());
+            ip6.setDestination(hop.destination());
             udp.wrap(region, l3 + Ipv6Hdr.LEN);
         }
         udp.setSourcePort(port);
@@ -577,6 +615,17 @@ final class XdpFastPath {
 
     /** Publishes every queued frame and asks the kernel to send them; reaps completed frames. */
     void flush() {
+        if (released) {
+            return;
+        }
+        if (txPackets > 0) {
+            counters.txFastPackets += txPackets;
+            counters.txFastBytes += txBytes;
+            counters.txZeroCopy += txZeroCopy;
+            txPackets = 0;
+            txBytes = 0;
+            txZeroCopy = 0;
+        }
         for (QueueSocket qs : queues) {
             if (qs.txUsed > 0) {
                 publish(qs);
@@ -613,15 +662,12 @@ final class XdpFastPath {
         for (int attempts = pending / 16 + 2; pending > 0 && attempts > 0; attempts--) {
             int r = qs.xsk.kickTx();
             if (r < 0 && r != -Errno.EAGAIN) {
-                kickErrors++;
+                counters.txKickErrors++;
                 break;
             }
             pending = tx.entries();
         }
     }
-
-    /** Kicks that failed with a real error (e.g. ENETDOWN); exposed for tests and diagnostics. */
-    long kickErrors;
 
     private static void reap(QueueSocket qs) {
         UmemFramePool pool = qs.queue.pool();
@@ -670,14 +716,25 @@ final class XdpFastPath {
     /**
      * Stops steering the port here, sends what is queued, returns every frame still in this
      * channel's rings to the pool, then closes the sockets and leaves the queues and the interface.
-     * Idempotent.
+     * Called from inside {@link #receive} (a handler closing its channel), the teardown waits until
+     * the batch is done, so no ring is unmapped under the loop. Idempotent.
      */
     void close() {
         if (closed) {
             return;
         }
-        flush();
         closed = true;
+        if (busy == 0) {
+            release();
+        }
+    }
+
+    private void release() {
+        if (released) {
+            return;
+        }
+        flush();
+        released = true;
         iface.removeChannel(port, slot);
         for (QueueSocket qs : queues) {
             RxRing rx = qs.xsk.rx();
@@ -691,9 +748,10 @@ final class XdpFastPath {
                 rx.release(n);
                 drained += n;
             }
+            counters.drops[DropReason.CLOSED.ordinal()] += drained;
             pool.lock().lock();
             try {
-                pool.received(drained);
+                pool.receivedLocked(drained);
             } finally {
                 pool.lock().unlock();
             }
@@ -710,7 +768,7 @@ final class XdpFastPath {
         region.set(U32, offset + 2, (int) mac);
     }
 
-    private static int toInt(byte[] a) {
+    static int toInt(byte[] a) {
         return (a[0] & 0xff) << 24 | (a[1] & 0xff) << 16 | (a[2] & 0xff) << 8 | (a[3] & 0xff);
     }
 }

@@ -43,13 +43,15 @@ public final class XdpIoHandler implements IoHandler {
     private final List<Registration> registrations = new ArrayList<>();
     private final XdpIoEvent event = new XdpIoEvent();
     private final AtomicInteger wakeupPending = new AtomicInteger();
+    /** Threads writing the eventfd right now, plus {@link #GATE_CLOSED} once it may no longer be written. */
+    private final AtomicInteger wakeupWriters = new AtomicInteger();
+    private static final int GATE_CLOSED = 1 << 30;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment events;
     private final MemorySegment eventfdBuf;
     private final MemorySegment one;
     private final int epollFd;
     private final int eventFd;
-    private boolean destroyed;
 
     private XdpIoHandler(ThreadAwareExecutor executor, XdpIoHandlerConfig config) {
         this.executor = executor;
@@ -96,7 +98,7 @@ public final class XdpIoHandler implements IoHandler {
         // the eventfd, one submitted before it makes canBlock() false.
         wakeupPending.set(0);
         int timeoutMillis = 0;
-        if (context.canBlock() && !config.busyPoll() && !anyRunnable()) {
+        if (context.canBlock() && !config.busyPoll()) {
             timeoutMillis = timeoutMillis(context);
         }
         long start = context.shouldReportActiveIoTime() ? System.nanoTime() : 0;
@@ -118,7 +120,6 @@ public final class XdpIoHandler implements IoHandler {
                 handled++;
             }
         }
-        handled += runRunnable();
         if (context.shouldReportActiveIoTime()) {
             context.reportActiveIoTime(handled == 0 ? 0 : System.nanoTime() - start);
         }
@@ -137,38 +138,15 @@ public final class XdpIoHandler implements IoHandler {
         return (int) Math.min(Integer.MAX_VALUE, (delay + 999_999) / 1_000_000);
     }
 
-    /** True when a handle stopped with work left and asked to run again without waiting. */
-    private boolean anyRunnable() {
-        for (int i = 0; i < registrations.size(); i++) {
-            if (registrations.get(i).runAgain) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private int runRunnable() {
-        int handled = 0;
-        for (int i = 0; i < registrations.size(); i++) {
-            Registration reg = registrations.get(i);
-            if (reg.runAgain && reg.isValid()) {
-                reg.runAgain = false;
-                reg.handle.handle(reg, event.set(-1, Linux.EPOLLIN));
-                handled++;
-            }
-        }
-        return handled;
-    }
-
     @Override
     public void wakeup() {
-        if (!executor.isExecutorThread(Thread.currentThread()) && wakeupPending.getAndSet(1) == 0 && !destroyed) {
-            eventfdWrite();
+        if (!executor.isExecutorThread(Thread.currentThread()) && wakeupPending.getAndSet(1) == 0) {
+            // never write a closed (and maybe reused) descriptor: destroy() waits for writers in flight
+            if ((wakeupWriters.incrementAndGet() & GATE_CLOSED) == 0) {
+                Syscalls.writeRaw(eventFd, one, 8);
+            }
+            wakeupWriters.decrementAndGet();
         }
-    }
-
-    private void eventfdWrite() {
-        Syscalls.writeRaw(eventFd, one, 8);
     }
 
     @Override
@@ -198,17 +176,20 @@ public final class XdpIoHandler implements IoHandler {
 
     @Override
     public void destroy() {
-        destroyed = true;
+        int writers = wakeupWriters.getAndAdd(GATE_CLOSED);
+        while ((writers & ~GATE_CLOSED) != 0) {
+            Thread.onSpinWait();
+            writers = wakeupWriters.get() & ~GATE_CLOSED;
+        }
         Syscalls.close(eventFd);
         Syscalls.close(epollFd);
         arena.close();
     }
 
-    /** One handle's registration: its watched descriptors and whether it wants another turn. */
+    /** One handle's registration: the descriptors it watches. */
     private final class Registration implements IoRegistration {
         final XdpIoHandle handle;
         final IntObjectMap<Integer> watched = new IntObjectHashMap<>(4);
-        boolean runAgain;
         boolean valid = true;
 
         Registration(XdpIoHandle handle) {
@@ -222,8 +203,8 @@ public final class XdpIoHandler implements IoHandler {
         }
 
         /**
-         * Applies {@link XdpIoOps} (watch a descriptor) or {@link XdpIoOps#RUN_AGAIN}; must be called on
-         * the event loop. Returns 0, or -1 when the registration is no longer valid.
+         * Applies {@link XdpIoOps}: watch a descriptor for its events, or stop watching it (events 0).
+         * Must be called on the event loop. Returns 0, or -1 when the registration is no longer valid.
          */
         @Override
         public long submit(IoOps ops) {
@@ -231,30 +212,29 @@ public final class XdpIoHandler implements IoHandler {
                 return -1;
             }
             XdpIoOps op = (XdpIoOps) ops;
-            if (op == XdpIoOps.RUN_AGAIN) {
-                runAgain = true;
+            Integer old = watched.get(op.fd());
+            int op0;
+            if (op.events() == 0) {
+                if (old == null) {
+                    return 0;
+                }
+                watched.remove(op.fd());
+                byFd.remove(op.fd());
+                op0 = Linux.EPOLL_CTL_DEL;
+            } else if (old == null) {
+                watched.put(op.fd(), Integer.valueOf(op.events()));
+                byFd.put(op.fd(), this);
+                op0 = Linux.EPOLL_CTL_ADD;
+            } else if (old.intValue() != op.events()) {
+                watched.put(op.fd(), Integer.valueOf(op.events()));
+                op0 = Linux.EPOLL_CTL_MOD;
+            } else {
                 return 0;
             }
-            try {
-                Integer old = watched.get(op.fd());
-                try (Arena a = Arena.ofConfined()) {
-                    MemorySegment e = a.allocate(EpollEvent.LAYOUT);
-                    EpollEvent.set(e, op.events(), op.fd());
-                    if (op.events() == 0) {
-                        if (old != null) {
-                            watched.remove(op.fd());
-                            byFd.remove(op.fd());
-                            Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_DEL, op.fd(), e);
-                        }
-                    } else if (old == null) {
-                        Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_ADD, op.fd(), e);
-                        watched.put(op.fd(), Integer.valueOf(op.events()));
-                        byFd.put(op.fd(), this);
-                    } else if (old.intValue() != op.events()) {
-                        Syscalls.epollCtl(epollFd, Linux.EPOLL_CTL_MOD, op.fd(), e);
-                        watched.put(op.fd(), Integer.valueOf(op.events()));
-                    }
-                }
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment e = a.allocate(EpollEvent.LAYOUT);
+                EpollEvent.set(e, op.events(), op.fd());
+                Syscalls.epollCtl(epollFd, op0, op.fd(), e);
             } catch (SyscallException e) {
                 throw new IllegalStateException(e.getMessage(), e);
             }

@@ -87,17 +87,22 @@ final class XskQueue {
         return anchor;
     }
 
-    /** Drops one user; the last one closes the anchor socket and unmaps the UMEM. */
+    /**
+     * Drops one user; the last one closes the anchor socket and unmaps the UMEM, as soon as the
+     * application has released every buffer it still holds.
+     */
     void release() {
         synchronized (QUEUES) {
             if (--users == 0) {
                 QUEUES.remove(key);
                 anchor.close();
-                try {
-                    umem.close();
-                } catch (SyscallException ignored) {
-                    // unmapping cannot fail for a mapping we made; nothing left to do
-                }
+                pool.whenDrained(() -> {
+                    try {
+                        umem.close();
+                    } catch (SyscallException ignored) {
+                        // unmapping cannot fail for a mapping we made; nothing left to do
+                    }
+                });
             }
         }
     }

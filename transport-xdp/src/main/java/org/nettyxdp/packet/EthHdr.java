@@ -27,17 +27,13 @@ public final class EthHdr extends Header {
 
     /** A view pointing nowhere; point it with {@link XdpPacket#read} or {@link #wrap}. */
     public EthHdr() {
+        super(LEN);
     }
 
     /** {@value #TAGGED_LEN} if the header carries a VLAN tag, else {@value #LEN}. */
     @Override
     public int size() {
         return isVlanTagged() ? TAGGED_LEN : LEN;
-    }
-
-    @Override
-    int minSize() {
-        return LEN;
     }
 
     /** The destination address as the low 48 bits of a long (see {@link MacAddress#toLong()}). */
@@ -98,8 +94,8 @@ public final class EthHdr extends Header {
     /**
      * Makes this a tagged header with the given tag control information, keeping the EtherType: on
      * an untagged header the EtherType moves from bytes 12..14 to 16..18, overwriting whatever was
-     * there. To tag a frame that already has a payload, first open a gap with
-     * {@code packet.insert(12, new byte[4])} and re-point the view.
+     * there. To tag a frame that already has a payload, first open a gap after the untagged header
+     * with {@code packet.insert(EthHdr.LEN, new byte[4])}, then re-point the view and tag it.
      *
      * @throws IndexOutOfBoundsException if fewer than {@value #TAGGED_LEN} bytes were valid when the
      *         view was pointed

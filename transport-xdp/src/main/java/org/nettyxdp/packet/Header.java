@@ -18,8 +18,11 @@ public abstract sealed class Header permits EthHdr, Ipv4Hdr, Ipv6Hdr, UdpHdr {
     private long offset;
     /** Bytes from {@link #offset} that were valid when the view was pointed; guards variable-length writes. */
     private long limit;
+    /** The fixed part of the header: all of it, except for a tagged Ethernet header. */
+    private final int minSize;
 
-    Header() {
+    Header(int minSize) {
+        this.minSize = minSize;
     }
 
     /**
@@ -48,13 +51,18 @@ public abstract sealed class Header permits EthHdr, Ipv4Hdr, Ipv6Hdr, UdpHdr {
     }
 
     /**
-     * The bytes this view covers: the fixed header, plus the VLAN tag for a tagged Ethernet header.
-     * Only meaningful once the view points at memory.
+     * The bytes this view covers: the fixed header ({@code LEN} of each class), plus the VLAN tag for
+     * a tagged Ethernet header, which is only known once the view points at memory. IPv4 options
+     * are not covered.
      */
-    public abstract int size();
+    public int size() {
+        return minSize;
+    }
 
     /** The bytes that must be readable before {@link #size()} can be asked. */
-    abstract int minSize();
+    final int minSize() {
+        return minSize;
+    }
 
     /** The memory this view points into. */
     public final MemorySegment segment() {

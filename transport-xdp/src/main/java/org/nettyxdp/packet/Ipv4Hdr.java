@@ -29,17 +29,7 @@ public final class Ipv4Hdr extends Header {
 
     /** A view pointing nowhere; point it with {@link XdpPacket#read} or {@link #wrap}. */
     public Ipv4Hdr() {
-    }
-
-    /** Always {@value #LEN}: the view does not cover options. */
-    @Override
-    public int size() {
-        return LEN;
-    }
-
-    @Override
-    int minSize() {
-        return LEN;
+        super(LEN);
     }
 
     /**

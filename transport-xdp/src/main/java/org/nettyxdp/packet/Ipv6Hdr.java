@@ -23,17 +23,7 @@ public final class Ipv6Hdr extends Header {
 
     /** A view pointing nowhere; point it with {@link XdpPacket#read} or {@link #wrap}. */
     public Ipv6Hdr() {
-    }
-
-    /** Always {@value #LEN}. */
-    @Override
-    public int size() {
-        return LEN;
-    }
-
-    @Override
-    int minSize() {
-        return LEN;
+        super(LEN);
     }
 
     /**

@@ -13,17 +13,7 @@ public final class UdpHdr extends Header {
 
     /** A view pointing nowhere; point it with {@link XdpPacket#read} or {@link #wrap}. */
     public UdpHdr() {
-    }
-
-    /** Always {@value #LEN}. */
-    @Override
-    public int size() {
-        return LEN;
-    }
-
-    @Override
-    int minSize() {
-        return LEN;
+        super(LEN);
     }
 
     /** The source port. */

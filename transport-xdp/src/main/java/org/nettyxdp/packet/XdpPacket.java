@@ -397,14 +397,12 @@ public final class XdpPacket {
      *         outgrow its capacity
      */
     public void append(byte[] src) {
-        long at = grow(src.length);
-        MemorySegment.copy(src, 0, umem, ValueLayout.JAVA_BYTE, at, src.length);
+        insert(len(), src);
     }
 
     /** Appends the bytes of {@code src} at the tail, as {@link #append(byte[])}. */
     public void append(MemorySegment src) {
-        long at = grow(src.byteSize());
-        MemorySegment.copy(src, 0, umem, at, src.byteSize());
+        insert(len(), src);
     }
 
     /**
@@ -495,16 +493,6 @@ public final class XdpPacket {
         }
         long at = data + head + offset;
         MemorySegment.copy(umem, at, umem, at + size, length - offset);
-        tail += (int) size;
-        return at;
-    }
-
-    /** Claims {@code size} bytes of tailroom and returns the UMEM offset where they start. */
-    private long grow(long size) {
-        if (size > SANITY_LIMIT || size > capacity - tail) {
-            throw PacketException.invalidPacketLength();
-        }
-        long at = data + tail;
         tail += (int) size;
         return at;
     }

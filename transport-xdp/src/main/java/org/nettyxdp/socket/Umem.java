@@ -49,7 +49,7 @@ public final class Umem implements AutoCloseable {
             throw new IllegalStateException("UMEM already registered with fd " + registeredFd);
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment reg = arena.allocate(32, 8);
+            MemorySegment reg = arena.allocate(XdpStructs.UMEM_REG);
             reg.set(JAVA_LONG, 0, region.address());
             reg.set(JAVA_LONG, 8, region.byteSize());
             reg.set(JAVA_INT, 16, config.frameSize());
@@ -57,7 +57,7 @@ public final class Umem implements AutoCloseable {
             int flags = config.txMetadataLen() > 0 ? Xdp.XDP_UMEM_TX_METADATA_LEN : 0;
             reg.set(JAVA_INT, 24, flags);
             reg.set(JAVA_INT, 28, config.txMetadataLen());
-            Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_REG, reg, 32, "XDP_UMEM_REG");
+            Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_REG, reg, (int) reg.byteSize(), "XDP_UMEM_REG");
         }
         registeredFd = fd;
     }

@@ -29,7 +29,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 public final class XdpSocket implements AutoCloseable {
     /** Frames from one {@code bind} that was refused with EBUSY are retried for this long. */
     private static final long BIND_RETRY_NANOS = 2_000_000_000L;
-    private static final int OFFSETS_SIZE = 128;
+    private static final int OFFSETS_SIZE = (int) XdpStructs.MMAP_OFFSETS.byteSize();
 
     private final XdpSocketConfig config;
     private final Umem umem;
@@ -157,7 +157,7 @@ public final class XdpSocket implements AutoCloseable {
 
     private static void bind(int fd, int flags, XdpSocketConfig config, int sharedFd) throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment sa = arena.allocate(16, 4);
+            MemorySegment sa = arena.allocate(XdpStructs.SOCKADDR_XDP);
             sa.set(JAVA_SHORT, 0, (short) Linux.AF_XDP);
             sa.set(JAVA_SHORT, 2, (short) flags);
             sa.set(JAVA_INT, 4, config.ifindex());
@@ -167,7 +167,7 @@ public final class XdpSocket implements AutoCloseable {
             long deadline = System.nanoTime() + BIND_RETRY_NANOS;
             while (true) {
                 try {
-                    Syscalls.bind(fd, sa, 16, what);
+                    Syscalls.bind(fd, sa, (int) sa.byteSize(), what);
                     return;
                 } catch (SyscallException e) {
                     // a queue whose previous socket was just closed stays busy until the kernel's
@@ -239,7 +239,7 @@ public final class XdpSocket implements AutoCloseable {
     /** Reads the kernel's counters for this socket. */
     public XdpStatistics statistics() throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocate(48, 8);
+            MemorySegment s = arena.allocate(XdpStructs.STATISTICS);
             int len = Syscalls.getsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_STATISTICS, s, "XDP_STATISTICS");
             return new XdpStatistics(s.get(JAVA_LONG, 0), s.get(JAVA_LONG, 8), s.get(JAVA_LONG, 16),
                     len >= 32 ? s.get(JAVA_LONG, 24) : 0, len >= 40 ? s.get(JAVA_LONG, 32) : 0,

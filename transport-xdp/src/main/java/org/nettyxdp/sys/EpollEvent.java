@@ -15,6 +15,8 @@ public final class EpollEvent {
             JAVA_INT.withName("events"),
             JAVA_LONG.withByteAlignment(4).withName("data"));
     public static final long SIZE = LAYOUT.byteSize();
+    /** {@code data}'s layout, made once: deriving it per call allocates (layout copy, var handle lookup). */
+    private static final java.lang.foreign.ValueLayout.OfLong DATA_LAYOUT = JAVA_LONG.withByteAlignment(4);
     private static final long EVENTS = 0;
     private static final long DATA = 4;
 
@@ -26,11 +28,11 @@ public final class EpollEvent {
     }
 
     public static long data(MemorySegment array, int index) {
-        return array.get(JAVA_LONG.withByteAlignment(4), index * SIZE + DATA);
+        return array.get(DATA_LAYOUT, index * SIZE + DATA);
     }
 
     public static void set(MemorySegment event, int events, long data) {
         event.set(JAVA_INT, EVENTS, events);
-        event.set(JAVA_LONG.withByteAlignment(4), DATA, data);
+        event.set(DATA_LAYOUT, DATA, data);
     }
 }

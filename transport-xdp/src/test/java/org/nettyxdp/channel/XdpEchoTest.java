@@ -42,7 +42,7 @@ class XdpEchoTest {
 
     @Test
     void echoesIpv4OverVethInDriverMode() throws Exception {
-        echo(XdpAttachMode.DRV, false, 2000);
+        echo(XdpAttachMode.DRV, false, 10_000);
     }
 
     @Test
@@ -52,7 +52,7 @@ class XdpEchoTest {
 
     @Test
     void echoesIpv6OverVeth() throws Exception {
-        echo(XdpAttachMode.AUTO, true, 2000);
+        echo(XdpAttachMode.AUTO, true, 10_000);
     }
 
     private void echo(XdpAttachMode mode, boolean ipv6, int count) throws Exception {
@@ -93,12 +93,13 @@ class XdpEchoTest {
                     return ok;
                 }
             });
-            XdpChannelMetrics m = ch.metrics();
+            XdpChannelMetrics m = ch.eventLoop().submit(ch::metrics).get();
             assertEquals(count, received, "echoes received; metrics: " + m);
             assertEquals(count, m.rxFastPackets(), m.toString());
             assertEquals(count, m.txFastPackets(), m.toString());
             assertEquals(count, m.txZeroCopy(), "every echo reused its RX frame: " + m);
             assertEquals(0, m.dropped(), m.toString());
+            assertEquals(0, m.rxCopied(), "zero-copy RX: " + m);
             Thread.sleep(100);
             for (FrameAccounting a : ch.frameAccounting()) {
                 assertTrue(a.balanced(), a.toString());

@@ -42,6 +42,13 @@ public final class TestHosts implements BeforeAllCallback, AfterEachCallback {
         return pair;
     }
 
+    /** A fresh network namespace with only {@code lo} (up); removed after the test. */
+    public synchronized NetNs namespace() {
+        NetNs ns = new NetNs("nxns" + PID + "l" + COUNTER.incrementAndGet());
+        created.push(ns);
+        return ns;
+    }
+
     @Override
     public synchronized void afterEach(ExtensionContext context) {
         while (!created.isEmpty()) {

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Transport comparison: NIO, epoll, io_uring, XDP (DRV), XDP (SKB) UDP servers against one AF_XDP load
+# generator, with the XDP_DROP and kernel-socket ceilings, on veth pairs into private network
+# namespaces that this script creates and always removes. Needs root. Takes a few minutes.
+#
+#   sudo benchmarks/run-bench.sh            # full run
+#   BENCH_QUICK=1 benchmarks/run-bench.sh   # 64 B only
+#
+# Writes bench-results.json and bench-results.png to the current directory. Traffic never leaves
+# the veth pairs (10.251.1.0/24 and 10.251.2.0/24 between this namespace and nxb-c1 / nxb-c2).
+set -euo pipefail
+
+OUT_DIR=$PWD
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+SERVER_CPU=${BENCH_SERVER_CPU:-0}
+LOAD_CPU=${BENCH_LOAD_CPU:-1}
+
+if [ "$(id -u)" != 0 ]; then
+  echo "run-bench.sh needs root (AF_XDP, BPF, network namespaces)" >&2
+  exit 1
+fi
+
+need=()
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v taskset >/dev/null 2>&1 || need+=(util-linux)
+command -v ethtool >/dev/null 2>&1 || need+=(ethtool)
+/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1 || need+=(python3-matplotlib)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ -z "${JAVA_HOME:-}" ]; then
+  for jdk in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64; do
+    if [ -x "$jdk/bin/java" ]; then export JAVA_HOME="$jdk"; break; fi
+  done
+fi
+[ -n "${JAVA_HOME:-}" ] || { echo "no JDK 25: set JAVA_HOME" >&2; exit 1; }
+
+# --- test hosts -------------------------------------------------------------------------------
+HOSTS=()
+cleanup() {
+  for i in 1 2; do
+    ip link del "nxb${i}h" 2>/dev/null || true
+    ip netns del "nxb-c${i}" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+cleanup # leftovers of a killed run
+
+make_host() { # index queues
+  local i=$1 q=$2 h="nxb${1}h" p="nxb${1}p" ns="nxb-c${1}"
+  local hip="10.251.${i}.1" pip="10.251.${i}.2"
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  ip link add "$h" numrxqueues "$q" numtxqueues "$q" type veth peer name "$p" numrxqueues "$q" numtxqueues "$q" netns "$ns"
+  ip addr add "$hip/24" dev "$h"
+  ip -n "$ns" addr add "$pip/24" dev "$p"
+  ip link set "$h" up
+  ip -n "$ns" link set "$p" up
+  local hmac pmac
+  hmac=$(cat "/sys/class/net/$h/address")
+  pmac=$(ip netns exec "$ns" cat "/sys/class/net/$p/address")
+  # static neighbours: the counters on the client side drop everything, ARP included
+  ip neigh replace "$pip" lladdr "$pmac" dev "$h" nud permanent
+  ip -n "$ns" neigh replace "$hip" lladdr "$hmac" dev "$p" nud permanent
+  # GRO on gives every veth end a NAPI instance (without it only an XDP program does), and threaded
+  # NAPI makes that poller a kthread (napi/IF-N) the harness pins: the kernel's RX work then runs in
+  # the same, stated place for every transport, not in whichever thread's softirq happened to send.
+  ethtool -K "$h" gro on >/dev/null
+  ip netns exec "$ns" ethtool -K "$p" gro on >/dev/null
+  echo 1 > "/sys/class/net/$h/threaded"
+  ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/$p/threaded"
+  HOSTS+=("$q:$h:$p:$ns:$hip:$pip")
+}
+make_host 1 1
+make_host 2 2
+
+# --- build ------------------------------------------------------------------------------------
+cd "$REPO"
+CP_FILE=$(mktemp)
+./mvnw -q -B ${MVN_OFFLINE:+-o} -pl benchmarks -am package -DskipTests \
+  dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=runtime
+CP="$REPO/benchmarks/target/classes:$(cat "$CP_FILE")"
+rm -f "$CP_FILE"
+
+# --- run --------------------------------------------------------------------------------------
+cd "$OUT_DIR"
+HOST_SPEC=$(IFS=';'; echo "${HOSTS[*]}")
+"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xms1g -Xmx1g -XX:+AlwaysPreTouch \
+  ${BENCH_JVM_ARGS:-} \
+  -Dbench.hosts="$HOST_SPEC" -Dbench.serverCpu="$SERVER_CPU" -Dbench.loadCpu="$LOAD_CPU" \
+  -Dbench.quick="${BENCH_QUICK:+true}" -Dbench.only="${BENCH_ONLY:-}" -Dbench.measure="${BENCH_MEASURE:-3}" -Dbench.warmup="${BENCH_WARMUP:-1}" \
+  -cp "$CP" org.nettyxdp.benchmarks.harness.Harness
+
+/usr/bin/python3 "$REPO/benchmarks/plot-bench.py" bench-results.json bench-results.png \
+  || echo "plot failed (python3-matplotlib missing?)"

@@ -1,0 +1,352 @@
+package org.nettyxdp.benchmarks.harness;
+
+import org.nettyxdp.bpf.BpfProgram;
+import org.nettyxdp.bpf.CounterMap;
+import org.nettyxdp.bpf.XdpDropProgram;
+import org.nettyxdp.bpf.XdpLink;
+import org.nettyxdp.bpf.XdpMode;
+import org.nettyxdp.channel.XdpChannelMetrics;
+import org.nettyxdp.sys.Syscalls;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The transport comparison: NIO, epoll, io_uring, XDP (DRV) and XDP (SKB) servers in turn against
+ * the same AF_XDP load generator, plus the XDP_DROP and kernel-socket ceilings, on veth pairs the
+ * script {@code benchmarks/run-bench.sh} creates. Prints one table (ratios against epoll), target
+ * PASS/MISS lines, and writes {@code bench-results.json} to the working directory.
+ *
+ * <p>System properties: {@code bench.hosts} ({@code queues:hostIf:peerIf:ns:hostIp:peerIp}, several
+ * separated by {@code ;}), {@code bench.serverCpu} (0), {@code bench.loadCpu} (1),
+ * {@code bench.warmup} and {@code bench.measure} (seconds, 1 and 3), {@code bench.quick} (one
+ * payload, fewer rows).
+ */
+public final class Harness {
+    private static final int PORT = 7777;
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    private final int serverCpu = Integer.getInteger("bench.serverCpu", 0);
+    private final int loadCpu = Integer.getInteger("bench.loadCpu", 1);
+    private final long warmupNanos = (long) (Double.parseDouble(System.getProperty("bench.warmup", "1")) * 1e9);
+    private final long measureNanos = (long) (Double.parseDouble(System.getProperty("bench.measure", "3")) * 1e9);
+    private final List<Row> rows = new ArrayList<>();
+
+    /** One measured row. NaN where a column does not apply. */
+    record Row(int queues, String placement, String transport, String workload, int payload, double pps,
+               double p50, double p99, double p999, double genPps, double bytesPerPacket, String note) {
+    }
+
+    /** A thread inside the client namespace, optionally pinned. */
+    static final class NsThread implements AutoCloseable {
+        final ExecutorService exec;
+
+        NsThread(String ns, int cpu, String name) throws Exception {
+            exec = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, name);
+                t.setDaemon(true);
+                return t;
+            });
+            exec.submit(() -> {
+                Affinity.enterNetns(ns);
+                if (cpu >= 0) {
+                    Affinity.pin(cpu);
+                }
+                return null;
+            }).get();
+        }
+
+        <T> T call(Callable<T> c) throws Exception {
+            return exec.submit(c).get();
+        }
+
+        <T> Future<T> submit(Callable<T> c) {
+            return exec.submit(c);
+        }
+
+        @Override
+        public void close() {
+            exec.shutdownNow();
+        }
+    }
+
+    /** Placement of the threads for one row. */
+    record Placement(String name, int serverCpu, int loadCpu, int napiCpu) {
+        String describe() {
+            return "server loop cpu" + serverCpu + ", generator/client cpu" + loadCpu + ", veth NAPI threads cpu"
+                    + napiCpu;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Locale.setDefault(Locale.ROOT);
+        String spec = System.getProperty("bench.hosts");
+        if (spec == null) {
+            System.err.println("set -Dbench.hosts (benchmarks/run-bench.sh does)");
+            System.exit(2);
+        }
+        List<BenchHost> hosts = new ArrayList<>();
+        for (String s : spec.split(";")) {
+            hosts.add(BenchHost.parse(s));
+        }
+        new Harness().run(hosts, Boolean.getBoolean("bench.quick"));
+    }
+
+    private void run(List<BenchHost> hosts, boolean quick) throws Exception {
+        Placement a = new Placement("A", serverCpu, loadCpu, loadCpu);
+        Placement b = new Placement("B", serverCpu, loadCpu, serverCpu);
+        int[] payloads = quick ? new int[] {64} : new int[] {64, 1200};
+        BenchHost one = hosts.get(0);
+        System.out.printf("machine: %d cpus, %s; measurement %.1f s after %.1f s warm-up%n",
+                Runtime.getRuntime().availableProcessors(), System.getProperty("os.version"), measureNanos / 1e9,
+                warmupNanos / 1e9);
+        System.out.println("placement A: " + a.describe());
+        System.out.println("placement B: " + b.describe());
+        for (Server.Transport t : Server.Transport.values()) {
+            if (t.unavailable() != null) {
+                System.out.println("skipping " + t.label + ": " + t.unavailable());
+            }
+        }
+        try (NsThread gen = new NsThread(one.ns(), loadCpu, "gen-" + one.ns());
+             NsThread ctl = new NsThread(one.ns(), -1, "ctl-" + one.ns())) {
+            for (int payload : payloads) {
+                measure("xdp_drop", "rx", () -> xdpDrop(one, gen, payload, a));
+                measure("kernel", "rx", () -> kernelSink(one, gen, payload, a));
+                for (Server.Transport t : Server.Transport.values()) {
+                    if (t.unavailable() == null) {
+                        measure(t.label, "rx", () -> rx(one, gen, t, payload, a));
+                        measure(t.label, "echo", () -> echo(one, gen, ctl, t, payload, a));
+                        measure(t.label, "latency", () -> latency(one, gen, t, payload, a));
+                    }
+                }
+            }
+            // placement sensitivity: the same XDP rows with the NAPI threads next to the server
+            measure("xdp_drop", "rx", () -> xdpDrop(one, gen, 64, b));
+            measure(Server.Transport.XDP_DRV.label, "rx", () -> rx(one, gen, Server.Transport.XDP_DRV, 64, b));
+            measure(Server.Transport.XDP_DRV.label, "echo", () -> echo(one, gen, ctl, Server.Transport.XDP_DRV, 64, b));
+        }
+        for (BenchHost h : hosts.subList(1, hosts.size())) {
+            try (NsThread gen = new NsThread(h.ns(), loadCpu, "gen-" + h.ns());
+                 NsThread ctl = new NsThread(h.ns(), -1, "ctl-" + h.ns())) {
+                measure("xdp_drop", "rx", () -> xdpDrop(h, gen, 64, a));
+                for (Server.Transport t : new Server.Transport[] {Server.Transport.EPOLL, Server.Transport.XDP_DRV}) {
+                    measure(t.label, "rx", () -> rx(h, gen, t, 64, a));
+                    measure(t.label, "echo", () -> echo(h, gen, ctl, t, 64, a));
+                }
+            }
+        }
+        Report.print(rows, a, b);
+        Report.writeJson(rows, Path.of("bench-results.json"));
+    }
+
+    private interface Measurement {
+        Row run() throws Exception;
+    }
+
+    /** Comma-separated transport[/workload] filter, e.g. {@code xdp_drv/rx,epoll} (empty: everything). */
+    private final List<String> only = List.of(System.getProperty("bench.only", "").split(",")).stream()
+            .filter(x -> !x.isBlank()).toList();
+
+    private boolean wanted(String transport, String workload) {
+        return only.isEmpty() || only.contains(transport) || only.contains(transport + "/" + workload);
+    }
+
+    private void measure(String transport, String workload, Measurement m) {
+        if (!wanted(transport, workload)) {
+            return;
+        }
+        try {
+            Row r = m.run();
+            rows.add(r);
+            System.out.printf("  %-9s %-7s %5d B q%d %s: %s%n", r.transport(), r.workload(), r.payload(), r.queues(),
+                    r.placement(), r.workload().equals("latency")
+                            ? String.format("p50 %.1f us, p99 %.1f us, p99.9 %.1f us", r.p50(), r.p99(), r.p999())
+                            : String.format("%,.0f pps (generator %,.0f pps)%s", r.pps(), r.genPps(),
+                            Double.isNaN(r.bytesPerPacket()) ? "" : String.format(", %.1f B/pkt allocated",
+                                    r.bytesPerPacket())));
+            if (!r.note().isEmpty()) {
+                System.out.println("      " + r.note());
+            }
+        } catch (Exception e) {
+            System.out.println("  FAILED: " + e);
+            e.printStackTrace(System.out);
+        }
+    }
+
+    /** Sample of a counter and the generator at one instant. */
+    private record Sample(long nanos, long count, long sent, long allocated) {
+    }
+
+    private interface Counter {
+        long get() throws Exception;
+    }
+
+    /** Runs the generator, samples {@code counter} over the measurement window; returns {pps, genPps, alloc/pkt}. */
+    private double[] drive(BenchHost h, NsThread gen, int payload, Counter counter, Thread allocThread,
+                           Placement p, List<String> napiInterfaces) throws Exception {
+        napi(h, napiInterfaces, p);
+        XdpTxGenerator g = gen.call(() -> new XdpTxGenerator(h, PORT, payload));
+        Future<Object> running = gen.submit(() -> {
+            g.run();
+            return null;
+        });
+        try {
+            Thread.sleep(warmupNanos / 1_000_000);
+            Sample s0 = sample(counter, g, allocThread);
+            Thread.sleep(measureNanos / 1_000_000);
+            Sample s1 = sample(counter, g, allocThread);
+            double secs = (s1.nanos - s0.nanos) / 1e9;
+            long n = s1.count - s0.count;
+            double alloc = allocThread == null || n == 0 ? Double.NaN : (double) (s1.allocated - s0.allocated) / n;
+            return new double[] {n / secs, (s1.sent - s0.sent) / secs, alloc};
+        } finally {
+            g.stop();
+            running.get(5, TimeUnit.SECONDS);
+            gen.call(() -> {
+                g.close();
+                return null;
+            });
+        }
+    }
+
+    /** Threaded NAPI on the interfaces (host or peer end), pinned per the placement. */
+    private void napi(BenchHost h, List<String> interfaces, Placement p) {
+        for (String itf : interfaces) {
+            boolean ok = Affinity.threadedNapi(itf.equals(h.peerIf()) ? h.ns() : null, itf);
+            if (!ok && warnedNapi.add(itf)) {
+                System.out.println("      note: threaded NAPI refused on " + itf + " (no NAPI: softirq)");
+            }
+        }
+        List<String> pinned = Affinity.pinNapiThreads(interfaces, p.napiCpu());
+        if (pinned.isEmpty()) {
+            System.out.println("      note: no NAPI thread found for " + interfaces);
+        }
+    }
+
+    private final java.util.Set<String> warnedNapi = new java.util.HashSet<>();
+
+    private static Sample sample(Counter c, XdpTxGenerator g, Thread t) throws Exception {
+        long alloc = t == null ? 0 : THREADS.getThreadAllocatedBytes(t.threadId());
+        long count = c.get();
+        long sent = g.sent();
+        return new Sample(System.nanoTime(), count, sent, alloc);
+    }
+
+    private Row rx(BenchHost h, NsThread gen, Server.Transport t, int payload, Placement p) throws Exception {
+        try (Server s = Server.start(t, new InetSocketAddress(h.hostIp(), PORT), false, p.serverCpu())) {
+            double[] r = drive(h, gen, payload, s::count, s.loopThread(), p, List.of(h.hostIf()));
+            return new Row(h.queues(), p.name(), t.label, "rx", payload, r[0], Double.NaN, Double.NaN, Double.NaN,
+                    r[1], r[2], xdpNote(s));
+        }
+    }
+
+    private Row echo(BenchHost h, NsThread gen, NsThread ctl, Server.Transport t, int payload, Placement p)
+            throws Exception {
+        try (Server s = Server.start(t, new InetSocketAddress(h.hostIp(), PORT), true, p.serverCpu());
+             ClientCounter replies = ctl.call(() -> new ClientCounter(h.peerIf()))) {
+            double[] r = drive(h, gen, payload, replies::count, s.loopThread(), p, List.of(h.hostIf(), h.peerIf()));
+            return new Row(h.queues(), p.name(), t.label, "echo", payload, r[0], Double.NaN, Double.NaN, Double.NaN,
+                    r[1], Double.NaN, xdpNote(s));
+        }
+    }
+
+    private Row latency(BenchHost h, NsThread gen, Server.Transport t, int payload, Placement p) throws Exception {
+        try (Server s = Server.start(t, new InetSocketAddress(h.hostIp(), PORT), true, p.serverCpu())) {
+            napi(h, List.of(h.hostIf()), p);
+            PingPongClient.Result r = gen.call(() -> PingPongClient.run(new InetSocketAddress(h.hostIp(), PORT),
+                    payload, warmupNanos / 2, measureNanos));
+            String note = xdpNote(s);
+            if (r.lost() > 0) {
+                note = (note + " " + r.lost() + " round trips lost (200 ms timeout)").trim();
+            }
+            return new Row(h.queues(), p.name(), t.label, "latency", payload, r.samples() / (measureNanos / 1e9),
+                    r.p50(), r.p99(), r.p999(), Double.NaN, Double.NaN, note);
+        }
+    }
+
+    private Row xdpDrop(BenchHost h, NsThread gen, int payload, Placement p) throws Exception {
+        try (CounterMap counters = CounterMap.create("nxb_drop", 1);
+             BpfProgram prog = XdpDropProgram.load(counters);
+             XdpLink link = XdpLink.attach(prog, Syscalls.ifNameToIndex(h.hostIf()), XdpMode.DRV)) {
+            double[] r = drive(h, gen, payload, () -> counters.sum(XdpDropProgram.PACKETS), null, p,
+                    List.of(h.hostIf()));
+            return new Row(h.queues(), p.name(), "xdp_drop", "rx", payload, r[0], Double.NaN, Double.NaN, Double.NaN,
+                    r[1], Double.NaN, "XDP_DROP in DRV mode on " + h.hostIf() + " (" + link.mode() + ")");
+        }
+    }
+
+    private Row kernelSink(BenchHost h, NsThread gen, int payload, Placement p) throws Exception {
+        try (DatagramChannel ch = DatagramChannel.open(java.net.StandardProtocolFamily.INET)) {
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            ch.bind(new InetSocketAddress(h.hostIp(), PORT));
+            double[] r = drive(h, gen, payload, () -> udpDrops(PORT), null, p, List.of(h.hostIf()));
+            return new Row(h.queues(), p.name(), "kernel", "rx", payload, r[0], Double.NaN, Double.NaN, Double.NaN,
+                    r[1], Double.NaN, "UDP socket nobody reads: datagrams the stack takes to the socket (drops of"
+                    + " the full queue, /proc/net/udp)");
+        }
+    }
+
+    /** The drops column of the UDP socket bound to {@code port} in this process's namespace. */
+    private static long udpDrops(int port) throws IOException {
+        String hex = String.format(":%04X", port);
+        for (String line : Files.readAllLines(Path.of("/proc/net/udp"))) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length > 12 && f[1].endsWith(hex)) {
+                return Long.parseLong(f[f.length - 1]);
+            }
+        }
+        throw new IllegalStateException("no UDP socket on port " + port + " in /proc/net/udp");
+    }
+
+    private static String xdpNote(Server s) {
+        XdpChannelMetrics m = s.xdpMetrics();
+        if (m == null) {
+            return "";
+        }
+        return "fast path rx " + m.rxFastPackets() + " tx " + m.txFastPackets() + ", slow rx " + m.rxSlowPackets()
+                + ", dropped " + m.dropped();
+    }
+
+    /** Counts replies arriving at the client's veth with XDP_DROP + counter (DRV), so counting costs no socket. */
+    static final class ClientCounter implements AutoCloseable {
+        private final CounterMap counters;
+        private final BpfProgram prog;
+        private final XdpLink link;
+
+        ClientCounter(String ifName) throws Exception {
+            counters = CounterMap.create("nxb_replies", 1);
+            try {
+                prog = XdpDropProgram.load(counters);
+                link = XdpLink.attach(prog, Syscalls.ifNameToIndex(ifName), XdpMode.DRV);
+            } catch (Exception e) {
+                counters.close();
+                throw e;
+            }
+        }
+
+        long count() throws Exception {
+            return counters.sum(XdpDropProgram.PACKETS);
+        }
+
+        @Override
+        public void close() throws Exception {
+            link.close();
+            prog.close();
+            counters.close();
+        }
+    }
+}

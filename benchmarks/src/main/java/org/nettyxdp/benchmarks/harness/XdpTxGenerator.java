@@ -1,0 +1,188 @@
+package org.nettyxdp.benchmarks.harness;
+
+import org.nettyxdp.socket.CompletionRing;
+import org.nettyxdp.socket.TxRing;
+import org.nettyxdp.socket.Umem;
+import org.nettyxdp.socket.UmemConfig;
+import org.nettyxdp.socket.XdpSocket;
+import org.nettyxdp.socket.XdpSocketConfig;
+import org.nettyxdp.socket.ZeroCopyMode;
+import org.nettyxdp.sys.SyscallException;
+import org.nettyxdp.sys.Syscalls;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.InetAddress;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * The load generator: an AF_XDP socket per queue on the peer veth, TX only, built on our own core
+ * layer. Every frame of the UMEM is written once with the same Ethernet/IPv4/UDP datagram (full IP
+ * and UDP checksums); the loop then only recycles completed frames into the TX ring in batches and
+ * kicks the kernel. Nothing is allocated and no byte is written per packet.
+ *
+ * <p>Must be constructed and {@link #run run} on a thread inside the peer namespace; not thread-safe
+ * except {@link #sent()} and {@link #stop()}.
+ */
+final class XdpTxGenerator implements AutoCloseable {
+    /** Descriptors per kick: copy-mode xmit sends at most 32 per sendto in recent kernels. */
+    private static final int BATCH = 32;
+    private static final int FRAME_SIZE = 2048;
+    private static final int FRAMES_PER_QUEUE = 2048;
+    private static final int RING = 1024;
+    private static final VarHandle SENT;
+
+    static {
+        try {
+            SENT = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "sentCount", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Umem umem;
+    private final XdpSocket[] sockets;
+    private final long[][] free;
+    private final int[] freeCount;
+    private final int frameLen;
+    private volatile boolean stop;
+    @SuppressWarnings("unused") // through SENT
+    private long sentCount;
+
+    XdpTxGenerator(BenchHost host, int dstPort, int payload) throws SyscallException {
+        int queues = host.queues();
+        int ifindex = Syscalls.ifNameToIndex(host.peerIf());
+        this.umem = Umem.allocate(new UmemConfig(FRAME_SIZE, FRAMES_PER_QUEUE * Integer.highestOneBit(
+                Math.max(1, queues * 2 - 1)), 0, 0));
+        this.sockets = new XdpSocket[queues];
+        this.free = new long[queues][FRAMES_PER_QUEUE];
+        this.freeCount = new int[queues];
+        byte[] frame = frame(host.peerMac(), host.hostMac(), host.peerIp(), host.hostIp(), 40000, dstPort, payload);
+        this.frameLen = frame.length;
+        MemorySegment region = umem.region();
+        try {
+            for (int q = 0; q < queues; q++) {
+                XdpSocketConfig cfg = XdpSocketConfig.defaults(ifindex, q).withZeroCopy(ZeroCopyMode.OFF)
+                        .withRingSizes(RING, RING, RING, RING);
+                sockets[q] = q == 0 ? XdpSocket.open(cfg, umem) : XdpSocket.openShared(cfg, sockets[0]);
+                for (int i = 0; i < FRAMES_PER_QUEUE; i++) {
+                    long addr = umem.allocateFrame();
+                    MemorySegment.copy(frame, 0, region, JAVA_BYTE, addr, frame.length);
+                    free[q][freeCount[q]++] = addr;
+                }
+            }
+        } catch (SyscallException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Sends until {@link #stop()}: recycles completions, fills the TX ring in batches, kicks. */
+    void run() {
+        int queues = sockets.length;
+        long sent = 0;
+        while (!stop) {
+            for (int q = 0; q < queues; q++) {
+                XdpSocket xsk = sockets[q];
+                long[] f = free[q];
+                int fc = freeCount[q];
+                CompletionRing comp = xsk.completion();
+                int c = comp.peek(RING);
+                for (int i = 0; i < c; i++) {
+                    f[fc++] = comp.addr(i);
+                }
+                comp.release(c);
+                sent += c;
+                TxRing tx = xsk.tx();
+                int n = tx.reserve(Math.min(BATCH, fc));
+                for (int i = 0; i < n; i++) {
+                    tx.put(i, f[--fc], frameLen, 0);
+                }
+                tx.submit(n);
+                freeCount[q] = fc;
+                xsk.kickTx();
+            }
+            SENT.setOpaque(this, sent);
+        }
+    }
+
+    /** Frames the kernel has completed (sent or dropped by the veth) so far. */
+    long sent() {
+        return (long) SENT.getOpaque(this);
+    }
+
+    void stop() {
+        stop = true;
+    }
+
+    @Override
+    public void close() {
+        for (XdpSocket s : sockets) {
+            if (s != null) {
+                s.close();
+            }
+        }
+        try {
+            umem.close();
+        } catch (SyscallException ignored) {
+            // the mapping goes with the process at the latest
+        }
+    }
+
+    /** An Ethernet + IPv4 + UDP frame with valid IP header and UDP checksums. */
+    static byte[] frame(byte[] srcMac, byte[] dstMac, InetAddress src, InetAddress dst, int srcPort, int dstPort,
+                        int payload) {
+        int udpLen = 8 + payload;
+        int ipLen = 20 + udpLen;
+        byte[] b = new byte[14 + ipLen];
+        System.arraycopy(dstMac, 0, b, 0, 6);
+        System.arraycopy(srcMac, 0, b, 6, 6);
+        b[12] = 0x08;
+        b[13] = 0x00;
+        int ip = 14;
+        b[ip] = 0x45;
+        put16(b, ip + 2, ipLen);
+        put16(b, ip + 4, 1);
+        b[ip + 6] = 0x40; // DF
+        b[ip + 8] = 64;
+        b[ip + 9] = 17;
+        System.arraycopy(src.getAddress(), 0, b, ip + 12, 4);
+        System.arraycopy(dst.getAddress(), 0, b, ip + 16, 4);
+        put16(b, ip + 10, fold(sum(b, ip, 20, 0)));
+        int udp = ip + 20;
+        put16(b, udp, srcPort);
+        put16(b, udp + 2, dstPort);
+        put16(b, udp + 4, udpLen);
+        for (int i = 0; i < payload; i++) {
+            b[udp + 8 + i] = (byte) ('a' + i % 26);
+        }
+        long pseudo = sum(b, ip + 12, 8, 0) + 17 + udpLen;
+        int c = fold(sum(b, udp, udpLen, pseudo));
+        put16(b, udp + 6, c == 0 ? 0xffff : c);
+        return b;
+    }
+
+    private static long sum(byte[] b, int off, int len, long acc) {
+        for (int i = 0; i + 1 < len; i += 2) {
+            acc += ((b[off + i] & 0xff) << 8) | (b[off + i + 1] & 0xff);
+        }
+        if ((len & 1) != 0) {
+            acc += (b[off + len - 1] & 0xff) << 8;
+        }
+        return acc;
+    }
+
+    private static int fold(long s) {
+        while ((s >>> 16) != 0) {
+            s = (s & 0xffff) + (s >>> 16);
+        }
+        return (int) (~s & 0xffff);
+    }
+
+    private static void put16(byte[] b, int off, int v) {
+        b[off] = (byte) (v >>> 8);
+        b[off + 1] = (byte) v;
+    }
+}

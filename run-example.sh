@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the examples module (and the library) and runs one example:
+#   ./run-example.sh echo  [--bind ADDR:PORT] [--interface NAME] [--mode auto|skb|drv]
+#   ./run-example.sh proxy --backend HOST:PORT [--listen ADDR:PORT] [--interface NAME] [--mode ...] [--idle SECONDS]
+# Needs root (or CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW, CAP_IPC_LOCK) and JDK 22+ (25 recommended).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+case "${1:-}" in
+  echo) main=XdpEchoServer ;;
+  proxy) main=XdpUdpProxy ;;
+  *)
+    sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+esac
+shift
+
+if [ -z "${JAVA_HOME:-}" ]; then
+  for jdk in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64; do
+    if [ -x "$jdk/bin/java" ]; then export JAVA_HOME="$jdk"; break; fi
+  done
+fi
+if [ -z "${JAVA_HOME:-}" ]; then
+  echo "no JDK 25 found: install one (e.g. Temurin 25) and set JAVA_HOME" >&2
+  exit 1
+fi
+
+./mvnw -q -B -pl examples -am package -DskipTests
+exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
+  -cp "examples/target/classes:examples/target/lib/*" "org.nettyxdp.examples.$main" "$@"

@@ -1,0 +1,67 @@
+package org.nettyxdp.channel;
+
+import io.netty.channel.EventLoop;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The event loop itself: tasks, timers, wakeups and an idle loop that costs nothing. */
+class XdpIoHandlerTest {
+    @Test
+    void runsTasksFromOtherThreadsPromptly() throws Exception {
+        XdpEventLoopGroup group = new XdpEventLoopGroup(1);
+        try {
+            EventLoop loop = group.next();
+            loop.submit(() -> { }).sync(); // let it go idle in epoll_wait
+            Thread.sleep(50);
+            for (int i = 0; i < 100; i++) {
+                long start = System.nanoTime();
+                loop.submit(() -> { }).sync();
+                long micros = (System.nanoTime() - start) / 1000;
+                assertTrue(micros < 500_000, "a task waited " + micros + " µs for the loop to wake up");
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void scheduledTasksRunOnTime() throws Exception {
+        XdpEventLoopGroup group = new XdpEventLoopGroup(1);
+        try {
+            long start = System.nanoTime();
+            CountDownLatch done = new CountDownLatch(1);
+            AtomicLong ranAt = new AtomicLong();
+            group.next().schedule(() -> {
+                ranAt.set(System.nanoTime());
+                done.countDown();
+            }, 100, TimeUnit.MILLISECONDS);
+            assertTrue(done.await(2, TimeUnit.SECONDS));
+            long ms = (ranAt.get() - start) / 1_000_000;
+            assertTrue(ms >= 99 && ms < 400, "ran after " + ms + " ms");
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void anIdleLoopBurnsNoCpu() throws Exception {
+        XdpEventLoopGroup group = new XdpEventLoopGroup(1);
+        try {
+            EventLoop loop = group.next();
+            long tid = loop.submit(() -> Thread.currentThread().threadId()).get();
+            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long before = threads.getThreadCpuTime(tid);
+            Thread.sleep(500);
+            long usedMs = (threads.getThreadCpuTime(tid) - before) / 1_000_000;
+            assertTrue(usedMs < 50, "idle loop used " + usedMs + " ms of CPU in 500 ms");
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+}
