@@ -200,7 +200,7 @@ class SoakTest {
             }
             report.insert(0, String.format("soak %d s: clients sent %d, echoes received %d, lost %d (late %d, corrupt %d);"
                             + " server received %d, echoed %d (failed %d); counted drops %d; peer %s;"
-                            + " heap/RSS MB by second %s; leaks %d",
+                            + " heap used/RSS/heap committed MB by second %s; leaks %d",
                     SECONDS, total.sent, total.received, total.lost, total.late, total.corrupt, serverRx, serverTx,
                     echo.failed.get(), counted, peerDelta, format(samples), capture.get().size()));
             System.out.println(report);
@@ -338,7 +338,7 @@ class SoakTest {
         }
     }
 
-    /** {second, heap used after GC in MB, RSS in MB}. */
+    /** {second, heap used after GC in MB, RSS in MB, heap committed in MB}. */
     private static long[] memory(long second) throws Exception {
         System.gc();
         Thread.sleep(20);
@@ -349,13 +349,14 @@ class SoakTest {
                 rss = Long.parseLong(line.replaceAll("\\D+", "")) >> 10;
             }
         }
-        return new long[] {second, heap, rss};
+        long committed = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted() >> 20;
+        return new long[] {second, heap, rss, committed};
     }
 
     private static String format(List<long[]> samples) {
         StringBuilder sb = new StringBuilder();
         for (long[] s : samples) {
-            sb.append(s[0]).append("s:").append(s[1]).append('/').append(s[2]).append(' ');
+            sb.append(s[0]).append("s:").append(s[1]).append('/').append(s[2]).append('/').append(s[3]).append(' ');
         }
         return sb.toString().trim();
     }
