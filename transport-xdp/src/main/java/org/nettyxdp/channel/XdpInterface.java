@@ -7,6 +7,7 @@ import org.nettyxdp.netlink.LinkInfo;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -94,14 +95,17 @@ final class XdpInterface {
         steering.setSocket(slot, queue, xskFd);
     }
 
-    /** Starts steering UDP port {@code port} to {@code slot}; fails if another channel has the port. */
-    void addPort(int port, int slot, int maxFrameLen) throws IOException {
+    /**
+     * Starts steering UDP to {@code bound:port} ({@code bound} null: any address) to {@code slot}; fails
+     * if another channel has the port.
+     */
+    void addPort(int port, int slot, int maxFrameLen, InetAddress bound) throws IOException {
         synchronized (ATTACHED) {
             if (steering.ports().get(port) != null) {
                 throw new IOException("UDP port " + port + " on " + link.name()
                         + " is already steered to another XDP channel");
             }
-            steering.putPort(port, slot, maxFrameLen);
+            steering.putPort(port, slot, maxFrameLen, bound);
         }
     }
 
