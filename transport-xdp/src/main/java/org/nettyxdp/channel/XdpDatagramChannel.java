@@ -470,12 +470,17 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
                     continue;
                 }
                 Buffers.copy(data, companion.scratch(), 0, len);
+                // counted before the send, so a peer that already has the reply sees it counted
+                counters.txSlowPackets++;
+                counters.txSlowBytes += len;
                 int r = companion.sendScratch(len, msg instanceof ByteBuf ? null : to);
                 if (r >= 0) {
-                    counters.txSlowPackets++;
-                    counters.txSlowBytes += len;
                     in.remove();
-                } else if (CompanionSocket.isTransient(-r)) {
+                    continue;
+                }
+                counters.txSlowPackets--;
+                counters.txSlowBytes -= len;
+                if (CompanionSocket.isTransient(-r)) {
                     waiting = true;
                     break;
                 } else {

@@ -101,7 +101,8 @@ final class XdpFastPath {
     private final int mtu;
     private final int frameCapacity;
     private final ByteBufAllocator alloc;
-    private final int copyThreshold;
+    /** Frames the application may hold before RX copies; from the option and the shared UMEM, per batch. */
+    private int copyThreshold;
 
     private final EthHdr eth = new EthHdr();
     private final Ipv4Hdr ip4 = new Ipv4Hdr();
@@ -140,7 +141,6 @@ final class XdpFastPath {
         this.mtu = link.mtu();
         this.frameCapacity = config.getUmem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
         this.alloc = config.getAllocator();
-        this.copyThreshold = (int) (config.getUmem().frameCount() * config.getCopyFallbackThreshold());
     }
 
     /**
@@ -247,6 +247,7 @@ final class XdpFastPath {
         if (n == 0) {
             return 0;
         }
+        copyThreshold = (int) (pool.frameCount() * config.getCopyFallbackThreshold());
         long packets = 0;
         long bytes = 0;
         long copied = 0;
@@ -539,11 +540,10 @@ final class XdpFastPath {
     private void writeHeaders(MemorySegment region, long l2, boolean v4, NextHops.Hop hop,
                               InetSocketAddress recipient, int payload) {
         // Ethernet, written raw: the view would read the old frame's EtherType to find a VLAN tag
-        putMac(region, l2, hop.mac().toLong());
+        putMac(region, l2, hop.mac());
         putMac(region, l2 + 6, ifMac.toLong());
         region.set(U16, l2 + 12, (short) (v4 ? EtherType.IPV4 : EtherType.IPV6));
         long l3 = l2 + EthHdr.LEN;
-        InetAddress source = boundIp != null ? boundIp : hop.source();
         if (v4) {
             ip4.wrap(region, l3);
             ip4.reset(64, IpProto.UDP);
@@ -551,8 +551,8 @@ final class XdpFastPath {
             ip4.setTotalLength(Ipv4Hdr.LEN + UdpHdr.LEN + payload);
             ip4.setIdentification(ipId++ & 0xffff);
             ip4.setDontFragment(true);
-            ip4.setSource(toInt(source.getAddress()));
-            ip4.setDestination(toInt(recipient.getAddress().getAddress()));
+            ip4.setSource(boundIpv4 != 0 ? boundIpv4 : hop.source4());
+            ip4.setDestination(hop.destination4());
             ip4.updateChecksum();
             udp.wrap(region, l3 + Ipv4Hdr.LEN);
         } else {
@@ -560,8 +560,8 @@ final class XdpFastPath {
             ip6.reset(64, IpProto.UDP);
             ip6.setTrafficClass(config.getTrafficClass());
             ip6.setPayloadLength(UdpHdr.LEN + payload);
-            ip6.setSource(source.getAddress());
-            ip6.setDestination(recipient.getAddress().getAddress());
+            ip6.setSource(boundIpv6 != null ? boundIpv6 : hop.source());
+            ip6.setDestination(hop.destination());
             udp.wrap(region, l3 + Ipv6Hdr.LEN);
         }
         udp.setSourcePort(port);
@@ -662,15 +662,12 @@ final class XdpFastPath {
         for (int attempts = pending / 16 + 2; pending > 0 && attempts > 0; attempts--) {
             int r = qs.xsk.kickTx();
             if (r < 0 && r != -Errno.EAGAIN) {
-                kickErrors++;
+                counters.txKickErrors++;
                 break;
             }
             pending = tx.entries();
         }
     }
-
-    /** Kicks that failed with a real error (e.g. ENETDOWN); exposed for tests and diagnostics. */
-    long kickErrors;
 
     private static void reap(QueueSocket qs) {
         UmemFramePool pool = qs.queue.pool();
@@ -751,6 +748,7 @@ final class XdpFastPath {
                 rx.release(n);
                 drained += n;
             }
+            counters.drops[DropReason.CLOSED.ordinal()] += drained;
             pool.lock().lock();
             try {
                 pool.receivedLocked(drained);
@@ -770,7 +768,7 @@ final class XdpFastPath {
         region.set(U32, offset + 2, (int) mac);
     }
 
-    private static int toInt(byte[] a) {
+    static int toInt(byte[] a) {
         return (a[0] & 0xff) << 24 | (a[1] & 0xff) << 16 | (a[2] & 0xff) << 8 | (a[3] & 0xff);
     }
 }

@@ -133,7 +133,7 @@ class HostileFramesTest {
         try {
             ch6 = bind(pair.hostV6(), mode, rec.forFamily(6));
             XdpDatagramChannel[] channels = {ch4, ch6};
-            int chunk = ch4.config().getUmem().maxRxFrameLength();
+            int chunk = ch4.config().getUmemFrameSize() - org.nettyxdp.packet.XdpPacket.XDP_PACKET_HEADROOM - ch4.config().getUmemHeadroom();
             HostileMix.Ends ends = new HostileMix.Ends(hostMac, peerMac, pair.hostV4(), pair.peerV4(),
                     pair.hostV6(), pair.peerV6(), ch4.localAddress().getPort(), ch6.localAddress().getPort());
             HostileMix mix = new HostileMix(ends, seed, PEER_MTU + 14, chunk, HOST_MTU);
