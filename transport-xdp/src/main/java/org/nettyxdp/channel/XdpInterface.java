@@ -101,11 +101,27 @@ final class XdpInterface {
      */
     void addPort(int port, int slot, int maxFrameLen, InetAddress bound) throws IOException {
         synchronized (ATTACHED) {
-            if (steering.ports().get(port) != null) {
-                throw new IOException("UDP port " + port + " on " + link.name()
+            if (isPortSteered(port)) {
+                throw new PortTakenException("UDP port " + port + " on " + link.name()
                         + " is already steered to another XDP channel");
             }
             steering.putPort(port, slot, maxFrameLen, bound);
+        }
+    }
+
+    /** True when a channel of this process already steers {@code port} on this interface. */
+    boolean isPortSteered(int port) throws IOException {
+        synchronized (ATTACHED) {
+            return steering.ports().get(port) != null;
+        }
+    }
+
+    /** The port map already has an entry for the port: another XDP channel serves it on this interface. */
+    static final class PortTakenException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        PortTakenException(String message) {
+            super(message);
         }
     }
 
