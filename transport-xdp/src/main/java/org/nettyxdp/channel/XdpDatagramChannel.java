@@ -307,7 +307,14 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             logger.debug("{}: MTU {} of {} exceeds a UMEM frame ({} bytes): larger frames take the kernel path",
                     this, link.mtu(), link.name(), frameLimit);
         }
-        fastPath = XdpFastPath.open(link, wildcard ? null : ip, port, config, counters);
+        try {
+            fastPath = XdpFastPath.open(link, wildcard ? null : ip, port, config, counters);
+        } catch (XdpInterface.PortTakenException e) {
+            // steering is keyed by port: another XDP channel has it on this interface (bound to another
+            // address); this one serves its address through the kernel socket, like NIO
+            logger.warn("{}: {}; this channel uses the kernel socket only", this, e.getMessage());
+            return;
+        }
         xskEvents = -1;
         if (connected) {
             fastPath.connect(remote);

@@ -178,7 +178,7 @@ final class XdpFastPath {
                 }
                 iface.setSocket(slot, q, queues[q].xsk.fd());
             }
-            iface.addPort(port, slot, umem.maxRxFrameLength());
+            iface.addPort(port, slot, umem.maxRxFrameLength(), boundIp);
             portAdded = true;
             return new XdpFastPath(iface, slot, port, boundIp, queues, config, counters);
         } catch (IOException | RuntimeException e) {

@@ -10,6 +10,7 @@ import org.nettyxdp.sys.Errno;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -123,14 +124,33 @@ final class XdpInterface {
         steering.setSocket(slot, queue, xskFd);
     }
 
-    /** Starts steering UDP port {@code port} to {@code slot}; fails if another channel has the port. */
-    void addPort(int port, int slot, int maxFrameLen) throws IOException {
+    /**
+     * Starts steering UDP to {@code bound:port} ({@code bound} null: any address) to {@code slot}; fails
+     * if another channel has the port.
+     */
+    void addPort(int port, int slot, int maxFrameLen, InetAddress bound) throws IOException {
         synchronized (ATTACHED) {
-            if (steering.ports().get(port) != null) {
-                throw new IOException("UDP port " + port + " on " + link.name()
+            if (isPortSteered(port)) {
+                throw new PortTakenException("UDP port " + port + " on " + link.name()
                         + " is already steered to another XDP channel");
             }
-            steering.putPort(port, slot, maxFrameLen);
+            steering.putPort(port, slot, maxFrameLen, bound);
+        }
+    }
+
+    /** True when a channel of this process already steers {@code port} on this interface. */
+    boolean isPortSteered(int port) throws IOException {
+        synchronized (ATTACHED) {
+            return steering.ports().get(port) != null;
+        }
+    }
+
+    /** The port map already has an entry for the port: another XDP channel serves it on this interface. */
+    static final class PortTakenException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        PortTakenException(String message) {
+            super(message);
         }
     }
 

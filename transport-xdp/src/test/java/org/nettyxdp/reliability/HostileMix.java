@@ -308,14 +308,16 @@ final class HostileMix {
                 return one(s, kind, Fate.DROP, DropReason.BAD_UDP_CHECKSUM, 4,
                         ethTagged(ends.hostMac, ends.peerMac, ETH_VLAN, ETH_IPV4, ip));
             }
+            // the program compares the destination address and family with the channel's bound address
+            // and passes mismatches to the kernel (no socket there has the port: not delivered)
             case "v4-wrong-ip":
-                return one(s, kind, Fate.DROP, DropReason.NOT_FOR_US, 4, v4Frame(ipv4(p4, other4, UDP, s & 0xffff,
+                return one(s, kind, Fate.KERNEL, null, 4, v4Frame(ipv4(p4, other4, UDP, s & 0xffff,
                         0x4000, new byte[0], udp4(s, ends.port4, smallLen(), p4, other4))));
             case "v4-to-port6":
-                return one(s, kind, Fate.DROP, DropReason.NOT_FOR_US, 6, v4Frame(ipv4(p4, h4, UDP, s & 0xffff,
+                return one(s, kind, Fate.KERNEL, null, 6, v4Frame(ipv4(p4, h4, UDP, s & 0xffff,
                         0x4000, new byte[0], udp4(s, ends.port6, smallLen(), p4, h4))));
             case "v6-to-port4":
-                return one(s, kind, Fate.DROP, DropReason.NOT_FOR_US, 4,
+                return one(s, kind, Fate.KERNEL, null, 4,
                         v6Frame(ipv6(p6, h6, UDP, udp6(s, ends.port4, smallLen()))));
             case "v4-qinq":
                 // one 802.1ad tag: the program skips it, the channel knows only 802.1Q
