@@ -98,6 +98,9 @@ final class XdpFastPath {
     private final XdpChannelMetrics.Counters counters;
     private final NextHops nextHops;
     private final MacAddress ifMac;
+    private final long ifMacBits;
+    /** Whether frames must be addressed to the interface's MAC ({@code lo} has none). */
+    private final boolean checkMac;
     private final int mtu;
     private final int frameCapacity;
     private final ByteBufAllocator alloc;
@@ -138,6 +141,8 @@ final class XdpFastPath {
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
         this.ifMac = link.mac() == null ? MacAddress.ZERO : MacAddress.of(link.mac().bits());
+        this.ifMacBits = ifMac.toLong();
+        this.checkMac = !link.isLoopback() && ifMacBits != 0;
         this.mtu = link.mtu();
         this.frameCapacity = config.getUmem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
         this.alloc = config.getAllocator();
@@ -334,6 +339,11 @@ final class XdpFastPath {
             return DropReason.TRUNCATED;
         }
         p.read(0, eth);
+        if (checkMac && eth.destinationBits() != ifMacBits) {
+            // the program passes group addresses; a unicast frame for another host (promiscuous
+            // mode, a bridge) is not ours, as the kernel would also decide
+            return DropReason.NOT_FOR_US;
+        }
         int l3 = eth.size();
         int type = eth.etherType();
         if (type == EtherType.IPV4) {
