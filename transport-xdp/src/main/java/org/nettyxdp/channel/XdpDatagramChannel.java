@@ -270,12 +270,12 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         local = companion.localAddress();
         bound = true;
         if (config.isFastPath()) {
-            openFastPath(requested.getAddress(), local.getPort());
+            openFastPath(requested.getAddress());
         }
     }
 
     /** Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, if given) and the bound port. */
-    private void openFastPath(InetAddress ip, int port) throws IOException {
+    private void openFastPath(InetAddress ip) throws IOException {
         String name = config.getInterfaceName();
         boolean wildcard = ip.isAnyLocalAddress();
         if (wildcard && name == null) {
@@ -308,7 +308,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
                     this, link.mtu(), link.name(), frameLimit);
         }
         try {
-            fastPath = XdpFastPath.open(link, wildcard ? null : ip, port, config, counters);
+            fastPath = XdpFastPath.open(link, local, wildcard ? null : ip, config, counters);
         } catch (XdpInterface.PortTakenException e) {
             // steering is keyed by port: another XDP channel has it on this interface (bound to another
             // address); this one serves its address through the kernel socket, like NIO
@@ -744,14 +744,14 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             }
         }
 
-        private boolean fireFastDatagram(ByteBuf content, InetSocketAddress sender) {
+        private boolean fireFastDatagram(DatagramPacket packet) {
             RecvByteBufAllocator.ExtendedHandle h = allocHandle;
-            int len = content.readableBytes();
+            int len = packet.content().readableBytes();
             h.attemptedBytesRead(len);
             h.lastBytesRead(Math.max(1, len));
             h.incMessagesRead(1);
             readPending = false;
-            pipeline().fireChannelRead(new DatagramPacket(content, (InetSocketAddress) localAddress(), sender));
+            pipeline().fireChannelRead(packet);
             return open && h.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER);
         }
 

@@ -2,6 +2,7 @@ package org.nettyxdp.channel;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.collection.LongObjectHashMap;
 import org.nettyxdp.buffer.UmemByteBuf;
 import org.nettyxdp.buffer.UmemFramePool;
@@ -65,8 +66,8 @@ final class XdpFastPath {
 
     /** Receives the datagrams {@link #receive} produces. */
     interface DatagramSink {
-        /** One valid datagram; the sink owns {@code content}. Returns false to stop the batch. */
-        boolean datagram(ByteBuf content, InetSocketAddress sender);
+        /** One valid datagram; the sink owns it. Returns false to stop the batch. */
+        boolean datagram(DatagramPacket packet);
     }
 
     /** Outcome of {@link #send}. */
@@ -77,6 +78,8 @@ final class XdpFastPath {
         final XskQueue queue;
         final XdpSocket xsk;
         final XdpPacket packet;
+        /** The reusable {@link DatagramPacket} of each frame, created on first use. */
+        final FrameDatagramPacket[] datagrams;
         int txReserved;
         int txUsed;
 
@@ -84,6 +87,16 @@ final class XdpFastPath {
             this.queue = queue;
             this.xsk = xsk;
             this.packet = new XdpPacket(queue.pool().umem().region(), frameSize);
+            this.datagrams = new FrameDatagramPacket[queue.pool().frameCount()];
+        }
+
+        DatagramPacket datagram(UmemByteBuf content, InetSocketAddress recipient, InetSocketAddress sender) {
+            FrameDatagramPacket d = datagrams[content.frameIndex()];
+            if (d == null) {
+                d = new FrameDatagramPacket();
+                datagrams[content.frameIndex()] = d;
+            }
+            return d.set(content, recipient, sender);
         }
     }
 
@@ -91,6 +104,8 @@ final class XdpFastPath {
     private final int slot;
     private final int port;
     private final InetAddress boundIp;
+    /** The channel's local address: the recipient of every datagram it receives. */
+    private final InetSocketAddress local;
     private final int boundIpv4;
     private final byte[] boundIpv6;
     private final QueueSocket[] queues;
@@ -127,11 +142,12 @@ final class XdpFastPath {
     private int busy;
     private boolean released;
 
-    private XdpFastPath(XdpInterface iface, int slot, int port, InetAddress boundIp, QueueSocket[] queues,
-                        XdpDatagramChannelConfig config, XdpChannelMetrics.Counters counters) {
+    private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
+                        QueueSocket[] queues, XdpDatagramChannelConfig config, XdpChannelMetrics.Counters counters) {
         this.iface = iface;
         this.slot = slot;
-        this.port = port;
+        this.port = local.getPort();
+        this.local = local;
         this.boundIp = boundIp;
         this.boundIpv4 = boundIp instanceof Inet4Address ? toInt(boundIp.getAddress()) : 0;
         this.boundIpv6 = boundIp instanceof Inet6Address ? boundIp.getAddress() : null;
@@ -152,8 +168,9 @@ final class XdpFastPath {
      * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them.
      * {@code boundIp} is null for the wildcard address.
      */
-    static XdpFastPath open(LinkInfo link, InetAddress boundIp, int port, XdpDatagramChannelConfig config,
-                            XdpChannelMetrics.Counters counters) throws IOException {
+    static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
+                            XdpDatagramChannelConfig config, XdpChannelMetrics.Counters counters) throws IOException {
+        int port = local.getPort();
         XdpInterface iface = XdpInterface.acquire(link, config.getXdpMode());
         int slot = -1;
         QueueSocket[] queues = new QueueSocket[iface.queues()];
@@ -185,7 +202,7 @@ final class XdpFastPath {
             }
             iface.addPort(port, slot, umem.maxRxFrameLength(), boundIp);
             portAdded = true;
-            return new XdpFastPath(iface, slot, port, boundIp, queues, config, counters);
+            return new XdpFastPath(iface, slot, local, boundIp, queues, config, counters);
         } catch (IOException | RuntimeException e) {
             if (slot >= 0) {
                 iface.removeChannel(portAdded ? port : -1, slot);
@@ -273,7 +290,10 @@ final class XdpFastPath {
                 if (!(content instanceof UmemByteBuf)) {
                     copied++;
                 }
-                if (!sink.datagram(content, lastSender) || closed) {
+                DatagramPacket datagram = content instanceof UmemByteBuf frame
+                        ? qs.datagram(frame, local, lastSender)
+                        : new DatagramPacket(content, local, lastSender);
+                if (!sink.datagram(datagram) || closed) {
                     break;
                 }
             }
