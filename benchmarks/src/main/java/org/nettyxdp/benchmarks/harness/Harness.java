@@ -49,12 +49,12 @@ public final class Harness {
     /** One measured row. NaN where a column does not apply. */
     record Row(int queues, String placement, String transport, String workload, int payload, double pps,
                double p50, double p99, double p999, double genPps, double bytesPerPacket, double cpuNsPerPacket,
-               double serverCpu, String note) {
+               double serverCpu, double runqWait, String note) {
     }
 
     /** What one loaded run measured: median-of-slices rate, generator rate, per-packet costs on the loop thread. */
     record Drive(double pps, double genPps, double allocPerPacket, double cpuNsPerPacket, double serverCpu,
-                 String kernel) {
+                 double runqWait, String kernel) {
     }
 
     /** A thread inside the client namespace, optionally pinned. */
@@ -220,6 +220,8 @@ public final class Harness {
         });
         try {
             Thread.sleep(warmupNanos / 1_000_000);
+            Path task = loopThread == null ? null : SchedStat.find(loopThread.getName());
+            SchedStat q0 = SchedStat.read(task);
             VethCounters v0 = VethCounters.read(h);
             Sample first = sample(counter, g, loopThread);
             Sample prev = first;
@@ -231,6 +233,7 @@ public final class Harness {
                 prev = next;
             }
             VethCounters v1 = VethCounters.read(h);
+            SchedStat q1 = SchedStat.read(task);
             java.util.Arrays.sort(rates);
             double median = (rates[SLICES / 2 - 1] + rates[SLICES / 2]) / 2;
             double secs = (prev.nanos - first.nanos) / 1e9;
@@ -240,7 +243,8 @@ public final class Harness {
                     perPacket ? (double) (prev.allocated - first.allocated) / n : Double.NaN,
                     perPacket ? (double) (prev.cpu - first.cpu) / n : Double.NaN,
                     loopThread == null ? Double.NaN : (prev.cpu - first.cpu) / (secs * 1e9),
-                    v1.minus(v0).describe(secs));
+                    task == null ? Double.NaN : Math.min(1, q1.minus(q0).waitNanos() / (secs * 1e9)),
+                    v1.minus(v0).describe(secs) + (task == null ? "" : "; " + q1.minus(q0).describe(secs)));
         } finally {
             g.stop();
             running.get(5, TimeUnit.SECONDS);
@@ -279,7 +283,7 @@ public final class Harness {
         try (Server s = Server.start(t, new InetSocketAddress(h.hostIp(), PORT), false, p.serverCpu())) {
             Drive r = drive(h, gen, payload, s::count, s.loopThread(), p, List.of(h.hostIf()));
             return new Row(h.queues(), p.name(), t.label, "rx", payload, r.pps(), Double.NaN, Double.NaN, Double.NaN,
-                    r.genPps(), r.allocPerPacket(), r.cpuNsPerPacket(), r.serverCpu(), join(xdpNote(s), r.kernel()));
+                    r.genPps(), r.allocPerPacket(), r.cpuNsPerPacket(), r.serverCpu(), r.runqWait(), join(xdpNote(s), r.kernel()));
         }
     }
 
@@ -289,7 +293,7 @@ public final class Harness {
              ClientCounter replies = ctl.call(() -> new ClientCounter(h.peerIf()))) {
             Drive r = drive(h, gen, payload, replies::count, s.loopThread(), p, List.of(h.hostIf(), h.peerIf()));
             return new Row(h.queues(), p.name(), t.label, "echo", payload, r.pps(), Double.NaN, Double.NaN,
-                    Double.NaN, r.genPps(), r.allocPerPacket(), r.cpuNsPerPacket(), r.serverCpu(), join(xdpNote(s), r.kernel()));
+                    Double.NaN, r.genPps(), r.allocPerPacket(), r.cpuNsPerPacket(), r.serverCpu(), r.runqWait(), join(xdpNote(s), r.kernel()));
         }
     }
 
@@ -303,7 +307,7 @@ public final class Harness {
                 note = (note + " " + r.lost() + " round trips lost (200 ms timeout)").trim();
             }
             return new Row(h.queues(), p.name(), t.label, "latency", payload, r.samples() / (measureNanos / 1e9),
-                    r.p50(), r.p99(), r.p999(), Double.NaN, Double.NaN, Double.NaN, Double.NaN, note);
+                    r.p50(), r.p99(), r.p999(), Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, note);
         }
     }
 
@@ -314,7 +318,7 @@ public final class Harness {
             Drive r = drive(h, gen, payload, () -> counters.sum(XdpDropProgram.PACKETS), null, p,
                     List.of(h.hostIf()));
             return new Row(h.queues(), p.name(), "xdp_drop", "rx", payload, r.pps(), Double.NaN, Double.NaN,
-                    Double.NaN, r.genPps(), Double.NaN, Double.NaN, Double.NaN, r.kernel());
+                    Double.NaN, r.genPps(), Double.NaN, Double.NaN, Double.NaN, Double.NaN, r.kernel());
         }
     }
 
@@ -324,7 +328,7 @@ public final class Harness {
             ch.bind(new InetSocketAddress(h.hostIp(), PORT));
             Drive r = drive(h, gen, payload, () -> udpDrops(PORT), null, p, List.of(h.hostIf()));
             return new Row(h.queues(), p.name(), "kernel", "rx", payload, r.pps(), Double.NaN, Double.NaN,
-                    Double.NaN, r.genPps(), Double.NaN, Double.NaN, Double.NaN, "UDP socket nobody reads: datagrams the stack takes to the"
+                    Double.NaN, r.genPps(), Double.NaN, Double.NaN, Double.NaN, Double.NaN, "UDP socket nobody reads: datagrams the stack takes to the"
                     + " socket (drops of the full queue, /proc/net/udp); " + r.kernel());
         }
     }
