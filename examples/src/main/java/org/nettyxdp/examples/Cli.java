@@ -116,6 +116,12 @@ final class Cli {
         return address;
     }
 
+    /** {@code address} as {@code 1.2.3.4:5} or {@code [::1]:5}. */
+    static String text(InetSocketAddress address) {
+        String host = address.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
     /** One line of the channel's counters: fast path, slow path (kernel socket) and drops. */
     static String stats(XdpDatagramChannel channel) {
         XdpChannelMetrics m = channel.metrics();

@@ -52,11 +52,11 @@ public final class XdpEchoServer {
                 channel = start(group, bind, iface, mode);
             } catch (Exception e) {
                 // e.g. missing privileges, an address of no interface, XDP already attached by another program
-                System.err.println("cannot bind " + bind + ": " + e.getMessage());
+                System.err.println("cannot bind " + Cli.text(bind) + ": " + e.getMessage());
                 System.exit(1);
                 return;
             }
-            System.out.println("echoing on " + channel.localAddress() + ", " + Cli.fastPathSummary(channel));
+            System.out.println("echoing on " + Cli.text(channel.localAddress()) + ", " + Cli.fastPathSummary(channel));
             channel.eventLoop().scheduleAtFixedRate(() -> System.out.println(Cli.stats(channel)),
                     STATS_SECONDS, STATS_SECONDS, TimeUnit.SECONDS);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -68,12 +68,12 @@ public final class XdpUdpProxy {
                 proxy = start(group, listen, backend, iface, mode, idleSeconds);
             } catch (Exception e) {
                 // e.g. missing privileges, an address of no interface, XDP already attached by another program
-                System.err.println("cannot bind " + listen + ": " + e.getMessage());
+                System.err.println("cannot bind " + Cli.text(listen) + ": " + e.getMessage());
                 System.exit(1);
                 return;
             }
             XdpDatagramChannel channel = proxy.channel();
-            System.out.println("proxying " + channel.localAddress() + " -> " + backend + ", "
+            System.out.println("proxying " + Cli.text(channel.localAddress()) + " -> " + Cli.text(backend) + ", "
                     + Cli.fastPathSummary(channel));
             channel.eventLoop().scheduleAtFixedRate(() -> System.out.println(proxy.stats()),
                     STATS_SECONDS, STATS_SECONDS, TimeUnit.SECONDS);

@@ -83,8 +83,9 @@ class XdpUdpProxyTest {
                     }
                 }
                 assertEquals(clients.size(), backendSawFrom.size(), "one backend socket per client: " + backendSawFrom);
-                XdpChannelMetrics m = proxy.channel().metrics();
                 int total = rounds * clients.size();
+                XdpChannelMetrics m = XdpEchoServerTest.awaitMetrics(proxy.channel(),
+                        x -> x.txFastPackets() + x.txSlowPackets() == total);
                 assertEquals(total, m.rxFastPackets(), m.toString());
                 assertEquals(total, m.txFastPackets() + m.txSlowPackets(), m.toString());
                 assertEquals(clients.size(), proxy.clients());

@@ -9,7 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A {@link ResourceLeakDetector} that, besides logging, remembers every leak it reports, so that
- * {@link LeakCheckExtension} can fail the test that leaked. Installed for the whole JVM with
+ * {@link XdpTestsuiteExtension} can fail the test that leaked. Installed for the whole JVM with
  * {@code -Dio.netty.customResourceLeakDetector=org.nettyxdp.testsuite.RecordingLeakDetector}.
  *
  * @param <T> the tracked resource type

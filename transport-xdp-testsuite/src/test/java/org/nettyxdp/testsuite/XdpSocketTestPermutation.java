@@ -8,6 +8,7 @@ import io.netty.testsuite.transport.TestsuitePermutation.BootstrapComboFactory;
 import io.netty.testsuite.transport.TestsuitePermutation.BootstrapFactory;
 import io.netty.testsuite.transport.socket.SocketTestPermutation;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpEventLoopGroup;
 
 import java.util.List;
@@ -26,16 +27,17 @@ public final class XdpSocketTestPermutation extends SocketTestPermutation {
     private XdpSocketTestPermutation() {
     }
 
-    private BootstrapFactory<Bootstrap> xdp(SocketProtocolFamily family) {
+    private BootstrapFactory<Bootstrap> xdp(SocketProtocolFamily family, String iface) {
         return new BootstrapFactory<>() {
             @Override
             public Bootstrap newInstance() {
-                return new Bootstrap().group(xdpGroup).channelFactory(() -> PathStats.newChannel(family));
+                Bootstrap b = new Bootstrap().group(xdpGroup).channelFactory(() -> PathStats.newChannel(family));
+                return iface == null ? b : b.option(XdpChannelOption.INTERFACE, iface);
             }
 
             @Override
             public String toString() {
-                return "XDP(" + family + ")";
+                return "XDP(" + family + (iface == null ? "" : ", INTERFACE=" + iface) + ")";
             }
         };
     }
@@ -56,7 +58,16 @@ public final class XdpSocketTestPermutation extends SocketTestPermutation {
 
     @Override
     public List<BootstrapComboFactory<Bootstrap, Bootstrap>> datagram(SocketProtocolFamily family) {
-        List<BootstrapFactory<Bootstrap>> both = List.of(xdp(family), nio(family));
+        return datagram(family, null);
+    }
+
+    /**
+     * As {@link #datagram(SocketProtocolFamily)}, with {@link XdpChannelOption#INTERFACE} set on our
+     * channels: a channel bound to the wildcard address then runs its fast path on {@code iface}
+     * (without it, wildcard-bound channels use their kernel socket only).
+     */
+    public List<BootstrapComboFactory<Bootstrap, Bootstrap>> datagram(SocketProtocolFamily family, String iface) {
+        List<BootstrapFactory<Bootstrap>> both = List.of(xdp(family, iface), nio(family));
         return combo(both, both);
     }
 

@@ -2,7 +2,6 @@ package org.nettyxdp.bpf;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Syscalls;
@@ -19,18 +18,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * subclasses ({@link XskMap}, {@link PortMap}, {@link CounterMap}) offer typed access. Element
  * operations are safe from any thread; {@code close()} must not race with them.
  */
-public class BpfMap implements AutoCloseable {
-    private final int fd;
+public class BpfMap extends BpfFd {
     private final String name;
     private final int type;
     private final int keySize;
     private final int valueSize;
     private final int maxEntries;
-    private final AtomicBoolean closed = new AtomicBoolean();
 
     /** Wraps an already created map; takes ownership of {@code fd}. */
     protected BpfMap(int fd, String name, int type, int keySize, int valueSize, int maxEntries) {
-        this.fd = fd;
+        super(fd);
         this.name = name;
         this.type = type;
         this.keySize = keySize;
@@ -74,9 +71,9 @@ public class BpfMap implements AutoCloseable {
     }
 
     /** The map's file descriptor, for relocation into programs ({@code BPF_PSEUDO_MAP_FD}). */
+    @Override
     public int fd() {
-        ensureOpen();
-        return fd;
+        return super.fd();
     }
 
     /** The (sanitised) name the map was created with. */
@@ -178,7 +175,7 @@ public class BpfMap implements AutoCloseable {
                     + valueSize);
         }
         MemorySegment attr = BpfAttr.allocate(arena);
-        attr.set(JAVA_INT, BpfAttr.ELEM_MAP_FD, fd);
+        attr.set(JAVA_INT, BpfAttr.ELEM_MAP_FD, rawFd());
         attr.set(JAVA_LONG, BpfAttr.ELEM_KEY, key.address());
         if (value != null) {
             attr.set(JAVA_LONG, BpfAttr.ELEM_VALUE, value.address());
@@ -186,28 +183,19 @@ public class BpfMap implements AutoCloseable {
         return attr;
     }
 
-    /** Whether {@link #close()} was called. */
-    public boolean isClosed() {
-        return closed.get();
-    }
-
-    /** Throws {@link IllegalStateException} once closed. */
-    protected final void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("BPF map " + name + " is closed");
-        }
+    @Override
+    String describe() {
+        return "BPF map " + name;
     }
 
     /** Closes the fd; idempotent. Programs that use the map keep it alive. */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            Syscalls.close(fd);
-        }
+        super.close();
     }
 
     @Override
     public String toString() {
-        return getClass().getSimpleName() + "[" + name + ", fd=" + fd + (closed.get() ? ", closed" : "") + "]";
+        return getClass().getSimpleName() + "[" + name + ", fd=" + rawFd() + closedSuffix() + "]";
     }
 }

@@ -3,7 +3,6 @@ package org.nettyxdp.bpf;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Syscalls;
@@ -18,21 +17,19 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@link #testRun} executes the program on a frame in the kernel ({@code BPF_PROG_TEST_RUN})
  * without any device. Attach XDP programs with {@link XdpLink#attach}.
  */
-public final class BpfProgram implements AutoCloseable {
+public final class BpfProgram extends BpfFd {
     /** Size of the verifier log buffer used on the retry after a failed load. */
     public static final int LOG_SIZE = 1 << 20;
     /** {@code sizeof(struct xdp_md)}. */
     private static final int XDP_MD_SIZE = 24;
 
-    private final int fd;
     private final String name;
     private final int type;
     private final int flags;
     private final int insnCount;
-    private final AtomicBoolean closed = new AtomicBoolean();
 
     private BpfProgram(int fd, String name, int type, int flags, int insnCount) {
-        this.fd = fd;
+        super(fd);
         this.name = name;
         this.type = type;
         this.flags = flags;
@@ -110,11 +107,6 @@ public final class BpfProgram implements AutoCloseable {
         };
     }
 
-    /** The program's file descriptor. */
-    public int fd() {
-        ensureOpen();
-        return fd;
-    }
 
     /** The (sanitised) name the program was loaded with. */
     public String name() {
@@ -164,7 +156,7 @@ public final class BpfProgram implements AutoCloseable {
             int outCap = frame.length + 4096;
             MemorySegment out = arena.allocate(outCap);
             MemorySegment attr = BpfAttr.allocate(arena);
-            attr.set(JAVA_INT, BpfAttr.TEST_PROG_FD, fd);
+            attr.set(JAVA_INT, BpfAttr.TEST_PROG_FD, rawFd());
             attr.set(JAVA_INT, BpfAttr.TEST_DATA_SIZE_IN, frame.length);
             attr.set(JAVA_INT, BpfAttr.TEST_DATA_SIZE_OUT, outCap);
             attr.set(JAVA_LONG, BpfAttr.TEST_DATA_IN, in.address());
@@ -192,28 +184,20 @@ public final class BpfProgram implements AutoCloseable {
         }
     }
 
-    private void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("BPF program " + name + " is closed");
-        }
-    }
-
-    /** Whether {@link #close()} was called. */
-    public boolean isClosed() {
-        return closed.get();
+    @Override
+    String describe() {
+        return "BPF program " + name;
     }
 
     /** Closes the fd; idempotent. An attached program stays alive while its link exists. */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            Syscalls.close(fd);
-        }
+        super.close();
     }
 
     @Override
     public String toString() {
-        return "BpfProgram[" + name + ", fd=" + fd + ", " + insnCount + " insns" + (closed.get() ? ", closed" : "")
+        return "BpfProgram[" + name + ", fd=" + rawFd() + ", " + insnCount + " insns" + closedSuffix()
                 + "]";
     }
 }

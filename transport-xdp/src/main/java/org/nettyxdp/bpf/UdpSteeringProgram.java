@@ -29,7 +29,11 @@ import static org.nettyxdp.bpf.Reg.R9;
  *   <li>IPv6: version 6, next header UDP directly (extension headers are left to the kernel);</li>
  * </ul>
  * Frames to a group (multicast or broadcast) MAC address go to the kernel, which delivers them to
- * every member socket. Then the UDP destination port is looked up in the {@link PortMap}. On a hit whose
+ * every member socket. Then the UDP destination port is looked up in the {@link PortMap}. On a hit
+ * whose entry carries a bound address, the frame's IP destination must equal it, family included (an
+ * IPv4 entry never takes an IPv6 frame and vice versa); otherwise the frame goes to the kernel, where a
+ * socket bound to another address of the interface with the same port receives it. An entry without an
+ * address (wildcard bind) takes both families and every destination. On a hit whose
  * {@code max_frame_len} is non-zero and smaller than the frame (total length, all fragments of a
  * multi-buffer frame), the frame is passed to the kernel, which would otherwise drop it silently.
  * Otherwise the verdict is {@code bpf_redirect_map(xsks, slot * numQueues + rx_queue_index, fallback)}.
@@ -62,6 +66,12 @@ public final class UdpSteeringProgram {
     private static final int IPV4_MIN_HLEN = 20;
     private static final int IPV6_HLEN = 40;
     private static final int UDP_HLEN = 8;
+    /** Offsets of the destination address in the IPv4 and IPv6 headers. */
+    private static final int IPV4_DST = 16;
+    private static final int IPV6_DST = 24;
+    /** Stack slots: the PortMap key (u32 port) and the frame's family (4 or 16). */
+    private static final int KEY_SLOT = -4;
+    private static final int FAMILY_SLOT = -8;
     /** IPv4 flags/fragment-offset word: MF bit and 13-bit offset (DF ignored). */
     private static final int IP_MF_OFFSET = 0x3fff;
     /** struct xdp_md offsets. */
@@ -108,7 +118,8 @@ public final class UdpSteeringProgram {
             throw new IllegalArgumentException("the redirect fallback must be ABORTED, DROP, PASS or TX");
         }
         BpfAssembler a = new BpfAssembler();
-        // r6 = ctx, r7 = data, r8 = data_end, r9 = cursor (start of the current header)
+        // r6 = ctx, r7 = data (from L3 on: the IP header), r8 = data_end, r9 = cursor (start of the
+        // current header). r6-r9 are callee-saved: they and the stack survive the helper calls.
         a.mov64(R6, R1)
          .ldx(W, R7, R6, MD_DATA)
          .ldx(W, R8, R6, MD_DATA_END)
@@ -141,6 +152,8 @@ public final class UdpSteeringProgram {
          .jmp(NE, R2, 6, "pass")
          .ldx(B, R2, R9, 6)
          .jmp(NE, R2, IPPROTO_UDP, "pass")
+         .mov64(R7, R9)              // r7 = L3 header (data is not needed past L2)
+         .st(W, R10, FAMILY_SLOT, PortMap.FAMILY_IPV6)
          .alu64(AluOp.ADD, R9, IPV6_HLEN)
          .ja("udp")
          // IPv4: version 4, IHL >= 5, no fragment, protocol UDP; skip options
@@ -160,6 +173,8 @@ public final class UdpSteeringProgram {
          .jmp(NE, R3, 0, "pass")
          .ldx(B, R3, R9, 9)
          .jmp(NE, R3, IPPROTO_UDP, "pass")
+         .mov64(R7, R9)              // r7 = L3 header
+         .st(W, R10, FAMILY_SLOT, PortMap.FAMILY_IPV4)
          .alu64(AluOp.LSH, R2, 2)
          .alu64(AluOp.ADD, R9, R2)
          // UDP: destination port (host order) → PortMap key on the stack
@@ -169,12 +184,38 @@ public final class UdpSteeringProgram {
          .jmp(GT, R3, R8, "pass")
          .ldx(H, R2, R9, 2)
          .endToBe(R2, 16)
-         .stx(W, R10, -4, R2)
+         .stx(W, R10, KEY_SLOT, R2)
          .ldMapFd(R1, portMapFd)
          .mov64(R2, R10)
-         .alu64(AluOp.ADD, R2, -4)
-         .call(BpfCommand.FN_MAP_LOOKUP_ELEM)
+         .alu64(AluOp.ADD, R2, KEY_SLOT)
+         .call(BpfCommand.FN_MAP_LOOKUP_ELEM)  // clobbers r1-r5; r6-r9 and the stack survive
          .jmp(EQ, R0, 0, "pass")
+         // bound address: 0 = any; otherwise the frame's family and destination must match
+         .ldx(W, R2, R0, PortMap.OFF_FAMILY)
+         .jmp(EQ, R2, PortMap.FAMILY_ANY, "addr_ok")
+         .ldx(W, R3, R10, FAMILY_SLOT)
+         .jmp(NE, R2, R3, "pass")
+         .jmp(EQ, R2, PortMap.FAMILY_IPV6, "addr6")
+         .jmp(NE, R2, PortMap.FAMILY_IPV4, "pass")
+         // IPv4 destination: bytes 16..19 of the header, compared as raw words (both in wire order)
+         .mov64(R3, R7)
+         .alu64(AluOp.ADD, R3, IPV4_MIN_HLEN)
+         .jmp(GT, R3, R8, "pass")
+         .ldx(W, R2, R7, IPV4_DST)
+         .ldx(W, R3, R0, PortMap.OFF_ADDR)
+         .jmp(NE, R2, R3, "pass")
+         .ja("addr_ok")
+         // IPv6 destination: bytes 24..39 of the header, four words
+         .label("addr6")
+         .mov64(R3, R7)
+         .alu64(AluOp.ADD, R3, IPV6_HLEN)
+         .jmp(GT, R3, R8, "pass");
+        for (int i = 0; i < 16; i += 4) {
+            a.ldx(W, R2, R7, IPV6_DST + i)
+             .ldx(W, R3, R0, PortMap.OFF_ADDR + i)
+             .jmp(NE, R2, R3, "pass");
+        }
+        a.label("addr_ok")
          .ldx(W, R9, R0, 0)          // r9 = slot
          .ldx(W, R7, R0, 4)          // r7 = max_frame_len
          .jmp(EQ, R7, 0, "redirect")

@@ -6,10 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.nettyxdp.sys.Errno;
-import org.nettyxdp.sys.Syscalls;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
@@ -22,18 +20,16 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * <p>The link holds its own reference to the program; the {@link BpfProgram} may be closed while
  * attached.
  */
-public final class XdpLink implements AutoCloseable {
+public final class XdpLink extends BpfFd {
     private static final int ERANGE = Errno.ERANGE;
     private static final Path SYS_CLASS_NET = Path.of("/sys/class/net");
 
-    private final int fd;
     private final int ifindex;
     private final XdpMode mode;
     private final String programName;
-    private final AtomicBoolean closed = new AtomicBoolean();
 
     private XdpLink(int fd, int ifindex, XdpMode mode, String programName) {
-        this.fd = fd;
+        super(fd);
         this.ifindex = ifindex;
         this.mode = mode;
         this.programName = programName;
@@ -107,8 +103,9 @@ public final class XdpLink implements AutoCloseable {
     }
 
     /** The link's file descriptor. */
+    @Override
     public int fd() {
-        return fd;
+        return rawFd();
     }
 
     /** The device the program is attached to. */
@@ -121,22 +118,20 @@ public final class XdpLink implements AutoCloseable {
         return mode;
     }
 
-    /** Whether {@link #close()} was called. */
-    public boolean isClosed() {
-        return closed.get();
+    @Override
+    String describe() {
+        return "XDP link of " + programName + " on ifindex " + ifindex;
     }
 
     /** Detaches the program (closes the link fd); idempotent. */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            Syscalls.close(fd);
-        }
+        super.close();
     }
 
     @Override
     public String toString() {
-        return "XdpLink[" + programName + " on ifindex " + ifindex + ", " + mode + ", fd=" + fd
-                + (closed.get() ? ", closed" : "") + "]";
+        return "XdpLink[" + programName + " on ifindex " + ifindex + ", " + mode + ", fd=" + rawFd()
+                + closedSuffix() + "]";
     }
 }

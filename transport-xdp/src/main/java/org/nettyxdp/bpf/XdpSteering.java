@@ -1,5 +1,6 @@
 package org.nettyxdp.bpf;
 
+import java.net.InetAddress;
 import java.util.BitSet;
 
 /**
@@ -14,7 +15,7 @@ import java.util.BitSet;
  *     for (int q = 0; q < numQueues; q++) {
  *         steering.setSocket(slot, q, xskFd[q]);     // sockets first ...
  *     }
- *     steering.putPort(9000, slot, frameLen);        // ... then the port: traffic starts here
+ *     steering.putPort(9000, slot, frameLen, boundIp); // ... then the port: traffic starts here
  *     ...
  *     steering.removePort(9000);                     // port first: traffic goes to the kernel
  *     for (int q = 0; q < numQueues; q++) {
@@ -122,14 +123,26 @@ public final class XdpSteering implements AutoCloseable {
     }
 
     /**
-     * Steers UDP to {@code port} into {@code slot}.
+     * Steers UDP to {@code port}, any destination address, into {@code slot}.
      *
      * @param maxFrameLen longest frame the slot's UMEM frames take; longer ones go to the kernel. 0 = no
      *                    limit (multi-buffer sockets; the program must have been opened with frags)
      */
     public void putPort(int port, int slot, int maxFrameLen) throws BpfException {
+        putPort(port, slot, maxFrameLen, null);
+    }
+
+    /**
+     * Steers UDP to {@code bound:port} into {@code slot}; datagrams to the port but another destination
+     * address (or the other IP family) go to the kernel.
+     *
+     * @param maxFrameLen longest frame the slot's UMEM frames take; longer ones go to the kernel. 0 = no
+     *                    limit (multi-buffer sockets; the program must have been opened with frags)
+     * @param bound       the channel's bound address, or {@code null} (or a wildcard address) for any
+     */
+    public void putPort(int port, int slot, int maxFrameLen, InetAddress bound) throws BpfException {
         checkSlot(slot);
-        ports.put(port, slot, maxFrameLen);
+        ports.put(port, slot, maxFrameLen, bound);
     }
 
     /** Stops steering {@code port}; returns {@code false} if it was not steered. */

@@ -172,14 +172,9 @@ public final class UmemFramePool {
         return n;
     }
 
-    /** The kernel delivered {@code n} frames from the fill ring on an RX ring (no lock needed: RX thread). */
-    public void received(int n) {
-        lock.lock();
-        try {
-            kernelRx -= n;
-        } finally {
-            lock.unlock();
-        }
+    /** Lock held: {@code n} frames the fill ring gave the kernel came back on an RX ring. */
+    public void receivedLocked(int n) {
+        kernelRx -= n;
     }
 
     /** Drops a received frame: counted back as free (any thread). */

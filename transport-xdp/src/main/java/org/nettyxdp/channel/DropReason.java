@@ -16,6 +16,6 @@ public enum DropReason {
     NOT_CONNECTED_PEER,
     /** Split over several frames (multi-buffer), which this channel does not reassemble. */
     MULTI_BUFFER,
-    /** The channel was not reading when the frame arrived at a closing channel. */
+    /** Still waiting in the channel's RX ring when the channel closed. */
     CLOSED
 }

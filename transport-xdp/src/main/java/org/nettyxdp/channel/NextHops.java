@@ -28,8 +28,17 @@ final class NextHops implements AutoCloseable {
     static final long RETRY_NANOS = 50_000_000L;
     private static final int MAX_ENTRIES = 4096;
 
-    /** A resolved next hop. */
-    record Hop(MacAddress mac, InetAddress source) {
+    /**
+     * A resolved next hop: the MAC address frames go to, and the destination and preferred source
+     * addresses as bytes (4 or 16), kept so that writing headers allocates nothing. Read-only.
+     */
+    record Hop(long mac, byte[] destination, byte[] source, int destination4, int source4) {
+        static Hop of(MacAddress mac, InetAddress destination, InetAddress source) {
+            byte[] d = destination.getAddress();
+            byte[] s = source == null ? new byte[d.length] : source.getAddress();
+            return new Hop(mac.toLong(), d, s, d.length == 4 ? XdpFastPath.toInt(d) : 0,
+                    s.length == 4 ? XdpFastPath.toInt(s) : 0);
+        }
     }
 
     private record Entry(Hop hop, long expiresNanos) {
@@ -95,7 +104,7 @@ final class NextHops implements AutoCloseable {
                 return null;
             }
             if (route.isLocal()) {
-                return loopback ? new Hop(MacAddress.ZERO, route.preferredSource()) : null;
+                return loopback ? Hop.of(MacAddress.ZERO, destination, route.preferredSource()) : null;
             }
             if (!route.isUnicast()) {
                 return null;
@@ -104,7 +113,7 @@ final class NextHops implements AutoCloseable {
             if (n.isEmpty() || !n.get().isValid() || n.get().mac() == null) {
                 return null;
             }
-            return new Hop(MacAddress.of(n.get().mac().bits()), route.preferredSource());
+            return Hop.of(MacAddress.of(n.get().mac().bits()), destination, route.preferredSource());
         } catch (IOException e) {
             return null;
         }

@@ -21,13 +21,33 @@ import java.util.Map;
  * @param txSlowPackets   datagrams sent through the companion socket
  * @param txSlowBytes     their payload bytes
  * @param txRingFull      times a write found no TX slot or free frame and waited
+ * @param txKickErrors    TX kicks the kernel refused with a real error (e.g. ENETDOWN: the interface went down)
  * @param drops           dropped frames by reason
  * @param kernel          the kernel's XDP_STATISTICS, summed over the channel's sockets
  */
 public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlowPackets, long rxSlowBytes,
                                 long rxCopied, long txFastPackets, long txFastBytes, long txZeroCopy,
-                                long txSlowPackets, long txSlowBytes, long txRingFull,
-                                Map<DropReason, Long> drops, XdpStatistics kernel) {
+                                long txSlowPackets, long txSlowBytes, long txRingFull, long txKickErrors,
+                                Map<DropReason, Long> drops, Kernel kernel) {
+    /**
+     * The kernel's own counters for the channel's AF_XDP sockets ({@code XDP_STATISTICS}), summed
+     * over its queues.
+     *
+     * @param rxDropped            frames the kernel dropped for other reasons than a full ring
+     * @param rxInvalidDescs       invalid descriptors on the fill ring
+     * @param txInvalidDescs       invalid descriptors on the TX ring
+     * @param rxRingFull           frames dropped because the RX ring was full
+     * @param rxFillRingEmptyDescs times the fill ring was empty when a frame arrived
+     * @param txRingEmptyDescs     times the kernel found the TX ring empty
+     */
+    public record Kernel(long rxDropped, long rxInvalidDescs, long txInvalidDescs, long rxRingFull,
+                         long rxFillRingEmptyDescs, long txRingEmptyDescs) {
+        static Kernel of(XdpStatistics s) {
+            return new Kernel(s.rxDropped(), s.rxInvalidDescs(), s.txInvalidDescs(), s.rxRingFull(),
+                    s.rxFillRingEmptyDescs(), s.txRingEmptyDescs());
+        }
+    }
+
     /** Total of {@link #drops()}. */
     public long dropped() {
         long sum = 0;
@@ -42,7 +62,8 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
         return "rx fast " + rxFastPackets + " (copied " + rxCopied + ") slow " + rxSlowPackets
                 + ", tx fast " + txFastPackets + " (zero-copy " + txZeroCopy + ") slow " + txSlowPackets
                 + ", dropped " + dropped() + (dropped() > 0 ? " " + drops : "")
-                + ", tx waits " + txRingFull + ", kernel " + kernel;
+                + ", tx waits " + txRingFull + (txKickErrors > 0 ? ", tx kick errors " + txKickErrors : "")
+                + ", kernel " + kernel;
     }
 
     /** The channel's live counters: written by its event loop only, read by anyone. */
@@ -58,6 +79,7 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
         volatile long txSlowPackets;
         volatile long txSlowBytes;
         volatile long txRingFull;
+        volatile long txKickErrors;
         final long[] drops = new long[DropReason.values().length];
 
         void drop(DropReason reason) {
@@ -70,8 +92,8 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
                 d.put(r, drops[r.ordinal()]);
             }
             return new XdpChannelMetrics(rxFastPackets, rxFastBytes, rxSlowPackets, rxSlowBytes, rxCopied,
-                    txFastPackets, txFastBytes, txZeroCopy, txSlowPackets, txSlowBytes, txRingFull, Map.copyOf(d),
-                    kernel);
+                    txFastPackets, txFastBytes, txZeroCopy, txSlowPackets, txSlowBytes, txRingFull, txKickErrors, Map.copyOf(d),
+                    Kernel.of(kernel));
         }
     }
 }

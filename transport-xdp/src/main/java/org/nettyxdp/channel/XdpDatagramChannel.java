@@ -307,7 +307,14 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             logger.debug("{}: MTU {} of {} exceeds a UMEM frame ({} bytes): larger frames take the kernel path",
                     this, link.mtu(), link.name(), frameLimit);
         }
-        fastPath = XdpFastPath.open(link, wildcard ? null : ip, port, config, counters);
+        try {
+            fastPath = XdpFastPath.open(link, wildcard ? null : ip, port, config, counters);
+        } catch (XdpInterface.PortTakenException e) {
+            // steering is keyed by port: another XDP channel has it on this interface (bound to another
+            // address); this one serves its address through the kernel socket, like NIO
+            logger.warn("{}: {}; this channel uses the kernel socket only", this, e.getMessage());
+            return;
+        }
         xskEvents = -1;
         if (connected) {
             fastPath.connect(remote);
@@ -470,12 +477,17 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
                     continue;
                 }
                 Buffers.copy(data, companion.scratch(), 0, len);
+                // counted before the send, so a peer that already has the reply sees it counted
+                counters.txSlowPackets++;
+                counters.txSlowBytes += len;
                 int r = companion.sendScratch(len, msg instanceof ByteBuf ? null : to);
                 if (r >= 0) {
-                    counters.txSlowPackets++;
-                    counters.txSlowBytes += len;
                     in.remove();
-                } else if (CompanionSocket.isTransient(-r)) {
+                    continue;
+                }
+                counters.txSlowPackets--;
+                counters.txSlowBytes -= len;
+                if (CompanionSocket.isTransient(-r)) {
                     waiting = true;
                     break;
                 } else {

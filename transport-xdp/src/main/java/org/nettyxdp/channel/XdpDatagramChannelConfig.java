@@ -236,9 +236,24 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         return this;
     }
 
-    /** The UMEM geometry each interface queue gets. */
-    public UmemConfig getUmem() {
+    /** The UMEM geometry each interface queue gets (internal type: see the public getters below). */
+    UmemConfig getUmem() {
         return umem;
+    }
+
+    /** Bytes per UMEM frame. */
+    public int getUmemFrameSize() {
+        return umem.frameSize();
+    }
+
+    /** UMEM frames per interface queue. */
+    public int getUmemFrameCount() {
+        return umem.frameCount();
+    }
+
+    /** Extra headroom kept before received data. */
+    public int getUmemHeadroom() {
+        return umem.headroom();
     }
 
     private void setUmem(UmemConfig umem) {

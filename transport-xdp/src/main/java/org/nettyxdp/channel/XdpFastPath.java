@@ -98,10 +98,14 @@ final class XdpFastPath {
     private final XdpChannelMetrics.Counters counters;
     private final NextHops nextHops;
     private final MacAddress ifMac;
+    private final long ifMacBits;
+    /** Whether frames must be addressed to the interface's MAC ({@code lo} has none). */
+    private final boolean checkMac;
     private final int mtu;
     private final int frameCapacity;
     private final ByteBufAllocator alloc;
-    private final int copyThreshold;
+    /** Frames the application may hold before RX copies; from the option and the shared UMEM, per batch. */
+    private int copyThreshold;
 
     private final EthHdr eth = new EthHdr();
     private final Ipv4Hdr ip4 = new Ipv4Hdr();
@@ -111,6 +115,10 @@ final class XdpFastPath {
     private final LongObjectHashMap<InetSocketAddress> senders4 = new LongObjectHashMap<>();
     private final long[] txFrames = new long[TX_BATCH];
     private int txFrameCount;
+    /** TX counts since the last {@link #flush()}, published to the channel's counters there. */
+    private long txPackets;
+    private long txBytes;
+    private long txZeroCopy;
     private int ipId;
     private InetSocketAddress connectedPeer;
     /** Set once {@link #close()} was asked for: no new work starts. */
@@ -133,10 +141,11 @@ final class XdpFastPath {
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
         this.ifMac = link.mac() == null ? MacAddress.ZERO : MacAddress.of(link.mac().bits());
+        this.ifMacBits = ifMac.toLong();
+        this.checkMac = !link.isLoopback() && ifMacBits != 0;
         this.mtu = link.mtu();
         this.frameCapacity = config.getUmem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
         this.alloc = config.getAllocator();
-        this.copyThreshold = (int) (config.getUmem().frameCount() * config.getCopyFallbackThreshold());
     }
 
     /**
@@ -174,7 +183,7 @@ final class XdpFastPath {
                 }
                 iface.setSocket(slot, q, queues[q].xsk.fd());
             }
-            iface.addPort(port, slot, umem.maxRxFrameLength());
+            iface.addPort(port, slot, umem.maxRxFrameLength(), boundIp);
             portAdded = true;
             return new XdpFastPath(iface, slot, port, boundIp, queues, config, counters);
         } catch (IOException | RuntimeException e) {
@@ -243,6 +252,7 @@ final class XdpFastPath {
         if (n == 0) {
             return 0;
         }
+        copyThreshold = (int) (pool.frameCount() * config.getCopyFallbackThreshold());
         long packets = 0;
         long bytes = 0;
         long copied = 0;
@@ -274,7 +284,7 @@ final class XdpFastPath {
             counters.rxCopied += copied;
             pool.lock().lock();
             try {
-                pool.received(taken);
+                pool.receivedLocked(taken);
                 pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
             } finally {
                 pool.lock().unlock();
@@ -329,6 +339,11 @@ final class XdpFastPath {
             return DropReason.TRUNCATED;
         }
         p.read(0, eth);
+        if (checkMac && eth.destinationBits() != ifMacBits) {
+            // the program passes group addresses; a unicast frame for another host (promiscuous
+            // mode, a bridge) is not ours, as the kernel would also decide
+            return DropReason.NOT_FOR_US;
+        }
         int l3 = eth.size();
         int type = eth.etherType();
         if (type == EtherType.IPV4) {
@@ -513,7 +528,7 @@ final class XdpFastPath {
             pool.sendInPlace(inPlace);
             frame = inPlace.frameAddress();
             head = inPlace.readerIndex() - headers;
-            counters.txZeroCopy++;
+            txZeroCopy++;
         } else {
             frame = takeTxFrame(pool);
             if (frame < 0) {
@@ -527,19 +542,18 @@ final class XdpFastPath {
         long l2 = frame + XdpPacket.XDP_PACKET_HEADROOM + head;
         writeHeaders(region, l2, v4, hop, recipient, payload);
         qs.xsk.tx().put(qs.txUsed++, l2, headers + payload, 0);
-        counters.txFastPackets++;
-        counters.txFastBytes += payload;
+        txPackets++;
+        txBytes += payload;
         return SendResult.QUEUED;
     }
 
     private void writeHeaders(MemorySegment region, long l2, boolean v4, NextHops.Hop hop,
                               InetSocketAddress recipient, int payload) {
         // Ethernet, written raw: the view would read the old frame's EtherType to find a VLAN tag
-        putMac(region, l2, hop.mac().toLong());
+        putMac(region, l2, hop.mac());
         putMac(region, l2 + 6, ifMac.toLong());
         region.set(U16, l2 + 12, (short) (v4 ? EtherType.IPV4 : EtherType.IPV6));
         long l3 = l2 + EthHdr.LEN;
-        InetAddress source = boundIp != null ? boundIp : hop.source();
         if (v4) {
             ip4.wrap(region, l3);
             ip4.reset(64, IpProto.UDP);
@@ -547,8 +561,8 @@ final class XdpFastPath {
             ip4.setTotalLength(Ipv4Hdr.LEN + UdpHdr.LEN + payload);
             ip4.setIdentification(ipId++ & 0xffff);
             ip4.setDontFragment(true);
-            ip4.setSource(toInt(source.getAddress()));
-            ip4.setDestination(toInt(recipient.getAddress().getAddress()));
+            ip4.setSource(boundIpv4 != 0 ? boundIpv4 : hop.source4());
+            ip4.setDestination(hop.destination4());
             ip4.updateChecksum();
             udp.wrap(region, l3 + Ipv4Hdr.LEN);
         } else {
@@ -556,8 +570,8 @@ final class XdpFastPath {
             ip6.reset(64, IpProto.UDP);
             ip6.setTrafficClass(config.getTrafficClass());
             ip6.setPayloadLength(UdpHdr.LEN + payload);
-            ip6.setSource(source.getAddress());
-            ip6.setDestination(recipient.getAddress().getAddress());
+            ip6.setSource(boundIpv6 != null ? boundIpv6 : hop.source());
+            ip6.setDestination(hop.destination());
             udp.wrap(region, l3 + Ipv6Hdr.LEN);
         }
         udp.setSourcePort(port);
@@ -614,6 +628,14 @@ final class XdpFastPath {
         if (released) {
             return;
         }
+        if (txPackets > 0) {
+            counters.txFastPackets += txPackets;
+            counters.txFastBytes += txBytes;
+            counters.txZeroCopy += txZeroCopy;
+            txPackets = 0;
+            txBytes = 0;
+            txZeroCopy = 0;
+        }
         for (QueueSocket qs : queues) {
             if (qs.txUsed > 0) {
                 publish(qs);
@@ -650,15 +672,12 @@ final class XdpFastPath {
         for (int attempts = pending / 16 + 2; pending > 0 && attempts > 0; attempts--) {
             int r = qs.xsk.kickTx();
             if (r < 0 && r != -Errno.EAGAIN) {
-                kickErrors++;
+                counters.txKickErrors++;
                 break;
             }
             pending = tx.entries();
         }
     }
-
-    /** Kicks that failed with a real error (e.g. ENETDOWN); exposed for tests and diagnostics. */
-    long kickErrors;
 
     private static void reap(QueueSocket qs) {
         UmemFramePool pool = qs.queue.pool();
@@ -739,9 +758,10 @@ final class XdpFastPath {
                 rx.release(n);
                 drained += n;
             }
+            counters.drops[DropReason.CLOSED.ordinal()] += drained;
             pool.lock().lock();
             try {
-                pool.received(drained);
+                pool.receivedLocked(drained);
             } finally {
                 pool.lock().unlock();
             }
@@ -758,7 +778,7 @@ final class XdpFastPath {
         region.set(U32, offset + 2, (int) mac);
     }
 
-    private static int toInt(byte[] a) {
+    static int toInt(byte[] a) {
         return (a[0] & 0xff) << 24 | (a[1] & 0xff) << 16 | (a[2] & 0xff) << 8 | (a[3] & 0xff);
     }
 }

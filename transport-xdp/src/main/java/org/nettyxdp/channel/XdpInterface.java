@@ -1,12 +1,16 @@
 package org.nettyxdp.channel;
 
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.nettyxdp.bpf.BpfException;
 import org.nettyxdp.bpf.XdpMode;
 import org.nettyxdp.bpf.XdpSteering;
 import org.nettyxdp.netlink.LinkInfo;
+import org.nettyxdp.sys.Errno;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -21,6 +25,7 @@ import java.util.stream.Stream;
 final class XdpInterface {
     /** Channels one interface can host at once. */
     static final int MAX_SLOTS = 64;
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(XdpInterface.class);
     private static final Map<Integer, XdpInterface> ATTACHED = new HashMap<>();
 
     private final LinkInfo link;
@@ -39,12 +44,7 @@ final class XdpInterface {
         synchronized (ATTACHED) {
             XdpInterface iface = ATTACHED.get(link.index());
             if (iface == null) {
-                XdpSteering steering = XdpSteering.open(link.index(), activeRxQueues(link), MAX_SLOTS,
-                        MAX_SLOTS, switch (mode) {
-                            case AUTO -> XdpMode.AUTO;
-                            case SKB -> XdpMode.SKB;
-                            case DRV -> XdpMode.DRV;
-                        }, false);
+                XdpSteering steering = open(link, mode);
                 iface = new XdpInterface(link, mode, steering);
                 ATTACHED.put(link.index(), iface);
             } else if (mode != XdpAttachMode.AUTO && iface.mode != XdpAttachMode.AUTO && mode != iface.mode) {
@@ -53,6 +53,36 @@ final class XdpInterface {
             }
             iface.users++;
             return iface;
+        }
+    }
+
+    /**
+     * Attaches in {@code mode}. Native XDP refuses an MTU whose frames do not fit one page unless the
+     * program handles multi-buffer frames (ERANGE); generic XDP takes any MTU and, like native, passes
+     * frames longer than a UMEM chunk to the kernel. So AUTO falls back to generic there, and DRV says
+     * what to do.
+     */
+    private static XdpSteering open(LinkInfo link, XdpAttachMode mode) throws IOException {
+        int queues = activeRxQueues(link);
+        XdpMode xdpMode = switch (mode) {
+            case AUTO -> XdpMode.AUTO;
+            case SKB -> XdpMode.SKB;
+            case DRV -> XdpMode.DRV;
+        };
+        try {
+            return XdpSteering.open(link.index(), queues, MAX_SLOTS, MAX_SLOTS, xdpMode, false);
+        } catch (BpfException e) {
+            if (e.errno() != Errno.ERANGE || mode == XdpAttachMode.SKB) {
+                throw e;
+            }
+            if (mode == XdpAttachMode.DRV) {
+                throw new IOException("native XDP cannot attach to " + link.name() + ": its MTU " + link.mtu()
+                        + " needs multi-buffer frames, which the steering program does not handle; lower the MTU"
+                        + " (native XDP needs a frame to fit one page, about 3500 bytes) or set"
+                        + " XdpChannelOption.XDP_MODE to SKB or AUTO", e);
+            }
+            logger.info("native XDP refuses the MTU {} of {}; using generic (SKB) XDP", link.mtu(), link.name());
+            return XdpSteering.open(link.index(), queues, MAX_SLOTS, MAX_SLOTS, XdpMode.SKB, false);
         }
     }
 
@@ -94,14 +124,33 @@ final class XdpInterface {
         steering.setSocket(slot, queue, xskFd);
     }
 
-    /** Starts steering UDP port {@code port} to {@code slot}; fails if another channel has the port. */
-    void addPort(int port, int slot, int maxFrameLen) throws IOException {
+    /**
+     * Starts steering UDP to {@code bound:port} ({@code bound} null: any address) to {@code slot}; fails
+     * if another channel has the port.
+     */
+    void addPort(int port, int slot, int maxFrameLen, InetAddress bound) throws IOException {
         synchronized (ATTACHED) {
-            if (steering.ports().get(port) != null) {
-                throw new IOException("UDP port " + port + " on " + link.name()
+            if (isPortSteered(port)) {
+                throw new PortTakenException("UDP port " + port + " on " + link.name()
                         + " is already steered to another XDP channel");
             }
-            steering.putPort(port, slot, maxFrameLen);
+            steering.putPort(port, slot, maxFrameLen, bound);
+        }
+    }
+
+    /** True when a channel of this process already steers {@code port} on this interface. */
+    boolean isPortSteered(int port) throws IOException {
+        synchronized (ATTACHED) {
+            return steering.ports().get(port) != null;
+        }
+    }
+
+    /** The port map already has an entry for the port: another XDP channel serves it on this interface. */
+    static final class PortTakenException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        PortTakenException(String message) {
+            super(message);
         }
     }
 

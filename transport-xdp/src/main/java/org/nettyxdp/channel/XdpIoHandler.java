@@ -98,7 +98,7 @@ public final class XdpIoHandler implements IoHandler {
         // the eventfd, one submitted before it makes canBlock() false.
         wakeupPending.set(0);
         int timeoutMillis = 0;
-        if (context.canBlock() && !config.busyPoll() && !anyRunnable()) {
+        if (context.canBlock() && !config.busyPoll()) {
             timeoutMillis = timeoutMillis(context);
         }
         long start = context.shouldReportActiveIoTime() ? System.nanoTime() : 0;
@@ -120,7 +120,6 @@ public final class XdpIoHandler implements IoHandler {
                 handled++;
             }
         }
-        handled += runRunnable();
         if (context.shouldReportActiveIoTime()) {
             context.reportActiveIoTime(handled == 0 ? 0 : System.nanoTime() - start);
         }
@@ -137,29 +136,6 @@ public final class XdpIoHandler implements IoHandler {
             return 0;
         }
         return (int) Math.min(Integer.MAX_VALUE, (delay + 999_999) / 1_000_000);
-    }
-
-    /** True when a handle stopped with work left and asked to run again without waiting. */
-    private boolean anyRunnable() {
-        for (int i = 0; i < registrations.size(); i++) {
-            if (registrations.get(i).runAgain) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private int runRunnable() {
-        int handled = 0;
-        for (int i = 0; i < registrations.size(); i++) {
-            Registration reg = registrations.get(i);
-            if (reg.runAgain && reg.isValid()) {
-                reg.runAgain = false;
-                reg.handle.handle(reg, event.set(-1, Linux.EPOLLIN));
-                handled++;
-            }
-        }
-        return handled;
     }
 
     @Override
@@ -210,11 +186,10 @@ public final class XdpIoHandler implements IoHandler {
         arena.close();
     }
 
-    /** One handle's registration: its watched descriptors and whether it wants another turn. */
+    /** One handle's registration: the descriptors it watches. */
     private final class Registration implements IoRegistration {
         final XdpIoHandle handle;
         final IntObjectMap<Integer> watched = new IntObjectHashMap<>(4);
-        boolean runAgain;
         boolean valid = true;
 
         Registration(XdpIoHandle handle) {
@@ -228,8 +203,8 @@ public final class XdpIoHandler implements IoHandler {
         }
 
         /**
-         * Applies {@link XdpIoOps} (watch a descriptor) or {@link XdpIoOps#RUN_AGAIN}; must be called on
-         * the event loop. Returns 0, or -1 when the registration is no longer valid.
+         * Applies {@link XdpIoOps}: watch a descriptor for its events, or stop watching it (events 0).
+         * Must be called on the event loop. Returns 0, or -1 when the registration is no longer valid.
          */
         @Override
         public long submit(IoOps ops) {
@@ -237,10 +212,6 @@ public final class XdpIoHandler implements IoHandler {
                 return -1;
             }
             XdpIoOps op = (XdpIoOps) ops;
-            if (op == XdpIoOps.RUN_AGAIN) {
-                runAgain = true;
-                return 0;
-            }
             Integer old = watched.get(op.fd());
             int op0;
             if (op.events() == 0) {

@@ -2,6 +2,7 @@ package org.nettyxdp.packet;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * The Internet checksum (RFC 1071): one's-complement sums, the IPv4 header checksum, UDP checksums
@@ -40,7 +41,7 @@ public final class Checksum {
      */
     public static int sum(MemorySegment segment, long offset, long length) {
         checkLength(length);
-        return fold(accumulate(segment, offset, length));
+        return (int) accumulate(segment, offset, length);
     }
 
     /** One's-complement addition of two sums (any non-negative 32-bit values are accepted). */
@@ -218,42 +219,76 @@ public final class Checksum {
                 + (length >>> 16) + (length & 0xFFFF) + protocol;
     }
 
+    /** Whether words load little-endian, so a folded sum needs its two bytes swapped (RFC 1071 §2(B)). */
+    private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+
     /**
-     * Adds the bytes up as big-endian 16-bit words into an unfolded accumulator. Reads 8 bytes at a
-     * time: a 64-bit big-endian word is four 16-bit words, and since 2^16 = 1 (mod 0xFFFF) adding its
-     * two 32-bit halves into a wide accumulator is the same sum; the carries pile up in the high bits
-     * and {@link #fold} wraps them around. Each step adds less than 2^33 and there are fewer than
-     * 2^28 steps (lengths are at most {@code Integer.MAX_VALUE}), so the {@code long} cannot overflow.
-     * The loop counts with an {@code int}, which C2 unrolls far better than a {@code long} position.
+     * The folded sum of the bytes as big-endian 16-bit words, in {@code [0, 0xFFFF]}, so callers
+     * may add it to other accumulator terms.
+     *
+     * <p>Loads 8 bytes at a time in native order: the one's-complement sum is byte-order
+     * independent (RFC 1071 §2(B)), so summing little-endian words and swapping the two bytes of
+     * the folded result once gives the big-endian sum without a byte swap per load. A 64-bit word is
+     * four 16-bit words, and since 2^16 = 1 (mod 0xFFFF) adding its two 32-bit halves into a wide
+     * accumulator is the same sum; the carries pile up in the high bits and the fold wraps them
+     * around. Each step adds less than 2^33 and there are fewer than 2^28 steps (lengths are at most
+     * {@code Integer.MAX_VALUE}), so the {@code long} cannot overflow. The loop counts with an
+     * {@code int}, which C2 unrolls far better than a {@code long} position. A tail of 1 to 7 bytes
+     * is one 8-byte load with the bytes past the end masked off when the segment has 8 bytes there,
+     * else 4-, 2- and 1-byte loads.
      */
     static long accumulate(MemorySegment segment, long offset, long length) {
         long acc = 0;
         int words = (int) (length >>> 3);
         for (int i = 0; i < words; i++) {
-            long word = segment.get(NetworkOrder.U64, offset + ((long) i << 3));
+            long word = segment.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + ((long) i << 3));
             acc += (word >>> 32) + (word & 0xFFFF_FFFFL);
         }
-        long position = offset + ((long) words << 3);
-        if ((length & 4) != 0) {
-            acc += segment.get(NetworkOrder.U32, position) & 0xFFFF_FFFFL;
+        int rest = (int) length & 7;
+        if (rest != 0) {
+            acc += tail(segment, offset + ((long) words << 3), rest);
+        }
+        // Fold to 32 bits (end-around carry via a rotate), move the sum from native to network
+        // order: rotating a 32-bit value by 8 multiplies it by 2^8 (mod 0xFFFF), which swaps the
+        // bytes of its 16-bit sum. Then fold to 16 bits. A nonzero sum stays nonzero throughout.
+        int sum = (int) ((acc + Long.rotateLeft(acc, 32)) >>> 32);
+        if (LITTLE_ENDIAN) {
+            sum = Integer.rotateLeft(sum, 8);
+        }
+        return (sum + Integer.rotateLeft(sum, 16)) >>> 16;
+    }
+
+    /** The native-order sum of the last {@code rest} (1 to 7) bytes from {@code position}, as two 32-bit halves. */
+    private static long tail(MemorySegment segment, long position, int rest) {
+        if (segment.byteSize() - position >= 8) {
+            long word = segment.get(ValueLayout.JAVA_LONG_UNALIGNED, position);
+            int unused = 64 - (rest << 3);
+            word &= LITTLE_ENDIAN ? -1L >>> unused : -1L << unused;
+            return (word >>> 32) + (word & 0xFFFF_FFFFL);
+        }
+        long acc = 0;
+        if ((rest & 4) != 0) {
+            acc += segment.get(ValueLayout.JAVA_INT_UNALIGNED, position) & 0xFFFF_FFFFL;
             position += 4;
         }
-        if ((length & 2) != 0) {
-            acc += segment.get(NetworkOrder.U16, position) & 0xFFFF;
+        if ((rest & 2) != 0) {
+            acc += segment.get(ValueLayout.JAVA_SHORT_UNALIGNED, position) & 0xFFFF;
             position += 2;
         }
-        if ((length & 1) != 0) {
-            acc += (segment.get(ValueLayout.JAVA_BYTE, position) & 0xFF) << 8;
+        if ((rest & 1) != 0) {
+            int last = segment.get(ValueLayout.JAVA_BYTE, position) & 0xFF;
+            acc += LITTLE_ENDIAN ? last : last << 8;
         }
         return acc;
     }
 
-    /** Folds an accumulator to 16 bits with end-around carry; the result is in {@code [0, 0xFFFF]}. */
+    /**
+     * Folds an accumulator to 16 bits with end-around carry; the result is in {@code [0, 0xFFFF]}
+     * and 0 only for 0. Adding a value to itself rotated by half its width leaves the one's-complement
+     * sum of its halves, carry included, in the upper half.
+     */
     static int fold(long acc) {
-        acc = (acc >>> 32) + (acc & 0xFFFF_FFFFL);
-        acc = (acc >>> 32) + (acc & 0xFFFF_FFFFL);
-        acc = (acc >>> 16) + (acc & 0xFFFF);
-        acc = (acc >>> 16) + (acc & 0xFFFF);
-        return (int) acc;
+        int sum = (int) ((acc + Long.rotateLeft(acc, 32)) >>> 32);
+        return (sum + Integer.rotateLeft(sum, 16)) >>> 16;
     }
 }

@@ -76,9 +76,13 @@ public final class EthHdr extends Header {
         putU16(isVlanTagged() ? INNER_TYPE : TYPE, etherType);
     }
 
-    /** True if an 802.1Q tag ({@link EtherType#VLAN}) follows the source address. */
+    /**
+     * True if one VLAN tag follows the source address: 802.1Q ({@link EtherType#VLAN}) or an 802.1ad
+     * service tag ({@link EtherType#QINQ}), as the steering program accepts.
+     */
     public boolean isVlanTagged() {
-        return getU16(TYPE) == EtherType.VLAN;
+        int type = getU16(TYPE);
+        return type == EtherType.VLAN || type == EtherType.QINQ;
     }
 
     /** The 16-bit tag control information (PCP, DEI, VLAN id), or {@code -1} if untagged. */

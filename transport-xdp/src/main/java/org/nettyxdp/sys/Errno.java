@@ -24,6 +24,7 @@ public final class Errno {
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
     public static final int ENOSPC = 28;
+    public static final int ENOTSOCK = 88;
     public static final int ERANGE = 34;
     public static final int ENOSYS = 38;
     public static final int EMSGSIZE = 90;
@@ -65,6 +66,7 @@ public final class Errno {
             case ENFILE -> "ENFILE";
             case EMFILE -> "EMFILE";
             case ENOSPC -> "ENOSPC";
+            case ENOTSOCK -> "ENOTSOCK";
             case ERANGE -> "ERANGE";
             case ENOSYS -> "ENOSYS";
             case EMSGSIZE -> "EMSGSIZE";
@@ -87,7 +89,8 @@ public final class Errno {
     /** A short description of what {@code errno} usually means for {@code call}, or {@code null}. */
     static String hint(String call, int errno) {
         return switch (errno) {
-            case EPERM, EACCES -> "needs root, or CAP_NET_ADMIN + CAP_BPF + CAP_NET_RAW (and CAP_IPC_LOCK for large UMEMs)";
+            case EPERM, EACCES -> "needs root, or CAP_NET_ADMIN + CAP_BPF + CAP_PERFMON + CAP_NET_RAW"
+                    + " (and CAP_IPC_LOCK for UMEMs above RLIMIT_MEMLOCK)";
             case EBUSY -> call.startsWith("bind(AF_XDP")
                     ? "the queue already has an AF_XDP socket (another process, or one closed moments ago)"
                     : "resource busy";

@@ -91,6 +91,28 @@ class BpfMapTest {
     }
 
     @Test
+    void portMapKeepsTheBoundAddress() throws Exception {
+        try (PortMap ports = PortMap.create("nx_test_ports_a", 8)) {
+            java.net.InetAddress v4 = java.net.InetAddress.getByName("10.1.2.3");
+            java.net.InetAddress v6 = java.net.InetAddress.getByName("fd00::1:2");
+            ports.put(1, 0, 100, v4);
+            assertEquals(new PortMap.Entry(0, 100, v4), ports.get(1));
+            ports.put(1, 0, 100, v6);
+            assertEquals(new PortMap.Entry(0, 100, v6), ports.get(1));
+            ports.put(1, 0, 100, null);
+            assertEquals(new PortMap.Entry(0, 100), ports.get(1));
+            ports.put(2, 0, 0, java.net.InetAddress.getByName("0.0.0.0"));
+            assertNull(ports.get(2).address(), "wildcard means any");
+            ports.put(3, 0, 0, java.net.InetAddress.getByName("::"));
+            assertNull(ports.get(3).address(), "wildcard means any");
+            // an IPv4-mapped IPv6 address stays IPv6 (the program compares it with IPv6 frames only)
+            byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 10, 1, 2, 3};
+            ports.put(4, 0, 0, java.net.Inet6Address.getByAddress(null, mapped, -1));
+            assertTrue(ports.get(4).address() instanceof java.net.Inet6Address, ports.get(4).toString());
+        }
+    }
+
+    @Test
     void xskMapRejectsNonSocketFd() throws Exception {
         try (XskMap xsks = XskMap.create("nx_test_xsks", 8)) {
             int efd = Syscalls.eventfd(0, Linux.EFD_CLOEXEC);

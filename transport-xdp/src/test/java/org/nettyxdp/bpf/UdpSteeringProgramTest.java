@@ -1,6 +1,10 @@
 package org.nettyxdp.bpf;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -44,6 +48,23 @@ class UdpSteeringProgramTest {
     static final int OTHER = 9001;
     static final int LIMITED = 9100;
     static final int LIMIT = 100;
+    /** Bound to the IPv4 destination of {@link Frames#ipv4} (10.0.0.2). */
+    static final int V4PORT = 9200;
+    /** Bound to the IPv6 destination of {@link Frames#ipv6} (fd00::2). */
+    static final int V6PORT = 9300;
+    /** Bound to 10.0.0.3: the frames' destination 10.0.0.2 is another address. */
+    static final int V4OTHER = 9201;
+    /** Bound to fd00::3. */
+    static final int V6OTHER = 9301;
+    /** Bound to ::ffff:10.0.0.2, an IPv6 address: never matches IPv4 frames to 10.0.0.2. */
+    static final int V4MAPPED = 9302;
+    /** Bound to 0.0.0.0: any address, both families. */
+    static final int V4WILDCARD = 9202;
+    /** Bound to 10.0.0.2 with frame limit {@link #LIMIT}. */
+    static final int V4LIMITED = 9203;
+    /** Offsets of the destination addresses in untagged frames. */
+    static final int V4_DST = 14 + 16;
+    static final int V6_DST = 14 + 24;
 
     static PortMap ports;
     static XskMap xsks;
@@ -57,6 +78,14 @@ class UdpSteeringProgramTest {
         program = UdpSteeringProgram.load(ports, xsks, 1, XdpAction.DROP, false);
         ports.put(PORT, 0, 0);
         ports.put(LIMITED, 1, LIMIT);
+        ports.put(V4PORT, 2, 0, InetAddress.getByName("10.0.0.2"));
+        ports.put(V6PORT, 3, 0, InetAddress.getByName("fd00::2"));
+        ports.put(V4OTHER, 4, 0, InetAddress.getByName("10.0.0.3"));
+        ports.put(V6OTHER, 5, 0, InetAddress.getByName("fd00::3"));
+        byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 10, 0, 0, 2};
+        ports.put(V4MAPPED, 6, 0, Inet6Address.getByAddress(null, mapped, -1));
+        ports.put(V4WILDCARD, 7, 0, InetAddress.getByName("0.0.0.0"));
+        ports.put(V4LIMITED, 8, LIMIT, InetAddress.getByName("10.0.0.2"));
     }
 
     @AfterAll
@@ -155,6 +184,76 @@ class UdpSteeringProgramTest {
                 c("IPv6 UDP to limited port, far over", v6udp(LIMITED, 1400), KERNEL));
     }
 
+    /** Entries bound to an address: the frame's destination and family must match. */
+    static Stream<Arguments> addressedFrames() {
+        List<Arguments> cases = new ArrayList<>(List.of(
+                c("IPv4 entry, matching destination", v4udp(V4PORT, 32), STEERED),
+                c("IPv4 entry, other destination 10.0.0.3", withByte(v4udp(V4PORT, 32), V4_DST + 3, 3), KERNEL),
+                c("IPv4 entry 10.0.0.3, destination 10.0.0.2", v4udp(V4OTHER, 32), KERNEL),
+                c("IPv4 entry, multicast destination 239.0.0.2 (unicast MAC)",
+                        withByte(v4udp(V4PORT, 32), V4_DST, 239), KERNEL),
+                c("IPv4 entry, broadcast destination 10.0.0.255",
+                        withByte(v4udp(V4PORT, 32), V4_DST + 3, 255), KERNEL),
+                c("IPv4 entry, IPv6 frame", v6udp(V4PORT, 32), KERNEL),
+                c("IPv4 entry, IHL 15, matching destination",
+                        eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, V4PORT, 8))), STEERED),
+                c("IPv4 entry, IHL 15, other destination",
+                        withByte(eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, V4PORT, 8))), V4_DST + 3, 9), KERNEL),
+                c("IPv4 entry, 802.1Q, matching destination",
+                        ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, V4PORT, 16))), STEERED),
+                c("IPv4 entry, 802.1Q, other destination",
+                        withByte(ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, V4PORT, 16))), V4_DST + 4 + 3, 3),
+                        KERNEL),
+                c("IPv4 entry, other port", v4udp(V4PORT + 50, 32), KERNEL),
+                c("IPv4 entry, bound address as source, not destination",
+                        swapIpv4Addresses(v4udp(V4PORT, 32)), KERNEL),
+                c("IPv6 entry, matching destination", v6udp(V6PORT, 32), STEERED),
+                c("IPv6 entry fd00::3, destination fd00::2", v6udp(V6OTHER, 32), KERNEL),
+                c("IPv6 entry, IPv4 frame", v4udp(V6PORT, 32), KERNEL),
+                c("IPv6 entry, 802.1ad, matching destination",
+                        ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, V6PORT, 16))), STEERED),
+                c("IPv6 entry, 802.1ad, other destination",
+                        withByte(ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, V6PORT, 16))), V6_DST + 4, 0xfe),
+                        KERNEL),
+                c("IPv6 entry, multicast destination ff02::2 (unicast MAC)",
+                        withByte(withByte(v6udp(V6PORT, 32), V6_DST, 0xff), V6_DST + 1, 0x02), KERNEL),
+                c("IPv4-mapped IPv6 entry, IPv4 frame to that address", v4udp(V4MAPPED, 32), KERNEL),
+                c("any-address entry, IPv4", v4udp(PORT, 32), STEERED),
+                c("any-address entry, IPv6", v6udp(PORT, 32), STEERED),
+                c("any-address entry, IPv4 other destination", withByte(v4udp(PORT, 32), V4_DST + 3, 77), STEERED),
+                c("any-address entry, IPv6 other destination", withByte(v6udp(PORT, 32), V6_DST + 15, 77), STEERED),
+                c("0.0.0.0 entry (any), IPv4", v4udp(V4WILDCARD, 32), STEERED),
+                c("0.0.0.0 entry (any), IPv6", v6udp(V4WILDCARD, 32), STEERED),
+                c("IPv4 entry with limit, matching, at the limit", v4udp(V4LIMITED, LIMIT - 42), STEERED),
+                c("IPv4 entry with limit, matching, one byte over", v4udp(V4LIMITED, LIMIT - 41), KERNEL),
+                c("IPv4 entry with limit, other destination",
+                        withByte(v4udp(V4LIMITED, 8), V4_DST + 3, 3), KERNEL)));
+        // every byte of the address is compared
+        for (int i = 0; i < 4; i++) {
+            cases.add(c("IPv4 entry, destination byte " + i + " differs",
+                    withByte(v4udp(V4PORT, 8), V4_DST + i, v4udp(V4PORT, 8)[V4_DST + i] ^ 0x80), KERNEL));
+        }
+        for (int i = 0; i < 16; i++) {
+            cases.add(c("IPv6 entry, destination byte " + i + " differs",
+                    withByte(v6udp(V6PORT, 8), V6_DST + i, v6udp(V6PORT, 8)[V6_DST + i] ^ 0x80), KERNEL));
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} -> {2}")
+    @MethodSource("addressedFrames")
+    void steersByAddress(String name, byte[] frame, XdpAction expected) throws Exception {
+        assertEquals(expected, run(frame), name);
+    }
+
+    /** The frame with its IPv4 source and destination exchanged (untagged, IHL 5). */
+    static byte[] swapIpv4Addresses(byte[] frame) {
+        byte[] f = frame.clone();
+        System.arraycopy(frame, V4_DST - 4, f, V4_DST, 4);
+        System.arraycopy(frame, V4_DST, f, V4_DST - 4, 4);
+        return f;
+    }
+
     @ParameterizedTest(name = "{0} -> {2}")
     @MethodSource("frames")
     void steers(String name, byte[] frame, XdpAction expected) throws Exception {
@@ -168,7 +267,13 @@ class UdpSteeringProgramTest {
                 Arguments.of("IPv6 UDP", v6udp(PORT, 0)),
                 Arguments.of("802.1Q IPv4 IHL 6 UDP", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 6, 0, udp(1, PORT, 0)))),
                 Arguments.of("802.1ad IPv6 UDP", ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, PORT, 0)))),
-                Arguments.of("IPv4 IHL 15 UDP", eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, PORT, 0)))));
+                Arguments.of("IPv4 IHL 15 UDP", eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, PORT, 0)))),
+                Arguments.of("IPv4 UDP, IPv4 entry", v4udp(V4PORT, 0)),
+                Arguments.of("IPv6 UDP, IPv6 entry", v6udp(V6PORT, 0)),
+                Arguments.of("802.1Q IPv4 IHL 6 UDP, IPv4 entry",
+                        ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 6, 0, udp(1, V4PORT, 0)))),
+                Arguments.of("802.1ad IPv6 UDP, IPv6 entry",
+                        ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, V6PORT, 0)))));
     }
 
     @ParameterizedTest(name = "{0} truncated at every length")

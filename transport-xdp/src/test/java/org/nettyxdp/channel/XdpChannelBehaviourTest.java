@@ -252,6 +252,33 @@ class XdpChannelBehaviourTest {
     }
 
     @Test
+    void aSecondChannelOnTheSamePortOfTheInterfaceFallsBackToTheKernelSocket() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        Collector a = new Collector();
+        Collector b = new Collector();
+        XdpDatagramChannel chA = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+                .handler(a).bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+        int port = chA.localAddress().getPort();
+        XdpDatagramChannel chB = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+                .handler(b).bind(new InetSocketAddress(pair.hostV6(), port)).sync().channel();
+        try (DatagramSocket c4 = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)));
+             DatagramSocket c6 = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV6(), 0)))) {
+            assertTrue(chA.isFastPathActive());
+            assertFalse(chB.isFastPathActive(), "the port is steered to the first channel");
+            pair.peer().call(() -> {
+                send(c4, "v4", chA.localAddress());
+                send(c6, "v6", chB.localAddress());
+                return null;
+            });
+            assertEquals("v4@" + c4.getLocalPort(), a.received.poll(2, TimeUnit.SECONDS));
+            assertEquals("v6@" + c6.getLocalPort(), b.received.poll(2, TimeUnit.SECONDS));
+        } finally {
+            chB.close().sync();
+            chA.close().sync();
+        }
+    }
+
+    @Test
     void invalidOptionValuesAreRejectedClearly() {
         XdpDatagramChannel ch = new XdpDatagramChannel();
         try {

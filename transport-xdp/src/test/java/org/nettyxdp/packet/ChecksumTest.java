@@ -84,6 +84,23 @@ class ChecksumTest {
     }
 
     @Test
+    void matchesTheReferenceWhenTheSegmentEndsWithTheData() {
+        // No slack after the last byte: the tail cannot be one masked 8-byte load.
+        for (int length = 0; length <= 40; length++) {
+            for (int misalignment = 0; misalignment < 8; misalignment++) {
+                byte[] data = new byte[length];
+                random.nextBytes(data);
+                MemorySegment exact = segmentOf(data, misalignment).asSlice(0, length);
+                assertEquals(referenceSum(data), Checksum.sum(exact, 0, length), "length " + length);
+                MemorySegment prefixed = frames.scratch(length + 3L).asSlice(misalignment % 4);
+                MemorySegment.copy(data, 0, prefixed, ValueLayout.JAVA_BYTE, prefixed.byteSize() - length, length);
+                assertEquals(referenceSum(data), Checksum.sum(prefixed, prefixed.byteSize() - length, length),
+                        "length " + length + " at the end");
+            }
+        }
+    }
+
+    @Test
     void zeroLength() {
         MemorySegment segment = frames.scratch(8);
         assertEquals(0, Checksum.sum(segment, 0, 0));

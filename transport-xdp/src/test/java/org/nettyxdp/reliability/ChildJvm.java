@@ -46,6 +46,17 @@ final class ChildJvm implements AutoCloseable {
         reader.start();
     }
 
+    /**
+     * This JVM's test classpath. Surefire runs this module's tests on the module path (the library has
+     * a {@code module-info}), so the entries are split between the module path and the class path;
+     * the child gets them all on its class path.
+     */
+    static String testClasspath() {
+        String modules = System.getProperty("jdk.module.path", "");
+        String classes = System.getProperty("java.class.path", "");
+        return modules.isEmpty() ? classes : classes.isEmpty() ? modules : modules + java.io.File.pathSeparator + classes;
+    }
+
     static String javaBinary() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
@@ -71,7 +82,7 @@ final class ChildJvm implements AutoCloseable {
 
     /** Starts {@code ChildMain args...} with this JVM's classpath. */
     static ChildJvm start(List<String> prefix, String... args) {
-        return start(prefix, System.getProperty("java.class.path"), List.of(), args);
+        return start(prefix, testClasspath(), List.of(), args);
     }
 
     /** Waits for an output line starting with {@code prefix}; fails with everything the child said so far. */
@@ -137,7 +148,7 @@ final class ChildJvm implements AutoCloseable {
         Files.setPosixFilePermissions(into, PosixFilePermissions.fromString("rwxr-xr-x"));
         List<String> out = new ArrayList<>();
         int i = 0;
-        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+        for (String entry : testClasspath().split(java.io.File.pathSeparator)) {
             Path src = Path.of(entry);
             if (Files.isRegularFile(src)) {
                 Path dst = into.resolve(i++ + "-" + src.getFileName());

@@ -36,7 +36,7 @@ import static org.nettyxdp.reliability.FrameKit.udpChecksum;
  *       {@link Sample#reason()};</li>
  *   <li>{@link Fate#KERNEL}: an invalid frame the program passes to the kernel, which drops it or
  *       answers it (ICMP, RST) but never delivers it to the channel;</li>
- *   <li>{@link Fate#AT_MOST_ONCE}: delivered once or dropped, by design choice (foreign destination MAC).</li>
+ *   <li>{@link Fate#AT_MOST_ONCE}: delivered once or dropped, as the kernel sees fit (broadcast MAC to our IP).</li>
  * </ul>
  * Every datagram-shaped frame carries {@link #MAGIC} and its sample's sequence number in the first
  * eight payload bytes, so that a delivery can be traced to its sample.
@@ -308,18 +308,20 @@ final class HostileMix {
                 return one(s, kind, Fate.DROP, DropReason.BAD_UDP_CHECKSUM, 4,
                         ethTagged(ends.hostMac, ends.peerMac, ETH_VLAN, ETH_IPV4, ip));
             }
+            // the program compares the destination address and family with the channel's bound address
+            // and passes mismatches to the kernel (no socket there has the port: not delivered)
             case "v4-wrong-ip":
-                return one(s, kind, Fate.DROP, DropReason.NOT_FOR_US, 4, v4Frame(ipv4(p4, other4, UDP, s & 0xffff,
+                return one(s, kind, Fate.KERNEL, null, 4, v4Frame(ipv4(p4, other4, UDP, s & 0xffff,
                         0x4000, new byte[0], udp4(s, ends.port4, smallLen(), p4, other4))));
             case "v4-to-port6":
-                return one(s, kind, Fate.DROP, DropReason.NOT_FOR_US, 6, v4Frame(ipv4(p4, h4, UDP, s & 0xffff,
+                return one(s, kind, Fate.KERNEL, null, 6, v4Frame(ipv4(p4, h4, UDP, s & 0xffff,
                         0x4000, new byte[0], udp4(s, ends.port6, smallLen(), p4, h4))));
             case "v6-to-port4":
-                return one(s, kind, Fate.DROP, DropReason.NOT_FOR_US, 4,
+                return one(s, kind, Fate.KERNEL, null, 4,
                         v6Frame(ipv6(p6, h6, UDP, udp6(s, ends.port4, smallLen()))));
             case "v4-qinq":
-                // one 802.1ad tag: the program skips it, the channel knows only 802.1Q
-                return one(s, kind, Fate.DROP, DropReason.NOT_FOR_US, 4,
+                // one 802.1ad tag: the program and the channel both look through it
+                return one(s, kind, Fate.FAST, null, 4,
                         ethTagged(ends.hostMac, ends.peerMac, ETH_QINQ, ETH_IPV4, plain4(s, smallLen())));
             case "v6-plen-long": {
                 byte[] ip = plain6(s, smallLen());
@@ -484,8 +486,9 @@ final class HostileMix {
                 return one(s, kind, Fate.KERNEL, null, 4, v4Frame(plain4(s, frameLen - 14 - 28)));
             }
             case "v4-foreign-mac": {
+                // a unicast frame for another host (promiscuous mode, a bridge): not ours, as the kernel decides too
                 byte[] mac = {0x02, 0x11, 0x22, 0x33, 0x44, (byte) random.nextInt(256)};
-                return one(s, kind, Fate.AT_MOST_ONCE, null, 4, eth(mac, ends.peerMac, ETH_IPV4, plain4(s, smallLen())));
+                return one(s, kind, Fate.DROP, DropReason.NOT_FOR_US, 4, eth(mac, ends.peerMac, ETH_IPV4, plain4(s, smallLen())));
             }
             case "v4-broadcast-mac": {
                 byte[] mac = {-1, -1, -1, -1, -1, -1};

@@ -11,14 +11,17 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Registered for every test of this module (JUnit extension auto-detection): skips the suite, saying
  * why, where AF_XDP cannot run or outside the private network namespace; and fails any test after which Netty's leak detector (PARANOID here)
- * reported a buffer that was garbage-collected without being released.
+ * reported a buffer that was garbage-collected without being released. After each class it reports
+ * which path our channels' datagrams took ({@link PathStats}) and fails a unicast class whose
+ * datagrams never took the AF_XDP fast path.
  */
-public final class LeakCheckExtension implements ExecutionCondition, BeforeAllCallback, AfterEachCallback,
+public final class XdpTestsuiteExtension implements ExecutionCondition, BeforeAllCallback, AfterEachCallback,
         AfterAllCallback {
     @Override
     public void beforeAll(ExtensionContext context) {
@@ -27,7 +30,18 @@ public final class LeakCheckExtension implements ExecutionCondition, BeforeAllCa
 
     @Override
     public void afterAll(ExtensionContext context) {
-        PathStats.report(context.getRequiredTestClass().getSimpleName());
+        String name = context.getRequiredTestClass().getSimpleName();
+        PathStats.Totals t = PathStats.report(name);
+        // Passing through the companion socket alone would prove little: the unicast classes must
+        // have received over AF_XDP, and sent over it wherever the host lets the fast path transmit
+        // (IPv6 on lo always; IPv4 on lo only with route_localnet and accept_local).
+        if (name.contains("Unicast")) {
+            assertTrue(t.rxFast() > 0, name + ": no datagram took the AF_XDP receive path: " + t);
+            boolean ipv4TxFast = NextHopsProbe.loopbackAcceptsOwnIpv4();
+            if (name.equals("XdpDatagramUnicastIPv6Test") || ipv4TxFast) {
+                assertTrue(t.txFast() > 0, name + ": no datagram took the AF_XDP transmit path: " + t);
+            }
+        }
     }
 
     @Override
