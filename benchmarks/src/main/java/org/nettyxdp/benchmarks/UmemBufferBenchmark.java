@@ -63,14 +63,15 @@ public class UmemBufferBenchmark {
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public long wrapRelease() {
+        int n = veth.takeFill(batch);
         pool.lock().lock();
         try {
+            // as XdpFastPath.receive does after a batch: count the frames received, refill under one lock
+            pool.receivedLocked(n);
             pool.refill(fill, BATCH);
         } finally {
             pool.lock().unlock();
         }
-        int n = veth.takeFill(batch);
-        pool.received(n);
         long sum = 0;
         for (int i = 0; i < n; i++) {
             UmemByteBuf buf = pool.wrap(batch[i], HEAD, HEAD + PAYLOAD, 0);

@@ -48,7 +48,13 @@ public final class Harness {
 
     /** One measured row. NaN where a column does not apply. */
     record Row(int queues, String placement, String transport, String workload, int payload, double pps,
-               double p50, double p99, double p999, double genPps, double bytesPerPacket, String note) {
+               double p50, double p99, double p999, double genPps, double bytesPerPacket, double cpuNsPerPacket,
+               double serverCpu, double runqWait, String note) {
+    }
+
+    /** What one loaded run measured: median-of-slices rate, generator rate, per-packet costs on the loop thread. */
+    record Drive(double pps, double genPps, double allocPerPacket, double cpuNsPerPacket, double serverCpu,
+                 double runqWait, String kernel) {
     }
 
     /** A thread inside the client namespace, optionally pinned. */
@@ -175,7 +181,9 @@ public final class Harness {
             System.out.printf("  %-9s %-7s %5d B q%d %s: %s%n", r.transport(), r.workload(), r.payload(), r.queues(),
                     r.placement(), r.workload().equals("latency")
                             ? String.format("p50 %.1f us, p99 %.1f us, p99.9 %.1f us", r.p50(), r.p99(), r.p999())
-                            : String.format("%,.0f pps (generator %,.0f pps)%s", r.pps(), r.genPps(),
+                            : String.format("%,.0f pps (generator %,.0f pps)%s%s", r.pps(), r.genPps(),
+                            Double.isNaN(r.serverCpu()) ? "" : String.format(", loop thread %.0f%% cpu, %.0f ns cpu/pkt",
+                                    r.serverCpu() * 100, r.cpuNsPerPacket()),
                             Double.isNaN(r.bytesPerPacket()) ? "" : String.format(", %.1f B/pkt allocated",
                                     r.bytesPerPacket())));
             if (!r.note().isEmpty()) {
@@ -188,16 +196,22 @@ public final class Harness {
     }
 
     /** Sample of a counter and the generator at one instant. */
-    private record Sample(long nanos, long count, long sent, long allocated) {
+    private record Sample(long nanos, long count, long sent, long allocated, long cpu) {
     }
 
     private interface Counter {
         long get() throws Exception;
     }
 
-    /** Runs the generator, samples {@code counter} over the measurement window; returns {pps, genPps, alloc/pkt}. */
-    private double[] drive(BenchHost h, NsThread gen, int payload, Counter counter, Thread allocThread,
-                           Placement p, List<String> napiInterfaces) throws Exception {
+    /** Slices of the measurement window; the reported rate is their median (robust to a noisy neighbour). */
+    private static final int SLICES = 12;
+
+    /**
+     * Runs the generator and samples {@code counter} over the measurement window in slices. The rate
+     * is the median slice; allocation and CPU time of {@code loopThread} per packet over the whole window.
+     */
+    private Drive drive(BenchHost h, NsThread gen, int payload, Counter counter, Thread loopThread,
+                        Placement p, List<String> napiInterfaces) throws Exception {
         napi(h, napiInterfaces, p);
         XdpTxGenerator g = gen.call(() -> new XdpTxGenerator(h, PORT, payload));
         Future<Object> running = gen.submit(() -> {
@@ -206,13 +220,31 @@ public final class Harness {
         });
         try {
             Thread.sleep(warmupNanos / 1_000_000);
-            Sample s0 = sample(counter, g, allocThread);
-            Thread.sleep(measureNanos / 1_000_000);
-            Sample s1 = sample(counter, g, allocThread);
-            double secs = (s1.nanos - s0.nanos) / 1e9;
-            long n = s1.count - s0.count;
-            double alloc = allocThread == null || n == 0 ? Double.NaN : (double) (s1.allocated - s0.allocated) / n;
-            return new double[] {n / secs, (s1.sent - s0.sent) / secs, alloc};
+            Path task = loopThread == null ? null : SchedStat.find(loopThread.getName());
+            SchedStat q0 = SchedStat.read(task);
+            VethCounters v0 = VethCounters.read(h);
+            Sample first = sample(counter, g, loopThread);
+            Sample prev = first;
+            double[] rates = new double[SLICES];
+            for (int i = 0; i < SLICES; i++) {
+                Thread.sleep(measureNanos / SLICES / 1_000_000);
+                Sample next = sample(counter, g, loopThread);
+                rates[i] = (next.count - prev.count) / ((next.nanos - prev.nanos) / 1e9);
+                prev = next;
+            }
+            VethCounters v1 = VethCounters.read(h);
+            SchedStat q1 = SchedStat.read(task);
+            java.util.Arrays.sort(rates);
+            double median = (rates[SLICES / 2 - 1] + rates[SLICES / 2]) / 2;
+            double secs = (prev.nanos - first.nanos) / 1e9;
+            long n = prev.count - first.count;
+            boolean perPacket = loopThread != null && n > 0;
+            return new Drive(median, (prev.sent - first.sent) / secs,
+                    perPacket ? (double) (prev.allocated - first.allocated) / n : Double.NaN,
+                    perPacket ? (double) (prev.cpu - first.cpu) / n : Double.NaN,
+                    loopThread == null ? Double.NaN : (prev.cpu - first.cpu) / (secs * 1e9),
+                    task == null ? Double.NaN : Math.min(1, q1.minus(q0).waitNanos() / (secs * 1e9)),
+                    v1.minus(v0).describe(secs) + (task == null ? "" : "; " + q1.minus(q0).describe(secs)));
         } finally {
             g.stop();
             running.get(5, TimeUnit.SECONDS);
@@ -241,16 +273,17 @@ public final class Harness {
 
     private static Sample sample(Counter c, XdpTxGenerator g, Thread t) throws Exception {
         long alloc = t == null ? 0 : THREADS.getThreadAllocatedBytes(t.threadId());
+        long cpu = t == null ? 0 : THREADS.getThreadCpuTime(t.threadId());
         long count = c.get();
         long sent = g.sent();
-        return new Sample(System.nanoTime(), count, sent, alloc);
+        return new Sample(System.nanoTime(), count, sent, alloc, cpu);
     }
 
     private Row rx(BenchHost h, NsThread gen, Server.Transport t, int payload, Placement p) throws Exception {
         try (Server s = Server.start(t, new InetSocketAddress(h.hostIp(), PORT), false, p.serverCpu())) {
-            double[] r = drive(h, gen, payload, s::count, s.loopThread(), p, List.of(h.hostIf()));
-            return new Row(h.queues(), p.name(), t.label, "rx", payload, r[0], Double.NaN, Double.NaN, Double.NaN,
-                    r[1], r[2], xdpNote(s));
+            Drive r = drive(h, gen, payload, s::count, s.loopThread(), p, List.of(h.hostIf()));
+            return new Row(h.queues(), p.name(), t.label, "rx", payload, r.pps(), Double.NaN, Double.NaN, Double.NaN,
+                    r.genPps(), r.allocPerPacket(), r.cpuNsPerPacket(), r.serverCpu(), r.runqWait(), join(xdpNote(s), r.kernel()));
         }
     }
 
@@ -258,9 +291,9 @@ public final class Harness {
             throws Exception {
         try (Server s = Server.start(t, new InetSocketAddress(h.hostIp(), PORT), true, p.serverCpu());
              ClientCounter replies = ctl.call(() -> new ClientCounter(h.peerIf()))) {
-            double[] r = drive(h, gen, payload, replies::count, s.loopThread(), p, List.of(h.hostIf(), h.peerIf()));
-            return new Row(h.queues(), p.name(), t.label, "echo", payload, r[0], Double.NaN, Double.NaN, Double.NaN,
-                    r[1], Double.NaN, xdpNote(s));
+            Drive r = drive(h, gen, payload, replies::count, s.loopThread(), p, List.of(h.hostIf(), h.peerIf()));
+            return new Row(h.queues(), p.name(), t.label, "echo", payload, r.pps(), Double.NaN, Double.NaN,
+                    Double.NaN, r.genPps(), r.allocPerPacket(), r.cpuNsPerPacket(), r.serverCpu(), r.runqWait(), join(xdpNote(s), r.kernel()));
         }
     }
 
@@ -274,7 +307,7 @@ public final class Harness {
                 note = (note + " " + r.lost() + " round trips lost (200 ms timeout)").trim();
             }
             return new Row(h.queues(), p.name(), t.label, "latency", payload, r.samples() / (measureNanos / 1e9),
-                    r.p50(), r.p99(), r.p999(), Double.NaN, Double.NaN, note);
+                    r.p50(), r.p99(), r.p999(), Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, note);
         }
     }
 
@@ -282,10 +315,10 @@ public final class Harness {
         try (CounterMap counters = CounterMap.create("nxb_drop", 1);
              BpfProgram prog = XdpDropProgram.load(counters);
              XdpLink link = XdpLink.attach(prog, Syscalls.ifNameToIndex(h.hostIf()), XdpMode.DRV)) {
-            double[] r = drive(h, gen, payload, () -> counters.sum(XdpDropProgram.PACKETS), null, p,
+            Drive r = drive(h, gen, payload, () -> counters.sum(XdpDropProgram.PACKETS), null, p,
                     List.of(h.hostIf()));
-            return new Row(h.queues(), p.name(), "xdp_drop", "rx", payload, r[0], Double.NaN, Double.NaN, Double.NaN,
-                    r[1], Double.NaN, "XDP_DROP in DRV mode on " + h.hostIf() + " (" + link.mode() + ")");
+            return new Row(h.queues(), p.name(), "xdp_drop", "rx", payload, r.pps(), Double.NaN, Double.NaN,
+                    Double.NaN, r.genPps(), Double.NaN, Double.NaN, Double.NaN, Double.NaN, r.kernel());
         }
     }
 
@@ -293,10 +326,10 @@ public final class Harness {
         try (DatagramChannel ch = DatagramChannel.open(java.net.StandardProtocolFamily.INET)) {
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             ch.bind(new InetSocketAddress(h.hostIp(), PORT));
-            double[] r = drive(h, gen, payload, () -> udpDrops(PORT), null, p, List.of(h.hostIf()));
-            return new Row(h.queues(), p.name(), "kernel", "rx", payload, r[0], Double.NaN, Double.NaN, Double.NaN,
-                    r[1], Double.NaN, "UDP socket nobody reads: datagrams the stack takes to the socket (drops of"
-                    + " the full queue, /proc/net/udp)");
+            Drive r = drive(h, gen, payload, () -> udpDrops(PORT), null, p, List.of(h.hostIf()));
+            return new Row(h.queues(), p.name(), "kernel", "rx", payload, r.pps(), Double.NaN, Double.NaN,
+                    Double.NaN, r.genPps(), Double.NaN, Double.NaN, Double.NaN, Double.NaN, "UDP socket nobody reads: datagrams the stack takes to the"
+                    + " socket (drops of the full queue, /proc/net/udp); " + r.kernel());
         }
     }
 
@@ -317,8 +350,12 @@ public final class Harness {
         if (m == null) {
             return "";
         }
-        return "fast path rx " + m.rxFastPackets() + " tx " + m.txFastPackets() + ", slow rx " + m.rxSlowPackets()
-                + ", dropped " + m.dropped();
+        return "whole run: fast path rx " + m.rxFastPackets() + " tx " + m.txFastPackets() + ", slow rx "
+                + m.rxSlowPackets() + ", dropped " + m.dropped() + ", kernel " + m.kernel();
+    }
+
+    private static String join(String a, String b) {
+        return a.isEmpty() ? b : a + "\n      " + b;
     }
 
     /** Counts replies arriving at the client's veth with XDP_DROP + counter (DRV), so counting costs no socket. */

@@ -17,14 +17,21 @@ final class Report {
         System.out.println("placement B: " + b.describe());
         System.out.println("vs epoll: pps / epoll's pps for rx and echo; epoll's p99 / this p99 for latency"
                 + " (> 1 is better); same queues, payload and placement");
-        String fmt = "%-2s %-3s %-9s %-8s %6s %12s %8s %8s %8s %8s %12s %7s%n";
+        System.out.println("pps: median of " + 12 + " slices; loop cpu: the server's event loop thread's CPU share;"
+                + " cpu wait: share of the window it was runnable but had no CPU (other tenants);"
+                + " ns/pkt: its CPU time per packet; B/pkt: bytes it allocated per packet");
+        String fmt = "%-2s %-3s %-9s %-8s %6s %12s %8s %8s %8s %8s %12s %8s %8s %7s %7s%n";
         System.out.printf(fmt, "q", "pl", "transport", "workload", "bytes", "pps", "vs epoll", "p50 us", "p99 us",
-                "p99.9 us", "gen pps", "B/pkt");
+                "p99.9 us", "gen pps", "loop cpu", "cpu wait", "ns/pkt", "B/pkt");
         for (Harness.Row r : rows) {
             System.out.printf(fmt, r.queues(), r.placement(), r.transport(), r.workload(), r.payload(),
                     r.workload().equals("latency") ? "-" : String.format("%,.0f", r.pps()),
                     ratio(rows, r), num(r.p50()), num(r.p99()), num(r.p999()),
-                    Double.isNaN(r.genPps()) ? "-" : String.format("%,.0f", r.genPps()), num(r.bytesPerPacket()));
+                    Double.isNaN(r.genPps()) ? "-" : String.format("%,.0f", r.genPps()),
+                    Double.isNaN(r.serverCpu()) ? "-" : String.format("%.0f%%", r.serverCpu() * 100),
+                    Double.isNaN(r.runqWait()) ? "-" : String.format("%.0f%%", r.runqWait() * 100),
+                    Double.isNaN(r.cpuNsPerPacket()) ? "-" : String.format("%.0f", r.cpuNsPerPacket()),
+                    num(r.bytesPerPacket()));
         }
         System.out.println();
         target("XDP echo >= 3x epoll echo at 64 B",
@@ -96,6 +103,9 @@ final class Report {
                     .append(", \"placement\": \"").append(r.placement()).append('"')
                     .append(", \"generator_pps\": ").append(json(r.genPps()))
                     .append(", \"alloc_bytes_per_packet\": ").append(json(r.bytesPerPacket()))
+                    .append(", \"loop_cpu_share\": ").append(json(r.serverCpu()))
+                    .append(", \"loop_cpu_wait_share\": ").append(json(r.runqWait()))
+                    .append(", \"loop_cpu_ns_per_packet\": ").append(json(r.cpuNsPerPacket()))
                     .append('}').append(i + 1 < rows.size() ? ",\n" : "\n");
         }
         sb.append("]\n");

@@ -23,6 +23,7 @@ import org.nettyxdp.channel.XdpChannelMetrics;
 import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpDatagramChannel;
 import org.nettyxdp.channel.XdpEventLoopGroup;
+import org.nettyxdp.channel.XdpIoHandlerConfig;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -76,7 +77,10 @@ final class Server implements AutoCloseable {
             case NIO -> new MultiThreadIoEventLoopGroup(1, factory, NioIoHandler.newFactory());
             case EPOLL -> new MultiThreadIoEventLoopGroup(1, factory, EpollIoHandler.newFactory());
             case IO_URING -> new MultiThreadIoEventLoopGroup(1, factory, IoUringIoHandler.newFactory());
-            case XDP_DRV, XDP_SKB -> new XdpEventLoopGroup(1, factory);
+            case XDP_DRV, XDP_SKB -> Boolean.getBoolean("bench.xdpBusyPoll")
+                    ? new MultiThreadIoEventLoopGroup(1, factory,
+                    org.nettyxdp.channel.XdpIoHandler.newFactory(new XdpIoHandlerConfig().setBusyPoll(true)))
+                    : new XdpEventLoopGroup(1, factory);
         };
         Counting handler = new Counting(echo);
         Bootstrap b = new Bootstrap().group(group)
@@ -90,6 +94,17 @@ final class Server implements AutoCloseable {
             case IO_URING -> b.channel(IoUringDatagramChannel.class);
             case XDP_DRV -> b.channel(XdpDatagramChannel.class).option(XdpChannelOption.XDP_MODE, XdpAttachMode.DRV);
             case XDP_SKB -> b.channel(XdpDatagramChannel.class).option(XdpChannelOption.XDP_MODE, XdpAttachMode.SKB);
+        }
+        if (t.isXdp()) {
+            // out of the box unless asked: -Dbench.xdpRing / -Dbench.xdpFrames for the tuning experiments
+            Integer ring = Integer.getInteger("bench.xdpRing");
+            Integer frames = Integer.getInteger("bench.xdpFrames");
+            if (ring != null) {
+                b.option(XdpChannelOption.RING_SIZE, ring);
+            }
+            if (frames != null) {
+                b.option(XdpChannelOption.UMEM_FRAME_COUNT, frames);
+            }
         }
         Channel ch;
         try {
