@@ -3,19 +3,10 @@ package org.nettyxdp.channel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.collection.LongObjectHashMap;
 import org.nettyxdp.buffer.UmemByteBuf;
 import org.nettyxdp.buffer.UmemFramePool;
 import org.nettyxdp.netlink.LinkInfo;
-import org.nettyxdp.packet.Checksum;
 import org.nettyxdp.packet.EthHdr;
-import org.nettyxdp.packet.EtherType;
-import org.nettyxdp.packet.IpProto;
-import org.nettyxdp.packet.Ipv4Hdr;
-import org.nettyxdp.packet.Ipv6Hdr;
-import org.nettyxdp.packet.MacAddress;
-import org.nettyxdp.packet.PacketException;
-import org.nettyxdp.packet.UdpHdr;
 import org.nettyxdp.packet.XdpPacket;
 import org.nettyxdp.socket.RxRing;
 import org.nettyxdp.socket.TxRing;
@@ -31,17 +22,11 @@ import org.nettyxdp.sys.Syscalls;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
 /**
  * The AF_XDP side of one {@link XdpDatagramChannel}: a socket on every RX queue of the channel's
@@ -59,10 +44,6 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 final class XdpFastPath {
     /** TX descriptors reserved per batch. */
     private static final int TX_BATCH = 64;
-    private static final int ETH_IPV4_UDP = EthHdr.LEN + Ipv4Hdr.LEN + UdpHdr.LEN;
-    private static final int ETH_IPV6_UDP = EthHdr.LEN + Ipv6Hdr.LEN + UdpHdr.LEN;
-    private static final ValueLayout.OfShort U16 = JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfInt U32 = JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     /** Receives the datagrams {@link #receive} produces. */
     interface DatagramSink {
@@ -103,7 +84,6 @@ final class XdpFastPath {
     private final XdpInterface iface;
     private final int slot;
     private final int port;
-    private final InetAddress boundIp;
     /** The channel's local address: the recipient of every datagram it receives. */
     private final InetSocketAddress local;
     private final int boundIpv4;
@@ -112,30 +92,20 @@ final class XdpFastPath {
     private final XdpDatagramChannelConfig config;
     private final XdpChannelMetrics.Counters counters;
     private final NextHops nextHops;
-    private final MacAddress ifMac;
-    private final long ifMacBits;
-    /** Whether frames must be addressed to the interface's MAC ({@code lo} has none). */
-    private final boolean checkMac;
     private final int mtu;
+    private final UdpFrameParser parser;
+    private final UdpFrameWriter writer;
     private final int frameCapacity;
     private final ByteBufAllocator alloc;
     /** Frames the application may hold before RX copies; from the option and the shared UMEM, per batch. */
     private int copyThreshold;
 
-    private final EthHdr eth = new EthHdr();
-    private final Ipv4Hdr ip4 = new Ipv4Hdr();
-    private final Ipv6Hdr ip6 = new Ipv6Hdr();
-    private final UdpHdr udp = new UdpHdr();
-    private final byte[] addr16 = new byte[16];
-    private final LongObjectHashMap<InetSocketAddress> senders4 = new LongObjectHashMap<>();
     private final long[] txFrames = new long[TX_BATCH];
     private int txFrameCount;
     /** TX counts since the last {@link #flush()}, published to the channel's counters there. */
     private long txPackets;
     private long txBytes;
     private long txZeroCopy;
-    private int ipId;
-    private InetSocketAddress connectedPeer;
     /** Set once {@link #close()} was asked for: no new work starts. */
     private boolean closed;
     /** Nesting depth of {@link #receive} and {@link #flush}: rings must stay mapped while positive. */
@@ -148,7 +118,6 @@ final class XdpFastPath {
         this.slot = slot;
         this.port = local.getPort();
         this.local = local;
-        this.boundIp = boundIp;
         this.boundIpv4 = boundIp instanceof Inet4Address ? toInt(boundIp.getAddress()) : 0;
         this.boundIpv6 = boundIp instanceof Inet6Address ? boundIp.getAddress() : null;
         this.queues = queues;
@@ -156,10 +125,11 @@ final class XdpFastPath {
         this.counters = counters;
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
-        this.ifMac = link.mac() == null ? MacAddress.ZERO : MacAddress.of(link.mac().bits());
-        this.ifMacBits = ifMac.toLong();
-        this.checkMac = !link.isLoopback() && ifMacBits != 0;
+        long ifMac = link.mac() == null ? 0 : link.mac().bits();
         this.mtu = link.mtu();
+        this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, ifMac, !link.isLoopback() && ifMac != 0,
+                link.index());
+        this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameCapacity = config.getUmem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
         this.alloc = config.getAllocator();
     }
@@ -249,7 +219,7 @@ final class XdpFastPath {
 
     /** Restricts RX to datagrams from {@code peer} (null: from anyone). */
     void connect(InetSocketAddress peer) {
-        this.connectedPeer = peer;
+        parser.connect(peer);
     }
 
     // ------------------------------------------------------------------------------------------ RX
@@ -291,8 +261,8 @@ final class XdpFastPath {
                     copied++;
                 }
                 DatagramPacket datagram = content instanceof UmemByteBuf frame
-                        ? qs.datagram(frame, local, lastSender)
-                        : new DatagramPacket(content, local, lastSender);
+                        ? qs.datagram(frame, local, parser.sender())
+                        : new DatagramPacket(content, local, parser.sender());
                 if (!sink.datagram(datagram) || closed) {
                     break;
                 }
@@ -319,25 +289,17 @@ final class XdpFastPath {
         return taken;
     }
 
-    /** Sender of the datagram {@link #validate} accepted last. */
-    private InetSocketAddress lastSender;
-
     /** Validates one frame; returns its payload (owning the frame, or a copy), or null after counting a drop. */
     private ByteBuf parse(QueueSocket qs, UmemFramePool pool, long addr, int len, int options) {
         XdpPacket p = qs.packet.resetFromDescriptor(addr, len, options);
-        DropReason drop;
-        try {
-            drop = validate(p);
-        } catch (PacketException e) {
-            drop = DropReason.TRUNCATED;
-        }
+        DropReason drop = parser.validate(p, config.getRxChecksum());
         if (drop != null) {
             counters.drop(drop);
             pool.drop(addr);
             return null;
         }
-        int head = (int) (udp.offset() + UdpHdr.LEN - p.frameAddr() - XdpPacket.XDP_PACKET_HEADROOM);
-        int payload = udp.length() - UdpHdr.LEN;
+        int head = parser.payloadHead(p);
+        int payload = parser.payloadLength();
         UmemByteBuf frame = pool.wrap(p.frameAddr(), head, head + payload, options);
         if (pool.applicationFrames() <= copyThreshold) {
             return frame;
@@ -350,142 +312,10 @@ final class XdpFastPath {
         }
     }
 
-    private DropReason validate(XdpPacket p) {
-        int len = p.len();
-        if (p.isContinued()) {
-            return DropReason.MULTI_BUFFER;
-        }
-        if (len < EthHdr.LEN) {
-            return DropReason.TRUNCATED;
-        }
-        p.read(0, eth);
-        if (checkMac && eth.destinationBits() != ifMacBits) {
-            // the program passes group addresses; a unicast frame for another host (promiscuous
-            // mode, a bridge) is not ours, as the kernel would also decide
-            return DropReason.NOT_FOR_US;
-        }
-        int l3 = eth.size();
-        int type = eth.etherType();
-        if (type == EtherType.IPV4) {
-            if (len < l3 + Ipv4Hdr.LEN) {
-                return DropReason.TRUNCATED;
-            }
-            p.read(l3, ip4);
-            int ihl = ip4.headerLength();
-            int total = ip4.totalLength();
-            if (ip4.version() != 4 || ihl < Ipv4Hdr.LEN) {
-                return DropReason.BAD_LENGTH;
-            }
-            if (len < l3 + ihl + UdpHdr.LEN) {
-                return DropReason.TRUNCATED;
-            }
-            if (total < ihl + UdpHdr.LEN || l3 + total > len) {
-                return DropReason.BAD_LENGTH;
-            }
-            if (ip4.protocol() != IpProto.UDP || ip4.isFragment()) {
-                return DropReason.NOT_FOR_US;
-            }
-            if (!ip4.isChecksumValid()) {
-                return DropReason.BAD_IP_CHECKSUM;
-            }
-            p.read(l3 + ihl, udp);
-            int ulen = udp.length();
-            if (ulen < UdpHdr.LEN || ulen > total - ihl) {
-                return DropReason.BAD_LENGTH;
-            }
-            if (udp.destinationPort() != port || boundIpv6 != null
-                    || boundIpv4 != 0 && ip4.destination() != boundIpv4) {
-                return DropReason.NOT_FOR_US;
-            }
-            if (!checksumAccepted(config.getRxChecksum(), true)) {
-                return DropReason.BAD_UDP_CHECKSUM;
-            }
-            lastSender = sender4(ip4.source(), udp.sourcePort());
-        } else if (type == EtherType.IPV6) {
-            if (len < l3 + Ipv6Hdr.LEN + UdpHdr.LEN) {
-                return DropReason.TRUNCATED;
-            }
-            p.read(l3, ip6);
-            if (ip6.nextHeader() != IpProto.UDP) {
-                return DropReason.NOT_FOR_US;
-            }
-            int plen = ip6.payloadLength();
-            if (plen < UdpHdr.LEN || l3 + Ipv6Hdr.LEN + plen > len) {
-                return DropReason.BAD_LENGTH;
-            }
-            p.read(l3 + Ipv6Hdr.LEN, udp);
-            int ulen = udp.length();
-            if (ulen < UdpHdr.LEN || ulen > plen) {
-                return DropReason.BAD_LENGTH;
-            }
-            if (udp.destinationPort() != port || boundIpv4 != 0) {
-                return DropReason.NOT_FOR_US;
-            }
-            if (boundIpv6 != null) {
-                ip6.getDestination(addr16);
-                if (!java.util.Arrays.equals(addr16, boundIpv6)) {
-                    return DropReason.NOT_FOR_US;
-                }
-            }
-            if (!checksumAccepted(config.getRxChecksum(), false)) {
-                return DropReason.BAD_UDP_CHECKSUM;
-            }
-            ip6.getSource(addr16);
-            lastSender = sender6(addr16, udp.sourcePort());
-        } else {
-            return DropReason.NOT_FOR_US;
-        }
-        if (connectedPeer != null && !connectedPeer.equals(lastSender)) {
-            return DropReason.NOT_CONNECTED_PEER;
-        }
-        return null;
-    }
-
-    private boolean checksumAccepted(RxChecksumPolicy policy, boolean v4) {
-        if (policy == RxChecksumPolicy.IGNORE) {
-            return true;
-        }
-        Checksum.UdpStatus status = v4 ? Checksum.verifyUdp(ip4, udp) : Checksum.verifyUdp(ip6, udp);
-        return switch (status) {
-            case VALID, ABSENT -> true;
-            case PARTIAL -> policy == RxChecksumPolicy.VERIFY_UNLESS_PARTIAL;
-            case INVALID -> false;
-        };
-    }
-
-    private InetSocketAddress sender4(int ip, int port) {
-        long key = (ip & 0xffff_ffffL) << 16 | port;
-        InetSocketAddress sender = senders4.get(key);
-        if (sender == null) {
-            if (senders4.size() >= 65536) {
-                senders4.clear();
-            }
-            byte[] a = {(byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip};
-            try {
-                sender = new InetSocketAddress(InetAddress.getByAddress(a), port);
-            } catch (UnknownHostException e) {
-                throw new IllegalStateException(e);
-            }
-            senders4.put(key, sender);
-        }
-        return sender;
-    }
-
-    private InetSocketAddress sender6(byte[] ip, int port) {
-        try {
-            InetAddress address = (ip[0] & 0xff) == 0xfe && (ip[1] & 0xc0) == 0x80
-                    ? Inet6Address.getByAddress(null, ip, iface.link().index())
-                    : InetAddress.getByAddress(ip);
-            return new InetSocketAddress(address, port);
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     // ------------------------------------------------------------------------------------------ TX
 
     /** Room reserved in front of a frame buffer's data: the largest header stack the fast path writes. */
-    static final int FRAME_BUFFER_HEADROOM = ETH_IPV6_UDP;
+    static final int FRAME_BUFFER_HEADROOM = UdpFrameWriter.IPV6_HEADERS;
 
     /**
      * A buffer over a free frame of queue 0, with headroom for the headers, or null when the pool has
@@ -519,7 +349,7 @@ final class XdpFastPath {
         if (hop == null) {
             return SendResult.SLOW_PATH;
         }
-        int headers = v4 ? ETH_IPV4_UDP : ETH_IPV6_UDP;
+        int headers = v4 ? UdpFrameWriter.IPV4_HEADERS : UdpFrameWriter.IPV6_HEADERS;
         int payload = content.readableBytes();
         if (headers - EthHdr.LEN + payload > mtu || headers + payload > frameCapacity) {
             return SendResult.SLOW_PATH;
@@ -560,45 +390,11 @@ final class XdpFastPath {
             Buffers.copy(content, region, dst, payload);
         }
         long l2 = frame + XdpPacket.XDP_PACKET_HEADROOM + head;
-        writeHeaders(region, l2, v4, hop, recipient, payload);
+        writer.write(region, l2, v4, hop, recipient.getPort(), payload, config.getTrafficClass());
         qs.xsk.tx().put(qs.txUsed++, l2, headers + payload, 0);
         txPackets++;
         txBytes += payload;
         return SendResult.QUEUED;
-    }
-
-    private void writeHeaders(MemorySegment region, long l2, boolean v4, NextHops.Hop hop,
-                              InetSocketAddress recipient, int payload) {
-        // Ethernet, written raw: the view would read the old frame's EtherType to find a VLAN tag
-        putMac(region, l2, hop.mac());
-        putMac(region, l2 + 6, ifMac.toLong());
-        region.set(U16, l2 + 12, (short) (v4 ? EtherType.IPV4 : EtherType.IPV6));
-        long l3 = l2 + EthHdr.LEN;
-        if (v4) {
-            ip4.wrap(region, l3);
-            ip4.reset(64, IpProto.UDP);
-            ip4.setTos(config.getTrafficClass());
-            ip4.setTotalLength(Ipv4Hdr.LEN + UdpHdr.LEN + payload);
-            ip4.setIdentification(ipId++ & 0xffff);
-            ip4.setDontFragment(true);
-            ip4.setSource(boundIpv4 != 0 ? boundIpv4 : hop.source4());
-            ip4.setDestination(hop.destination4());
-            ip4.updateChecksum();
-            udp.wrap(region, l3 + Ipv4Hdr.LEN);
-        } else {
-            ip6.wrap(region, l3);
-            ip6.reset(64, IpProto.UDP);
-            ip6.setTrafficClass(config.getTrafficClass());
-            ip6.setPayloadLength(UdpHdr.LEN + payload);
-            ip6.setSource(boundIpv6 != null ? boundIpv6 : hop.source());
-            ip6.setDestination(hop.destination());
-            udp.wrap(region, l3 + Ipv6Hdr.LEN);
-        }
-        udp.setSourcePort(port);
-        udp.setDestinationPort(recipient.getPort());
-        udp.setLength(UdpHdr.LEN + payload);
-        udp.setChecksum(0);
-        udp.setChecksum(v4 ? Checksum.udp(ip4, udp) : Checksum.udp(ip6, udp));
     }
 
     private boolean reserveTxSlot(QueueSocket qs) {
@@ -791,11 +587,6 @@ final class XdpFastPath {
         }
         nextHops.close();
         iface.release();
-    }
-
-    private static void putMac(MemorySegment region, long offset, long mac) {
-        region.set(U16, offset, (short) (mac >>> 32));
-        region.set(U32, offset + 2, (int) mac);
     }
 
     static int toInt(byte[] a) {

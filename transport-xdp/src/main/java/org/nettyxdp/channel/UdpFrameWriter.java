@@ -1,0 +1,95 @@
+package org.nettyxdp.channel;
+
+import org.nettyxdp.packet.Checksum;
+import org.nettyxdp.packet.EthHdr;
+import org.nettyxdp.packet.EtherType;
+import org.nettyxdp.packet.IpProto;
+import org.nettyxdp.packet.Ipv4Hdr;
+import org.nettyxdp.packet.Ipv6Hdr;
+import org.nettyxdp.packet.UdpHdr;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+
+/**
+ * Writes the Ethernet, IPv4 or IPv6 and UDP headers of one outgoing datagram in front of its payload,
+ * with both checksums computed. Allocation-free; one instance per fast path, event-loop confined.
+ */
+final class UdpFrameWriter {
+    /** Header bytes in front of an IPv4 datagram's payload. */
+    static final int IPV4_HEADERS = EthHdr.LEN + Ipv4Hdr.LEN + UdpHdr.LEN;
+    /** Header bytes in front of an IPv6 datagram's payload. */
+    static final int IPV6_HEADERS = EthHdr.LEN + Ipv6Hdr.LEN + UdpHdr.LEN;
+    private static final int TTL = 64;
+    private static final ValueLayout.OfShort U16 = JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt U32 = JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
+    private final int port;
+    private final int boundIpv4;
+    private final byte[] boundIpv6;
+    private final long ifMac;
+    private final Ipv4Hdr ip4 = new Ipv4Hdr();
+    private final Ipv6Hdr ip6 = new Ipv6Hdr();
+    private final UdpHdr udp = new UdpHdr();
+    private int ipId;
+
+    /**
+     * @param port      the source port
+     * @param boundIpv4 the source IPv4 address as an int, or 0 to take the route's preferred source
+     * @param boundIpv6 the source IPv6 address, or null to take the route's preferred source
+     * @param ifMac     the interface's MAC address, the frames' source
+     */
+    UdpFrameWriter(int port, int boundIpv4, byte[] boundIpv6, long ifMac) {
+        this.port = port;
+        this.boundIpv4 = boundIpv4;
+        this.boundIpv6 = boundIpv6;
+        this.ifMac = ifMac;
+    }
+
+    /**
+     * Writes the headers of a datagram of {@code payload} bytes to {@code hop} at {@code l2}; the
+     * payload must already follow them.
+     */
+    void write(MemorySegment region, long l2, boolean v4, NextHops.Hop hop, int destinationPort, int payload,
+               int trafficClass) {
+        // Ethernet, written raw: a header view would read the old frame's EtherType to find a VLAN tag
+        putMac(region, l2, hop.mac());
+        putMac(region, l2 + 6, ifMac);
+        region.set(U16, l2 + 12, (short) (v4 ? EtherType.IPV4 : EtherType.IPV6));
+        long l3 = l2 + EthHdr.LEN;
+        if (v4) {
+            ip4.wrap(region, l3);
+            ip4.reset(TTL, IpProto.UDP);
+            ip4.setTos(trafficClass);
+            ip4.setTotalLength(Ipv4Hdr.LEN + UdpHdr.LEN + payload);
+            ip4.setIdentification(ipId++ & 0xffff);
+            ip4.setDontFragment(true);
+            ip4.setSource(boundIpv4 != 0 ? boundIpv4 : hop.source4());
+            ip4.setDestination(hop.destination4());
+            ip4.updateChecksum();
+            udp.wrap(region, l3 + Ipv4Hdr.LEN);
+        } else {
+            ip6.wrap(region, l3);
+            ip6.reset(TTL, IpProto.UDP);
+            ip6.setTrafficClass(trafficClass);
+            ip6.setPayloadLength(UdpHdr.LEN + payload);
+            ip6.setSource(boundIpv6 != null ? boundIpv6 : hop.source());
+            ip6.setDestination(hop.destination());
+            udp.wrap(region, l3 + Ipv6Hdr.LEN);
+        }
+        udp.setSourcePort(port);
+        udp.setDestinationPort(destinationPort);
+        udp.setLength(UdpHdr.LEN + payload);
+        udp.setChecksum(0);
+        udp.setChecksum(v4 ? Checksum.udp(ip4, udp) : Checksum.udp(ip6, udp));
+    }
+
+    private static void putMac(MemorySegment region, long offset, long mac) {
+        region.set(U16, offset, (short) (mac >>> 32));
+        region.set(U32, offset + 2, (int) mac);
+    }
+}
