@@ -266,10 +266,12 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         }
         companion.bind(requested);
         local = companion.localAddress();
-        bound = true;
         if (config.isFastPath()) {
+            // a failed bind leaves the channel inactive (Bootstrap then closes it); the kernel socket
+            // keeps the port until the channel closes
             openFastPath(requested.getAddress());
         }
+        bound = true;
     }
 
     /** Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, if given) and the bound port. */
