@@ -2,15 +2,13 @@ package org.nettyxdp.channel;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.testing.Shell;
 import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.XdpLoops;
 import org.nettyxdp.testing.VethPair;
 
 import java.net.DatagramSocket;
@@ -37,19 +35,8 @@ class SteeringByAddressTest {
 
     @RegisterExtension
     static final TestHosts HOSTS = new TestHosts();
-    private static EventLoopGroup group;
-
-    @BeforeAll
-    static void start() {
-        group = new XdpEventLoopGroup(1);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (group != null) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-    }
+    @RegisterExtension
+    static final XdpLoops LOOPS = new XdpLoops(1);
 
     /** Collects received datagrams' text. */
     private static final class Collector extends SimpleChannelInboundHandler<DatagramPacket> {
@@ -99,7 +86,7 @@ class SteeringByAddressTest {
     private static void run(VethPair pair, InetAddress channelIp, InetAddress kernelIp, InetAddress peerToChannel,
                             InetAddress peerToKernel) throws Exception {
         Collector collector = new Collector();
-        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .handler(collector).bind(new InetSocketAddress(channelIp, 0)).sync().channel();
         try {
             assertTrue(ch.isFastPathActive(), "fast path on " + pair.hostIf());

@@ -5,15 +5,13 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.XdpLoops;
 import org.nettyxdp.testing.VethPair;
 
 import java.net.DatagramSocket;
@@ -34,19 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class XdpChannelBehaviourTest {
     @RegisterExtension
     static final TestHosts HOSTS = new TestHosts();
-    private static EventLoopGroup group;
-
-    @BeforeAll
-    static void start() {
-        group = new XdpEventLoopGroup(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (group != null) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-    }
+    @RegisterExtension
+    static final XdpLoops LOOPS = new XdpLoops(2);
 
     /** Collects received datagrams as strings with their sender. */
     private static final class Collector extends SimpleChannelInboundHandler<DatagramPacket> {
@@ -67,7 +54,7 @@ class XdpChannelBehaviourTest {
     void connectedChannelTalksToItsPeerOnlyAndDisconnects() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
         Collector collector = new Collector();
-        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .handler(collector).bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
         try (DatagramSocket peer = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)));
              DatagramSocket stranger = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)))) {
@@ -119,9 +106,9 @@ class XdpChannelBehaviourTest {
         VethPair pair = HOSTS.vethPair(1);
         Collector a = new Collector();
         Collector b = new Collector();
-        Channel chA = new Bootstrap().group(group).channel(XdpDatagramChannel.class).handler(a)
+        Channel chA = new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class).handler(a)
                 .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
-        Channel chB = new Bootstrap().group(group).channel(XdpDatagramChannel.class).handler(b)
+        Channel chB = new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class).handler(b)
                 .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
         try (DatagramSocket client = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)))) {
             pair.peer().call(() -> {
@@ -157,7 +144,7 @@ class XdpChannelBehaviourTest {
     @Test
     void multiQueueInterfaceGetsASocketPerQueueAndEchoesFromManyFlows() throws Exception {
         VethPair pair = HOSTS.vethPair(2);
-        XdpDatagramChannel server = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        XdpDatagramChannel server = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .handler(new EchoHandler()).bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
         try {
             assertEquals(2, server.frameAccounting().length, "one UMEM per queue");
@@ -193,7 +180,7 @@ class XdpChannelBehaviourTest {
     void aBufferHeldPastCloseStaysReadableUntilReleased() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
         BlockingQueue<DatagramPacket> held = new LinkedBlockingQueue<>();
-        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .handler(new SimpleChannelInboundHandler<DatagramPacket>(false) {
                     @Override
                     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket msg) {
@@ -217,7 +204,7 @@ class XdpChannelBehaviourTest {
     @Test
     void frameBuffersAreSentWithoutACopy() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .handler(new Collector()).bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
         try (DatagramSocket peer = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)))) {
             InetSocketAddress to = new InetSocketAddress(pair.peerV4(), peer.getLocalPort());
@@ -256,10 +243,10 @@ class XdpChannelBehaviourTest {
         VethPair pair = HOSTS.vethPair(1);
         Collector a = new Collector();
         Collector b = new Collector();
-        XdpDatagramChannel chA = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        XdpDatagramChannel chA = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .handler(a).bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
         int port = chA.localAddress().getPort();
-        XdpDatagramChannel chB = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        XdpDatagramChannel chB = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .handler(b).bind(new InetSocketAddress(pair.hostV6(), port)).sync().channel();
         try (DatagramSocket c4 = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)));
              DatagramSocket c6 = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV6(), 0)))) {
@@ -299,7 +286,7 @@ class XdpChannelBehaviourTest {
 
     @Test
     void bindingAnAddressThatNoInterfaceOwnsFailsClearly() {
-        Bootstrap b = new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        Bootstrap b = new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .handler(new Collector());
         Throwable cause = b.bind(new InetSocketAddress("10.255.254.253", 0)).awaitUninterruptibly().cause();
         assertNotNull(cause);
@@ -309,7 +296,7 @@ class XdpChannelBehaviourTest {
 
     @Test
     void wildcardBindWithAnUnknownInterfaceFailsClearly() {
-        Bootstrap b = new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        Bootstrap b = new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .option(XdpChannelOption.INTERFACE, "nxnope0").handler(new Collector());
         Throwable cause = b.bind(new InetSocketAddress(0)).awaitUninterruptibly().cause();
         assertNotNull(cause);

@@ -2,13 +2,11 @@ package org.nettyxdp.channel;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.XdpLoops;
 import org.nettyxdp.testing.VethPair;
 
 import java.net.InetAddress;
@@ -26,19 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class XdpEchoTest {
     @RegisterExtension
     static final TestHosts HOSTS = new TestHosts();
-    private static EventLoopGroup group;
-
-    @BeforeAll
-    static void start() {
-        group = new XdpEventLoopGroup(1);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (group != null) {
-            group.shutdownGracefully().syncUninterruptibly();
-        }
-    }
+    @RegisterExtension
+    static final XdpLoops LOOPS = new XdpLoops(1);
 
     @Test
     void echoesIpv4OverVethInDriverMode() throws Exception {
@@ -59,7 +46,7 @@ class XdpEchoTest {
         VethPair pair = HOSTS.vethPair(1);
         InetAddress serverIp = ipv6 ? pair.hostV6() : pair.hostV4();
         InetAddress clientIp = ipv6 ? pair.peerV6() : pair.peerV4();
-        Channel server = new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        Channel server = new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .option(XdpChannelOption.XDP_MODE, mode)
                 .handler(new EchoHandler())
                 .bind(new InetSocketAddress(serverIp, 0)).sync().channel();

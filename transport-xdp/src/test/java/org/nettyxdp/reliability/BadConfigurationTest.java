@@ -5,19 +5,17 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.channel.RxChecksumPolicy;
 import org.nettyxdp.channel.XdpAttachMode;
 import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpDatagramChannel;
-import org.nettyxdp.channel.XdpEventLoopGroup;
 import org.nettyxdp.channel.XdpZeroCopy;
 import org.nettyxdp.testing.Shell;
 import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.XdpLoops;
 import org.nettyxdp.testing.VethPair;
 
 import java.net.InetAddress;
@@ -42,19 +40,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BadConfigurationTest {
     @RegisterExtension
     static final TestHosts HOSTS = new TestHosts();
-    private static EventLoopGroup group;
-
-    @BeforeAll
-    static void start() {
-        group = new XdpEventLoopGroup(1);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (group != null) {
-            group.shutdownGracefully().syncUninterruptibly();
-        }
-    }
+    @RegisterExtension
+    static final XdpLoops LOOPS = new XdpLoops(1);
 
     private static String xdp(String dev) {
         return CrashTest.xdpLines(Shell.run("ip -d link show dev " + dev));
@@ -62,7 +49,7 @@ class BadConfigurationTest {
 
     /** Binds with {@code options} and returns the failure, asserting the channel is closed and the bind failed. */
     private static Throwable bindFails(InetSocketAddress address, Object... options) throws InterruptedException {
-        Bootstrap b = new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        Bootstrap b = new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .handler(new ChannelInboundHandlerAdapter());
         for (int i = 0; i < options.length; i += 2) {
             @SuppressWarnings("unchecked")
@@ -215,7 +202,7 @@ class BadConfigurationTest {
     @Test
     void everyOptionRejectsOutOfRangeValues() {
         XdpDatagramChannel ch = new XdpDatagramChannel();
-        group.register(ch).syncUninterruptibly();
+        LOOPS.group().register(ch).syncUninterruptibly();
         try {
             List<String> messages = new ArrayList<>();
             Object[][] bad = {
@@ -271,7 +258,7 @@ class BadConfigurationTest {
     @Test
     void fastPathOptionsAreFrozenAfterBind() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .handler(new ChannelInboundHandlerAdapter())
                 .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
         try {
@@ -317,7 +304,7 @@ class BadConfigurationTest {
         for (XdpAttachMode mode : new XdpAttachMode[] {XdpAttachMode.AUTO, XdpAttachMode.SKB}) {
             AtomicInteger small = new AtomicInteger();
             AtomicInteger large = new AtomicInteger();
-            XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+            XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                     .option(XdpChannelOption.XDP_MODE, mode)
                     .handler(new ChannelInboundHandlerAdapter() {
                         @Override

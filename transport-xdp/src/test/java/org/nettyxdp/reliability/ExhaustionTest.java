@@ -7,8 +7,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramPacket;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
@@ -17,8 +15,8 @@ import org.nettyxdp.channel.XdpAttachMode;
 import org.nettyxdp.channel.XdpChannelMetrics;
 import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpDatagramChannel;
-import org.nettyxdp.channel.XdpEventLoopGroup;
 import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.XdpLoops;
 import org.nettyxdp.testing.VethPair;
 
 import java.net.InetSocketAddress;
@@ -47,19 +45,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExhaustionTest {
     @RegisterExtension
     static final TestHosts HOSTS = new TestHosts();
-    private static EventLoopGroup group;
-
-    @BeforeAll
-    static void start() {
-        group = new XdpEventLoopGroup(1);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (group != null) {
-            group.shutdownGracefully().syncUninterruptibly();
-        }
-    }
+    @RegisterExtension
+    static final XdpLoops LOOPS = new XdpLoops(1);
 
     /**
      * A handler that never releases: once it holds the COPY_FALLBACK_THRESHOLD share of the UMEM
@@ -72,7 +59,7 @@ class ExhaustionTest {
         Queue<DatagramPacket> hoard = new ConcurrentLinkedQueue<>();
         AtomicInteger received = new AtomicInteger();
         AtomicInteger zeroCopy = new AtomicInteger();
-        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .option(XdpChannelOption.XDP_MODE, XdpAttachMode.DRV)
                 .option(XdpChannelOption.UMEM_FRAME_COUNT, 256)
                 .option(XdpChannelOption.RING_SIZE, 64)
@@ -221,7 +208,7 @@ class ExhaustionTest {
         assertTrue(bound.await(5, TimeUnit.SECONDS));
         AtomicInteger unwritable = new AtomicInteger();
         AtomicInteger writableAgain = new AtomicInteger();
-        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .option(XdpChannelOption.XDP_MODE, XdpAttachMode.DRV)
                 // a small UMEM (32 frames for TX once the fill ring has its half) and small rings: the burst
                 // runs out of TX frames and slots again and again
@@ -321,7 +308,7 @@ class ExhaustionTest {
     void closeDuringABurstCompletesEveryWrite() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
         InetSocketAddress sink = new InetSocketAddress(pair.peerV4(), 40000);
-        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .option(XdpChannelOption.XDP_MODE, XdpAttachMode.DRV)
                 .option(XdpChannelOption.UMEM_FRAME_COUNT, 64)
                 .option(XdpChannelOption.RING_SIZE, 64)

@@ -3,8 +3,6 @@ package org.nettyxdp.reliability;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
@@ -13,13 +11,13 @@ import org.nettyxdp.channel.XdpAttachMode;
 import org.nettyxdp.channel.XdpChannelMetrics;
 import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpDatagramChannel;
-import org.nettyxdp.channel.XdpEventLoopGroup;
 import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.reliability.HostileMix.Fate;
 import org.nettyxdp.reliability.HostileMix.Sample;
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.testing.Shell;
 import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.XdpLoops;
 import org.nettyxdp.testing.VethPair;
 
 import java.net.InetAddress;
@@ -56,19 +54,8 @@ class HostileFramesTest {
 
     @RegisterExtension
     static final TestHosts HOSTS = new TestHosts();
-    private static EventLoopGroup group;
-
-    @BeforeAll
-    static void start() {
-        group = new XdpEventLoopGroup(1);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (group != null) {
-            group.shutdownGracefully().syncUninterruptibly();
-        }
-    }
+    @RegisterExtension
+    static final XdpLoops LOOPS = new XdpLoops(1);
 
     @Test
     void survivesHostileFramesInDriverMode() throws Exception {
@@ -101,7 +88,7 @@ class HostileFramesTest {
 
     private static XdpDatagramChannel bind(InetAddress ip, XdpAttachMode mode, ChannelHandler handler)
             throws InterruptedException {
-        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group).channel(XdpDatagramChannel.class)
+        XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .option(XdpChannelOption.XDP_MODE, mode)
                 .handler(handler)
                 .bind(new InetSocketAddress(ip, 0)).sync().channel();
