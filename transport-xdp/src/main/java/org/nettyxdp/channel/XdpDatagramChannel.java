@@ -52,6 +52,9 @@ import java.util.concurrent.TimeUnit;
  * {@link org.nettyxdp.buffer.UmemByteBuf}s, and replies leave as raw frames. Everything else on the
  * host keeps working: the program passes all other traffic to the kernel.
  *
+ * <p>Received {@link DatagramPacket}s (and their content) belong to the UMEM frame they arrived in and
+ * are reused for a later datagram in that frame: do not use one after releasing it.
+ *
  * <p>Each channel also owns a companion kernel UDP socket bound to the same address and port. It
  * reserves the port, carries what the fast path cannot (IP fragments, unresolved neighbours, other
  * interfaces, multicast, datagrams larger than a frame), holds the standard socket options and reports
