@@ -64,4 +64,23 @@ class XdpIoHandlerTest {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
+
+    @Test
+    void aBusyPollingLoopNeverBlocks() throws Exception {
+        XdpEventLoopGroup group = new XdpEventLoopGroup(1, new XdpIoHandlerConfig().setBusyPoll(true));
+        try {
+            EventLoop loop = group.next();
+            long tid = loop.submit(() -> Thread.currentThread().threadId()).get();
+            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long before = threads.getThreadCpuTime(tid);
+            long start = System.nanoTime();
+            Thread.sleep(500);
+            long usedMs = (threads.getThreadCpuTime(tid) - before) / 1_000_000;
+            long wallMs = (System.nanoTime() - start) / 1_000_000;
+            // it spins whenever it has a CPU; on a loaded machine it may not always get one
+            assertTrue(usedMs > wallMs / 4, "busy-polling loop used " + usedMs + " ms of CPU in " + wallMs + " ms");
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
 }
