@@ -257,12 +257,13 @@ final class XdpFastPath {
                 }
                 packets++;
                 bytes += content.readableBytes();
-                if (!(content instanceof UmemByteBuf)) {
+                DatagramPacket datagram;
+                if (content instanceof UmemByteBuf frame) {
+                    datagram = qs.datagram(frame, local, parser.sender());
+                } else {
                     copied++;
+                    datagram = new DatagramPacket(content, local, parser.sender());
                 }
-                DatagramPacket datagram = content instanceof UmemByteBuf frame
-                        ? qs.datagram(frame, local, parser.sender())
-                        : new DatagramPacket(content, local, parser.sender());
                 if (!sink.datagram(datagram) || closed) {
                     break;
                 }
@@ -503,16 +504,6 @@ final class XdpFastPath {
         } finally {
             pool.lock().unlock();
         }
-    }
-
-    /** True when some TX ring still holds unsent frames (the channel should flush again later). */
-    boolean hasPendingTx() {
-        for (QueueSocket qs : queues) {
-            if (qs.xsk.tx().entries() > 0) {
-                return true;
-            }
-        }
-        return false;
     }
 
     // ------------------------------------------------------------------------------------- lifecycle
