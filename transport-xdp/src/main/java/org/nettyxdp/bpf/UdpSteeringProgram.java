@@ -29,11 +29,13 @@ import static org.nettyxdp.bpf.Reg.R9;
  *   <li>IPv6: version 6, next header UDP directly (extension headers are left to the kernel);</li>
  * </ul>
  * Frames to a group (multicast or broadcast) MAC address go to the kernel, which delivers them to
- * every member socket. Then the UDP destination port is looked up in the {@link PortMap}. On a hit
- * whose entry carries a bound address, the frame's IP destination must equal it, family included (an
- * IPv4 entry never takes an IPv6 frame and vice versa); otherwise the frame goes to the kernel, where a
- * socket bound to another address of the interface with the same port receives it. An entry without an
- * address (wildcard bind) takes both families and every destination. On a hit whose
+ * every member socket. Then the {@link PortMap} is searched twice: first for the exact key (UDP
+ * destination port, the frame's family, its IP destination address), then for the port's wildcard key
+ * (port, family 0, zero address). So several channels can share a port when bound to different
+ * addresses, and an entry bound to an address wins over the port's wildcard entry. A frame to a
+ * destination with neither entry goes to the kernel, where a socket bound to another address of the
+ * interface with the same port receives it; an IPv4 entry never takes an IPv6 frame and vice versa
+ * (the family is part of the key). On a hit whose
  * {@code max_frame_len} is non-zero and smaller than the frame (total length, all fragments of a
  * multi-buffer frame), the frame is passed to the kernel, which would otherwise drop it silently.
  * Otherwise the verdict is {@code bpf_redirect_map(xsks, slot * numQueues + rx_queue_index, fallback)}.
@@ -69,9 +71,10 @@ public final class UdpSteeringProgram {
     /** Offsets of the destination address in the IPv4 and IPv6 headers. */
     private static final int IPV4_DST = 16;
     private static final int IPV6_DST = 24;
-    /** Stack slots: the PortMap key (u32 port) and the frame's family (4 or 16). */
-    private static final int KEY_SLOT = -4;
-    private static final int FAMILY_SLOT = -8;
+    /** Stack: the 24-byte PortMap key {port, family, addr[16]} at fp-24. */
+    private static final int KEY_SLOT = -PortMap.KEY_SIZE;
+    private static final int KEY_FAMILY_SLOT = KEY_SLOT + PortMap.KEY_FAMILY;
+    private static final int KEY_ADDR_SLOT = KEY_SLOT + PortMap.KEY_ADDR;
     /** IPv4 flags/fragment-offset word: MF bit and 13-bit offset (DF ignored). */
     private static final int IP_MF_OFFSET = 0x3fff;
     /** struct xdp_md offsets. */
@@ -153,8 +156,13 @@ public final class UdpSteeringProgram {
          .ldx(B, R2, R9, 6)
          .jmp(NE, R2, IPPROTO_UDP, "pass")
          .mov64(R7, R9)              // r7 = L3 header (data is not needed past L2)
-         .st(W, R10, FAMILY_SLOT, PortMap.FAMILY_IPV6)
-         .alu64(AluOp.ADD, R9, IPV6_HLEN)
+         .st(W, R10, KEY_FAMILY_SLOT, PortMap.FAMILY_IPV6);
+        // key.addr = IPv6 destination (bytes 24..39 of the header, within the 40 checked above)
+        for (int i = 0; i < 16; i += 4) {
+            a.ldx(W, R2, R9, IPV6_DST + i)
+             .stx(W, R10, KEY_ADDR_SLOT + i, R2);
+        }
+        a.alu64(AluOp.ADD, R9, IPV6_HLEN)
          .ja("udp")
          // IPv4: version 4, IHL >= 5, no fragment, protocol UDP; skip options
          .label("ipv4")
@@ -174,10 +182,16 @@ public final class UdpSteeringProgram {
          .ldx(B, R3, R9, 9)
          .jmp(NE, R3, IPPROTO_UDP, "pass")
          .mov64(R7, R9)              // r7 = L3 header
-         .st(W, R10, FAMILY_SLOT, PortMap.FAMILY_IPV4)
+         .st(W, R10, KEY_FAMILY_SLOT, PortMap.FAMILY_IPV4)
+         // key.addr = IPv4 destination (bytes 16..19, within the 20 checked above), then zeros
+         .ldx(W, R3, R9, IPV4_DST)
+         .stx(W, R10, KEY_ADDR_SLOT, R3)
+         .st(W, R10, KEY_ADDR_SLOT + 4, 0)
+         .st(W, R10, KEY_ADDR_SLOT + 8, 0)
+         .st(W, R10, KEY_ADDR_SLOT + 12, 0)
          .alu64(AluOp.LSH, R2, 2)
          .alu64(AluOp.ADD, R9, R2)
-         // UDP: destination port (host order) → PortMap key on the stack
+         // UDP: destination port (host order) → key.port; the key is complete
          .label("udp")
          .mov64(R3, R9)
          .alu64(AluOp.ADD, R3, UDP_HLEN)
@@ -185,37 +199,23 @@ public final class UdpSteeringProgram {
          .ldx(H, R2, R9, 2)
          .endToBe(R2, 16)
          .stx(W, R10, KEY_SLOT, R2)
+         // 1st lookup: exact (port, family, destination)
          .ldMapFd(R1, portMapFd)
          .mov64(R2, R10)
          .alu64(AluOp.ADD, R2, KEY_SLOT)
          .call(BpfCommand.FN_MAP_LOOKUP_ELEM)  // clobbers r1-r5; r6-r9 and the stack survive
-         .jmp(EQ, R0, 0, "pass")
-         // bound address: 0 = any; otherwise the frame's family and destination must match
-         .ldx(W, R2, R0, PortMap.OFF_FAMILY)
-         .jmp(EQ, R2, PortMap.FAMILY_ANY, "addr_ok")
-         .ldx(W, R3, R10, FAMILY_SLOT)
-         .jmp(NE, R2, R3, "pass")
-         .jmp(EQ, R2, PortMap.FAMILY_IPV6, "addr6")
-         .jmp(NE, R2, PortMap.FAMILY_IPV4, "pass")
-         // IPv4 destination: bytes 16..19 of the header, compared as raw words (both in wire order)
-         .mov64(R3, R7)
-         .alu64(AluOp.ADD, R3, IPV4_MIN_HLEN)
-         .jmp(GT, R3, R8, "pass")
-         .ldx(W, R2, R7, IPV4_DST)
-         .ldx(W, R3, R0, PortMap.OFF_ADDR)
-         .jmp(NE, R2, R3, "pass")
-         .ja("addr_ok")
-         // IPv6 destination: bytes 24..39 of the header, four words
-         .label("addr6")
-         .mov64(R3, R7)
-         .alu64(AluOp.ADD, R3, IPV6_HLEN)
-         .jmp(GT, R3, R8, "pass");
+         .jmp(NE, R0, 0, "hit")
+         // 2nd lookup: the port's wildcard (port, 0, zeros)
+         .st(W, R10, KEY_FAMILY_SLOT, PortMap.FAMILY_ANY);
         for (int i = 0; i < 16; i += 4) {
-            a.ldx(W, R2, R7, IPV6_DST + i)
-             .ldx(W, R3, R0, PortMap.OFF_ADDR + i)
-             .jmp(NE, R2, R3, "pass");
+            a.st(W, R10, KEY_ADDR_SLOT + i, 0);
         }
-        a.label("addr_ok")
+        a.ldMapFd(R1, portMapFd)
+         .mov64(R2, R10)
+         .alu64(AluOp.ADD, R2, KEY_SLOT)
+         .call(BpfCommand.FN_MAP_LOOKUP_ELEM)
+         .jmp(EQ, R0, 0, "pass");
+        a.label("hit")
          .ldx(W, R9, R0, 0)          // r9 = slot
          .ldx(W, R7, R0, 4)          // r7 = max_frame_len
          .jmp(EQ, R7, 0, "redirect")

@@ -15,9 +15,9 @@ import java.util.BitSet;
  *     for (int q = 0; q < numQueues; q++) {
  *         steering.setSocket(slot, q, xskFd[q]);     // sockets first ...
  *     }
- *     steering.putPort(9000, slot, frameLen, boundIp); // ... then the port: traffic starts here
+ *     steering.putPort(9000, boundIp, slot, frameLen); // ... then the port: traffic starts here
  *     ...
- *     steering.removePort(9000);                     // port first: traffic goes to the kernel
+ *     steering.removePort(9000, boundIp);            // port first: traffic goes to the kernel
  *     for (int q = 0; q < numQueues; q++) {
  *         steering.clearSocket(slot, q);             // then the sockets, then close the XSKs
  *     }
@@ -55,7 +55,7 @@ public final class XdpSteering implements AutoCloseable {
      * @param ifindex   the interface
      * @param numQueues its number of RX queues (combined channels)
      * @param maxSlots  how many channels can share the interface
-     * @param maxPorts  how many ports can be steered at once
+     * @param maxPorts  how many (port, address) entries can be steered at once
      * @param mode      attach mode; {@link XdpMode#DRV} fails with a clear message where unsupported
      * @param frags     load with multi-buffer support (needed if any channel binds with XDP_USE_SG or the
      *                  MTU exceeds a page)
@@ -122,32 +122,37 @@ public final class XdpSteering implements AutoCloseable {
         xsks.clear(UdpSteeringProgram.xskIndex(slot, queue, numQueues));
     }
 
-    /**
-     * Steers UDP to {@code port}, any destination address, into {@code slot}.
-     *
-     * @param maxFrameLen longest frame the slot's UMEM frames take; longer ones go to the kernel. 0 = no
-     *                    limit (multi-buffer sockets; the program must have been opened with frags)
-     */
+    /** {@link #putPort(int, InetAddress, int, int)} for any destination address (the port's wildcard entry). */
     public void putPort(int port, int slot, int maxFrameLen) throws BpfException {
-        putPort(port, slot, maxFrameLen, null);
+        putPort(port, null, slot, maxFrameLen);
     }
 
     /**
-     * Steers UDP to {@code bound:port} into {@code slot}; datagrams to the port but another destination
-     * address (or the other IP family) go to the kernel.
+     * Steers UDP to {@code bound:port} into {@code slot}. Several slots can share a port with different
+     * bound addresses; a frame goes to the entry of its destination address if there is one, else to the
+     * port's wildcard entry if there is one, else to the kernel.
      *
+     * @param bound       the channel's bound address, or {@code null} (or a wildcard address) for the
+     *                    port's wildcard entry
      * @param maxFrameLen longest frame the slot's UMEM frames take; longer ones go to the kernel. 0 = no
      *                    limit (multi-buffer sockets; the program must have been opened with frags)
-     * @param bound       the channel's bound address, or {@code null} (or a wildcard address) for any
      */
-    public void putPort(int port, int slot, int maxFrameLen, InetAddress bound) throws BpfException {
+    public void putPort(int port, InetAddress bound, int slot, int maxFrameLen) throws BpfException {
         checkSlot(slot);
-        ports.put(port, slot, maxFrameLen, bound);
+        ports.put(port, bound, slot, maxFrameLen);
     }
 
-    /** Stops steering {@code port}; returns {@code false} if it was not steered. */
+    /** Removes the port's wildcard entry; returns {@code false} if there was none. */
     public boolean removePort(int port) throws BpfException {
-        return ports.remove(port);
+        return removePort(port, null);
+    }
+
+    /**
+     * Stops steering {@code bound:port} ({@code bound} null or wildcard: the port's wildcard entry);
+     * entries for other addresses stay. Returns {@code false} if the entry did not exist.
+     */
+    public boolean removePort(int port, InetAddress bound) throws BpfException {
+        return ports.remove(port, bound);
     }
 
     private void checkSlot(int slot) {

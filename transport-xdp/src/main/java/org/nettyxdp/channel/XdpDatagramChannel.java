@@ -313,8 +313,9 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         try {
             fastPath = XdpFastPath.open(link, local, wildcard ? null : ip, config, counters);
         } catch (XdpInterface.PortTakenException e) {
-            // steering is keyed by port: another XDP channel has it on this interface (bound to another
-            // address); this one serves its address through the kernel socket, like NIO
+            // steering is keyed by (port, address): another XDP channel of this process has exactly this
+            // port and address on this interface (possible with SO_REUSEADDR/SO_REUSEPORT); this one
+            // serves it through the kernel socket, like NIO
             logger.warn("{}: {}; this channel uses the kernel socket only", this, e.getMessage());
             return;
         }

@@ -86,6 +86,8 @@ final class XdpFastPath {
     private final int port;
     /** The channel's local address: the recipient of every datagram it receives. */
     private final InetSocketAddress local;
+    /** The bound address, null for the wildcard: with {@link #port}, the channel's steering entry. */
+    private final InetAddress boundIp;
     private final int boundIpv4;
     private final byte[] boundIpv6;
     private final QueueSocket[] queues;
@@ -118,6 +120,7 @@ final class XdpFastPath {
         this.slot = slot;
         this.port = local.getPort();
         this.local = local;
+        this.boundIp = boundIp;
         this.boundIpv4 = boundIp instanceof Inet4Address ? toInt(boundIp.getAddress()) : 0;
         this.boundIpv6 = boundIp instanceof Inet6Address ? boundIp.getAddress() : null;
         this.queues = queues;
@@ -170,12 +173,12 @@ final class XdpFastPath {
                 }
                 iface.setSocket(slot, q, queues[q].xsk.fd());
             }
-            iface.addPort(port, slot, umem.maxRxFrameLength(), boundIp);
+            iface.addPort(port, boundIp, slot, umem.maxRxFrameLength());
             portAdded = true;
             return new XdpFastPath(iface, slot, local, boundIp, queues, config, counters);
         } catch (IOException | RuntimeException e) {
             if (slot >= 0) {
-                iface.removeChannel(portAdded ? port : -1, slot);
+                iface.removeChannel(portAdded ? port : -1, boundIp, slot);
             }
             for (QueueSocket qs : queues) {
                 if (qs != null) {
@@ -552,7 +555,7 @@ final class XdpFastPath {
         }
         flush();
         released = true;
-        iface.removeChannel(port, slot);
+        iface.removeChannel(port, boundIp, slot);
         for (QueueSocket qs : queues) {
             RxRing rx = qs.xsk.rx();
             UmemFramePool pool = qs.queue.pool();

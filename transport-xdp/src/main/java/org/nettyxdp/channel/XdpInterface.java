@@ -3,6 +3,7 @@ package org.nettyxdp.channel;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.nettyxdp.bpf.BpfException;
+import org.nettyxdp.bpf.PortMap;
 import org.nettyxdp.bpf.XdpMode;
 import org.nettyxdp.bpf.XdpSteering;
 import org.nettyxdp.netlink.LinkInfo;
@@ -126,26 +127,23 @@ final class XdpInterface {
 
     /**
      * Starts steering UDP to {@code bound:port} ({@code bound} null: any address) to {@code slot}; fails
-     * if another channel has the port.
+     * if another channel has exactly that (port, address). Channels bound to different addresses share
+     * the port; a wildcard channel and channels bound to specific addresses may coexist, and a frame
+     * goes to the channel bound to its destination address before the wildcard one (whether the kernel
+     * lets their companion sockets share the port is up to it: SO_REUSEADDR).
      */
-    void addPort(int port, int slot, int maxFrameLen, InetAddress bound) throws IOException {
+    void addPort(int port, InetAddress bound, int slot, int maxFrameLen) throws IOException {
         synchronized (ATTACHED) {
-            if (isPortSteered(port)) {
-                throw new PortTakenException("UDP port " + port + " on " + link.name()
+            if (steering.ports().get(port, bound) != null) {
+                throw new PortTakenException("UDP port " + port + " of "
+                        + (bound == null ? "any address" : bound.getHostAddress()) + " on " + link.name()
                         + " is already steered to another XDP channel");
             }
-            steering.putPort(port, slot, maxFrameLen, bound);
+            steering.putPort(port, bound, slot, maxFrameLen);
         }
     }
 
-    /** True when a channel of this process already steers {@code port} on this interface. */
-    boolean isPortSteered(int port) throws IOException {
-        synchronized (ATTACHED) {
-            return steering.ports().get(port) != null;
-        }
-    }
-
-    /** The port map already has an entry for the port: another XDP channel serves it on this interface. */
+    /** The port map already has an entry for the (port, address): another XDP channel serves it here. */
     static final class PortTakenException extends IOException {
         private static final long serialVersionUID = 1L;
 
@@ -154,11 +152,19 @@ final class XdpInterface {
         }
     }
 
-    /** Undoes {@link #addPort} (when {@code port > 0}), the slot's queue sockets and the slot itself. */
-    void removeChannel(int port, int slot) {
+    /**
+     * Undoes {@link #addPort} (when {@code port > 0}; only if the entry of {@code bound:port} is still
+     * this slot's), the slot's queue sockets and the slot itself.
+     */
+    void removeChannel(int port, InetAddress bound, int slot) {
         try {
             if (port > 0) {
-                steering.removePort(port);
+                synchronized (ATTACHED) {
+                    PortMap.Entry entry = steering.ports().get(port, bound);
+                    if (entry != null && entry.slot() == slot) {
+                        steering.removePort(port, bound);
+                    }
+                }
             }
             for (int q = 0; q < queues(); q++) {
                 steering.clearSocket(slot, q);

@@ -91,24 +91,38 @@ class BpfMapTest {
     }
 
     @Test
-    void portMapKeepsTheBoundAddress() throws Exception {
+    void portMapIsKeyedByPortAndAddress() throws Exception {
         try (PortMap ports = PortMap.create("nx_test_ports_a", 8)) {
             java.net.InetAddress v4 = java.net.InetAddress.getByName("10.1.2.3");
+            java.net.InetAddress v4b = java.net.InetAddress.getByName("10.1.2.4");
             java.net.InetAddress v6 = java.net.InetAddress.getByName("fd00::1:2");
-            ports.put(1, 0, 100, v4);
-            assertEquals(new PortMap.Entry(0, 100, v4), ports.get(1));
-            ports.put(1, 0, 100, v6);
-            assertEquals(new PortMap.Entry(0, 100, v6), ports.get(1));
-            ports.put(1, 0, 100, null);
-            assertEquals(new PortMap.Entry(0, 100), ports.get(1));
-            ports.put(2, 0, 0, java.net.InetAddress.getByName("0.0.0.0"));
-            assertNull(ports.get(2).address(), "wildcard means any");
-            ports.put(3, 0, 0, java.net.InetAddress.getByName("::"));
-            assertNull(ports.get(3).address(), "wildcard means any");
-            // an IPv4-mapped IPv6 address stays IPv6 (the program compares it with IPv6 frames only)
+            ports.put(1, v4, 0, 100);
+            ports.put(1, v6, 1, 200);
+            ports.put(1, null, 2, 300);
+            assertEquals(new PortMap.Entry(0, 100), ports.get(1, v4));
+            assertEquals(new PortMap.Entry(1, 200), ports.get(1, v6));
+            assertEquals(new PortMap.Entry(2, 300), ports.get(1));
+            assertNull(ports.get(1, v4b), "no wildcard fallback in get");
+            assertNull(ports.get(2, v4));
+            // 0.0.0.0 and :: are the wildcard entry
+            assertEquals(new PortMap.Entry(2, 300), ports.get(1, java.net.InetAddress.getByName("0.0.0.0")));
+            assertEquals(new PortMap.Entry(2, 300), ports.get(1, java.net.InetAddress.getByName("::")));
+            ports.put(1, v4, 3, 0);
+            assertEquals(new PortMap.Entry(3, 0), ports.get(1, v4), "replaced");
+            // an IPv4-mapped IPv6 address is another key than the IPv4 address
             byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 10, 1, 2, 3};
-            ports.put(4, 0, 0, java.net.Inet6Address.getByAddress(null, mapped, -1));
-            assertTrue(ports.get(4).address() instanceof java.net.Inet6Address, ports.get(4).toString());
+            java.net.InetAddress v4mapped = java.net.Inet6Address.getByAddress(null, mapped, -1);
+            assertNull(ports.get(1, v4mapped));
+            ports.put(1, v4mapped, 4, 0);
+            assertEquals(new PortMap.Entry(3, 0), ports.get(1, v4));
+            assertEquals(new PortMap.Entry(4, 0), ports.get(1, v4mapped));
+            assertTrue(ports.remove(1, v4));
+            assertFalse(ports.remove(1, v4));
+            assertNull(ports.get(1, v4));
+            assertEquals(new PortMap.Entry(1, 200), ports.get(1, v6), "other addresses stay");
+            assertEquals(new PortMap.Entry(2, 300), ports.get(1));
+            assertTrue(ports.remove(1, null));
+            assertNull(ports.get(1));
         }
     }
 

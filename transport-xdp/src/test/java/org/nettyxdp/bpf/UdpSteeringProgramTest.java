@@ -62,6 +62,14 @@ class UdpSteeringProgramTest {
     static final int V4WILDCARD = 9202;
     /** Bound to 10.0.0.2 with frame limit {@link #LIMIT}. */
     static final int V4LIMITED = 9203;
+    /** 10.0.0.2 and fd00::2 without limit, plus a wildcard entry limited to {@link #LIMIT}. */
+    static final int MIXED = 9400;
+    /** 10.0.0.2 limited to {@link #LIMIT}, plus a wildcard entry without limit. */
+    static final int MIXED_LIMITED_EXACT = 9401;
+    /** 10.0.0.2 and fd00::2 without limit, 10.0.0.3 and fd00::3 limited to {@link #LIMIT}; no wildcard. */
+    static final int SHARED = 9402;
+    /** A frame longer than {@link #LIMIT} (IPv4 or IPv6). */
+    static final int BIG = 200;
     /** Offsets of the destination addresses in untagged frames. */
     static final int V4_DST = 14 + 16;
     static final int V6_DST = 14 + 24;
@@ -73,19 +81,29 @@ class UdpSteeringProgramTest {
     @BeforeAll
     static void load() throws Exception {
         BpfTestSupport.assumeRoot();
-        ports = PortMap.create("nx_t_ports", 16);
-        xsks = XskMap.create("nx_t_xsks", 16);
+        ports = PortMap.create("nx_t_ports", 32);
+        xsks = XskMap.create("nx_t_xsks", 32);
         program = UdpSteeringProgram.load(ports, xsks, 1, XdpAction.DROP, false);
         ports.put(PORT, 0, 0);
         ports.put(LIMITED, 1, LIMIT);
-        ports.put(V4PORT, 2, 0, InetAddress.getByName("10.0.0.2"));
-        ports.put(V6PORT, 3, 0, InetAddress.getByName("fd00::2"));
-        ports.put(V4OTHER, 4, 0, InetAddress.getByName("10.0.0.3"));
-        ports.put(V6OTHER, 5, 0, InetAddress.getByName("fd00::3"));
+        ports.put(V4PORT, InetAddress.getByName("10.0.0.2"), 2, 0);
+        ports.put(V6PORT, InetAddress.getByName("fd00::2"), 3, 0);
+        ports.put(V4OTHER, InetAddress.getByName("10.0.0.3"), 4, 0);
+        ports.put(V6OTHER, InetAddress.getByName("fd00::3"), 5, 0);
         byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 10, 0, 0, 2};
-        ports.put(V4MAPPED, 6, 0, Inet6Address.getByAddress(null, mapped, -1));
-        ports.put(V4WILDCARD, 7, 0, InetAddress.getByName("0.0.0.0"));
-        ports.put(V4LIMITED, 8, LIMIT, InetAddress.getByName("10.0.0.2"));
+        ports.put(V4MAPPED, Inet6Address.getByAddress(null, mapped, -1), 6, 0);
+        ports.put(V4WILDCARD, InetAddress.getByName("0.0.0.0"), 7, 0);
+        ports.put(V4LIMITED, InetAddress.getByName("10.0.0.2"), 8, LIMIT);
+        // several entries on one port; the frame limits tell which entry took a frame
+        ports.put(MIXED, InetAddress.getByName("10.0.0.2"), 9, 0);
+        ports.put(MIXED, InetAddress.getByName("fd00::2"), 10, 0);
+        ports.put(MIXED, null, 11, LIMIT);
+        ports.put(MIXED_LIMITED_EXACT, InetAddress.getByName("10.0.0.2"), 12, LIMIT);
+        ports.put(MIXED_LIMITED_EXACT, null, 13, 0);
+        ports.put(SHARED, InetAddress.getByName("10.0.0.2"), 14, 0);
+        ports.put(SHARED, InetAddress.getByName("10.0.0.3"), 15, LIMIT);
+        ports.put(SHARED, InetAddress.getByName("fd00::2"), 16, 0);
+        ports.put(SHARED, InetAddress.getByName("fd00::3"), 17, LIMIT);
     }
 
     @AfterAll
@@ -240,6 +258,92 @@ class UdpSteeringProgramTest {
         return cases.stream();
     }
 
+    /**
+     * Several entries on one port: the exact (port, family, destination) entry first, then the port's
+     * wildcard. Which entry took a frame shows through their different frame limits.
+     */
+    static Stream<Arguments> sharedPortFrames() {
+        return Stream.of(
+                c("exact IPv4 hit, small", v4udp(MIXED, 8), STEERED),
+                c("exact IPv4 hit wins over the limited wildcard, big", v4udp(MIXED, BIG), STEERED),
+                c("exact IPv6 hit wins over the limited wildcard, big", v6udp(MIXED, BIG), STEERED),
+                c("wildcard hit, IPv4 other destination, small", withByte(v4udp(MIXED, 8), V4_DST + 3, 9), STEERED),
+                c("wildcard hit, IPv4 other destination, big (wildcard's limit)",
+                        withByte(v4udp(MIXED, BIG), V4_DST + 3, 9), KERNEL),
+                c("wildcard hit, IPv6 other destination, small", withByte(v6udp(MIXED, 8), V6_DST + 15, 9), STEERED),
+                c("wildcard hit, IPv6 other destination, big (wildcard's limit)",
+                        withByte(v6udp(MIXED, BIG), V6_DST + 15, 9), KERNEL),
+                c("exact entry over its limit does not fall through to the wildcard",
+                        v4udp(MIXED_LIMITED_EXACT, BIG), KERNEL),
+                c("exact entry within its limit", v4udp(MIXED_LIMITED_EXACT, 8), STEERED),
+                c("unlimited wildcard takes another destination, big",
+                        withByte(v4udp(MIXED_LIMITED_EXACT, BIG), V4_DST + 3, 9), STEERED),
+                c("unlimited wildcard takes IPv6, big", v6udp(MIXED_LIMITED_EXACT, BIG), STEERED),
+                c("two IPv4 addresses, 10.0.0.2 (no limit), big", v4udp(SHARED, BIG), STEERED),
+                c("two IPv4 addresses, 10.0.0.3 (limited), small", withByte(v4udp(SHARED, 8), V4_DST + 3, 3), STEERED),
+                c("two IPv4 addresses, 10.0.0.3 (limited), big", withByte(v4udp(SHARED, BIG), V4_DST + 3, 3), KERNEL),
+                c("two IPv4 addresses, 10.0.0.4 (neither, no wildcard)",
+                        withByte(v4udp(SHARED, 8), V4_DST + 3, 4), KERNEL),
+                c("two IPv6 addresses, fd00::2 (no limit), big", v6udp(SHARED, BIG), STEERED),
+                c("two IPv6 addresses, fd00::3 (limited), small", withByte(v6udp(SHARED, 8), V6_DST + 15, 3), STEERED),
+                c("two IPv6 addresses, fd00::3 (limited), big", withByte(v6udp(SHARED, BIG), V6_DST + 15, 3), KERNEL),
+                c("two IPv6 addresses, fd00::4 (neither, no wildcard)",
+                        withByte(v6udp(SHARED, 8), V6_DST + 15, 4), KERNEL),
+                c("shared port, 802.1Q IPv4 to 10.0.0.3",
+                        withByte(ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, SHARED, 8))), V4_DST + 4 + 3, 3),
+                        STEERED),
+                c("shared port, 802.1ad IPv6 to fd00::4",
+                        withByte(ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, SHARED, 8))), V6_DST + 4 + 15, 4),
+                        KERNEL),
+                c("IPv4 address in an IPv6 frame's first bytes is no IPv4 match",
+                        v6With(SHARED, new byte[] {10, 0, 0, 2}), KERNEL),
+                c("shared port, IHL 15 IPv4 to 10.0.0.3, big",
+                        withByte(eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, SHARED, BIG))), V4_DST + 3, 3), KERNEL),
+                c("shared port, IHL 15 IPv4 to 10.0.0.2, big",
+                        eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, SHARED, BIG))), STEERED));
+    }
+
+    /** An IPv6 UDP frame to {@code port} whose destination starts with {@code prefix} and is zero after. */
+    static byte[] v6With(int port, byte[] prefix) {
+        byte[] f = v6udp(port, 8);
+        Arrays.fill(f, V6_DST, V6_DST + 16, (byte) 0);
+        System.arraycopy(prefix, 0, f, V6_DST, prefix.length);
+        return f;
+    }
+
+    @ParameterizedTest(name = "{0} -> {2}")
+    @MethodSource("sharedPortFrames")
+    void steersSharedPortsExactBeforeWildcard(String name, byte[] frame, XdpAction expected) throws Exception {
+        assertEquals(expected, run(frame), name);
+    }
+
+    @Test
+    void removingOneAddressOfAPortKeepsTheOthers() throws Exception {
+        InetAddress a = InetAddress.getByName("10.0.0.2");
+        InetAddress b = InetAddress.getByName("10.0.0.3");
+        byte[] toA = v4udp(9501, 8);
+        byte[] toB = withByte(v4udp(9501, 8), V4_DST + 3, 3);
+        ports.put(9501, a, 0, 0);
+        ports.put(9501, b, 1, 0);
+        try {
+            assertEquals(STEERED, run(toA));
+            assertEquals(STEERED, run(toB));
+            ports.remove(9501, a);
+            assertEquals(KERNEL, run(toA));
+            assertEquals(STEERED, run(toB));
+            ports.put(9501, null, 2, 0);
+            assertEquals(STEERED, run(toA), "now the wildcard's");
+            ports.remove(9501, b);
+            ports.remove(9501);
+            assertEquals(KERNEL, run(toA));
+            assertEquals(KERNEL, run(toB));
+        } finally {
+            ports.remove(9501, a);
+            ports.remove(9501, b);
+            ports.remove(9501);
+        }
+    }
+
     @ParameterizedTest(name = "{0} -> {2}")
     @MethodSource("addressedFrames")
     void steersByAddress(String name, byte[] frame, XdpAction expected) throws Exception {
@@ -273,7 +377,9 @@ class UdpSteeringProgramTest {
                 Arguments.of("802.1Q IPv4 IHL 6 UDP, IPv4 entry",
                         ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 6, 0, udp(1, V4PORT, 0)))),
                 Arguments.of("802.1ad IPv6 UDP, IPv6 entry",
-                        ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, V6PORT, 0)))));
+                        ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, V6PORT, 0)))),
+                Arguments.of("IPv4 UDP, shared port, wildcard entry", withByte(v4udp(MIXED, 0), V4_DST + 3, 9)),
+                Arguments.of("IPv6 UDP, shared port, second address", withByte(v6udp(SHARED, 0), V6_DST + 15, 3)));
     }
 
     @ParameterizedTest(name = "{0} truncated at every length")
