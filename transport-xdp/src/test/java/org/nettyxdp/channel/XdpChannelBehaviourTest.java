@@ -10,11 +10,13 @@ import io.netty.channel.socket.DatagramPacket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
+import org.nettyxdp.testing.Shell;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.XdpLoops;
 import org.nettyxdp.testing.VethPair;
 
 import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
@@ -239,28 +241,68 @@ class XdpChannelBehaviourTest {
     }
 
     @Test
-    void aSecondChannelOnTheSamePortOfTheInterfaceFallsBackToTheKernelSocket() throws Exception {
+    void channelsBoundToTheIpv4AndIpv6AddressOfTheInterfaceShareAPortOnTheFastPath() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
+        twoChannelsOnOnePort(pair, pair.hostV4(), pair.peerV4(), pair.hostV6(), pair.peerV6());
+    }
+
+    @Test
+    void channelsBoundToTwoIpv4AddressesOfTheInterfaceShareAPortOnTheFastPath() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        byte[] b = pair.hostV4().getAddress();
+        b[3] = 3;
+        InetAddress second = InetAddress.getByAddress(b);
+        // goes away with the veth pair
+        Shell.run("ip addr add " + second.getHostAddress() + "/24 dev " + pair.hostIf());
+        twoChannelsOnOnePort(pair, pair.hostV4(), pair.peerV4(), second, pair.peerV4());
+    }
+
+    /**
+     * Binds one channel to {@code addrA} and a second one to {@code addrB} with the same port: both run
+     * the fast path, and each receives exactly the datagrams sent to its own address, all through AF_XDP.
+     */
+    private static void twoChannelsOnOnePort(VethPair pair, InetAddress addrA, InetAddress peerA,
+                                             InetAddress addrB, InetAddress peerB) throws Exception {
         Collector a = new Collector();
         Collector b = new Collector();
         XdpDatagramChannel chA = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
-                .handler(a).bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
-        int port = chA.localAddress().getPort();
-        XdpDatagramChannel chB = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
-                .handler(b).bind(new InetSocketAddress(pair.hostV6(), port)).sync().channel();
-        try (DatagramSocket c4 = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)));
-             DatagramSocket c6 = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV6(), 0)))) {
-            assertTrue(chA.isFastPathActive());
-            assertFalse(chB.isFastPathActive(), "the port is steered to the first channel");
-            pair.peer().call(() -> {
-                send(c4, "v4", chA.localAddress());
-                send(c6, "v6", chB.localAddress());
-                return null;
-            });
-            assertEquals("v4@" + c4.getLocalPort(), a.received.poll(2, TimeUnit.SECONDS));
-            assertEquals("v6@" + c6.getLocalPort(), b.received.poll(2, TimeUnit.SECONDS));
+                .handler(a).bind(new InetSocketAddress(addrA, 0)).sync().channel();
+        XdpDatagramChannel chB = null;
+        try {
+            int port = chA.localAddress().getPort();
+            chB = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
+                    .handler(b).bind(new InetSocketAddress(addrB, port)).sync().channel();
+            assertEquals(port, chB.localAddress().getPort());
+            assertTrue(chA.isFastPathActive(), "first channel");
+            assertTrue(chB.isFastPathActive(), "second channel on the same port, other address");
+            XdpDatagramChannel fb = chB;
+            int n = 20;
+            try (DatagramSocket cA = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(peerA, 0)));
+                 DatagramSocket cB = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(peerB, 0)))) {
+                pair.peer().call(() -> {
+                    for (int i = 0; i < n; i++) {
+                        send(cA, "a" + i, chA.localAddress());
+                        send(cB, "b" + i, fb.localAddress());
+                    }
+                    return null;
+                });
+                for (int i = 0; i < n; i++) {
+                    assertEquals("a" + i + "@" + cA.getLocalPort(), a.received.poll(2, TimeUnit.SECONDS));
+                    assertEquals("b" + i + "@" + cB.getLocalPort(), b.received.poll(2, TimeUnit.SECONDS));
+                }
+                assertNull(a.received.poll(200, TimeUnit.MILLISECONDS), "A got only its own datagrams");
+                assertNull(b.received.poll(1, TimeUnit.MILLISECONDS), "B got only its own datagrams");
+                XdpChannelMetrics mA = chA.eventLoop().submit(chA::metrics).get();
+                XdpChannelMetrics mB = fb.eventLoop().submit(fb::metrics).get();
+                assertEquals(n, mA.rxFastPackets(), "A: " + mA);
+                assertEquals(0, mA.rxSlowPackets(), "A: " + mA);
+                assertEquals(n, mB.rxFastPackets(), "B: " + mB);
+                assertEquals(0, mB.rxSlowPackets(), "B: " + mB);
+            }
         } finally {
-            chB.close().sync();
+            if (chB != null) {
+                chB.close().sync();
+            }
             chA.close().sync();
         }
     }
