@@ -1,15 +1,13 @@
 package org.nettyxdp.examples;
 
 import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.channel.XdpAttachMode;
 import org.nettyxdp.channel.XdpChannelMetrics;
 import org.nettyxdp.channel.XdpDatagramChannel;
-import org.nettyxdp.channel.XdpEventLoopGroup;
 import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.XdpLoops;
 import org.nettyxdp.testing.VethPair;
 
 import java.net.InetAddress;
@@ -30,24 +28,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class XdpEchoServerTest {
     @RegisterExtension
     static final TestHosts HOSTS = new TestHosts();
-    private static EventLoopGroup group;
-
-    @BeforeAll
-    static void startGroup() {
-        group = new XdpEventLoopGroup(1);
-    }
-
-    @AfterAll
-    static void stopGroup() {
-        if (group != null) {
-            group.shutdownGracefully().syncUninterruptibly();
-        }
-    }
+    @RegisterExtension
+    static final XdpLoops LOOPS = new XdpLoops(1);
 
     @Test
     void echoesOnTheFastPathWithoutCopying() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        XdpDatagramChannel server = XdpEchoServer.start(group, new InetSocketAddress(pair.hostV4(), 0), null,
+        XdpDatagramChannel server = XdpEchoServer.start(LOOPS.group(), new InetSocketAddress(pair.hostV4(), 0), null,
                 XdpAttachMode.AUTO);
         try {
             assertTrue(server.isFastPathActive(), Cli.fastPathSummary(server));
@@ -68,7 +55,7 @@ class XdpEchoServerTest {
     @Test
     void wildcardBindTakesTheFastPathOfTheNamedInterface() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        XdpDatagramChannel server = XdpEchoServer.start(group, new InetSocketAddress(0), pair.hostIf(),
+        XdpDatagramChannel server = XdpEchoServer.start(LOOPS.group(), new InetSocketAddress(0), pair.hostIf(),
                 XdpAttachMode.SKB);
         try {
             assertTrue(server.isFastPathActive(), Cli.fastPathSummary(server));
@@ -87,7 +74,7 @@ class XdpEchoServerTest {
     @Test
     void wildcardBindWithoutInterfaceStillEchoesThroughTheKernel() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        XdpDatagramChannel server = XdpEchoServer.start(group, new InetSocketAddress(0), null, XdpAttachMode.AUTO);
+        XdpDatagramChannel server = XdpEchoServer.start(LOOPS.group(), new InetSocketAddress(0), null, XdpAttachMode.AUTO);
         try {
             assertFalse(server.isFastPathActive());
             assertTrue(Cli.fastPathSummary(server).contains("without --interface"), Cli.fastPathSummary(server));

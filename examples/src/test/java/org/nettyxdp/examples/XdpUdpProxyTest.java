@@ -1,14 +1,12 @@
 package org.nettyxdp.examples;
 
 import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.channel.XdpAttachMode;
 import org.nettyxdp.channel.XdpChannelMetrics;
-import org.nettyxdp.channel.XdpEventLoopGroup;
 import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.XdpLoops;
 import org.nettyxdp.testing.VethPair;
 
 import java.net.InetSocketAddress;
@@ -32,19 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class XdpUdpProxyTest {
     @RegisterExtension
     static final TestHosts HOSTS = new TestHosts();
-    private static EventLoopGroup group;
-
-    @BeforeAll
-    static void startGroup() {
-        group = new XdpEventLoopGroup(1);
-    }
-
-    @AfterAll
-    static void stopGroup() {
-        if (group != null) {
-            group.shutdownGracefully().syncUninterruptibly();
-        }
-    }
+    @RegisterExtension
+    static final XdpLoops LOOPS = new XdpLoops(1);
 
     @Test
     void relaysEachClientsRepliesToThatClientAndForgetsIdleClients() throws Exception {
@@ -54,7 +41,7 @@ class XdpUdpProxyTest {
                 () -> DatagramChannel.open().bind(new InetSocketAddress(pair.peerV4(), 0)));
         try {
             Thread backendLoop = Thread.ofPlatform().daemon().name("backend").start(() -> serve(backend, backendSawFrom));
-            XdpUdpProxy proxy = XdpUdpProxy.start(group, new InetSocketAddress(pair.hostV4(), 0),
+            XdpUdpProxy proxy = XdpUdpProxy.start(LOOPS.group(), new InetSocketAddress(pair.hostV4(), 0),
                     (InetSocketAddress) backend.getLocalAddress(), null, XdpAttachMode.AUTO, 1);
             List<DatagramChannel> clients = new ArrayList<>();
             try {
