@@ -20,11 +20,6 @@ public final class TxRing extends ProducerRing {
         map.set(JAVA_INT, off + 12, options);
     }
 
-    /** The mapping and byte offset of reserved slot {@code i}, for writers of a whole descriptor. */
-    public long slotOffset(int i) {
-        return slot(i, 16);
-    }
-
     /** The ring's mapping. */
     public MemorySegment mapping() {
         return map;

@@ -62,11 +62,6 @@ public final class Umem implements AutoCloseable {
         registeredFd = fd;
     }
 
-    /** The fd of the socket this UMEM is registered with, or -1. */
-    int registeredFd() {
-        return registeredFd;
-    }
-
     /** The UMEM geometry. */
     public UmemConfig config() {
         return config;
