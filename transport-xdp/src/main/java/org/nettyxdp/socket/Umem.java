@@ -54,10 +54,10 @@ public final class Umem implements AutoCloseable {
             reg.set(JAVA_LONG, 8, region.byteSize());
             reg.set(JAVA_INT, 16, config.frameSize());
             reg.set(JAVA_INT, 20, config.headroom());
-            int flags = config.txMetadataLen() > 0 ? Xdp.XDP_UMEM_TX_METADATA_LEN : 0;
+            int flags = config.txMetadataLen() > 0 ? XdpConstants.XDP_UMEM_TX_METADATA_LEN : 0;
             reg.set(JAVA_INT, 24, flags);
             reg.set(JAVA_INT, 28, config.txMetadataLen());
-            Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_REG, reg, (int) reg.byteSize(), "XDP_UMEM_REG");
+            Syscalls.setsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_UMEM_REG, reg, (int) reg.byteSize(), "XDP_UMEM_REG");
         }
         registeredFd = fd;
     }

@@ -79,12 +79,12 @@ public final class XdpSocket implements AutoCloseable {
                 umem.register(fd);
             }
             if (!sameQueue) {
-                Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_FILL_RING, config.fillSize(), "XDP_UMEM_FILL_RING");
-                Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_COMPLETION_RING, config.completionSize(),
+                Syscalls.setsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_UMEM_FILL_RING, config.fillSize(), "XDP_UMEM_FILL_RING");
+                Syscalls.setsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_UMEM_COMPLETION_RING, config.completionSize(),
                         "XDP_UMEM_COMPLETION_RING");
             }
-            Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_RX_RING, config.rxSize(), "XDP_RX_RING");
-            Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_TX_RING, config.txSize(), "XDP_TX_RING");
+            Syscalls.setsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_RX_RING, config.rxSize(), "XDP_RX_RING");
+            Syscalls.setsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_TX_RING, config.txSize(), "XDP_TX_RING");
 
             RxRing rx;
             TxRing tx;
@@ -92,12 +92,12 @@ public final class XdpSocket implements AutoCloseable {
             CompletionRing completion;
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment off = arena.allocate(OFFSETS_SIZE, 8);
-                Syscalls.getsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_MMAP_OFFSETS, off, "XDP_MMAP_OFFSETS");
-                MemorySegment m = mapRing(fd, off, 0, config.rxSize(), 16, Xdp.XDP_PGOFF_RX_RING, "RX ring");
+                Syscalls.getsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_MMAP_OFFSETS, off, "XDP_MMAP_OFFSETS");
+                MemorySegment m = mapRing(fd, off, 0, config.rxSize(), 16, XdpConstants.XDP_PGOFF_RX_RING, "RX ring");
                 maps[mapped++] = m;
                 rx = new RxRing(m, config.rxSize(), off.get(JAVA_LONG, 0), off.get(JAVA_LONG, 8),
                         off.get(JAVA_LONG, 24), off.get(JAVA_LONG, 16));
-                m = mapRing(fd, off, 32, config.txSize(), 16, Xdp.XDP_PGOFF_TX_RING, "TX ring");
+                m = mapRing(fd, off, 32, config.txSize(), 16, XdpConstants.XDP_PGOFF_TX_RING, "TX ring");
                 maps[mapped++] = m;
                 tx = new TxRing(m, config.txSize(), off.get(JAVA_LONG, 32), off.get(JAVA_LONG, 40),
                         off.get(JAVA_LONG, 56), off.get(JAVA_LONG, 48));
@@ -105,11 +105,11 @@ public final class XdpSocket implements AutoCloseable {
                     fill = primary.fill;
                     completion = primary.completion;
                 } else {
-                    m = mapRing(fd, off, 64, config.fillSize(), 8, Xdp.XDP_UMEM_PGOFF_FILL_RING, "fill ring");
+                    m = mapRing(fd, off, 64, config.fillSize(), 8, XdpConstants.XDP_UMEM_PGOFF_FILL_RING, "fill ring");
                     maps[mapped++] = m;
                     fill = new FillRing(m, config.fillSize(), off.get(JAVA_LONG, 64), off.get(JAVA_LONG, 72),
                             off.get(JAVA_LONG, 88), off.get(JAVA_LONG, 80));
-                    m = mapRing(fd, off, 96, config.completionSize(), 8, Xdp.XDP_UMEM_PGOFF_COMPLETION_RING,
+                    m = mapRing(fd, off, 96, config.completionSize(), 8, XdpConstants.XDP_UMEM_PGOFF_COMPLETION_RING,
                             "completion ring");
                     maps[mapped++] = m;
                     completion = new CompletionRing(m, config.completionSize(), off.get(JAVA_LONG, 96),
@@ -119,19 +119,19 @@ public final class XdpSocket implements AutoCloseable {
 
             int flags = config.zeroCopy().bindFlags();
             if (config.needWakeup()) {
-                flags |= Xdp.XDP_USE_NEED_WAKEUP;
+                flags |= XdpConstants.XDP_USE_NEED_WAKEUP;
             }
             if (config.multiBuffer()) {
-                flags |= Xdp.XDP_USE_SG;
+                flags |= XdpConstants.XDP_USE_SG;
             }
             if (primary != null) {
-                flags |= Xdp.XDP_SHARED_UMEM;
+                flags |= XdpConstants.XDP_SHARED_UMEM;
                 // the kernel refuses these with EINVAL: a sharing socket inherits them from the primary
-                flags &= ~(Xdp.XDP_COPY | Xdp.XDP_ZEROCOPY | Xdp.XDP_USE_NEED_WAKEUP | Xdp.XDP_USE_SG);
+                flags &= ~(XdpConstants.XDP_COPY | XdpConstants.XDP_ZEROCOPY | XdpConstants.XDP_USE_NEED_WAKEUP | XdpConstants.XDP_USE_SG);
             }
             bind(fd, flags, config, primary == null ? 0 : primary.fd);
-            boolean zc = (Syscalls.getsockoptInt(fd, Xdp.SOL_XDP, Xdp.XDP_OPTIONS, "XDP_OPTIONS")
-                    & Xdp.XDP_OPTIONS_ZEROCOPY) != 0;
+            boolean zc = (Syscalls.getsockoptInt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_OPTIONS, "XDP_OPTIONS")
+                    & XdpConstants.XDP_OPTIONS_ZEROCOPY) != 0;
             MemorySegment[] own = new MemorySegment[mapped];
             System.arraycopy(maps, 0, own, 0, mapped);
             return new XdpSocket(config, umem, fd, rx, tx, fill, completion, own, zc);
@@ -240,7 +240,7 @@ public final class XdpSocket implements AutoCloseable {
     public XdpStatistics statistics() throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(XdpStructs.STATISTICS);
-            int len = Syscalls.getsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_STATISTICS, s, "XDP_STATISTICS");
+            int len = Syscalls.getsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_STATISTICS, s, "XDP_STATISTICS");
             return new XdpStatistics(s.get(JAVA_LONG, 0), s.get(JAVA_LONG, 8), s.get(JAVA_LONG, 16),
                     len >= 32 ? s.get(JAVA_LONG, 24) : 0, len >= 40 ? s.get(JAVA_LONG, 32) : 0,
                     len >= 48 ? s.get(JAVA_LONG, 40) : 0);
