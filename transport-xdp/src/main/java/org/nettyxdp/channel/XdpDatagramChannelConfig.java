@@ -56,6 +56,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
     }
 
     @Override
+    @SuppressWarnings("deprecation") // DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION: supported as Netty's channels do
     public Map<ChannelOption<?>, Object> getOptions() {
         return getOptions(super.getOptions(), SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_REUSEADDR, IP_MULTICAST_LOOP_DISABLED,
                 IP_MULTICAST_ADDR, IP_MULTICAST_IF, IP_MULTICAST_TTL, IP_TOS, DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION,
@@ -66,7 +67,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
     }
 
     @Override
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "deprecation"})
     public <T> T getOption(ChannelOption<T> option) {
         if (option == SO_BROADCAST) {
             return (T) Boolean.valueOf(isBroadcast());
@@ -135,6 +136,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
     }
 
     @Override
+    @SuppressWarnings("deprecation")
     public <T> boolean setOption(ChannelOption<T> option, T value) {
         validate(option, value);
         if (option == SO_BROADCAST) {
