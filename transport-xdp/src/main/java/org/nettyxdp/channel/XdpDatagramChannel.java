@@ -27,6 +27,10 @@ import org.nettyxdp.socket.XdpStatistics;
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.SyscallException;
+import org.nettyxdp.socket.CompanionSocket;
+import org.nettyxdp.xsk.Buffers;
+import org.nettyxdp.xsk.PortTakenException;
+import org.nettyxdp.xsk.XdpFastPath;
 
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -79,7 +83,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
 
     private final XdpDatagramChannelConfig config;
     private final CompanionSocket companion;
-    private final XdpChannelMetrics.Counters counters = new XdpChannelMetrics.Counters();
+    private final XdpChannelMetrics.SlowPathCounters counters = new XdpChannelMetrics.SlowPathCounters();
     private final Runnable flushTask = () -> ((XdpUnsafe) unsafe()).flushNow();
     private XdpFastPath fastPath;
     private IoRegistration registration;
@@ -158,7 +162,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
     public XdpChannelMetrics metrics() {
         XdpFastPath fp = fastPath;
         XdpStatistics kernel = fp == null ? XdpStatistics.ZERO : fp.statistics();
-        return counters.snapshot(kernel);
+        return XdpChannelMetrics.of(counters, fp == null ? null : fp.counters(), kernel);
     }
 
     /**
@@ -311,8 +315,8 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
                     this, link.mtu(), link.name(), frameLimit);
         }
         try {
-            fastPath = XdpFastPath.open(link, local, wildcard ? null : ip, config, counters);
-        } catch (XdpInterface.PortTakenException e) {
+            fastPath = XdpFastPath.open(link, local, wildcard ? null : ip, config.fastPathSettings());
+        } catch (PortTakenException e) {
             // steering is keyed by (port, address): another XDP channel of this process has exactly this
             // port and address on this interface (possible with SO_REUSEADDR/SO_REUSEPORT); this one
             // serves it through the kernel socket, like NIO
@@ -482,15 +486,15 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
                 }
                 Buffers.copy(data, companion.scratch(), 0, len);
                 // counted before the send, so a peer that already has the reply sees it counted
-                counters.txSlowPackets++;
-                counters.txSlowBytes += len;
+                counters.txPackets++;
+                counters.txBytes += len;
                 int r = companion.sendScratch(len, msg instanceof ByteBuf ? null : to);
                 if (r >= 0) {
                     in.remove();
                     continue;
                 }
-                counters.txSlowPackets--;
-                counters.txSlowBytes -= len;
+                counters.txPackets--;
+                counters.txBytes -= len;
                 if (CompanionSocket.isTransient(-r)) {
                     waiting = true;
                     break;
@@ -783,8 +787,8 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
                     h.attemptedBytesRead(n);
                     h.lastBytesRead(Math.max(1, n));
                     h.incMessagesRead(1);
-                    counters.rxSlowPackets++;
-                    counters.rxSlowBytes += n;
+                    counters.rxPackets++;
+                    counters.rxBytes += n;
                     readPending = false;
                     pipeline.fireChannelRead(new DatagramPacket(buf, (InetSocketAddress) localAddress(), companion.lastSender()));
                 } while (open && h.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER));
