@@ -191,7 +191,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
     }
 
     private void checkNotBound(String what) {
-        if (channel.isFastPathBound()) {
+        if (channel.isFastPathActive()) {
             throw new IllegalStateException(what + " cannot change after bind");
         }
     }
