@@ -8,9 +8,9 @@ import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import org.nettyxdp.buffer.FrameAccounting;
-import org.nettyxdp.channel.DropReason;
 import org.nettyxdp.channel.XdpChannelMetrics;
 import org.nettyxdp.channel.XdpDatagramChannel;
+import org.nettyxdp.packet.DropReason;
 
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
