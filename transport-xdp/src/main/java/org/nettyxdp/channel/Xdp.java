@@ -30,7 +30,8 @@ import java.util.Locale;
  * the capabilities the fast path needs ({@code CAP_NET_ADMIN}, {@code CAP_BPF}, {@code CAP_PERFMON},
  * {@code CAP_NET_RAW}, from {@code /proc/self/status}; {@code CAP_SYS_ADMIN} stands in for the BPF
  * ones, as in the kernel); a memlock limit that fits a default UMEM unless {@code CAP_IPC_LOCK} is
- * held; a kernel of 5.10 or newer (XDP {@code bpf_link}, AF_XDP shared UMEM); and finally the kernel
+ * held; a kernel of 5.18 or newer (XDP {@code bpf_link}, AF_XDP shared UMEM, the
+ * {@code bpf_xdp_get_buff_len} helper the steering program calls); and finally the kernel
  * itself: the steering program and its maps load, and an AF_XDP socket can be created. Nothing is
  * attached to any interface. Each failure is one exception whose message says what to do.
  *
@@ -42,7 +43,7 @@ public final class Xdp {
     /** Bytes of a UMEM with the default geometry (4096 frames of 2048 bytes), locked in memory. */
     private static final long DEFAULT_UMEM_BYTES = 4096L * 2048;
     private static final int MIN_KERNEL_MAJOR = 5;
-    private static final int MIN_KERNEL_MINOR = 10;
+    private static final int MIN_KERNEL_MINOR = 18;
 
     static final int CAP_NET_ADMIN = 12;
     static final int CAP_NET_RAW = 13;
@@ -162,7 +163,7 @@ public final class Xdp {
         return null;
     }
 
-    /** The kernel release's problem ({@code uname -r}), or null if it is 5.10 or newer. */
+    /** The kernel release's problem ({@code uname -r}), or null if it is 5.18 or newer. */
     static String kernelProblem(String release) {
         String[] parts = release.split("[.\\-+]", 3);
         int major;
@@ -177,7 +178,7 @@ public final class Xdp {
             return null;
         }
         return "kernel " + release + " is too old: the fast path needs Linux " + MIN_KERNEL_MAJOR + "."
-                + MIN_KERNEL_MINOR + " or newer (XDP bpf_link, AF_XDP shared UMEM); upgrade the kernel";
+                + MIN_KERNEL_MINOR + " or newer (XDP bpf_link, AF_XDP shared UMEM, bpf_xdp_get_buff_len); upgrade the kernel";
     }
 
     private static boolean has(long caps, int cap) {

@@ -48,7 +48,8 @@ class XdpTest {
     @Test
     void kernelRelease() {
         assertNull(Xdp.kernelProblem("6.18.0-1-amd64"));
-        assertNull(Xdp.kernelProblem("5.10.0"));
+        assertNull(Xdp.kernelProblem("5.18.0"));
+        assertTrue(Xdp.kernelProblem("5.15.0").startsWith("kernel 5.15.0 is too old"));
         assertTrue(Xdp.kernelProblem("5.4.0-150-generic").startsWith("kernel 5.4.0-150-generic is too old"));
         assertNull(Xdp.kernelProblem("weird"));
     }
