@@ -135,7 +135,7 @@ final class CompanionSocket implements AutoCloseable {
     /** Reads and clears the socket's pending error ({@code SO_ERROR}); 0 if none. */
     int takeError() {
         try {
-            return Syscalls.getsockoptInt(fd, Linux.SOL_SOCKET, 4 /* SO_ERROR */, "SO_ERROR");
+            return Syscalls.getsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_ERROR, "SO_ERROR");
         } catch (SyscallException e) {
             return e.errno();
         }
