@@ -2,6 +2,7 @@ package org.nettyxdp.sys;
 
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
@@ -71,7 +72,7 @@ public enum Arch {
     }
 
     private static UnsupportedOperationException unsupported(String osArch, ByteOrder order) {
-        String supported = Arrays.stream(values()).map(a -> a.names[a.names.length - 1] + " (os.arch "
+        String supported = Arrays.stream(values()).map(a -> a.name().toLowerCase(Locale.ROOT) + " (os.arch "
                 + String.join("/", a.names) + ")").collect(Collectors.joining(", "));
         return new UnsupportedOperationException("netty-xdp does not know the Linux ABI of architecture '"
                 + osArch + "' (" + order + "); supported, little-endian only: " + supported);
