@@ -4,7 +4,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.SocketProtocolFamily;
-import org.nettyxdp.channel.DropReason;
+import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.channel.XdpChannelMetrics;
 import org.nettyxdp.channel.XdpDatagramChannel;
 

@@ -1,6 +1,8 @@
 package org.nettyxdp.channel;
 
+import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.socket.XdpStatistics;
+import org.nettyxdp.xsk.FastPathCounters;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -66,34 +68,26 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
                 + ", kernel " + kernel;
     }
 
-    /** The channel's live counters: written by its event loop only, read by anyone. */
-    static final class Counters {
-        volatile long rxFastPackets;
-        volatile long rxFastBytes;
-        volatile long rxSlowPackets;
-        volatile long rxSlowBytes;
-        volatile long rxCopied;
-        volatile long txFastPackets;
-        volatile long txFastBytes;
-        volatile long txZeroCopy;
-        volatile long txSlowPackets;
-        volatile long txSlowBytes;
-        volatile long txRingFull;
-        volatile long txKickErrors;
-        final long[] drops = new long[DropReason.values().length];
+    /** The kernel-socket counters of a channel: written by its event loop only, read by anyone. */
+    static final class SlowPathCounters {
+        volatile long rxPackets;
+        volatile long rxBytes;
+        volatile long txPackets;
+        volatile long txBytes;
+    }
 
-        void drop(DropReason reason) {
-            drops[reason.ordinal()]++;
+    /** A snapshot of {@code slow} and of {@code fast} (null: the channel never had a fast path). */
+    static XdpChannelMetrics of(SlowPathCounters slow, FastPathCounters fast, XdpStatistics kernel) {
+        Map<DropReason, Long> d = new EnumMap<>(DropReason.class);
+        for (DropReason r : DropReason.values()) {
+            d.put(r, fast == null ? 0L : fast.drops(r));
         }
-
-        XdpChannelMetrics snapshot(XdpStatistics kernel) {
-            Map<DropReason, Long> d = new EnumMap<>(DropReason.class);
-            for (DropReason r : DropReason.values()) {
-                d.put(r, drops[r.ordinal()]);
-            }
-            return new XdpChannelMetrics(rxFastPackets, rxFastBytes, rxSlowPackets, rxSlowBytes, rxCopied,
-                    txFastPackets, txFastBytes, txZeroCopy, txSlowPackets, txSlowBytes, txRingFull, txKickErrors, Map.copyOf(d),
-                    Kernel.of(kernel));
+        if (fast == null) {
+            return new XdpChannelMetrics(0, 0, slow.rxPackets, slow.rxBytes, 0, 0, 0, 0, slow.txPackets,
+                    slow.txBytes, 0, 0, Map.copyOf(d), Kernel.of(kernel));
         }
+        return new XdpChannelMetrics(fast.rxPackets(), fast.rxBytes(), slow.rxPackets, slow.rxBytes, fast.rxCopied(),
+                fast.txPackets(), fast.txBytes(), fast.txZeroCopy(), slow.txPackets, slow.txBytes, fast.txRingFull(),
+                fast.txKickErrors(), Map.copyOf(d), Kernel.of(kernel));
     }
 }

@@ -1,5 +1,6 @@
 package org.nettyxdp.channel;
 
+import org.nettyxdp.packet.RxChecksumPolicy;
 import io.netty.channel.ChannelOption;
 
 /**

@@ -6,7 +6,6 @@ import io.netty.channel.AddressedEnvelope;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOutboundBuffer;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoEvent;
@@ -21,12 +20,14 @@ import io.netty.util.internal.StringUtil;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.nettyxdp.buffer.FrameAccounting;
-import org.nettyxdp.netlink.LinkInfo;
-import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.socket.XdpStatistics;
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.SyscallException;
+import org.nettyxdp.socket.CompanionSocket;
+import org.nettyxdp.xsk.FastPathBinder;
+import org.nettyxdp.xsk.PortTakenException;
+import org.nettyxdp.xsk.XdpFastPath;
 
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -36,12 +37,9 @@ import java.net.NetworkInterface;
 import java.net.PortUnreachableException;
 import java.net.SocketAddress;
 import java.net.SocketException;
-import java.nio.channels.NotYetConnectedException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.OptionalInt;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A Netty {@link DatagramChannel} that moves UDP over AF_XDP.
@@ -75,12 +73,11 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             + ", " + StringUtil.simpleClassName(AddressedEnvelope.class) + '<'
             + StringUtil.simpleClassName(ByteBuf.class) + ", " + StringUtil.simpleClassName(InetSocketAddress.class)
             + ">, " + StringUtil.simpleClassName(ByteBuf.class) + ')';
-    private static final long NO_ROOM_RETRY_MICROS = 50;
 
     private final XdpDatagramChannelConfig config;
     private final CompanionSocket companion;
-    private final XdpChannelMetrics.Counters counters = new XdpChannelMetrics.Counters();
-    private final Runnable flushTask = () -> ((XdpUnsafe) unsafe()).flushNow();
+    private final XdpChannelMetrics.SlowPathCounters counters = new XdpChannelMetrics.SlowPathCounters();
+    private final DatagramWriter writer;
     private XdpFastPath fastPath;
     private IoRegistration registration;
     private volatile InetSocketAddress local;
@@ -90,10 +87,8 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
     private volatile boolean connected;
     private boolean readPending;
     private boolean reading;
-    private boolean flushScheduled;
     private int companionEvents = -1;
     private int xskEvents = -1;
-    private int pendingErrno;
 
     /** A dual-stack channel (IPv6 socket accepting IPv4), as NIO's default, or IPv4 when the host has no IPv6. */
     public XdpDatagramChannel() {
@@ -109,6 +104,11 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             throw new io.netty.channel.ChannelException("cannot open the companion UDP socket: " + e.getMessage(), e);
         }
         this.config = new XdpDatagramChannelConfig(this);
+        this.writer = new DatagramWriter(companion, counters, () -> {
+            if (open) {
+                ((XdpUnsafe) unsafe()).flush0Now();
+            }
+        });
     }
 
     private static SocketProtocolFamily defaultFamily() {
@@ -120,8 +120,13 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         return companion;
     }
 
-    boolean isFastPathBound() {
-        return fastPath != null;
+    /**
+     * Always true: a {@link io.netty.channel.unix.SegmentedDatagramPacket} written to this channel is
+     * sent as its segments, each its own datagram (as epoll does with {@code UDP_SEGMENT}), so QUIC
+     * stacks can hand over a burst in one write.
+     */
+    public static boolean isSegmentedDatagramPacketSupported() {
+        return true;
     }
 
     /** True if datagrams for this channel's port take the AF_XDP fast path on {@link #fastPathInterface()}. */
@@ -158,7 +163,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
     public XdpChannelMetrics metrics() {
         XdpFastPath fp = fastPath;
         XdpStatistics kernel = fp == null ? XdpStatistics.ZERO : fp.statistics();
-        return counters.snapshot(kernel);
+        return XdpChannelMetrics.of(counters, fp == null ? null : fp.counters(), kernel);
     }
 
     /**
@@ -279,44 +284,16 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
 
     /** Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, if given) and the bound port. */
     private void openFastPath(InetAddress ip) throws IOException {
-        String name = config.getInterfaceName();
-        boolean wildcard = ip.isAnyLocalAddress();
-        if (wildcard && name == null) {
-            logger.debug("{} bound to the wildcard address without XdpChannelOption.INTERFACE: kernel socket only", this);
-            return;
-        }
-        if (ip.isMulticastAddress()) {
-            return;
-        }
-        LinkInfo link;
-        try (RtNetlink rtnl = new RtNetlink()) {
-            if (wildcard) {
-                link = rtnl.link(name);
-            } else {
-                OptionalInt owner = rtnl.interfaceOwning(ip);
-                if (owner.isEmpty()) {
-                    throw new IOException("address " + ip.getHostAddress()
-                            + " is not configured on any interface of this host");
-                }
-                link = rtnl.link(owner.getAsInt());
-                if (name != null && !name.equals(link.name())) {
-                    throw new IOException("address " + ip.getHostAddress() + " belongs to " + link.name()
-                            + ", not to XdpChannelOption.INTERFACE " + name);
-                }
-            }
-        }
-        int frameLimit = config.getUmem().maxRxFrameLength();
-        if (link.mtu() + 18 > frameLimit && !link.isLoopback()) {
-            logger.debug("{}: MTU {} of {} exceeds a UMEM frame ({} bytes): larger frames take the kernel path",
-                    this, link.mtu(), link.name(), frameLimit);
-        }
         try {
-            fastPath = XdpFastPath.open(link, local, wildcard ? null : ip, config, counters);
-        } catch (XdpInterface.PortTakenException e) {
+            fastPath = FastPathBinder.open(ip, config.getInterfaceName(), local, config.fastPathSettings());
+        } catch (PortTakenException e) {
             // steering is keyed by (port, address): another XDP channel of this process has exactly this
             // port and address on this interface (possible with SO_REUSEADDR/SO_REUSEPORT); this one
             // serves it through the kernel socket, like NIO
             logger.warn("{}: {}; this channel uses the kernel socket only", this, e.getMessage());
+            return;
+        }
+        if (fastPath == null) {
             return;
         }
         xskEvents = -1;
@@ -433,90 +410,8 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
     }
 
     @Override
-    protected void doWrite(ChannelOutboundBuffer in) throws Exception {
-        XdpFastPath fp = fastPath;
-        boolean waiting = false;
-        try {
-            for (;;) {
-                Object msg = in.current();
-                if (msg == null) {
-                    break;
-                }
-                ByteBuf data;
-                InetSocketAddress to;
-                if (msg instanceof AddressedEnvelope<?, ?> e) {
-                    data = (ByteBuf) e.content();
-                    to = (InetSocketAddress) e.recipient();
-                } else {
-                    data = (ByteBuf) msg;
-                    to = null;
-                }
-                if (to == null) {
-                    to = remote;
-                    if (to == null) {
-                        in.remove(new NotYetConnectedException());
-                        continue;
-                    }
-                }
-                if (pendingErrno != 0 && connected) {
-                    int errno = pendingErrno;
-                    pendingErrno = 0;
-                    in.remove(sendError(errno));
-                    continue;
-                }
-                if (fp != null) {
-                    XdpFastPath.SendResult r = fp.send(data, to);
-                    if (r == XdpFastPath.SendResult.QUEUED) {
-                        in.remove();
-                        continue;
-                    }
-                    if (r == XdpFastPath.SendResult.NO_ROOM) {
-                        waiting = true;
-                        break;
-                    }
-                }
-                int len = data.readableBytes();
-                if (len > CompanionSocket.MAX_DATAGRAM) {
-                    in.remove(new SocketException("datagram of " + len + " bytes is too large for UDP"));
-                    continue;
-                }
-                Buffers.copy(data, companion.scratch(), 0, len);
-                // counted before the send, so a peer that already has the reply sees it counted
-                counters.txSlowPackets++;
-                counters.txSlowBytes += len;
-                int r = companion.sendScratch(len, msg instanceof ByteBuf ? null : to);
-                if (r >= 0) {
-                    in.remove();
-                    continue;
-                }
-                counters.txSlowPackets--;
-                counters.txSlowBytes -= len;
-                if (CompanionSocket.isTransient(-r)) {
-                    waiting = true;
-                    break;
-                } else {
-                    in.remove(sendError(-r));
-                }
-            }
-        } finally {
-            if (fp != null) {
-                fp.flush();
-            }
-        }
-        if (waiting && !flushScheduled) {
-            flushScheduled = true;
-            eventLoop().schedule(flushTask, NO_ROOM_RETRY_MICROS, TimeUnit.MICROSECONDS);
-        }
-    }
-
-    private Exception sendError(int errno) {
-        SyscallException e = new SyscallException("sendto", errno);
-        if (errno == Errno.ECONNREFUSED) {
-            PortUnreachableException p = new PortUnreachableException(e.getMessage());
-            p.initCause(e);
-            return p;
-        }
-        return e;
+    protected void doWrite(ChannelOutboundBuffer in) {
+        writer.write(in, fastPath, remote, connected, eventLoop());
     }
 
     // ------------------------------------------------------------------------------------ multicast
@@ -712,7 +607,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             if (readPending || config.isAutoRead()) {
                 pipeline().fireExceptionCaught(readError(errno));
             } else {
-                pendingErrno = errno;
+                writer.setPendingError(errno);
             }
         }
 
@@ -749,8 +644,11 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         }
 
         private boolean fireFastDatagram(DatagramPacket packet) {
-            RecvByteBufAllocator.ExtendedHandle h = allocHandle;
-            int len = packet.content().readableBytes();
+            return fireRead(allocHandle, packet, packet.content().readableBytes());
+        }
+
+        /** Hands one received datagram of {@code len} bytes to the pipeline; true to read on. */
+        private boolean fireRead(RecvByteBufAllocator.ExtendedHandle h, DatagramPacket packet, int len) {
             h.attemptedBytesRead(len);
             h.lastBytesRead(Math.max(1, len));
             h.incMessagesRead(1);
@@ -762,11 +660,10 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         private void readCompanion() {
             RecvByteBufAllocator.ExtendedHandle h = handle();
             h.reset(config);
-            ChannelPipeline pipeline = pipeline();
             Throwable error = null;
             reading = true;
             try {
-                do {
+                for (;;) {
                     int n = companion.receiveScratch();
                     if (n < 0) {
                         if (-n != Errno.EAGAIN) {
@@ -780,20 +677,18 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
                         buf = alloc().directBuffer(n);
                     }
                     buf.writeBytes(companion.scratch().asSlice(0, n).asByteBuffer());
-                    h.attemptedBytesRead(n);
-                    h.lastBytesRead(Math.max(1, n));
-                    h.incMessagesRead(1);
-                    counters.rxSlowPackets++;
-                    counters.rxSlowBytes += n;
-                    readPending = false;
-                    pipeline.fireChannelRead(new DatagramPacket(buf, (InetSocketAddress) localAddress(), companion.lastSender()));
-                } while (open && h.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER));
+                    counters.rxPackets++;
+                    counters.rxBytes += n;
+                    if (!fireRead(h, new DatagramPacket(buf, XdpDatagramChannel.this.localAddress(), companion.lastSender()), n)) {
+                        break;
+                    }
+                }
             } finally {
                 reading = false;
                 readComplete(h);
             }
             if (error != null) {
-                pipeline.fireExceptionCaught(error);
+                pipeline().fireExceptionCaught(error);
             }
         }
 
@@ -805,11 +700,8 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             }
         }
 
-        void flushNow() {
-            flushScheduled = false;
-            if (open) {
-                flush0();
-            }
+        void flush0Now() {
+            flush0();
         }
 
         @Override

@@ -9,7 +9,12 @@ import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.socket.DatagramChannelConfig;
+import org.nettyxdp.bpf.XdpMode;
+import org.nettyxdp.packet.RxChecksumPolicy;
+import org.nettyxdp.socket.CompanionSocket;
 import org.nettyxdp.socket.UmemConfig;
+import org.nettyxdp.socket.ZeroCopyMode;
+import org.nettyxdp.xsk.FastPathSettings;
 import org.nettyxdp.sys.Linux;
 
 import java.io.IOException;
@@ -186,7 +191,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
     }
 
     private void checkNotBound(String what) {
-        if (channel.isFastPathBound()) {
+        if (channel.isFastPathActive()) {
             throw new IllegalStateException(what + " cannot change after bind");
         }
     }
@@ -317,6 +322,43 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         this.busyPollBudget = budget;
         return this;
     }
+
+    /** What the fast path is opened with: this config's values now, and the options it reads per batch. */
+    FastPathSettings fastPathSettings() {
+        XdpMode attach = switch (xdpMode) {
+            case AUTO -> XdpMode.AUTO;
+            case SKB -> XdpMode.SKB;
+            case DRV -> XdpMode.DRV;
+        };
+        ZeroCopyMode zc = switch (zeroCopy) {
+            case AUTO -> ZeroCopyMode.AUTO;
+            case REQUIRED -> ZeroCopyMode.REQUIRED;
+            case OFF -> ZeroCopyMode.OFF;
+        };
+        return new FastPathSettings(umem, ringSize, attach, zc, busyPollBudget, tunables);
+    }
+
+    private final FastPathSettings.Tunables tunables = new FastPathSettings.Tunables() {
+        @Override
+        public RxChecksumPolicy rxChecksum() {
+            return rxChecksum;
+        }
+
+        @Override
+        public double copyFallbackThreshold() {
+            return copyFallbackThreshold;
+        }
+
+        @Override
+        public int trafficClass() {
+            return trafficClass;
+        }
+
+        @Override
+        public ByteBufAllocator allocator() {
+            return getAllocator();
+        }
+    };
 
     // ---- standard datagram options: the companion kernel socket holds them ----
 

@@ -1,5 +1,6 @@
 package org.nettyxdp.channel;
 
+import org.nettyxdp.packet.DropReason;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -217,7 +218,7 @@ class XdpChannelBehaviourTest {
                 peer.receive(new java.net.DatagramPacket(new byte[100], 100));
                 return null;
             });
-            Thread.sleep(NextHops.RETRY_NANOS / 1_000_000 * 2);
+            Thread.sleep(org.nettyxdp.xsk.NextHops.RETRY_NANOS / 1_000_000 * 2);
             for (int i = 0; i < 20; i++) {
                 ByteBuf buf = ch.frameBuffer();
                 assertTrue(buf instanceof org.nettyxdp.buffer.UmemByteBuf, buf.toString());

@@ -8,7 +8,7 @@ import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.nettyxdp.channel.RxChecksumPolicy;
+import org.nettyxdp.packet.RxChecksumPolicy;
 import org.nettyxdp.channel.XdpAttachMode;
 import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpDatagramChannel;

@@ -6,7 +6,7 @@ import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
-import org.nettyxdp.channel.DropReason;
+import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.channel.XdpAttachMode;
 import org.nettyxdp.channel.XdpChannelMetrics;
 import org.nettyxdp.channel.XdpChannelOption;

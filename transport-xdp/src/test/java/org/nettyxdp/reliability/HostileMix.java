@@ -1,6 +1,6 @@
 package org.nettyxdp.reliability;
 
-import org.nettyxdp.channel.DropReason;
+import org.nettyxdp.packet.DropReason;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

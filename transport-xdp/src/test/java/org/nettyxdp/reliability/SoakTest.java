@@ -13,7 +13,7 @@ import io.netty.util.internal.logging.JdkLoggerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
-import org.nettyxdp.channel.DropReason;
+import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.channel.XdpAttachMode;
 import org.nettyxdp.channel.XdpChannelMetrics;
 import org.nettyxdp.channel.XdpChannelOption;

@@ -1,4 +1,4 @@
-package org.nettyxdp.channel;
+package org.nettyxdp.xsk;
 
 import io.netty.buffer.ByteBuf;
 
@@ -7,12 +7,12 @@ import java.lang.foreign.MemorySegment;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /** Copying {@link ByteBuf} contents into native memory, without allocating where the buffer allows. */
-final class Buffers {
+public final class Buffers {
     private Buffers() {
     }
 
     /** Copies the {@code length} readable bytes of {@code content} to {@code dst} at {@code offset}. */
-    static void copy(ByteBuf content, MemorySegment dst, long offset, int length) {
+    public static void copy(ByteBuf content, MemorySegment dst, long offset, int length) {
         int from = content.readerIndex();
         if (content.hasArray()) {
             MemorySegment.copy(content.array(), content.arrayOffset() + from, dst, JAVA_BYTE, offset, length);

@@ -1,4 +1,4 @@
-package org.nettyxdp.channel;
+package org.nettyxdp.socket;
 
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Linux;
@@ -19,7 +19,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
- * The kernel UDP socket every {@link XdpDatagramChannel} keeps beside its AF_XDP sockets. Bound to
+ * The kernel UDP socket every datagram channel keeps beside its AF_XDP sockets. Bound to
  * the channel's address and port, it reserves the port on the host and is the slow path: it sends
  * what the fast path cannot (unresolved neighbours, other interfaces, multicast, oversize), receives
  * what the steering program passes to the kernel, holds the standard socket options and reports ICMP
@@ -28,8 +28,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * <p>IPv6 sockets are dual-stack, as NIO's are. Owned by the channel's event loop, except the option
  * setters, which the kernel serialises.
  */
-final class CompanionSocket implements AutoCloseable {
-    static final int MAX_DATAGRAM = 65536;
+public final class CompanionSocket implements AutoCloseable {
+    /** The largest datagram the socket sends or receives. */
+    public static final int MAX_DATAGRAM = 65536;
 
     private final int fd;
     private final boolean ipv6;
@@ -39,7 +40,8 @@ final class CompanionSocket implements AutoCloseable {
     private final MemorySegment scratch = arena.allocate(MAX_DATAGRAM, 64);
     private volatile boolean closed;
 
-    CompanionSocket(boolean ipv6) throws SyscallException {
+    /** An unbound, non-blocking UDP socket; IPv6 ones are dual-stack. */
+    public CompanionSocket(boolean ipv6) throws SyscallException {
         this.ipv6 = ipv6;
         this.fd = Syscalls.socket(ipv6 ? Linux.AF_INET6 : Linux.AF_INET,
                 Linux.SOCK_DGRAM | Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC, 0);
@@ -48,16 +50,16 @@ final class CompanionSocket implements AutoCloseable {
         }
     }
 
-    int fd() {
+    public int fd() {
         return fd;
     }
 
-    boolean isIpv6() {
+    public boolean isIpv6() {
         return ipv6;
     }
 
     /** Native scratch space of {@link #MAX_DATAGRAM} bytes, for copying datagrams in and out. */
-    MemorySegment scratch() {
+    public MemorySegment scratch() {
         return scratch;
     }
 
@@ -69,7 +71,7 @@ final class CompanionSocket implements AutoCloseable {
         return SockAddr.write(dst, address, ipv6);
     }
 
-    void bind(InetSocketAddress local) throws SyscallException {
+    public void bind(InetSocketAddress local) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment sa = a.allocate(SockAddr.STORAGE_SIZE, 8);
             int len = writeAddress(sa, local);
@@ -77,7 +79,7 @@ final class CompanionSocket implements AutoCloseable {
         }
     }
 
-    void connect(InetSocketAddress remote) throws SyscallException {
+    public void connect(InetSocketAddress remote) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment sa = a.allocate(SockAddr.STORAGE_SIZE, 8);
             int len = writeAddress(sa, remote);
@@ -86,7 +88,7 @@ final class CompanionSocket implements AutoCloseable {
     }
 
     /** Dissolves the association (connect to {@code AF_UNSPEC}); the local address stays. */
-    void disconnect() throws SyscallException {
+    public void disconnect() throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment sa = a.allocate(SockAddr.STORAGE_SIZE, 8);
             Syscalls.connect(fd, sa, ipv6 ? SockAddr.IN6_SIZE : SockAddr.IN_SIZE);
@@ -94,7 +96,7 @@ final class CompanionSocket implements AutoCloseable {
     }
 
     /** The bound address, with IPv4-mapped addresses shown as IPv4 (as NIO does), or null if unbound. */
-    InetSocketAddress localAddress() throws SyscallException {
+    public InetSocketAddress localAddress() throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment sa = a.allocate(SockAddr.STORAGE_SIZE, 8);
             MemorySegment len = a.allocateFrom(JAVA_INT, SockAddr.STORAGE_SIZE);
@@ -109,7 +111,7 @@ final class CompanionSocket implements AutoCloseable {
      *
      * @return bytes sent, or {@code -errno}
      */
-    int sendScratch(int len, InetSocketAddress to) {
+    public int sendScratch(int len, InetSocketAddress to) {
         if (to == null) {
             return (int) Syscalls.sendtoRaw(fd, scratch, len, Linux.MSG_DONTWAIT, MemorySegment.NULL, 0);
         }
@@ -122,18 +124,18 @@ final class CompanionSocket implements AutoCloseable {
      *
      * @return its length, or {@code -errno} ({@code -EAGAIN} when none is queued)
      */
-    int receiveScratch() {
+    public int receiveScratch() {
         addrLen.set(JAVA_INT, 0, SockAddr.STORAGE_SIZE);
         return (int) Syscalls.recvfromRaw(fd, scratch, MAX_DATAGRAM, Linux.MSG_DONTWAIT, addr, addrLen);
     }
 
     /** The sender of the datagram last received, IPv4-mapped addresses shown as IPv4. */
-    InetSocketAddress lastSender() {
+    public InetSocketAddress lastSender() {
         return SockAddr.read(addr);
     }
 
     /** Reads and clears the socket's pending error ({@code SO_ERROR}); 0 if none. */
-    int takeError() {
+    public int takeError() {
         try {
             return Syscalls.getsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_ERROR, "SO_ERROR");
         } catch (SyscallException e) {
@@ -141,48 +143,48 @@ final class CompanionSocket implements AutoCloseable {
         }
     }
 
-    int getInt(int level, int option, String name) throws IOException {
+    public int getInt(int level, int option, String name) throws IOException {
         return Syscalls.getsockoptInt(fd, level, option, name);
     }
 
-    void setInt(int level, int option, int value, String name) throws IOException {
+    public void setInt(int level, int option, int value, String name) throws IOException {
         Syscalls.setsockopt(fd, level, option, value, name);
     }
 
-    void setTrafficClass(int tc) throws IOException {
+    public void setTrafficClass(int tc) throws IOException {
         if (ipv6) {
             setInt(Linux.IPPROTO_IPV6, Linux.IPV6_TCLASS, tc, "IPV6_TCLASS");
         }
         setInt(Linux.IPPROTO_IP, Linux.IP_TOS, tc, "IP_TOS");
     }
 
-    boolean isMulticastLoop() throws IOException {
+    public boolean isMulticastLoop() throws IOException {
         return ipv6
                 ? getInt(Linux.IPPROTO_IPV6, Linux.IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP") != 0
                 : getInt(Linux.IPPROTO_IP, Linux.IP_MULTICAST_LOOP, "IP_MULTICAST_LOOP") != 0;
     }
 
-    void setMulticastLoop(boolean loop) throws IOException {
+    public void setMulticastLoop(boolean loop) throws IOException {
         if (ipv6) {
             setInt(Linux.IPPROTO_IPV6, Linux.IPV6_MULTICAST_LOOP, loop ? 1 : 0, "IPV6_MULTICAST_LOOP");
         }
         setInt(Linux.IPPROTO_IP, Linux.IP_MULTICAST_LOOP, loop ? 1 : 0, "IP_MULTICAST_LOOP");
     }
 
-    int getMulticastTtl() throws IOException {
+    public int getMulticastTtl() throws IOException {
         return ipv6
                 ? getInt(Linux.IPPROTO_IPV6, Linux.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS")
                 : getInt(Linux.IPPROTO_IP, Linux.IP_MULTICAST_TTL, "IP_MULTICAST_TTL");
     }
 
-    void setMulticastTtl(int ttl) throws IOException {
+    public void setMulticastTtl(int ttl) throws IOException {
         if (ipv6) {
             setInt(Linux.IPPROTO_IPV6, Linux.IPV6_MULTICAST_HOPS, ttl, "IPV6_MULTICAST_HOPS");
         }
         setInt(Linux.IPPROTO_IP, Linux.IP_MULTICAST_TTL, ttl, "IP_MULTICAST_TTL");
     }
 
-    void setMulticastInterface(NetworkInterface ni) throws IOException {
+    public void setMulticastInterface(NetworkInterface ni) throws IOException {
         if (ni == null) {
             return;
         }
@@ -205,7 +207,7 @@ final class CompanionSocket implements AutoCloseable {
     }
 
     /** Joins or leaves {@code group} on interface {@code ni} (or the default one when null). */
-    void membership(InetAddress group, NetworkInterface ni, boolean join) throws IOException {
+    public void membership(InetAddress group, NetworkInterface ni, boolean join) throws IOException {
         int ifindex = ni == null ? 0 : ni.getIndex();
         try (Arena a = Arena.ofConfined()) {
             if (group instanceof Inet4Address) {
@@ -228,7 +230,7 @@ final class CompanionSocket implements AutoCloseable {
         }
     }
 
-    boolean isOpen() {
+    public boolean isOpen() {
         return !closed;
     }
 
@@ -242,7 +244,7 @@ final class CompanionSocket implements AutoCloseable {
     }
 
     /** True if {@code errno} from a send means "try later" rather than failure. */
-    static boolean isTransient(int errno) {
+    public static boolean isTransient(int errno) {
         return errno == Errno.EAGAIN || errno == Errno.ENOBUFS || errno == Errno.EINTR;
     }
 }

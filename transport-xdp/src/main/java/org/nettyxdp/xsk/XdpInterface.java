@@ -1,4 +1,4 @@
-package org.nettyxdp.channel;
+package org.nettyxdp.xsk;
 
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -30,25 +30,25 @@ final class XdpInterface {
     private static final Map<Integer, XdpInterface> ATTACHED = new HashMap<>();
 
     private final LinkInfo link;
-    private final XdpAttachMode mode;
+    private final XdpMode mode;
     private final XdpSteering steering;
     private int users;
 
-    private XdpInterface(LinkInfo link, XdpAttachMode mode, XdpSteering steering) {
+    private XdpInterface(LinkInfo link, XdpMode mode, XdpSteering steering) {
         this.link = link;
         this.mode = mode;
         this.steering = steering;
     }
 
     /** The interface's steering, attached on first use; pair each call with {@link #release()}. */
-    static XdpInterface acquire(LinkInfo link, XdpAttachMode mode) throws IOException {
+    static XdpInterface acquire(LinkInfo link, XdpMode mode) throws IOException {
         synchronized (ATTACHED) {
             XdpInterface iface = ATTACHED.get(link.index());
             if (iface == null) {
                 XdpSteering steering = open(link, mode);
                 iface = new XdpInterface(link, mode, steering);
                 ATTACHED.put(link.index(), iface);
-            } else if (mode != XdpAttachMode.AUTO && iface.mode != XdpAttachMode.AUTO && mode != iface.mode) {
+            } else if (mode != XdpMode.AUTO && iface.mode != XdpMode.AUTO && mode != iface.mode) {
                 throw new IOException("XDP is attached to " + link.name() + " in " + iface.mode
                         + " mode by another channel; cannot also use " + mode + " mode");
             }
@@ -63,20 +63,15 @@ final class XdpInterface {
      * frames longer than a UMEM chunk to the kernel. So AUTO falls back to generic there, and DRV says
      * what to do.
      */
-    private static XdpSteering open(LinkInfo link, XdpAttachMode mode) throws IOException {
+    private static XdpSteering open(LinkInfo link, XdpMode mode) throws IOException {
         int queues = activeRxQueues(link);
-        XdpMode xdpMode = switch (mode) {
-            case AUTO -> XdpMode.AUTO;
-            case SKB -> XdpMode.SKB;
-            case DRV -> XdpMode.DRV;
-        };
         try {
-            return XdpSteering.open(link.index(), queues, MAX_SLOTS, MAX_SLOTS, xdpMode, false);
+            return XdpSteering.open(link.index(), queues, MAX_SLOTS, MAX_SLOTS, mode, false);
         } catch (BpfException e) {
-            if (e.errno() != Errno.ERANGE || mode == XdpAttachMode.SKB) {
+            if (e.errno() != Errno.ERANGE || mode == XdpMode.SKB) {
                 throw e;
             }
-            if (mode == XdpAttachMode.DRV) {
+            if (mode == XdpMode.DRV) {
                 throw new IOException("native XDP cannot attach to " + link.name() + ": its MTU " + link.mtu()
                         + " needs multi-buffer frames, which the steering program does not handle; lower the MTU"
                         + " (native XDP needs a frame to fit one page, about 3500 bytes) or set"
@@ -140,15 +135,6 @@ final class XdpInterface {
                         + " is already steered to another XDP channel");
             }
             steering.putPort(port, bound, slot, maxFrameLen);
-        }
-    }
-
-    /** The port map already has an entry for the (port, address): another XDP channel serves it here. */
-    static final class PortTakenException extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        PortTakenException(String message) {
-            super(message);
         }
     }
 

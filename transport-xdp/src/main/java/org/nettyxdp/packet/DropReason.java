@@ -1,4 +1,4 @@
-package org.nettyxdp.channel;
+package org.nettyxdp.packet;
 
 /** Why the fast path dropped a received frame; each reason has its own counter in {@link XdpChannelMetrics}. */
 public enum DropReason {

@@ -1,4 +1,4 @@
-package org.nettyxdp.channel;
+package org.nettyxdp.packet;
 
 /** How received UDP checksums are checked on the XDP fast path. */
 public enum RxChecksumPolicy {

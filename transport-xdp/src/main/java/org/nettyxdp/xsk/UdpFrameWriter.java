@@ -1,4 +1,4 @@
-package org.nettyxdp.channel;
+package org.nettyxdp.xsk;
 
 import org.nettyxdp.packet.Checksum;
 import org.nettyxdp.packet.EthHdr;

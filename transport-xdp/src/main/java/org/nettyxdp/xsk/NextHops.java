@@ -1,4 +1,4 @@
-package org.nettyxdp.channel;
+package org.nettyxdp.xsk;
 
 import org.nettyxdp.netlink.Neighbour;
 import org.nettyxdp.netlink.Route;
@@ -24,8 +24,8 @@ import java.util.Optional;
  * neighbour. Misses are remembered for {@link #RETRY_NANOS} so a busy sender asks netlink rarely.
  * Event-loop confined.
  */
-final class NextHops implements AutoCloseable {
-    static final long RETRY_NANOS = 50_000_000L;
+public final class NextHops implements AutoCloseable {
+    public static final long RETRY_NANOS = 50_000_000L;
     private static final int MAX_ENTRIES = 4096;
 
     /**

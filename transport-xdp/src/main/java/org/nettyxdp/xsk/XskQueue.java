@@ -1,4 +1,4 @@
-package org.nettyxdp.channel;
+package org.nettyxdp.xsk;
 
 import io.netty.buffer.ByteBufAllocator;
 import org.nettyxdp.buffer.UmemFramePool;

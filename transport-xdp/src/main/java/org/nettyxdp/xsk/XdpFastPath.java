@@ -1,11 +1,11 @@
-package org.nettyxdp.channel;
+package org.nettyxdp.xsk;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.socket.DatagramPacket;
 import org.nettyxdp.buffer.UmemByteBuf;
 import org.nettyxdp.buffer.UmemFramePool;
 import org.nettyxdp.netlink.LinkInfo;
+import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.packet.EthHdr;
 import org.nettyxdp.packet.XdpPacket;
 import org.nettyxdp.socket.RxRing;
@@ -14,7 +14,6 @@ import org.nettyxdp.socket.UmemConfig;
 import org.nettyxdp.socket.XdpSocket;
 import org.nettyxdp.socket.XdpSocketConfig;
 import org.nettyxdp.socket.XdpStatistics;
-import org.nettyxdp.socket.ZeroCopyMode;
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.SyscallException;
@@ -29,7 +28,7 @@ import java.net.InetSocketAddress;
 
 
 /**
- * The AF_XDP side of one {@link XdpDatagramChannel}: a socket on every RX queue of the channel's
+ * The AF_XDP side of one datagram channel: a socket on every RX queue of the channel's
  * interface, the port's entry in the interface's steering program, and the code that turns frames
  * into datagrams and back.
  *
@@ -41,18 +40,25 @@ import java.net.InetSocketAddress;
  *
  * <p>Event-loop confined, except where noted.
  */
-final class XdpFastPath {
+public final class XdpFastPath {
     /** TX descriptors reserved per batch. */
     private static final int TX_BATCH = 64;
 
     /** Receives the datagrams {@link #receive} produces. */
-    interface DatagramSink {
+    public interface DatagramSink {
         /** One valid datagram; the sink owns it. Returns false to stop the batch. */
         boolean datagram(DatagramPacket packet);
     }
 
     /** Outcome of {@link #send}. */
-    enum SendResult { QUEUED, NO_ROOM, SLOW_PATH }
+    public enum SendResult {
+        /** Queued on a TX ring; sent at the next {@link #flush()}. */
+        QUEUED,
+        /** No TX slot or free frame now: retry after the kernel completes sends. */
+        NO_ROOM,
+        /** Not for the fast path (family, destination, size, no next hop): use the kernel socket. */
+        SLOW_PATH
+    }
 
     /** One queue: the shared UMEM state and this channel's socket on it. */
     private static final class QueueSocket {
@@ -91,14 +97,13 @@ final class XdpFastPath {
     private final int boundIpv4;
     private final byte[] boundIpv6;
     private final QueueSocket[] queues;
-    private final XdpDatagramChannelConfig config;
-    private final XdpChannelMetrics.Counters counters;
+    private final FastPathSettings.Tunables tunables;
+    private final FastPathCounters counters = new FastPathCounters();
     private final NextHops nextHops;
     private final int mtu;
     private final UdpFrameParser parser;
     private final UdpFrameWriter writer;
     private final int frameCapacity;
-    private final ByteBufAllocator alloc;
     /** Frames the application may hold before RX copies; from the option and the shared UMEM, per batch. */
     private int copyThreshold;
 
@@ -115,7 +120,7 @@ final class XdpFastPath {
     private boolean released;
 
     private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
-                        QueueSocket[] queues, XdpDatagramChannelConfig config, XdpChannelMetrics.Counters counters) {
+                        QueueSocket[] queues, FastPathSettings settings) {
         this.iface = iface;
         this.slot = slot;
         this.port = local.getPort();
@@ -124,8 +129,7 @@ final class XdpFastPath {
         this.boundIpv4 = boundIp instanceof Inet4Address ? toInt(boundIp.getAddress()) : 0;
         this.boundIpv6 = boundIp instanceof Inet6Address ? boundIp.getAddress() : null;
         this.queues = queues;
-        this.config = config;
-        this.counters = counters;
+        this.tunables = settings.tunables();
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
         long ifMac = link.mac() == null ? 0 : link.mac().bits();
@@ -133,38 +137,33 @@ final class XdpFastPath {
         this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, ifMac, !link.isLoopback() && ifMac != 0,
                 link.index());
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
-        this.frameCapacity = config.getUmem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
-        this.alloc = config.getAllocator();
+        this.frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
     }
 
     /**
      * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them.
      * {@code boundIp} is null for the wildcard address.
      */
-    static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
-                            XdpDatagramChannelConfig config, XdpChannelMetrics.Counters counters) throws IOException {
+    public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
+                                   FastPathSettings settings) throws IOException {
         int port = local.getPort();
-        XdpInterface iface = XdpInterface.acquire(link, config.getXdpMode());
+        XdpInterface iface = XdpInterface.acquire(link, settings.attachMode());
         int slot = -1;
         QueueSocket[] queues = new QueueSocket[iface.queues()];
         boolean portAdded = false;
         try {
             slot = iface.allocateSlot();
-            UmemConfig umem = config.getUmem();
-            int ring = config.getRingSize();
+            UmemConfig umem = settings.umem();
+            int ring = settings.ringSize();
             XdpSocketConfig socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
                     Math.max(ring, Math.min(umem.frameCount() / 2, 65536)), Math.max(ring, 2048),
-                    switch (config.getZeroCopy()) {
-                        case AUTO -> ZeroCopyMode.AUTO;
-                        case REQUIRED -> ZeroCopyMode.REQUIRED;
-                        case OFF -> ZeroCopyMode.OFF;
-                    }, true, false);
+                    settings.zeroCopy(), true, false);
             for (int q = 0; q < queues.length; q++) {
-                XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, config.getAllocator());
+                XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
                 try {
                     XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
-                    if (config.getBusyPollBudget() > 0) {
-                        preferBusyPoll(xsk, config.getBusyPollBudget());
+                    if (settings.busyPollBudget() > 0) {
+                        preferBusyPoll(xsk, settings.busyPollBudget());
                     }
                     queues[q] = new QueueSocket(queue, xsk, umem.frameSize());
                 } catch (IOException | RuntimeException e) {
@@ -175,7 +174,7 @@ final class XdpFastPath {
             }
             iface.addPort(port, boundIp, slot, umem.maxRxFrameLength());
             portAdded = true;
-            return new XdpFastPath(iface, slot, local, boundIp, queues, config, counters);
+            return new XdpFastPath(iface, slot, local, boundIp, queues, settings);
         } catch (IOException | RuntimeException e) {
             if (slot >= 0) {
                 iface.removeChannel(portAdded ? port : -1, boundIp, slot);
@@ -198,16 +197,16 @@ final class XdpFastPath {
     }
 
     /** Descriptors to watch for received frames, one per queue. */
-    int queueCount() {
+    public int queueCount() {
         return queues.length;
     }
 
-    int socketFd(int queue) {
+    public int socketFd(int queue) {
         return queues[queue].xsk.fd();
     }
 
     /** Index of the queue whose socket is {@code fd}, or -1. */
-    int queueOf(int fd) {
+    public int queueOf(int fd) {
         for (int q = 0; q < queues.length; q++) {
             if (queues[q].xsk.fd() == fd) {
                 return q;
@@ -216,12 +215,12 @@ final class XdpFastPath {
         return -1;
     }
 
-    LinkInfo link() {
+    public LinkInfo link() {
         return iface.link();
     }
 
     /** Restricts RX to datagrams from {@code peer} (null: from anyone). */
-    void connect(InetSocketAddress peer) {
+    public void connect(InetSocketAddress peer) {
         parser.connect(peer);
     }
 
@@ -231,7 +230,7 @@ final class XdpFastPath {
      * Takes up to {@code max} frames from queue {@code q}'s RX ring, validates them and passes the
      * datagrams to {@code sink}. Returns the number of frames taken (valid or not).
      */
-    int receive(int q, int max, DatagramSink sink) {
+    public int receive(int q, int max, DatagramSink sink) {
         if (closed) {
             return 0;
         }
@@ -242,7 +241,7 @@ final class XdpFastPath {
         if (n == 0) {
             return 0;
         }
-        copyThreshold = (int) (pool.frameCount() * config.getCopyFallbackThreshold());
+        copyThreshold = (int) (pool.frameCount() * tunables.copyFallbackThreshold());
         long packets = 0;
         long bytes = 0;
         long copied = 0;
@@ -273,8 +272,8 @@ final class XdpFastPath {
             }
         } finally {
             rx.release(taken);
-            counters.rxFastPackets += packets;
-            counters.rxFastBytes += bytes;
+            counters.rxPackets += packets;
+            counters.rxBytes += bytes;
             counters.rxCopied += copied;
             pool.lock().lock();
             try {
@@ -296,7 +295,7 @@ final class XdpFastPath {
     /** Validates one frame; returns its payload (owning the frame, or a copy), or null after counting a drop. */
     private ByteBuf parse(QueueSocket qs, UmemFramePool pool, long addr, int len, int options) {
         XdpPacket p = qs.packet.resetFromDescriptor(addr, len, options);
-        DropReason drop = parser.validate(p, config.getRxChecksum());
+        DropReason drop = parser.validate(p, tunables.rxChecksum());
         if (drop != null) {
             counters.drop(drop);
             pool.drop(addr);
@@ -310,7 +309,7 @@ final class XdpFastPath {
         }
         // the application holds too many frames: copy, so the fill ring never runs dry
         try {
-            return alloc.directBuffer(payload).writeBytes(frame);
+            return tunables.allocator().directBuffer(payload).writeBytes(frame);
         } finally {
             frame.release();
         }
@@ -319,13 +318,13 @@ final class XdpFastPath {
     // ------------------------------------------------------------------------------------------ TX
 
     /** Room reserved in front of a frame buffer's data: the largest header stack the fast path writes. */
-    static final int FRAME_BUFFER_HEADROOM = UdpFrameWriter.IPV6_HEADERS;
+    public static final int FRAME_BUFFER_HEADROOM = UdpFrameWriter.IPV6_HEADERS;
 
     /**
      * A buffer over a free frame of queue 0, with headroom for the headers, or null when the pool has
      * no frame to spare. Any thread.
      */
-    UmemByteBuf frameBuffer() {
+    public UmemByteBuf frameBuffer() {
         if (closed) {
             return null;
         }
@@ -337,7 +336,7 @@ final class XdpFastPath {
      * Queues {@code content} to {@code recipient} (not yet published: see {@link #flush()}). Does not
      * take ownership of {@code content}; the caller releases it as usual.
      */
-    SendResult send(ByteBuf content, InetSocketAddress recipient) {
+    public SendResult send(ByteBuf content, InetSocketAddress recipient) {
         if (closed) {
             return SendResult.SLOW_PATH;
         }
@@ -394,7 +393,7 @@ final class XdpFastPath {
             Buffers.copy(content, region, dst, payload);
         }
         long l2 = frame + XdpPacket.XDP_PACKET_HEADROOM + head;
-        writer.write(region, l2, v4, hop, recipient.getPort(), payload, config.getTrafficClass());
+        writer.write(region, l2, v4, hop, recipient.getPort(), payload, tunables.trafficClass());
         qs.xsk.tx().put(qs.txUsed++, l2, headers + payload, 0);
         txPackets++;
         txBytes += payload;
@@ -444,13 +443,13 @@ final class XdpFastPath {
     }
 
     /** Publishes every queued frame and asks the kernel to send them; reaps completed frames. */
-    void flush() {
+    public void flush() {
         if (released) {
             return;
         }
         if (txPackets > 0) {
-            counters.txFastPackets += txPackets;
-            counters.txFastBytes += txBytes;
+            counters.txPackets += txPackets;
+            counters.txBytes += txBytes;
             counters.txZeroCopy += txZeroCopy;
             txPackets = 0;
             txBytes = 0;
@@ -511,8 +510,13 @@ final class XdpFastPath {
 
     // ------------------------------------------------------------------------------------- lifecycle
 
+    /** This fast path's counters. */
+    public FastPathCounters counters() {
+        return counters;
+    }
+
     /** Kernel counters summed over the channel's sockets. */
-    XdpStatistics statistics() {
+    public XdpStatistics statistics() {
         XdpStatistics sum = XdpStatistics.ZERO;
         for (QueueSocket qs : queues) {
             try {
@@ -525,7 +529,7 @@ final class XdpFastPath {
     }
 
     /** Where the frames of each queue's UMEM are. */
-    org.nettyxdp.buffer.FrameAccounting[] accounting() {
+    public org.nettyxdp.buffer.FrameAccounting[] accounting() {
         org.nettyxdp.buffer.FrameAccounting[] a = new org.nettyxdp.buffer.FrameAccounting[queues.length];
         for (int q = 0; q < queues.length; q++) {
             a[q] = queues[q].queue.pool().accounting();
@@ -539,7 +543,7 @@ final class XdpFastPath {
      * Called from inside {@link #receive} (a handler closing its channel), the teardown waits until
      * the batch is done, so no ring is unmapped under the loop. Idempotent.
      */
-    void close() {
+    public void close() {
         if (closed) {
             return;
         }
@@ -568,7 +572,7 @@ final class XdpFastPath {
                 rx.release(n);
                 drained += n;
             }
-            counters.drops[DropReason.CLOSED.ordinal()] += drained;
+            counters.drop(DropReason.CLOSED, drained);
             pool.lock().lock();
             try {
                 pool.receivedLocked(drained);

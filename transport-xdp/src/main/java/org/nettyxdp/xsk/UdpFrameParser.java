@@ -1,7 +1,9 @@
-package org.nettyxdp.channel;
+package org.nettyxdp.xsk;
 
 import io.netty.util.collection.LongObjectHashMap;
 import org.nettyxdp.packet.Checksum;
+import org.nettyxdp.packet.DropReason;
+import org.nettyxdp.packet.RxChecksumPolicy;
 import org.nettyxdp.packet.EthHdr;
 import org.nettyxdp.packet.EtherType;
 import org.nettyxdp.packet.IpProto;
