@@ -75,6 +75,24 @@ class KernelStructsTest {
         assertEquals(24, offset(l, "sin6_scope_id"));
     }
 
+    /*
+     * linux/in.h: struct ip_mreqn { struct in_addr imr_multiaddr; struct in_addr imr_address; int imr_ifindex; }
+     * linux/in6.h: struct ipv6_mreq { struct in6_addr ipv6mr_multiaddr; int ipv6mr_ifindex; }
+     * Addresses and int only: the same on x86_64 and aarch64.
+     */
+    @Test
+    void multicastRequests() {
+        StructLayout v4 = MulticastRequest.IP_MREQN;
+        assertEquals(12, v4.byteSize());
+        assertEquals(0, offset(v4, "imr_multiaddr"));
+        assertEquals(4, offset(v4, "imr_address"));
+        assertEquals(8, offset(v4, "imr_ifindex"));
+        StructLayout v6 = MulticastRequest.IPV6_MREQ;
+        assertEquals(20, v6.byteSize());
+        assertEquals(0, offset(v6, "ipv6mr_multiaddr"));
+        assertEquals(16, offset(v6, "ipv6mr_ifindex"));
+    }
+
     private static long offset(MemoryLayout layout, String field) {
         return layout.byteOffset(PathElement.groupElement(field));
     }
