@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.AddressedEnvelope;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.internal.StringUtil;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import org.nettyxdp.socket.CompanionSocket;
 import org.nettyxdp.sys.Errno;
@@ -13,7 +15,9 @@ import org.nettyxdp.xsk.XdpFastPath;
 
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
+import java.net.SocketAddress;
 import java.net.SocketException;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.channels.NotYetConnectedException;
 import java.util.concurrent.TimeUnit;
 
@@ -26,6 +30,11 @@ import java.util.concurrent.TimeUnit;
 final class DatagramWriter {
     /** Delay before retrying a write that found no room. */
     private static final long NO_ROOM_RETRY_MICROS = 50;
+
+    private static final String EXPECTED_TYPES = " (expected: " + StringUtil.simpleClassName(DatagramPacket.class)
+            + ", " + StringUtil.simpleClassName(AddressedEnvelope.class) + '<'
+            + StringUtil.simpleClassName(ByteBuf.class) + ", " + StringUtil.simpleClassName(InetSocketAddress.class)
+            + ">, " + StringUtil.simpleClassName(ByteBuf.class) + ')';
 
     private final CompanionSocket companion;
     private final XdpChannelMetrics.SlowPathCounters counters;
@@ -160,6 +169,34 @@ final class DatagramWriter {
         counters.txPackets--;
         counters.txBytes -= len;
         return CompanionSocket.isTransient(-r) ? Outcome.WAIT : Outcome.failed(sendError(-r));
+    }
+
+    /** {@code msg} if the channel can write it, else an exception naming the types it takes. */
+    static Object checkOutbound(Object msg) {
+        if (msg instanceof DatagramPacket p) {
+            checkResolved(p.recipient());
+            return p;
+        }
+        if (msg instanceof ByteBuf) {
+            return msg;
+        }
+        if (msg instanceof AddressedEnvelope<?, ?> e && e.content() instanceof ByteBuf) {
+            SocketAddress recipient = e.recipient();
+            if (recipient == null || recipient instanceof InetSocketAddress) {
+                if (recipient != null) {
+                    checkResolved((InetSocketAddress) recipient);
+                }
+                return msg;
+            }
+        }
+        throw new UnsupportedOperationException("unsupported message type: " + StringUtil.simpleClassName(msg)
+                + EXPECTED_TYPES);
+    }
+
+    private static void checkResolved(InetSocketAddress address) {
+        if (address != null && address.isUnresolved()) {
+            throw new UnresolvedAddressException();
+        }
     }
 
     static Exception sendError(int errno) {

@@ -1,8 +1,6 @@
 package org.nettyxdp.channel;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.AbstractChannel;
-import io.netty.channel.AddressedEnvelope;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -16,7 +14,6 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.UncheckedBooleanSupplier;
-import io.netty.util.internal.StringUtil;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.nettyxdp.buffer.FrameAccounting;
@@ -36,7 +33,6 @@ import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.PortUnreachableException;
 import java.net.SocketAddress;
-import java.net.SocketException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,13 +62,9 @@ import java.nio.file.Path;
  *     .bind(new InetSocketAddress("10.0.0.1", 9999)).sync();
  * }</pre>
  */
-public final class XdpDatagramChannel extends AbstractChannel implements DatagramChannel {
+public final class XdpDatagramChannel extends MulticastDatagramChannel {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(XdpDatagramChannel.class);
     private static final ChannelMetadata METADATA = new ChannelMetadata(true, 64);
-    private static final String EXPECTED_TYPES = " (expected: " + StringUtil.simpleClassName(DatagramPacket.class)
-            + ", " + StringUtil.simpleClassName(AddressedEnvelope.class) + '<'
-            + StringUtil.simpleClassName(ByteBuf.class) + ", " + StringUtil.simpleClassName(InetSocketAddress.class)
-            + ">, " + StringUtil.simpleClassName(ByteBuf.class) + ')';
 
     private final XdpDatagramChannelConfig config;
     private final CompanionSocket companion;
@@ -97,7 +89,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
 
     /** A channel of the given family; {@link SocketProtocolFamily#INET6} channels are dual-stack. */
     public XdpDatagramChannel(SocketProtocolFamily family) {
-        super(null);
+        super();
         try {
             this.companion = new CompanionSocket(family == SocketProtocolFamily.INET6);
         } catch (SyscallException e) {
@@ -198,16 +190,6 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
     @Override
     public boolean isConnected() {
         return connected;
-    }
-
-    @Override
-    public InetSocketAddress localAddress() {
-        return (InetSocketAddress) super.localAddress();
-    }
-
-    @Override
-    public InetSocketAddress remoteAddress() {
-        return (InetSocketAddress) super.remoteAddress();
     }
 
     @Override
@@ -383,30 +365,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
 
     @Override
     protected Object filterOutboundMessage(Object msg) {
-        if (msg instanceof DatagramPacket p) {
-            checkResolved(p.recipient());
-            return p;
-        }
-        if (msg instanceof ByteBuf) {
-            return msg;
-        }
-        if (msg instanceof AddressedEnvelope<?, ?> e && e.content() instanceof ByteBuf) {
-            SocketAddress recipient = e.recipient();
-            if (recipient == null || recipient instanceof InetSocketAddress) {
-                if (recipient != null) {
-                    checkResolved((InetSocketAddress) recipient);
-                }
-                return msg;
-            }
-        }
-        throw new UnsupportedOperationException("unsupported message type: " + StringUtil.simpleClassName(msg)
-                + EXPECTED_TYPES);
-    }
-
-    private static void checkResolved(InetSocketAddress address) {
-        if (address != null && address.isUnresolved()) {
-            throw new UnresolvedAddressException();
-        }
+        return DatagramWriter.checkOutbound(msg);
     }
 
     @Override
@@ -414,108 +373,9 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         writer.write(in, fastPath, remote, connected, eventLoop());
     }
 
-    // ------------------------------------------------------------------------------------ multicast
-
     @Override
-    public ChannelFuture joinGroup(InetAddress multicastAddress) {
-        return joinGroup(multicastAddress, newPromise());
-    }
-
-    @Override
-    public ChannelFuture joinGroup(InetAddress multicastAddress, ChannelPromise promise) {
-        return joinGroup(multicastAddress, defaultInterface(), null, promise);
-    }
-
-    @Override
-    public ChannelFuture joinGroup(InetSocketAddress multicastAddress, NetworkInterface networkInterface) {
-        return joinGroup(multicastAddress, networkInterface, newPromise());
-    }
-
-    @Override
-    public ChannelFuture joinGroup(InetSocketAddress multicastAddress, NetworkInterface networkInterface,
-                                   ChannelPromise promise) {
-        return joinGroup(multicastAddress.getAddress(), networkInterface, null, promise);
-    }
-
-    @Override
-    public ChannelFuture joinGroup(InetAddress multicastAddress, NetworkInterface networkInterface,
-                                   InetAddress source) {
-        return joinGroup(multicastAddress, networkInterface, source, newPromise());
-    }
-
-    @Override
-    public ChannelFuture joinGroup(InetAddress multicastAddress, NetworkInterface networkInterface,
-                                   InetAddress source, ChannelPromise promise) {
-        return membership(multicastAddress, networkInterface, source, true, promise);
-    }
-
-    @Override
-    public ChannelFuture leaveGroup(InetAddress multicastAddress) {
-        return leaveGroup(multicastAddress, newPromise());
-    }
-
-    @Override
-    public ChannelFuture leaveGroup(InetAddress multicastAddress, ChannelPromise promise) {
-        return leaveGroup(multicastAddress, defaultInterface(), null, promise);
-    }
-
-    @Override
-    public ChannelFuture leaveGroup(InetSocketAddress multicastAddress, NetworkInterface networkInterface) {
-        return leaveGroup(multicastAddress, networkInterface, newPromise());
-    }
-
-    @Override
-    public ChannelFuture leaveGroup(InetSocketAddress multicastAddress, NetworkInterface networkInterface,
-                                    ChannelPromise promise) {
-        return leaveGroup(multicastAddress.getAddress(), networkInterface, null, promise);
-    }
-
-    @Override
-    public ChannelFuture leaveGroup(InetAddress multicastAddress, NetworkInterface networkInterface,
-                                    InetAddress source) {
-        return leaveGroup(multicastAddress, networkInterface, source, newPromise());
-    }
-
-    @Override
-    public ChannelFuture leaveGroup(InetAddress multicastAddress, NetworkInterface networkInterface,
-                                    InetAddress source, ChannelPromise promise) {
-        return membership(multicastAddress, networkInterface, source, false, promise);
-    }
-
-    @Override
-    public ChannelFuture block(InetAddress multicastAddress, NetworkInterface networkInterface,
-                               InetAddress sourceToBlock) {
-        return block(multicastAddress, networkInterface, sourceToBlock, newPromise());
-    }
-
-    @Override
-    public ChannelFuture block(InetAddress multicastAddress, NetworkInterface networkInterface,
-                               InetAddress sourceToBlock, ChannelPromise promise) {
-        promise.setFailure(new UnsupportedOperationException("source-specific multicast blocking"));
-        return promise;
-    }
-
-    @Override
-    public ChannelFuture block(InetAddress multicastAddress, InetAddress sourceToBlock) {
-        return block(multicastAddress, sourceToBlock, newPromise());
-    }
-
-    @Override
-    public ChannelFuture block(InetAddress multicastAddress, InetAddress sourceToBlock, ChannelPromise promise) {
-        return block(multicastAddress, defaultInterface(), sourceToBlock, promise);
-    }
-
-    private NetworkInterface defaultInterface() {
-        InetSocketAddress l = localAddress();
-        try {
-            return l == null ? null : NetworkInterface.getByInetAddress(l.getAddress());
-        } catch (SocketException e) {
-            return null;
-        }
-    }
-
-    private ChannelFuture membership(InetAddress group, NetworkInterface ni, InetAddress source, boolean join,
-                                     ChannelPromise promise) {
+    ChannelFuture membership(InetAddress group, NetworkInterface ni, InetAddress source, boolean join,
+                             ChannelPromise promise) {
         if (source != null) {
             promise.setFailure(new UnsupportedOperationException("source-specific multicast"));
             return promise;
