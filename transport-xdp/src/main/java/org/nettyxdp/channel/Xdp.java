@@ -3,10 +3,12 @@ package org.nettyxdp.channel;
 import org.nettyxdp.bpf.PortMap;
 import org.nettyxdp.bpf.UdpSteeringProgram;
 import org.nettyxdp.bpf.XskMap;
+import org.nettyxdp.sys.Arch;
 import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.Syscalls;
 
 import java.io.IOException;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -110,11 +112,12 @@ public final class Xdp {
         if (!os.toLowerCase(Locale.ROOT).startsWith("linux")) {
             return "AF_XDP needs Linux; this is " + os + ": use NIO (or epoll/io_uring on Linux) here";
         }
-        return switch (arch) {
-            case "amd64", "x86_64", "aarch64" -> null;
-            default -> "unsupported architecture " + arch + ": the system call bindings cover x86_64 and aarch64;"
-                    + " use NIO or epoll on this machine";
-        };
+        try {
+            Arch.of(arch, ByteOrder.nativeOrder());
+            return null;
+        } catch (UnsupportedOperationException e) {
+            return e.getMessage() + "; use NIO or epoll on this machine";
+        }
     }
 
     private static String nativeAccessProblem() {
