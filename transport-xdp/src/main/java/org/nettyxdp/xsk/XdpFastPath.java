@@ -132,7 +132,7 @@ public final class XdpFastPath {
         this.tunables = settings.tunables();
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
-        long ifMac = link.mac() == null ? 0 : link.mac().bits();
+        long ifMac = link.mac() == null ? 0 : link.mac().toLong();
         this.mtu = link.mtu();
         this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, ifMac, !link.isLoopback() && ifMac != 0,
                 link.index());
