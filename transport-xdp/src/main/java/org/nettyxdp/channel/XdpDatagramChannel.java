@@ -440,21 +440,38 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             if (!open) {
                 return;
             }
-            if (fd == companion.fd()) {
-                if ((events & (Linux.EPOLLERR | Linux.EPOLLHUP)) != 0 && (events & Linux.EPOLLIN) == 0) {
-                    companionError();
+            try {
+                if (fd == companion.fd()) {
+                    if ((events & (Linux.EPOLLERR | Linux.EPOLLHUP)) != 0 && (events & Linux.EPOLLIN) == 0) {
+                        companionError();
+                    }
+                    if ((events & Linux.EPOLLIN) != 0) {
+                        readCompanion();
+                    }
+                    return;
                 }
-                if ((events & Linux.EPOLLIN) != 0) {
-                    readCompanion();
+                XdpFastPath fp = fastPath;
+                if (fp != null && (events & Linux.EPOLLIN) != 0) {
+                    int q = fp.queueOf(fd);
+                    if (q >= 0) {
+                        readFast(fp, q);
+                    }
                 }
-                return;
+            } catch (Throwable t) {
+                failed(t);
             }
-            XdpFastPath fp = fastPath;
-            if (fp != null && (events & Linux.EPOLLIN) != 0) {
-                int q = fp.queueOf(fd);
-                if (q >= 0) {
-                    readFast(fp, q);
-                }
+        }
+
+        /**
+         * Reading threw (e.g. out of direct memory for a copy): the pipeline sees the cause, then the
+         * channel closes, taking its port out of the steering program; the loop serves on.
+         */
+        private void failed(Throwable t) {
+            logger.warn("{}: reading failed; closing the channel", XdpDatagramChannel.this, t);
+            try {
+                pipeline().fireExceptionCaught(t);
+            } finally {
+                close(voidPromise());
             }
         }
 

@@ -271,22 +271,26 @@ public final class XdpFastPath {
                 }
             }
         } finally {
-            rx.release(taken);
-            counters.rxPackets += packets;
-            counters.rxBytes += bytes;
-            counters.rxCopied += copied;
-            pool.lock().lock();
             try {
-                pool.receivedLocked(taken);
-                pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
+                rx.release(taken);
+                counters.rxPackets += packets;
+                counters.rxBytes += bytes;
+                counters.rxCopied += copied;
+                pool.lock().lock();
+                try {
+                    pool.receivedLocked(taken);
+                    pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
+                } finally {
+                    pool.lock().unlock();
+                }
+                if (qs.xsk.fill().needsWakeup()) {
+                    qs.xsk.wakeupRx();
+                }
             } finally {
-                pool.lock().unlock();
-            }
-            if (qs.xsk.fill().needsWakeup()) {
-                qs.xsk.wakeupRx();
-            }
-            if (--busy == 0 && closed) {
-                release();
+                // whatever failed above, a close asked for during the batch still happens
+                if (--busy == 0 && closed) {
+                    release();
+                }
             }
         }
         return taken;
@@ -557,34 +561,53 @@ public final class XdpFastPath {
         if (released) {
             return;
         }
-        flush();
-        released = true;
-        iface.removeChannel(port, boundIp, slot);
-        for (QueueSocket qs : queues) {
-            RxRing rx = qs.xsk.rx();
-            UmemFramePool pool = qs.queue.pool();
-            int n;
-            int drained = 0;
-            while ((n = rx.peek(256)) > 0) {
-                for (int i = 0; i < n; i++) {
-                    pool.drop(rx.addr(i));
-                }
-                rx.release(n);
-                drained += n;
-            }
-            counters.drop(DropReason.CLOSED, drained);
-            pool.lock().lock();
-            try {
-                pool.receivedLocked(drained);
-            } finally {
-                pool.lock().unlock();
-            }
-            reap(qs);
-            qs.xsk.close();
-            qs.queue.release();
+        try {
+            flush();
+        } finally {
+            released = true;
+            // first of all, and whatever fails later: no datagram may be steered to sockets nobody reads
+            iface.removeChannel(port, boundIp, slot);
+            releaseQueues();
         }
-        nextHops.close();
-        iface.release();
+    }
+
+    private void releaseQueues() {
+        try {
+            for (QueueSocket qs : queues) {
+                try {
+                    drainRx(qs);
+                    reap(qs);
+                } finally {
+                    qs.xsk.close();
+                    qs.queue.release();
+                }
+            }
+        } finally {
+            nextHops.close();
+            iface.release();
+        }
+    }
+
+    /** Returns every frame still waiting in {@code qs}'s RX ring to the pool, counted as CLOSED drops. */
+    private void drainRx(QueueSocket qs) {
+        RxRing rx = qs.xsk.rx();
+        UmemFramePool pool = qs.queue.pool();
+        int n;
+        int drained = 0;
+        while ((n = rx.peek(256)) > 0) {
+            for (int i = 0; i < n; i++) {
+                pool.drop(rx.addr(i));
+            }
+            rx.release(n);
+            drained += n;
+        }
+        counters.drop(DropReason.CLOSED, drained);
+        pool.lock().lock();
+        try {
+            pool.receivedLocked(drained);
+        } finally {
+            pool.lock().unlock();
+        }
     }
 
     static int toInt(byte[] a) {
