@@ -73,7 +73,8 @@ public final class XdpFastPath {
         QueueSocket(XskQueue queue, XdpSocket xsk, int frameSize) {
             this.queue = queue;
             this.xsk = xsk;
-            this.packet = new XdpPacket(queue.pool().umem().region(), frameSize);
+            // the queue's geometry, which the first channel on it chose, not necessarily this one's
+            this.packet = new XdpPacket(queue.pool().umem().region(), queue.pool().umem().config().frameSize());
             this.datagrams = new FrameDatagramPacket[queue.pool().frameCount()];
         }
 
@@ -118,6 +119,8 @@ public final class XdpFastPath {
     /** Nesting depth of {@link #receive} and {@link #flush}: rings must stay mapped while positive. */
     private int busy;
     private boolean released;
+    /** Frames of the current RX batch that the kernel really had (see {@link UmemFramePool#takeFromKernel}). */
+    private int fromKernel;
 
     private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
                         QueueSocket[] queues, FastPathSettings settings) {
@@ -246,6 +249,7 @@ public final class XdpFastPath {
         long bytes = 0;
         long copied = 0;
         int taken = 0;
+        fromKernel = 0;
         busy++;
         try {
             for (; taken < n; ) {
@@ -278,7 +282,7 @@ public final class XdpFastPath {
                 counters.rxCopied += copied;
                 pool.lock().lock();
                 try {
-                    pool.receivedLocked(taken);
+                    pool.receivedLocked(fromKernel);
                     pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
                 } finally {
                     pool.lock().unlock();
@@ -298,6 +302,9 @@ public final class XdpFastPath {
 
     /** Validates one frame; returns its payload (owning the frame, or a copy), or null after counting a drop. */
     private ByteBuf parse(QueueSocket qs, UmemFramePool pool, long addr, int len, int options) {
+        if (!takeDescriptor(pool, addr, len)) {
+            return null;
+        }
         XdpPacket p = qs.packet.resetFromDescriptor(addr, len, options);
         DropReason drop = parser.validate(p, tunables.rxChecksum());
         if (drop != null) {
@@ -317,6 +324,48 @@ public final class XdpFastPath {
         } finally {
             frame.release();
         }
+    }
+
+    /**
+     * Takes the frame of RX descriptor {@code (addr, len)} back from the kernel. False after counting an
+     * {@link DropReason#INVALID_DESCRIPTOR} drop when the descriptor fails validation; its frame then
+     * goes back to the pool if (and only if) it is one the kernel had, so nothing is freed twice.
+     */
+    private boolean takeDescriptor(UmemFramePool pool, long addr, int len) {
+        int verdict = RxDescriptor.check(addr, len, pool.umem().region().byteSize(),
+                pool.umem().config().frameSize());
+        boolean kernels = verdict != RxDescriptor.NOT_A_FRAME && pool.takeFromKernel(addr);
+        if (kernels) {
+            fromKernel++;
+        }
+        if (verdict == RxDescriptor.VALID && kernels) {
+            return true;
+        }
+        counters.drop(DropReason.INVALID_DESCRIPTOR);
+        if (kernels) {
+            pool.drop(addr);
+        }
+        return false;
+    }
+
+    /**
+     * Test access: what {@link #receive} does with descriptor {@code (addr, len)} on queue {@code q},
+     * up to the parse; the frame, if valid, is returned to the pool. Event loop (or test) thread.
+     */
+    boolean takeDescriptorForTest(int q, long addr, int len) {
+        UmemFramePool pool = queues[q].queue.pool();
+        fromKernel = 0;
+        boolean valid = takeDescriptor(pool, addr, len);
+        if (valid) {
+            pool.drop(addr);
+        }
+        pool.lock().lock();
+        try {
+            pool.receivedLocked(fromKernel);
+        } finally {
+            pool.lock().unlock();
+        }
+        return valid;
     }
 
     // ------------------------------------------------------------------------------------------ TX
@@ -502,11 +551,15 @@ public final class XdpFastPath {
         }
     }
 
-    private static void reap(QueueSocket qs) {
+    private void reap(QueueSocket qs) {
         UmemFramePool pool = qs.queue.pool();
         pool.lock().lock();
         try {
+            long invalid = pool.invalidCompletions();
             pool.reapCompletions(qs.queue.anchor().completion(), qs.queue.anchor().completion().size());
+            if (pool.invalidCompletions() != invalid) {
+                counters.drop(DropReason.INVALID_DESCRIPTOR, pool.invalidCompletions() - invalid);
+            }
         } finally {
             pool.lock().unlock();
         }
@@ -593,18 +646,20 @@ public final class XdpFastPath {
         RxRing rx = qs.xsk.rx();
         UmemFramePool pool = qs.queue.pool();
         int n;
-        int drained = 0;
+        fromKernel = 0;
         while ((n = rx.peek(256)) > 0) {
             for (int i = 0; i < n; i++) {
-                pool.drop(rx.addr(i));
+                long addr = rx.addr(i);
+                if (takeDescriptor(pool, addr, rx.len(i))) {
+                    pool.drop(addr);
+                    counters.drop(DropReason.CLOSED);
+                }
             }
             rx.release(n);
-            drained += n;
         }
-        counters.drop(DropReason.CLOSED, drained);
         pool.lock().lock();
         try {
-            pool.receivedLocked(drained);
+            pool.receivedLocked(fromKernel);
         } finally {
             pool.lock().unlock();
         }
