@@ -96,7 +96,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             throw new io.netty.channel.ChannelException("cannot open the companion UDP socket: " + e.getMessage(), e);
         }
         this.config = new XdpDatagramChannelConfig(this);
-        this.writer = new DatagramWriter(companion, counters, () -> {
+        this.writer = new DatagramWriter(companion, counters, config::getTxDrainTimeoutMillis, () -> {
             if (open) {
                 ((XdpUnsafe) unsafe()).flush0Now();
             }
