@@ -8,6 +8,7 @@ import org.nettyxdp.netlink.LinkInfo;
 import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.packet.EthHdr;
 import org.nettyxdp.packet.XdpPacket;
+import org.nettyxdp.socket.BindBusyException;
 import org.nettyxdp.socket.RxRing;
 import org.nettyxdp.socket.TxRing;
 import org.nettyxdp.socket.UmemConfig;
@@ -143,53 +144,149 @@ public final class XdpFastPath {
         this.frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
     }
 
+    /** Longest {@link #open} waits for busy queues, parking the calling thread between attempts. */
+    private static final long OPEN_BUSY_WAIT_NANOS = 2_000_000_000L;
+
     /**
      * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them.
-     * {@code boundIp} is null for the wildcard address.
+     * {@code boundIp} is null for the wildcard address. A queue still busy from a socket closed moments
+     * ago is waited for, parking this thread (at most 2 s): off the event loop only; an event loop uses
+     * {@link #opening} and retries later instead.
      */
     public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
                                    FastPathSettings settings) throws IOException {
-        int port = local.getPort();
-        XdpInterface iface = XdpInterface.acquire(link, settings.attachMode());
-        int slot = -1;
-        QueueSocket[] queues = new QueueSocket[iface.queues()];
-        boolean portAdded = false;
-        try {
-            slot = iface.allocateSlot();
+        Opening opening = opening(link, local, boundIp, settings);
+        long deadline = System.nanoTime() + OPEN_BUSY_WAIT_NANOS;
+        for (;;) {
+            try {
+                return opening.attempt();
+            } catch (BindBusyException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    opening.abandon();
+                    throw e;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(e.retryAfterNanos());
+            }
+        }
+    }
+
+    /**
+     * Starts opening a fast path as {@link #open} does, without ever waiting: see {@link Opening}.
+     * Takes the interface's steering (attaching the program on first use).
+     */
+    public static Opening opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
+                                  FastPathSettings settings) throws IOException {
+        return new Opening(link, local, boundIp, settings, XdpInterface.acquire(link, settings.attachMode()));
+    }
+
+    /**
+     * A fast path being opened queue by queue, never blocking: {@link #attempt()} binds the sockets not
+     * bound yet and, when a queue is still busy (its previous socket closed moments ago), throws a
+     * {@link BindBusyException} keeping what it has, to be called again later; or {@link #abandon()}
+     * gives everything back. Event-loop confined.
+     */
+    public static final class Opening {
+        private final LinkInfo link;
+        private final InetSocketAddress local;
+        private final InetAddress boundIp;
+        private final FastPathSettings settings;
+        private final XdpInterface iface;
+        private final XdpSocketConfig socketConfig;
+        private final QueueSocket[] queues;
+        private int slot = -1;
+        private boolean finished;
+
+        private Opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, FastPathSettings settings,
+                        XdpInterface iface) {
+            this.link = link;
+            this.local = local;
+            this.boundIp = boundIp;
+            this.settings = settings;
+            this.iface = iface;
             UmemConfig umem = settings.umem();
             int ring = settings.ringSize();
-            XdpSocketConfig socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
+            this.socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
                     Math.max(ring, Math.min(umem.frameCount() / 2, 65536)), Math.max(ring, 2048),
                     settings.zeroCopy(), true, false);
-            for (int q = 0; q < queues.length; q++) {
-                XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
+            this.queues = new QueueSocket[iface.queues()];
+        }
+
+        /**
+         * Binds what is not bound yet and, once every queue has its socket, steers the port to them.
+         *
+         * @throws BindBusyException a queue is still busy: nothing is given back; attempt again later
+         * @throws IOException       any other failure, after giving everything back
+         */
+        public XdpFastPath attempt() throws IOException {
+            if (finished) {
+                throw new IllegalStateException("already opened or abandoned");
+            }
+            boolean portAdded = false;
+            try {
+                if (slot < 0) {
+                    slot = iface.allocateSlot();
+                }
+                UmemConfig umem = settings.umem();
+                for (int q = 0; q < queues.length; q++) {
+                    if (queues[q] == null) {
+                        queues[q] = openQueue(q, umem);
+                        iface.setSocket(slot, q, queues[q].xsk.fd());
+                    }
+                }
+                iface.addPort(local.getPort(), boundIp, slot, umem.maxRxFrameLength());
+                portAdded = true;
+                XdpFastPath fp = new XdpFastPath(iface, slot, local, boundIp, queues, settings);
+                finished = true;
+                return fp;
+            } catch (BindBusyException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                release(portAdded);
+                throw e;
+            }
+        }
+
+        private QueueSocket openQueue(int q, UmemConfig umem) throws IOException {
+            XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
+            try {
+                XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
                 try {
-                    XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
                     if (settings.busyPollBudget() > 0) {
                         preferBusyPoll(xsk, settings.busyPollBudget());
                     }
-                    queues[q] = new QueueSocket(queue, xsk, umem.frameSize());
+                    return new QueueSocket(queue, xsk, umem.frameSize());
                 } catch (IOException | RuntimeException e) {
-                    queue.release();
+                    xsk.close();
                     throw e;
                 }
-                iface.setSocket(slot, q, queues[q].xsk.fd());
+            } catch (IOException | RuntimeException e) {
+                queue.release();
+                throw e;
             }
-            iface.addPort(port, boundIp, slot, umem.maxRxFrameLength());
-            portAdded = true;
-            return new XdpFastPath(iface, slot, local, boundIp, queues, settings);
-        } catch (IOException | RuntimeException e) {
-            if (slot >= 0) {
-                iface.removeChannel(portAdded ? port : -1, boundIp, slot);
+        }
+
+        /** Gives back every socket, queue and the interface; idempotent, a no-op once opened. */
+        public void abandon() {
+            if (!finished) {
+                release(false);
             }
-            for (QueueSocket qs : queues) {
-                if (qs != null) {
-                    qs.xsk.close();
-                    qs.queue.release();
+        }
+
+        private void release(boolean portAdded) {
+            finished = true;
+            try {
+                if (slot >= 0) {
+                    iface.removeChannel(portAdded ? local.getPort() : -1, boundIp, slot);
                 }
+            } finally {
+                for (QueueSocket qs : queues) {
+                    if (qs != null) {
+                        qs.xsk.close();
+                        qs.queue.release();
+                    }
+                }
+                iface.release();
             }
-            iface.release();
-            throw e;
         }
     }
 

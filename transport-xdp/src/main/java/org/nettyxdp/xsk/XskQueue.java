@@ -58,7 +58,8 @@ final class XskQueue {
         try {
             XdpSocketConfig anchorConfig = socketConfig.withQueueId(queue)
                     .withRingSizes(ANCHOR_RING, ANCHOR_RING, socketConfig.fillSize(), socketConfig.completionSize());
-            XdpSocket anchor = XdpSocket.open(anchorConfig, umem);
+            // never parks: a busy queue is the caller's to retry later (BindBusyException)
+            XdpSocket anchor = XdpSocket.open(anchorConfig, umem, 0);
             UmemFramePool pool = new UmemFramePool(umem, alloc);
             pool.lock().lock();
             try {
@@ -74,9 +75,9 @@ final class XskQueue {
         }
     }
 
-    /** Binds a channel's socket on this queue, sharing the UMEM. */
+    /** Binds a channel's socket on this queue, sharing the UMEM; a busy queue throws at once. */
     XdpSocket openSocket(XdpSocketConfig config) throws SyscallException {
-        return XdpSocket.openShared(config.withZeroCopy(ZeroCopyMode.AUTO), anchor);
+        return XdpSocket.openShared(config.withZeroCopy(ZeroCopyMode.AUTO), anchor, 0);
     }
 
     UmemFramePool pool() {
