@@ -279,10 +279,12 @@ public final class XdpFastPath {
                     iface.removeChannel(portAdded ? local.getPort() : -1, boundIp, slot);
                 }
             } finally {
-                for (QueueSocket qs : queues) {
-                    if (qs != null) {
-                        qs.xsk.close();
-                        qs.queue.release();
+                for (int q = 0; q < queues.length; q++) {
+                    if (queues[q] != null) {
+                        queues[q].xsk.close();
+                        queues[q].queue.release();
+                    } else {
+                        XskQueue.discardSpare(link.index(), q);
                     }
                 }
                 iface.release();

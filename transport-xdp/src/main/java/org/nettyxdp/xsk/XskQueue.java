@@ -2,6 +2,7 @@ package org.nettyxdp.xsk;
 
 import io.netty.buffer.ByteBufAllocator;
 import org.nettyxdp.buffer.UmemFramePool;
+import org.nettyxdp.socket.BindBusyException;
 import org.nettyxdp.socket.Umem;
 import org.nettyxdp.socket.UmemConfig;
 import org.nettyxdp.socket.XdpSocket;
@@ -21,6 +22,11 @@ import java.util.Map;
  */
 final class XskQueue {
     private static final Map<Long, XskQueue> QUEUES = new HashMap<>();
+    /**
+     * The UMEM of a queue whose anchor found it busy, kept (unregistered) for the next attempt so a
+     * retry does not map and populate the whole area again; see {@link #discardSpare}.
+     */
+    private static final Map<Long, Umem> SPARE = new HashMap<>();
     /** Ring size of the anchor socket's own RX/TX rings, which carry no traffic. */
     private static final int ANCHOR_RING = 8;
 
@@ -54,7 +60,14 @@ final class XskQueue {
 
     private static XskQueue create(long key, int ifindex, int queue, UmemConfig umemConfig,
                                    XdpSocketConfig socketConfig, ByteBufAllocator alloc) throws IOException {
-        Umem umem = Umem.allocate(umemConfig);
+        Umem umem = SPARE.remove(key);
+        if (umem != null && !umem.config().equals(umemConfig)) {
+            umem.close();
+            umem = null;
+        }
+        if (umem == null) {
+            umem = Umem.allocate(umemConfig);
+        }
         try {
             XdpSocketConfig anchorConfig = socketConfig.withQueueId(queue)
                     .withRingSizes(ANCHOR_RING, ANCHOR_RING, socketConfig.fillSize(), socketConfig.completionSize());
@@ -69,9 +82,27 @@ final class XskQueue {
                 pool.lock().unlock();
             }
             return new XskQueue(key, umem, anchor, pool);
+        } catch (BindBusyException e) {
+            SPARE.put(key, umem);
+            throw e;
         } catch (IOException | RuntimeException e) {
             umem.close();
             throw e;
+        }
+    }
+
+    /** Unmaps the UMEM kept for queue {@code queue} of {@code ifindex} after a busy attempt, if any. */
+    static void discardSpare(int ifindex, int queue) {
+        Umem umem;
+        synchronized (QUEUES) {
+            umem = SPARE.remove((long) ifindex << 32 | queue);
+        }
+        if (umem != null) {
+            try {
+                umem.close();
+            } catch (SyscallException ignored) {
+                // unmapping cannot fail for a mapping we made
+            }
         }
     }
 
