@@ -26,6 +26,7 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.concurrent.locks.LockSupport;
 
 
 /**
@@ -71,7 +72,7 @@ public final class XdpFastPath {
         int txReserved;
         int txUsed;
 
-        QueueSocket(XskQueue queue, XdpSocket xsk, int frameSize) {
+        QueueSocket(XskQueue queue, XdpSocket xsk) {
             this.queue = queue;
             this.xsk = xsk;
             // the queue's geometry, which the first channel on it chose, not necessarily this one's
@@ -165,7 +166,7 @@ public final class XdpFastPath {
                     opening.abandon();
                     throw e;
                 }
-                java.util.concurrent.locks.LockSupport.parkNanos(e.retryAfterNanos());
+                LockSupport.parkNanos(e.retryAfterNanos());
             }
         }
     }
@@ -254,7 +255,7 @@ public final class XdpFastPath {
                     if (settings.busyPollBudget() > 0) {
                         preferBusyPoll(xsk, settings.busyPollBudget());
                     }
-                    return new QueueSocket(queue, xsk, umem.frameSize());
+                    return new QueueSocket(queue, xsk);
                 } catch (IOException | RuntimeException e) {
                     xsk.close();
                     throw e;

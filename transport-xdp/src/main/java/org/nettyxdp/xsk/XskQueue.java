@@ -43,7 +43,11 @@ final class XskQueue {
         this.pool = pool;
     }
 
-    /** The queue's shared state, created on first use; pair each call with {@link #release()}. */
+    /**
+     * The queue's shared state, created on first use; pair each call with {@link #release()}.
+     *
+     * @throws BindBusyException the queue still has another socket (never waited for): try again later
+     */
     static XskQueue acquire(int ifindex, int queue, UmemConfig umemConfig, XdpSocketConfig socketConfig,
                             ByteBufAllocator alloc) throws IOException {
         long key = (long) ifindex << 32 | queue;
