@@ -66,12 +66,12 @@ public final class MacAddress {
     }
 
     /**
-     * Parses the colon- (or hyphen-) separated form, e.g. {@code "02:00:5e:10:00:01"} (case-insensitive).
+     * Parses the colon-separated form, e.g. {@code "02:00:5e:10:00:01"} (case-insensitive).
      *
-     * @throws IllegalArgumentException if {@code text} is not six separated hex octets
+     * @throws IllegalArgumentException if {@code text} is not six colon-separated hex octets
      */
     public static MacAddress parse(String text) {
-        String[] parts = text.split(text.indexOf('-') >= 0 ? "-" : ":", -1);
+        String[] parts = text.split(":", -1);
         if (parts.length != 6) {
             throw new IllegalArgumentException("not a MAC address: " + text);
         }
