@@ -97,8 +97,11 @@ class DnsNameResolverTest {
                 .build();
         try {
             List<String> names = new ArrayList<>(hosts.keySet());
-            int resolved = 0;
-            for (int from = 0; from < names.size(); from += IN_FLIGHT) {
+            // the first query leaves through the kernel socket, which resolves the server's MAC address
+            assertEquals(hosts.get(names.get(0)), resolver.resolveAll(names.get(0)).get(5, TimeUnit.SECONDS));
+            long warmSlow = channels.get(0) instanceof XdpDatagramChannel ch ? ch.metrics().txSlowPackets() : 0;
+            int resolved = 1;
+            for (int from = 1; from < names.size(); from += IN_FLIGHT) {
                 List<String> batch = names.subList(from, Math.min(names.size(), from + IN_FLIGHT));
                 List<Future<List<InetAddress>>> futures = new ArrayList<>();
                 for (String name : batch) {
@@ -123,8 +126,7 @@ class DnsNameResolverTest {
                 System.out.println("resolver channel after " + resolved + " names: " + m);
                 assertEquals(resolved, m.rxFastPackets(), "every answer arrived on the fast path: " + m);
                 assertEquals(resolved, m.txFastPackets() + m.txSlowPackets(), m.toString());
-                assertTrue(m.txSlowPackets() < 10,
-                        "queries leave on the fast path, but for the first few, before the neighbour is known: " + m);
+                assertEquals(warmSlow, m.txSlowPackets(), "once the neighbour is known, every query leaves on the fast path: " + m);
                 assertEquals(0, m.rxCopied(), "every answer reached the decoder in its UMEM frame: " + m);
                 assertEquals(0, m.dropped(), m.toString());
                 for (FrameAccounting a : ch.frameAccounting()) {
