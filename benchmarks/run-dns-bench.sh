@@ -5,7 +5,7 @@
 #
 #   sudo benchmarks/run-dns-bench.sh                          # 5 rounds, nio,epoll,xdp_drv
 #   BENCH_DNS_ROUNDS=3 BENCH_DNS_TRANSPORTS=xdp_drv,xdp_skb benchmarks/run-dns-bench.sh
-#   BENCH_DNS_JFR=1 benchmarks/run-dns-bench.sh               # XDP only, with a JFR profile (dns-xdp.jfr)
+#   BENCH_DNS_JFR=1 benchmarks/run-dns-bench.sh               # XDP only, JFR profile dns-xdp.jfr, by component
 #
 # Writes dns-bench-results.json to the current directory. Traffic never leaves the veth pair
 # (10.252.1.0/24 between this namespace and nxd-c1).
@@ -85,5 +85,8 @@ nice -n "$NICE" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xms1g 
 
 if [ -n "${BENCH_DNS_JFR:-}" ]; then
   echo "hot methods of the XDP server (JFR execution samples):"
-  "$JAVA_HOME/bin/jfr" view --width 160 hot-methods dns-xdp.jfr || true
+  "$JAVA_HOME/bin/jfr" view --width 160 hot-methods dns-xdp.jfr | head -25 || true
+  "$JAVA_HOME/bin/jfr" print --json --stack-depth 64 --events jdk.ExecutionSample,jdk.NativeMethodSample \
+    dns-xdp.jfr > dns-xdp-samples.json
+  /usr/bin/python3 "$REPO/benchmarks/jfr-stages.py" dns-xdp-samples.json dns-
 fi
