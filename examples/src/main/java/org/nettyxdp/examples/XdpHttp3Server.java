@@ -19,7 +19,8 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicSslContextBuilder;
 import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.handler.ssl.util.SelfSignedCertificate;
+import io.netty.pkitesting.CertificateBuilder;
+import io.netty.pkitesting.X509Bundle;
 import io.netty.util.CharsetUtil;
 import io.netty.util.ReferenceCountUtil;
 import org.nettyxdp.channel.XdpAttachMode;
@@ -29,7 +30,6 @@ import org.nettyxdp.channel.XdpEventLoopGroup;
 
 import java.io.File;
 import java.net.InetSocketAddress;
-import java.security.cert.CertificateException;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -106,15 +106,12 @@ public final class XdpHttp3Server {
         }
     }
 
-    /** A TLS context for HTTP/3 with a fresh self-signed certificate for {@code localhost}. */
-    static QuicSslContext selfSignedContext() throws CertificateException {
-        SelfSignedCertificate cert = new SelfSignedCertificate("localhost");
-        try {
-            return QuicSslContextBuilder.forServer(cert.key(), null, cert.cert())
-                    .applicationProtocols(Http3.supportedApplicationProtocols()).build();
-        } finally {
-            cert.delete();
-        }
+    /** A TLS context for HTTP/3 with a fresh self-signed certificate (EC P-256) for {@code localhost}. */
+    static QuicSslContext selfSignedContext() throws Exception {
+        X509Bundle cert = new CertificateBuilder().subject("CN=localhost").addSanDnsName("localhost")
+                .setIsCertificateAuthority(true).ecp256().buildSelfSigned();
+        return QuicSslContextBuilder.forServer(cert.getKeyPair().getPrivate(), null, cert.getCertificate())
+                .applicationProtocols(Http3.supportedApplicationProtocols()).build();
     }
 
     /** Binds the server on {@code group}; {@code iface} may be null (needed only for a wildcard bind). */

@@ -47,7 +47,7 @@ class XdpHttp3Test {
 
     @BeforeAll
     static void certificate() throws Exception {
-        ssl = XdpHttp3Server.selfSignedContext(); // a fresh key pair takes seconds on a busy machine: once
+        ssl = XdpHttp3Server.selfSignedContext();
     }
 
     @ParameterizedTest(name = "server XDP {0}, client {1}")
