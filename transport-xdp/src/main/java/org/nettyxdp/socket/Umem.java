@@ -15,19 +15,29 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code frameSize} bytes in one page-aligned anonymous mapping, and the stack of frames that are
  * currently free (in no ring and not held by the application).
  *
- * <p>Not thread-safe: a UMEM and every socket using it belong to one thread.
+ * <p>Not thread-safe, except {@link #close()}: a UMEM and every socket using it belong to one thread.
+ * (The channels' fast path keeps its frames in a {@code UmemFramePool} instead of the free stack here.)
  */
 public final class Umem implements AutoCloseable {
+    private static final long REG_ADDR = XdpStructs.offset(XdpStructs.UMEM_REG, "addr");
+    private static final long REG_LEN = XdpStructs.offset(XdpStructs.UMEM_REG, "len");
+    private static final long REG_CHUNK_SIZE = XdpStructs.offset(XdpStructs.UMEM_REG, "chunk_size");
+    private static final long REG_HEADROOM = XdpStructs.offset(XdpStructs.UMEM_REG, "headroom");
+    private static final long REG_FLAGS = XdpStructs.offset(XdpStructs.UMEM_REG, "flags");
+    private static final long REG_TX_METADATA_LEN = XdpStructs.offset(XdpStructs.UMEM_REG, "tx_metadata_len");
+
     private final UmemConfig config;
+    private final Arena arena;
     private final MemorySegment region;
     private final long[] free;
     private final long frameMask;
     private int freeCount;
     private int registeredFd = -1;
-    private boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private Umem(UmemConfig config, MemorySegment region) {
+    private Umem(UmemConfig config, Arena arena, MemorySegment region) {
         this.config = config;
+        this.arena = arena;
         this.region = region;
         this.free = new long[config.frameCount()];
         this.frameMask = ~((long) config.frameSize() - 1);
@@ -36,11 +46,24 @@ public final class Umem implements AutoCloseable {
         }
     }
 
-    /** Maps a new UMEM with the given geometry; every frame starts free. */
+    /**
+     * Maps a new UMEM with the given geometry; every frame starts free. The mapping belongs to a shared
+     * arena that {@link #close()} closes (which unmaps it): an access through {@link #region()} or any
+     * slice or NIO view of it after that throws {@link IllegalStateException} instead of faulting.
+     */
     public static Umem allocate(UmemConfig config) throws SyscallException {
-        MemorySegment region = Syscalls.mmap(config.size(), Linux.PROT_READ | Linux.PROT_WRITE,
+        MemorySegment mapped = Syscalls.mmap(config.size(), Linux.PROT_READ | Linux.PROT_WRITE,
                 Linux.MAP_PRIVATE | Linux.MAP_ANONYMOUS | Linux.MAP_POPULATE, -1, 0, "UMEM");
-        return new Umem(config, region);
+        Arena arena = Arena.ofShared();
+        return new Umem(config, arena, mapped.reinterpret(arena, Umem::unmap));
+    }
+
+    private static void unmap(MemorySegment region) {
+        try {
+            Syscalls.munmap(region);
+        } catch (SyscallException ignored) {
+            // unmapping a mapping we made cannot fail; nothing is left to do if it does
+        }
     }
 
     /** Registers the area with socket {@code fd} ({@code XDP_UMEM_REG}); done once, by the first socket. */
@@ -50,16 +73,26 @@ public final class Umem implements AutoCloseable {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment reg = arena.allocate(XdpStructs.UMEM_REG);
-            reg.set(JAVA_LONG, 0, region.address());
-            reg.set(JAVA_LONG, 8, region.byteSize());
-            reg.set(JAVA_INT, 16, config.frameSize());
-            reg.set(JAVA_INT, 20, config.headroom());
-            int flags = config.txMetadataLen() > 0 ? Xdp.XDP_UMEM_TX_METADATA_LEN : 0;
-            reg.set(JAVA_INT, 24, flags);
-            reg.set(JAVA_INT, 28, config.txMetadataLen());
-            Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_REG, reg, (int) reg.byteSize(), "XDP_UMEM_REG");
+            reg.set(JAVA_LONG, REG_ADDR, region.address());
+            reg.set(JAVA_LONG, REG_LEN, region.byteSize());
+            reg.set(JAVA_INT, REG_CHUNK_SIZE, config.frameSize());
+            reg.set(JAVA_INT, REG_HEADROOM, config.headroom());
+            int flags = config.txMetadataLen() > 0 ? XdpConstants.XDP_UMEM_TX_METADATA_LEN : 0;
+            reg.set(JAVA_INT, REG_FLAGS, flags);
+            reg.set(JAVA_INT, REG_TX_METADATA_LEN, config.txMetadataLen());
+            Syscalls.setsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_UMEM_REG, reg, (int) reg.byteSize(), "XDP_UMEM_REG");
         }
         registeredFd = fd;
+    }
+
+    /**
+     * Forgets the registration with {@code fd}, whose socket failed to open and is closed: the kernel's
+     * registration went with it, so the next socket may register the area again.
+     */
+    void unregister(int fd) {
+        if (registeredFd == fd) {
+            registeredFd = -1;
+        }
     }
 
     /** The UMEM geometry. */
@@ -97,12 +130,14 @@ public final class Umem implements AutoCloseable {
         return config.frameCount();
     }
 
-    /** Unmaps the area; every socket using it must be closed first. Idempotent. */
+    /**
+     * Unmaps the area; every socket using it must be closed first. Any thread; idempotent. Threads
+     * still accessing the region get an {@link IllegalStateException}.
+     */
     @Override
     public void close() throws SyscallException {
-        if (!closed) {
-            closed = true;
-            Syscalls.munmap(region);
+        if (closed.compareAndSet(false, true)) {
+            arena.close();
         }
     }
 }
