@@ -76,7 +76,7 @@ public final class XdpFastPath {
             this.queue = queue;
             this.xsk = xsk;
             // the queue's geometry, which the first channel on it chose, not necessarily this one's
-            this.packet = new XdpPacket(queue.pool().umem().region(), queue.pool().umem().config().frameSize());
+            this.packet = new XdpPacket(queue.region(), queue.frameSize());
             this.datagrams = new FrameDatagramPacket[queue.pool().frameCount()];
         }
 
@@ -116,13 +116,11 @@ public final class XdpFastPath {
     private long txPackets;
     private long txBytes;
     private long txZeroCopy;
-    /** Set once {@link #close()} was asked for: no new work starts. */
-    private boolean closed;
+    /** Set once {@link #close()} was asked for: no new work starts. Volatile for {@link #frameBuffer()}. */
+    private volatile boolean closed;
     /** Nesting depth of {@link #receive} and {@link #flush}: rings must stay mapped while positive. */
     private int busy;
     private boolean released;
-    /** Frames of the current RX batch that the kernel really had (see {@link UmemFramePool#takeFromKernel}). */
-    private int fromKernel;
 
     private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
                         QueueSocket[] queues, FastPathSettings settings) {
@@ -349,7 +347,6 @@ public final class XdpFastPath {
         long bytes = 0;
         long copied = 0;
         int taken = 0;
-        fromKernel = 0;
         busy++;
         try {
             for (; taken < n; ) {
@@ -380,13 +377,7 @@ public final class XdpFastPath {
                 counters.rxPackets += packets;
                 counters.rxBytes += bytes;
                 counters.rxCopied += copied;
-                pool.lock().lock();
-                try {
-                    pool.receivedLocked(fromKernel);
-                    pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
-                } finally {
-                    pool.lock().unlock();
-                }
+                qs.queue.refill(qs.xsk.fill().size());
                 if (qs.xsk.fill().needsWakeup()) {
                     qs.xsk.wakeupRx();
                 }
@@ -432,12 +423,8 @@ public final class XdpFastPath {
      * goes back to the pool if (and only if) it is one the kernel had, so nothing is freed twice.
      */
     private boolean takeDescriptor(UmemFramePool pool, long addr, int len) {
-        int verdict = RxDescriptor.check(addr, len, pool.umem().region().byteSize(),
-                pool.umem().config().frameSize());
-        boolean kernels = verdict != RxDescriptor.NOT_A_FRAME && pool.takeFromKernel(addr);
-        if (kernels) {
-            fromKernel++;
-        }
+        int verdict = RxDescriptor.check(addr, len, (long) pool.frameCount() * frameSize(pool), frameSize(pool));
+        boolean kernels = verdict != RxDescriptor.NOT_A_FRAME && pool.inKernel(addr);
         if (verdict == RxDescriptor.VALID && kernels) {
             return true;
         }
@@ -448,22 +435,19 @@ public final class XdpFastPath {
         return false;
     }
 
+    private static int frameSize(UmemFramePool pool) {
+        return pool.frameCapacity() + XdpPacket.XDP_PACKET_HEADROOM;
+    }
+
     /**
      * Test access: what {@link #receive} does with descriptor {@code (addr, len)} on queue {@code q},
      * up to the parse; the frame, if valid, is returned to the pool. Event loop (or test) thread.
      */
     boolean takeDescriptorForTest(int q, long addr, int len) {
         UmemFramePool pool = queues[q].queue.pool();
-        fromKernel = 0;
         boolean valid = takeDescriptor(pool, addr, len);
         if (valid) {
             pool.drop(addr);
-        }
-        pool.lock().lock();
-        try {
-            pool.receivedLocked(fromKernel);
-        } finally {
-            pool.lock().unlock();
         }
         return valid;
     }
@@ -475,7 +459,8 @@ public final class XdpFastPath {
 
     /**
      * A buffer over a free frame of queue 0, with headroom for the headers, or null when the pool has
-     * no frame to spare. Any thread.
+     * no frame to spare or this fast path is closed. Any thread, also concurrently with {@link #close()}:
+     * the pool hands out no frame once closed, and stays mapped while a buffer it handed out is held.
      */
     public UmemByteBuf frameBuffer() {
         if (closed) {
@@ -512,28 +497,33 @@ public final class XdpFastPath {
         }
         UmemByteBuf inPlace = null;
         QueueSocket qs = queues[0];
-        if (content instanceof UmemByteBuf u && u.headroom() >= headers) {
+        // the headers go right below the payload: into the frame's headroom and any bytes already read;
+        // a frame already queued (the same buffer written twice) is sent as a copy
+        if (content instanceof UmemByteBuf u && u.headroom() + u.readerIndex() >= headers) {
             for (QueueSocket candidate : queues) {
-                if (candidate.queue.pool() == u.pool()) {
-                    qs = candidate;
-                    inPlace = u;
+                if (candidate.queue.pool().owns(u)) {
+                    if (candidate.queue.pool().holdForSend(u)) {
+                        qs = candidate;
+                        inPlace = u;
+                    }
                     break;
                 }
             }
         }
         if (!reserveTxSlot(qs)) {
+            if (inPlace != null) {
+                qs.queue.pool().cancelHold(inPlace);
+            }
             counters.txRingFull++;
             return SendResult.NO_ROOM;
         }
         UmemFramePool pool = qs.queue.pool();
-        MemorySegment region = pool.umem().region();
+        MemorySegment region = qs.queue.region();
         long frame;
         int head;
         if (inPlace != null) {
-            inPlace.retain();
-            pool.sendInPlace(inPlace);
             frame = inPlace.frameAddress();
-            head = inPlace.readerIndex() - headers;
+            head = inPlace.headroom() + inPlace.readerIndex() - headers;
             txZeroCopy++;
         } else {
             frame = takeTxFrame(pool);
@@ -572,18 +562,7 @@ public final class XdpFastPath {
 
     private long takeTxFrame(UmemFramePool pool) {
         if (txFrameCount == 0) {
-            pool.lock().lock();
-            try {
-                while (txFrameCount < TX_BATCH) {
-                    long f = pool.allocateTxFrame();
-                    if (f < 0) {
-                        break;
-                    }
-                    txFrames[txFrameCount++] = f;
-                }
-            } finally {
-                pool.lock().unlock();
-            }
+            txFrameCount = pool.takeForSend(txFrames, TX_BATCH);
             if (txFrameCount == 0) {
                 for (QueueSocket qs : queues) {
                     kick(qs);
@@ -616,15 +595,8 @@ public final class XdpFastPath {
             reap(qs);
         }
         if (txFrameCount > 0) {
-            UmemFramePool pool = queues[0].queue.pool();
-            pool.lock().lock();
-            try {
-                while (txFrameCount > 0) {
-                    pool.unallocateTxFrame(txFrames[--txFrameCount]);
-                }
-            } finally {
-                pool.lock().unlock();
-            }
+            queues[0].queue.pool().cancelSend(txFrames, txFrameCount);
+            txFrameCount = 0;
         }
     }
 
@@ -652,16 +624,9 @@ public final class XdpFastPath {
     }
 
     private void reap(QueueSocket qs) {
-        UmemFramePool pool = qs.queue.pool();
-        pool.lock().lock();
-        try {
-            long invalid = pool.invalidCompletions();
-            pool.reapCompletions(qs.queue.anchor().completion(), qs.queue.anchor().completion().size());
-            if (pool.invalidCompletions() != invalid) {
-                counters.drop(DropReason.INVALID_DESCRIPTOR, pool.invalidCompletions() - invalid);
-            }
-        } finally {
-            pool.lock().unlock();
+        int invalid = qs.queue.reapCompletions();
+        if (invalid > 0) {
+            counters.drop(DropReason.INVALID_DESCRIPTOR, invalid);
         }
     }
 
@@ -746,7 +711,6 @@ public final class XdpFastPath {
         RxRing rx = qs.xsk.rx();
         UmemFramePool pool = qs.queue.pool();
         int n;
-        fromKernel = 0;
         while ((n = rx.peek(256)) > 0) {
             for (int i = 0; i < n; i++) {
                 long addr = rx.addr(i);
@@ -756,12 +720,6 @@ public final class XdpFastPath {
                 }
             }
             rx.release(n);
-        }
-        pool.lock().lock();
-        try {
-            pool.receivedLocked(fromKernel);
-        } finally {
-            pool.lock().unlock();
         }
     }
 
