@@ -12,6 +12,11 @@ public enum DropReason {
     BAD_UDP_CHECKSUM,
     /** Not UDP to this channel's address and port (the program passes most of these to the kernel). */
     NOT_FOR_US,
+    /**
+     * From a source address the kernel refuses on input (the host's own, loopback off {@code lo},
+     * unspecified, multicast, broadcast, IPv4-mapped on IPv6): a kernel socket would never see it.
+     */
+    MARTIAN_SOURCE,
     /** From a peer other than the one the channel is connected to. */
     NOT_CONNECTED_PEER,
     /** Split over several frames (multi-buffer), which this channel does not reassemble. */

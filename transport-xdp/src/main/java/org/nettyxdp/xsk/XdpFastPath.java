@@ -25,7 +25,7 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-
+import java.util.List;
 
 /**
  * The AF_XDP side of one datagram channel: a socket on every RX queue of the channel's
@@ -92,10 +92,13 @@ public final class XdpFastPath {
     private final int port;
     /** The channel's local address: the recipient of every datagram it receives. */
     private final InetSocketAddress local;
-    /** The bound address, null for the wildcard: with {@link #port}, the channel's steering entry. */
-    private final InetAddress boundIp;
+    /** The addresses of the channel's steering entries with {@link #port} (wildcards: one per family). */
+    private final List<InetAddress> steered;
     private final int boundIpv4;
     private final byte[] boundIpv6;
+    /** Whether datagrams of each family are the channel's (an IPv6 channel takes IPv4 when dual-stack). */
+    private final boolean accept4;
+    private final boolean accept6;
     private final QueueSocket[] queues;
     private final FastPathSettings.Tunables tunables;
     private final FastPathCounters counters = new FastPathCounters();
@@ -120,33 +123,48 @@ public final class XdpFastPath {
     private boolean released;
 
     private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
-                        QueueSocket[] queues, FastPathSettings settings) {
+                        List<InetAddress> steered, QueueSocket[] queues, FastPathSettings settings) {
         this.iface = iface;
         this.slot = slot;
         this.port = local.getPort();
         this.local = local;
-        this.boundIp = boundIp;
+        this.steered = steered;
         this.boundIpv4 = boundIp instanceof Inet4Address ? toInt(boundIp.getAddress()) : 0;
         this.boundIpv6 = boundIp instanceof Inet6Address ? boundIp.getAddress() : null;
+        this.accept4 = steered.stream().anyMatch(a -> a instanceof Inet4Address);
+        this.accept6 = steered.stream().anyMatch(a -> a instanceof Inet6Address);
         this.queues = queues;
         this.tunables = settings.tunables();
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
         long ifMac = link.mac() == null ? 0 : link.mac().bits();
         this.mtu = link.mtu();
-        this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, ifMac, !link.isLoopback() && ifMac != 0,
-                link.index());
+        this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, accept4, accept6, ifMac,
+                !link.isLoopback() && ifMac != 0, link.index(), link.isLoopback(), iface::locals);
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
     }
 
     /**
-     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them.
-     * {@code boundIp} is null for the wildcard address.
+     * {@link #open(LinkInfo, InetSocketAddress, InetAddress, boolean, FastPathSettings)} of a dual-stack
+     * channel ({@code IPV6_V6ONLY} off, the companion socket's setting): an IPv6 wildcard channel also
+     * takes IPv4.
      */
     public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
                                    FastPathSettings settings) throws IOException {
+        return open(link, local, boundIp, false, settings);
+    }
+
+    /**
+     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them, for
+     * what the kernel would deliver to the channel's socket: datagrams to {@code boundIp}, or with
+     * {@code boundIp} null (the wildcard) to any local address of the channel's family ({@code local}'s;
+     * an IPv6 channel also IPv4 unless {@code v6Only}).
+     */
+    public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp, boolean v6Only,
+                                   FastPathSettings settings) throws IOException {
         int port = local.getPort();
+        List<InetAddress> steered = steeredAddresses(local, boundIp, v6Only);
         XdpInterface iface = XdpInterface.acquire(link, settings.attachMode());
         int slot = -1;
         QueueSocket[] queues = new QueueSocket[iface.queues()];
@@ -172,12 +190,12 @@ public final class XdpFastPath {
                 }
                 iface.setSocket(slot, q, queues[q].xsk.fd());
             }
-            iface.addPort(port, boundIp, slot, umem.maxRxFrameLength());
+            iface.addPort(port, steered, slot, umem.maxRxFrameLength());
             portAdded = true;
-            return new XdpFastPath(iface, slot, local, boundIp, queues, settings);
+            return new XdpFastPath(iface, slot, local, boundIp, steered, queues, settings);
         } catch (IOException | RuntimeException e) {
             if (slot >= 0) {
-                iface.removeChannel(portAdded ? port : -1, boundIp, slot);
+                iface.removeChannel(portAdded ? port : -1, steered, slot);
             }
             for (QueueSocket qs : queues) {
                 if (qs != null) {
@@ -188,6 +206,30 @@ public final class XdpFastPath {
             iface.release();
             throw e;
         }
+    }
+
+    /** The addresses of the channel's steering entries: the bound one, or the wildcard of each family. */
+    private static List<InetAddress> steeredAddresses(InetSocketAddress local, InetAddress boundIp, boolean v6Only)
+            throws IOException {
+        if (boundIp != null && !boundIp.isAnyLocalAddress()) {
+            return List.of(boundIp);
+        }
+        InetAddress any4 = InetAddress.getByAddress(new byte[4]);
+        if (local.getAddress() instanceof Inet6Address) {
+            InetAddress any6 = InetAddress.getByAddress(new byte[16]);
+            return v6Only ? List.of(any6) : List.of(any6, any4);
+        }
+        return List.of(any4);
+    }
+
+    /**
+     * Re-reads the host's addresses (rtnetlink) for every interface the process steers on: what the
+     * programs take as local destinations and what the channels drop as their own (martian) sources.
+     * Addresses are read when a channel binds; call this when they change later (an address
+     * notification). Any thread; may block on netlink.
+     */
+    public static void refreshLocalAddresses() {
+        XdpInterface.refreshAll();
     }
 
     private static void preferBusyPoll(XdpSocket xsk, int budget) throws SyscallException {
@@ -342,7 +384,7 @@ public final class XdpFastPath {
         }
         InetAddress ip = recipient.getAddress();
         boolean v4 = ip instanceof Inet4Address;
-        if (v4 ? boundIpv6 != null : boundIpv4 != 0) {
+        if (v4 ? !accept4 || boundIpv6 != null : !accept6 || boundIpv4 != 0) {
             return SendResult.SLOW_PATH;
         }
         if (ip.isMulticastAddress() || ip.isAnyLocalAddress()) {
@@ -559,7 +601,7 @@ public final class XdpFastPath {
         }
         flush();
         released = true;
-        iface.removeChannel(port, boundIp, slot);
+        iface.removeChannel(port, steered, slot);
         for (QueueSocket qs : queues) {
             RxRing rx = qs.xsk.rx();
             UmemFramePool pool = qs.queue.pool();
