@@ -14,7 +14,9 @@ public enum DropReason {
     NOT_FOR_US,
     /**
      * From a source address the kernel refuses on input (the host's own, loopback off {@code lo},
-     * unspecified, multicast, broadcast, IPv4-mapped on IPv6): a kernel socket would never see it.
+     * unspecified, multicast, limited broadcast), or that an IPv6 socket is shielded from on the fast
+     * path although Linux delivers it (the host's own, unspecified, IPv4-mapped): answering it would
+     * loop back to the channel or go nowhere.
      */
     MARTIAN_SOURCE,
     /** From a peer other than the one the channel is connected to. */

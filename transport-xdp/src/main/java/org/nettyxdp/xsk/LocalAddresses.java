@@ -21,21 +21,18 @@ import java.util.Set;
  * <p>Built from every address of every interface of the namespace (Linux accepts a datagram for an
  * address of another interface, the weak host model), except those the kernel would not accept on
  * this interface: loopback addresses ({@code 127.0.0.0/8}, {@code ::1}) unless it is {@code lo}, and
- * IPv6 link-local addresses of other interfaces. Also keeps the IPv4 subnet (directed) broadcast
- * addresses, which are martian sources.
+ * IPv6 link-local addresses of other interfaces.
  */
 final class LocalAddresses {
-    static final LocalAddresses NONE = new LocalAddresses(List.of(), new int[0], new int[0], new byte[0][]);
+    static final LocalAddresses NONE = new LocalAddresses(List.of(), new int[0], new byte[0][]);
 
     private final List<InetAddress> destinations;
     private final int[] ipv4;
-    private final int[] broadcast4;
     private final byte[][] ipv6;
 
-    private LocalAddresses(List<InetAddress> destinations, int[] ipv4, int[] broadcast4, byte[][] ipv6) {
+    private LocalAddresses(List<InetAddress> destinations, int[] ipv4, byte[][] ipv6) {
         this.destinations = destinations;
         this.ipv4 = ipv4;
-        this.broadcast4 = broadcast4;
         this.ipv6 = ipv6;
     }
 
@@ -43,17 +40,12 @@ final class LocalAddresses {
     static LocalAddresses of(Collection<AddressInfo> all, int ifindex, boolean loopback) {
         Set<InetAddress> dst = new LinkedHashSet<>();
         List<Integer> v4 = new ArrayList<>();
-        List<Integer> brd = new ArrayList<>();
         List<byte[]> v6 = new ArrayList<>();
         for (AddressInfo a : all) {
             InetAddress ip = a.address();
             byte[] raw = ip.getAddress();
             if (ip instanceof Inet4Address) {
-                int v = XdpFastPath.toInt(raw);
-                v4.add(v);
-                if (a.prefixLength() < 31) {
-                    brd.add(v | (int) (0xffff_ffffL >>> a.prefixLength()));
-                }
+                v4.add(XdpFastPath.toInt(raw));
             } else {
                 v6.add(raw);
             }
@@ -70,7 +62,7 @@ final class LocalAddresses {
             }
         }
         return new LocalAddresses(List.copyOf(dst), v4.stream().mapToInt(Integer::intValue).toArray(),
-                brd.stream().mapToInt(Integer::intValue).toArray(), v6.toArray(new byte[0][]));
+                v6.toArray(new byte[0][]));
     }
 
     /** The destinations the steering program may take frames for (its {@code LocalAddressMap}). */
@@ -81,16 +73,6 @@ final class LocalAddresses {
     /** Whether {@code ip} is one of the host's IPv4 addresses (of any interface). */
     boolean isOwn4(int ip) {
         for (int a : ipv4) {
-            if (a == ip) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Whether {@code ip} is the directed broadcast address of one of the host's IPv4 subnets. */
-    boolean isSubnetBroadcast4(int ip) {
-        for (int a : broadcast4) {
             if (a == ip) {
                 return true;
             }
