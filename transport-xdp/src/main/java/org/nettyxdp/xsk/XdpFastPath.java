@@ -123,7 +123,8 @@ public final class XdpFastPath {
     private boolean released;
 
     private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
-                        List<InetAddress> steered, QueueSocket[] queues, FastPathSettings settings) {
+                        List<InetAddress> steered, QueueSocket[] queues, FastPathSettings settings)
+            throws IOException {
         this.iface = iface;
         this.slot = slot;
         this.port = local.getPort();
