@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * interface, neighbour not yet resolved, IPv4 on {@code lo} without {@code route_localnet}) is
  * remembered as such for {@link #RETRY_NANOS}; resolved hops for {@link #HOP_TTL_NANOS}, after which
  * they are used while being resolved again. At most {@link #MAX_ENTRIES} destinations are cached and
- * {@link #MAX_PENDING} resolutions queued (beyond that a request is dropped and asked again later), so
+ * {@link #MAX_PENDING} resolutions queued (beyond that a request is dropped and asked again later), and
+ * the resolver paces itself (about 5000 resolutions per second at most), so
  * a flood of new sources costs the event loop one map probe and, at worst, a queue offer per datagram.
  * {@link #lookup} is event-loop confined; the cache is shared with the resolver.
  */
@@ -40,6 +41,8 @@ public final class NextHops implements AutoCloseable {
     private static final long PENDING_NANOS = 1_000_000_000L;
     static final int MAX_ENTRIES = 4096;
     static final int MAX_PENDING = 1024;
+    /** Pause of the resolver after each resolution (caps it at about 5000 per second). */
+    static final long RESOLVE_INTERVAL_NANOS = 200_000L;
     private static final ThreadPoolExecutor RESOLVER = resolver();
 
     /**
@@ -137,6 +140,9 @@ public final class NextHops implements AutoCloseable {
         Hop hop = resolve(destination);
         cache.put(destination, new Entry(hop, System.nanoTime() + (hop != null ? HOP_TTL_NANOS : RETRY_NANOS),
                 false));
+        // at most one resolution per RESOLVE_INTERVAL_NANOS: a flood of new sources costs a bounded share of
+        // a CPU here; what cannot be resolved in time stays on the kernel socket, like a kernel socket
+        java.util.concurrent.locks.LockSupport.parkNanos(RESOLVE_INTERVAL_NANOS);
     }
 
     /** Forgets every cached hop (e.g. after a neighbour may have changed). */

@@ -25,6 +25,7 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -41,6 +42,8 @@ import java.util.List;
  * <p>Event-loop confined, except where noted.
  */
 public final class XdpFastPath {
+    private static final io.netty.util.internal.logging.InternalLogger logger =
+            io.netty.util.internal.logging.InternalLoggerFactory.getInstance(XdpFastPath.class);
     /** TX descriptors reserved per batch. */
     private static final int TX_BATCH = 64;
 
@@ -160,12 +163,24 @@ public final class XdpFastPath {
      * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them, for
      * what the kernel would deliver to the channel's socket: datagrams to {@code boundIp}, or with
      * {@code boundIp} null (the wildcard) to any local address of the channel's family ({@code local}'s;
-     * an IPv6 channel also IPv4 unless {@code v6Only}).
+     * an IPv6 channel also IPv4 unless {@code v6Only}). Where another process's socket shares the port
+     * ({@link PortSharing}) and the kernel would give it some of those datagrams, that part stays with
+     * the kernel; if nothing is left, {@link PortTakenException} says why.
      */
     public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp, boolean v6Only,
                                    FastPathSettings settings) throws IOException {
         int port = local.getPort();
         List<InetAddress> steered = steeredAddresses(local, boundIp, v6Only);
+        List<String> shared = new ArrayList<>();
+        List<InetAddress> unshared = PortSharing.unshared(port, steered, local.getAddress() instanceof Inet6Address,
+                shared);
+        if (unshared.isEmpty()) {
+            throw new PortTakenException(String.join("; ", shared));
+        }
+        for (String why : shared) {
+            logger.info("{}; that part of the port stays on the kernel socket", why);
+        }
+        steered = unshared;
         XdpInterface iface = XdpInterface.acquire(link, settings.attachMode());
         int slot = -1;
         QueueSocket[] queues = new QueueSocket[iface.queues()];
