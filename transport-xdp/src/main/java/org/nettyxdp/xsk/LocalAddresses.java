@@ -25,15 +25,39 @@ import java.util.Set;
  */
 final class LocalAddresses {
     static final LocalAddresses NONE = new LocalAddresses(List.of(), new int[0], new byte[0][]);
+    private static final java.lang.invoke.VarHandle LONG_BE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
     private final List<InetAddress> destinations;
+    /** Sorted, for binary search: a namespace may have hundreds of addresses, checked per frame. */
     private final int[] ipv4;
-    private final byte[][] ipv6;
+    /** The IPv6 addresses as (high, low) 64-bit halves, sorted by high then low. */
+    private final long[] ipv6High;
+    private final long[] ipv6Low;
 
     private LocalAddresses(List<InetAddress> destinations, int[] ipv4, byte[][] ipv6) {
         this.destinations = destinations;
-        this.ipv4 = ipv4;
-        this.ipv6 = ipv6;
+        this.ipv4 = ipv4.clone();
+        Arrays.sort(this.ipv4);
+        byte[][] sorted = ipv6.clone();
+        Arrays.sort(sorted, (a, b) -> {
+            int c = Long.compare(high(a), high(b));
+            return c != 0 ? c : Long.compare(low(a), low(b));
+        });
+        this.ipv6High = new long[sorted.length];
+        this.ipv6Low = new long[sorted.length];
+        for (int i = 0; i < sorted.length; i++) {
+            ipv6High[i] = high(sorted[i]);
+            ipv6Low[i] = low(sorted[i]);
+        }
+    }
+
+    private static long high(byte[] a) {
+        return (long) LONG_BE.get(a, 0);
+    }
+
+    private static long low(byte[] a) {
+        return (long) LONG_BE.get(a, 8);
     }
 
     /** The snapshot for interface {@code ifindex} ({@code loopback}: it is {@code lo}) from a full address dump. */
@@ -72,19 +96,28 @@ final class LocalAddresses {
 
     /** Whether {@code ip} is one of the host's IPv4 addresses (of any interface). */
     boolean isOwn4(int ip) {
-        for (int a : ipv4) {
-            if (a == ip) {
-                return true;
-            }
-        }
-        return false;
+        return Arrays.binarySearch(ipv4, ip) >= 0;
     }
 
     /** Whether the 16 bytes of {@code ip} are one of the host's IPv6 addresses (of any interface). */
     boolean isOwn6(byte[] ip) {
-        for (byte[] a : ipv6) {
-            if (Arrays.equals(a, ip)) {
+        long h = high(ip);
+        long l = low(ip);
+        int lo = 0;
+        int hi = ipv6High.length - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            int c = Long.compare(ipv6High[mid], h);
+            if (c == 0) {
+                c = Long.compare(ipv6Low[mid], l);
+            }
+            if (c == 0) {
                 return true;
+            }
+            if (c < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
             }
         }
         return false;
