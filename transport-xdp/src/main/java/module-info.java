@@ -9,6 +9,7 @@ module org.nettyxdp.transport {
     requires transitive io.netty.transport;
     requires transitive io.netty.buffer;
     requires transitive io.netty.common;
+    requires io.netty.transport.unix.common;
 
     exports org.nettyxdp.channel;
     exports org.nettyxdp.buffer;

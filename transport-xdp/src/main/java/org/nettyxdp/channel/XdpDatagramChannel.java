@@ -1,12 +1,9 @@
 package org.nettyxdp.channel;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.AbstractChannel;
-import io.netty.channel.AddressedEnvelope;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOutboundBuffer;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoEvent;
@@ -17,18 +14,15 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.UncheckedBooleanSupplier;
-import io.netty.util.internal.StringUtil;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.nettyxdp.buffer.FrameAccounting;
-import org.nettyxdp.netlink.LinkInfo;
-import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.socket.XdpStatistics;
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.SyscallException;
 import org.nettyxdp.socket.CompanionSocket;
-import org.nettyxdp.xsk.Buffers;
+import org.nettyxdp.xsk.FastPathBinder;
 import org.nettyxdp.xsk.PortTakenException;
 import org.nettyxdp.xsk.XdpFastPath;
 
@@ -39,13 +33,9 @@ import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.PortUnreachableException;
 import java.net.SocketAddress;
-import java.net.SocketException;
-import java.nio.channels.NotYetConnectedException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.OptionalInt;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A Netty {@link DatagramChannel} that moves UDP over AF_XDP.
@@ -72,20 +62,17 @@ import java.util.concurrent.TimeUnit;
  *     .bind(new InetSocketAddress("10.0.0.1", 9999)).sync();
  * }</pre>
  */
-public final class XdpDatagramChannel extends AbstractChannel implements DatagramChannel {
+public final class XdpDatagramChannel extends MulticastDatagramChannel {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(XdpDatagramChannel.class);
     private static final ChannelMetadata METADATA = new ChannelMetadata(true, 64);
-    private static final String EXPECTED_TYPES = " (expected: " + StringUtil.simpleClassName(DatagramPacket.class)
-            + ", " + StringUtil.simpleClassName(AddressedEnvelope.class) + '<'
-            + StringUtil.simpleClassName(ByteBuf.class) + ", " + StringUtil.simpleClassName(InetSocketAddress.class)
-            + ">, " + StringUtil.simpleClassName(ByteBuf.class) + ')';
-    private static final long NO_ROOM_RETRY_MICROS = 50;
 
     private final XdpDatagramChannelConfig config;
     private final CompanionSocket companion;
     private final XdpChannelMetrics.SlowPathCounters counters = new XdpChannelMetrics.SlowPathCounters();
-    private final Runnable flushTask = () -> ((XdpUnsafe) unsafe()).flushNow();
+    private final DatagramWriter writer;
     private XdpFastPath fastPath;
+    /** The fast path being opened, while an interface queue is busy. */
+    private FastPathOpener opener;
     private IoRegistration registration;
     private volatile InetSocketAddress local;
     private volatile InetSocketAddress remote;
@@ -94,10 +81,8 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
     private volatile boolean connected;
     private boolean readPending;
     private boolean reading;
-    private boolean flushScheduled;
     private int companionEvents = -1;
     private int xskEvents = -1;
-    private int pendingErrno;
 
     /** A dual-stack channel (IPv6 socket accepting IPv4), as NIO's default, or IPv4 when the host has no IPv6. */
     public XdpDatagramChannel() {
@@ -106,13 +91,18 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
 
     /** A channel of the given family; {@link SocketProtocolFamily#INET6} channels are dual-stack. */
     public XdpDatagramChannel(SocketProtocolFamily family) {
-        super(null);
+        super();
         try {
             this.companion = new CompanionSocket(family == SocketProtocolFamily.INET6);
         } catch (SyscallException e) {
             throw new io.netty.channel.ChannelException("cannot open the companion UDP socket: " + e.getMessage(), e);
         }
         this.config = new XdpDatagramChannelConfig(this);
+        this.writer = new DatagramWriter(companion, counters, config::getTxDrainTimeoutMillis, () -> {
+            if (open) {
+                ((XdpUnsafe) unsafe()).flush0Now();
+            }
+        });
     }
 
     private static SocketProtocolFamily defaultFamily() {
@@ -124,8 +114,13 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         return companion;
     }
 
-    boolean isFastPathBound() {
-        return fastPath != null;
+    /**
+     * Always true: a {@link io.netty.channel.unix.SegmentedDatagramPacket} written to this channel is
+     * sent as its segments, each its own datagram (as epoll does with {@code UDP_SEGMENT}), so QUIC
+     * stacks can hand over a burst in one write.
+     */
+    public static boolean isSegmentedDatagramPacketSupported() {
+        return true;
     }
 
     /** True if datagrams for this channel's port take the AF_XDP fast path on {@link #fastPathInterface()}. */
@@ -200,16 +195,6 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
     }
 
     @Override
-    public InetSocketAddress localAddress() {
-        return (InetSocketAddress) super.localAddress();
-    }
-
-    @Override
-    public InetSocketAddress remoteAddress() {
-        return (InetSocketAddress) super.remoteAddress();
-    }
-
-    @Override
     protected SocketAddress localAddress0() {
         InetSocketAddress l = local;
         if (l == null && open) {
@@ -281,51 +266,66 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         bound = true;
     }
 
-    /** Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, if given) and the bound port. */
+    /**
+     * Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, if given) and the bound port, never blocking
+     * the event loop. Failures fail the bind, except one: an interface queue still busy with a socket
+     * closed moments ago. Netty's bind cannot wait, so the channel then binds at once on its kernel
+     * socket, which serves the port like NIO, and the fast path joins when the queue is free
+     * ({@link FastPathOpener} retries it on the event loop; {@link #isFastPathActive()} tells); should
+     * the queue stay busy for {@link FastPathOpener#BUSY_TIMEOUT_MILLIS}, the channel keeps the kernel
+     * socket only, with a WARN.
+     */
     private void openFastPath(InetAddress ip) throws IOException {
-        String name = config.getInterfaceName();
-        boolean wildcard = ip.isAnyLocalAddress();
-        if (wildcard && name == null) {
-            logger.debug("{} bound to the wildcard address without XdpChannelOption.INTERFACE: kernel socket only", this);
+        XdpFastPath.Opening opening = FastPathBinder.opening(ip, config.getInterfaceName(), local,
+                config.fastPathSettings());
+        if (opening == null) {
             return;
         }
-        if (ip.isMulticastAddress()) {
-            return;
-        }
-        LinkInfo link;
-        try (RtNetlink rtnl = new RtNetlink()) {
-            if (wildcard) {
-                link = rtnl.link(name);
+        FastPathOpener o = FastPathOpener.start(eventLoop(), opening);
+        io.netty.util.concurrent.Future<XdpFastPath> f = o.future();
+        if (f.isDone()) {
+            if (f.isSuccess()) {
+                installFastPath(f.getNow());
+            } else if (f.cause() instanceof PortTakenException e) {
+                portTaken(e);
+            } else if (f.cause() instanceof IOException e) {
+                throw e;
             } else {
-                OptionalInt owner = rtnl.interfaceOwning(ip);
-                if (owner.isEmpty()) {
-                    throw new IOException("address " + ip.getHostAddress()
-                            + " is not configured on any interface of this host");
-                }
-                link = rtnl.link(owner.getAsInt());
-                if (name != null && !name.equals(link.name())) {
-                    throw new IOException("address " + ip.getHostAddress() + " belongs to " + link.name()
-                            + ", not to XdpChannelOption.INTERFACE " + name);
-                }
+                throw new IOException(f.cause().getMessage(), f.cause());
             }
-        }
-        int frameLimit = config.getUmem().maxRxFrameLength();
-        if (link.mtu() + 18 > frameLimit && !link.isLoopback()) {
-            logger.debug("{}: MTU {} of {} exceeds a UMEM frame ({} bytes): larger frames take the kernel path",
-                    this, link.mtu(), link.name(), frameLimit);
-        }
-        try {
-            fastPath = XdpFastPath.open(link, local, wildcard ? null : ip, config.fastPathSettings());
-        } catch (PortTakenException e) {
-            // steering is keyed by (port, address): another XDP channel of this process has exactly this
-            // port and address on this interface (possible with SO_REUSEADDR/SO_REUSEPORT); this one
-            // serves it through the kernel socket, like NIO
-            logger.warn("{}: {}; this channel uses the kernel socket only", this, e.getMessage());
             return;
         }
+        logger.debug("{}: an interface queue is busy; the kernel socket serves until the fast path is open", this);
+        opener = o;
+        f.addListener(done -> {
+            opener = null;
+            if (done.isSuccess()) {
+                installFastPath(f.getNow());
+            } else if (done.cause() instanceof PortTakenException e) {
+                portTaken(e);
+            } else if (!done.isCancelled()) {
+                logger.warn("{}: cannot open the fast path: {}; this channel uses the kernel socket only", this,
+                        done.cause().getMessage(), done.cause());
+            }
+        });
+    }
+
+    private void portTaken(PortTakenException e) {
+        // steering is keyed by (port, address): another XDP channel of this process has exactly this
+        // port and address on this interface (possible with SO_REUSEADDR/SO_REUSEPORT); this one
+        // serves it through the kernel socket, like NIO
+        logger.warn("{}: {}; this channel uses the kernel socket only", this, e.getMessage());
+    }
+
+    private void installFastPath(XdpFastPath fp) {
+        if (!open) {
+            fp.close();
+            return;
+        }
+        fastPath = fp;
         xskEvents = -1;
         if (connected) {
-            fastPath.connect(remote);
+            fp.connect(remote);
         }
         if (registration != null) {
             updateInterest();
@@ -353,6 +353,10 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         IoRegistration reg = registration;
         if (reg != null) {
             reg.cancel();
+        }
+        FastPathOpener o = opener;
+        if (o != null) {
+            o.cancel();
         }
         try {
             if (fastPath != null) {
@@ -410,221 +414,17 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
 
     @Override
     protected Object filterOutboundMessage(Object msg) {
-        if (msg instanceof DatagramPacket p) {
-            checkResolved(p.recipient());
-            return p;
-        }
-        if (msg instanceof ByteBuf) {
-            return msg;
-        }
-        if (msg instanceof AddressedEnvelope<?, ?> e && e.content() instanceof ByteBuf) {
-            SocketAddress recipient = e.recipient();
-            if (recipient == null || recipient instanceof InetSocketAddress) {
-                if (recipient != null) {
-                    checkResolved((InetSocketAddress) recipient);
-                }
-                return msg;
-            }
-        }
-        throw new UnsupportedOperationException("unsupported message type: " + StringUtil.simpleClassName(msg)
-                + EXPECTED_TYPES);
-    }
-
-    private static void checkResolved(InetSocketAddress address) {
-        if (address != null && address.isUnresolved()) {
-            throw new UnresolvedAddressException();
-        }
+        return DatagramWriter.checkOutbound(msg);
     }
 
     @Override
-    protected void doWrite(ChannelOutboundBuffer in) throws Exception {
-        XdpFastPath fp = fastPath;
-        boolean waiting = false;
-        try {
-            for (;;) {
-                Object msg = in.current();
-                if (msg == null) {
-                    break;
-                }
-                ByteBuf data;
-                InetSocketAddress to;
-                if (msg instanceof AddressedEnvelope<?, ?> e) {
-                    data = (ByteBuf) e.content();
-                    to = (InetSocketAddress) e.recipient();
-                } else {
-                    data = (ByteBuf) msg;
-                    to = null;
-                }
-                if (to == null) {
-                    to = remote;
-                    if (to == null) {
-                        in.remove(new NotYetConnectedException());
-                        continue;
-                    }
-                }
-                if (pendingErrno != 0 && connected) {
-                    int errno = pendingErrno;
-                    pendingErrno = 0;
-                    in.remove(sendError(errno));
-                    continue;
-                }
-                if (fp != null) {
-                    XdpFastPath.SendResult r = fp.send(data, to);
-                    if (r == XdpFastPath.SendResult.QUEUED) {
-                        in.remove();
-                        continue;
-                    }
-                    if (r == XdpFastPath.SendResult.NO_ROOM) {
-                        waiting = true;
-                        break;
-                    }
-                }
-                int len = data.readableBytes();
-                if (len > CompanionSocket.MAX_DATAGRAM) {
-                    in.remove(new SocketException("datagram of " + len + " bytes is too large for UDP"));
-                    continue;
-                }
-                Buffers.copy(data, companion.scratch(), 0, len);
-                // counted before the send, so a peer that already has the reply sees it counted
-                counters.txPackets++;
-                counters.txBytes += len;
-                int r = companion.sendScratch(len, msg instanceof ByteBuf ? null : to);
-                if (r >= 0) {
-                    in.remove();
-                    continue;
-                }
-                counters.txPackets--;
-                counters.txBytes -= len;
-                if (CompanionSocket.isTransient(-r)) {
-                    waiting = true;
-                    break;
-                } else {
-                    in.remove(sendError(-r));
-                }
-            }
-        } finally {
-            if (fp != null) {
-                fp.flush();
-            }
-        }
-        if (waiting && !flushScheduled) {
-            flushScheduled = true;
-            eventLoop().schedule(flushTask, NO_ROOM_RETRY_MICROS, TimeUnit.MICROSECONDS);
-        }
-    }
-
-    private Exception sendError(int errno) {
-        SyscallException e = new SyscallException("sendto", errno);
-        if (errno == Errno.ECONNREFUSED) {
-            PortUnreachableException p = new PortUnreachableException(e.getMessage());
-            p.initCause(e);
-            return p;
-        }
-        return e;
-    }
-
-    // ------------------------------------------------------------------------------------ multicast
-
-    @Override
-    public ChannelFuture joinGroup(InetAddress multicastAddress) {
-        return joinGroup(multicastAddress, newPromise());
+    protected void doWrite(ChannelOutboundBuffer in) {
+        writer.write(in, fastPath, remote, connected, eventLoop());
     }
 
     @Override
-    public ChannelFuture joinGroup(InetAddress multicastAddress, ChannelPromise promise) {
-        return joinGroup(multicastAddress, defaultInterface(), null, promise);
-    }
-
-    @Override
-    public ChannelFuture joinGroup(InetSocketAddress multicastAddress, NetworkInterface networkInterface) {
-        return joinGroup(multicastAddress, networkInterface, newPromise());
-    }
-
-    @Override
-    public ChannelFuture joinGroup(InetSocketAddress multicastAddress, NetworkInterface networkInterface,
-                                   ChannelPromise promise) {
-        return joinGroup(multicastAddress.getAddress(), networkInterface, null, promise);
-    }
-
-    @Override
-    public ChannelFuture joinGroup(InetAddress multicastAddress, NetworkInterface networkInterface,
-                                   InetAddress source) {
-        return joinGroup(multicastAddress, networkInterface, source, newPromise());
-    }
-
-    @Override
-    public ChannelFuture joinGroup(InetAddress multicastAddress, NetworkInterface networkInterface,
-                                   InetAddress source, ChannelPromise promise) {
-        return membership(multicastAddress, networkInterface, source, true, promise);
-    }
-
-    @Override
-    public ChannelFuture leaveGroup(InetAddress multicastAddress) {
-        return leaveGroup(multicastAddress, newPromise());
-    }
-
-    @Override
-    public ChannelFuture leaveGroup(InetAddress multicastAddress, ChannelPromise promise) {
-        return leaveGroup(multicastAddress, defaultInterface(), null, promise);
-    }
-
-    @Override
-    public ChannelFuture leaveGroup(InetSocketAddress multicastAddress, NetworkInterface networkInterface) {
-        return leaveGroup(multicastAddress, networkInterface, newPromise());
-    }
-
-    @Override
-    public ChannelFuture leaveGroup(InetSocketAddress multicastAddress, NetworkInterface networkInterface,
-                                    ChannelPromise promise) {
-        return leaveGroup(multicastAddress.getAddress(), networkInterface, null, promise);
-    }
-
-    @Override
-    public ChannelFuture leaveGroup(InetAddress multicastAddress, NetworkInterface networkInterface,
-                                    InetAddress source) {
-        return leaveGroup(multicastAddress, networkInterface, source, newPromise());
-    }
-
-    @Override
-    public ChannelFuture leaveGroup(InetAddress multicastAddress, NetworkInterface networkInterface,
-                                    InetAddress source, ChannelPromise promise) {
-        return membership(multicastAddress, networkInterface, source, false, promise);
-    }
-
-    @Override
-    public ChannelFuture block(InetAddress multicastAddress, NetworkInterface networkInterface,
-                               InetAddress sourceToBlock) {
-        return block(multicastAddress, networkInterface, sourceToBlock, newPromise());
-    }
-
-    @Override
-    public ChannelFuture block(InetAddress multicastAddress, NetworkInterface networkInterface,
-                               InetAddress sourceToBlock, ChannelPromise promise) {
-        promise.setFailure(new UnsupportedOperationException("source-specific multicast blocking"));
-        return promise;
-    }
-
-    @Override
-    public ChannelFuture block(InetAddress multicastAddress, InetAddress sourceToBlock) {
-        return block(multicastAddress, sourceToBlock, newPromise());
-    }
-
-    @Override
-    public ChannelFuture block(InetAddress multicastAddress, InetAddress sourceToBlock, ChannelPromise promise) {
-        return block(multicastAddress, defaultInterface(), sourceToBlock, promise);
-    }
-
-    private NetworkInterface defaultInterface() {
-        InetSocketAddress l = localAddress();
-        try {
-            return l == null ? null : NetworkInterface.getByInetAddress(l.getAddress());
-        } catch (SocketException e) {
-            return null;
-        }
-    }
-
-    private ChannelFuture membership(InetAddress group, NetworkInterface ni, InetAddress source, boolean join,
-                                     ChannelPromise promise) {
+    ChannelFuture membership(InetAddress group, NetworkInterface ni, InetAddress source, boolean join,
+                             ChannelPromise promise) {
         if (source != null) {
             promise.setFailure(new UnsupportedOperationException("source-specific multicast"));
             return promise;
@@ -689,21 +489,38 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             if (!open) {
                 return;
             }
-            if (fd == companion.fd()) {
-                if ((events & (Linux.EPOLLERR | Linux.EPOLLHUP)) != 0 && (events & Linux.EPOLLIN) == 0) {
-                    companionError();
+            try {
+                if (fd == companion.fd()) {
+                    if ((events & (Linux.EPOLLERR | Linux.EPOLLHUP)) != 0 && (events & Linux.EPOLLIN) == 0) {
+                        companionError();
+                    }
+                    if ((events & Linux.EPOLLIN) != 0) {
+                        readCompanion();
+                    }
+                    return;
                 }
-                if ((events & Linux.EPOLLIN) != 0) {
-                    readCompanion();
+                XdpFastPath fp = fastPath;
+                if (fp != null && (events & Linux.EPOLLIN) != 0) {
+                    int q = fp.queueOf(fd);
+                    if (q >= 0) {
+                        readFast(fp, q);
+                    }
                 }
-                return;
+            } catch (Throwable t) {
+                failed(t);
             }
-            XdpFastPath fp = fastPath;
-            if (fp != null && (events & Linux.EPOLLIN) != 0) {
-                int q = fp.queueOf(fd);
-                if (q >= 0) {
-                    readFast(fp, q);
-                }
+        }
+
+        /**
+         * Reading threw (e.g. out of direct memory for a copy): the pipeline sees the cause, then the
+         * channel closes, taking its port out of the steering program; the loop serves on.
+         */
+        private void failed(Throwable t) {
+            logger.warn("{}: reading failed; closing the channel", XdpDatagramChannel.this, t);
+            try {
+                pipeline().fireExceptionCaught(t);
+            } finally {
+                close(voidPromise());
             }
         }
 
@@ -716,7 +533,7 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             if (readPending || config.isAutoRead()) {
                 pipeline().fireExceptionCaught(readError(errno));
             } else {
-                pendingErrno = errno;
+                writer.setPendingError(errno);
             }
         }
 
@@ -753,8 +570,11 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         }
 
         private boolean fireFastDatagram(DatagramPacket packet) {
-            RecvByteBufAllocator.ExtendedHandle h = allocHandle;
-            int len = packet.content().readableBytes();
+            return fireRead(allocHandle, packet, packet.content().readableBytes());
+        }
+
+        /** Hands one received datagram of {@code len} bytes to the pipeline; true to read on. */
+        private boolean fireRead(RecvByteBufAllocator.ExtendedHandle h, DatagramPacket packet, int len) {
             h.attemptedBytesRead(len);
             h.lastBytesRead(Math.max(1, len));
             h.incMessagesRead(1);
@@ -766,11 +586,10 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
         private void readCompanion() {
             RecvByteBufAllocator.ExtendedHandle h = handle();
             h.reset(config);
-            ChannelPipeline pipeline = pipeline();
             Throwable error = null;
             reading = true;
             try {
-                do {
+                for (;;) {
                     int n = companion.receiveScratch();
                     if (n < 0) {
                         if (-n != Errno.EAGAIN) {
@@ -784,20 +603,18 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
                         buf = alloc().directBuffer(n);
                     }
                     buf.writeBytes(companion.scratch().asSlice(0, n).asByteBuffer());
-                    h.attemptedBytesRead(n);
-                    h.lastBytesRead(Math.max(1, n));
-                    h.incMessagesRead(1);
                     counters.rxPackets++;
                     counters.rxBytes += n;
-                    readPending = false;
-                    pipeline.fireChannelRead(new DatagramPacket(buf, (InetSocketAddress) localAddress(), companion.lastSender()));
-                } while (open && h.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER));
+                    if (!fireRead(h, new DatagramPacket(buf, XdpDatagramChannel.this.localAddress(), companion.lastSender()), n)) {
+                        break;
+                    }
+                }
             } finally {
                 reading = false;
                 readComplete(h);
             }
             if (error != null) {
-                pipeline.fireExceptionCaught(error);
+                pipeline().fireExceptionCaught(error);
             }
         }
 
@@ -809,11 +626,8 @@ public final class XdpDatagramChannel extends AbstractChannel implements Datagra
             }
         }
 
-        void flushNow() {
-            flushScheduled = false;
-            if (open) {
-                flush0();
-            }
+        void flush0Now() {
+            flush0();
         }
 
         @Override

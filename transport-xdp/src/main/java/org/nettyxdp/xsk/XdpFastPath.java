@@ -8,6 +8,7 @@ import org.nettyxdp.netlink.LinkInfo;
 import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.packet.EthHdr;
 import org.nettyxdp.packet.XdpPacket;
+import org.nettyxdp.socket.BindBusyException;
 import org.nettyxdp.socket.RxRing;
 import org.nettyxdp.socket.TxRing;
 import org.nettyxdp.socket.UmemConfig;
@@ -27,6 +28,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The AF_XDP side of one datagram channel: a socket on every RX queue of the channel's
@@ -73,10 +75,11 @@ public final class XdpFastPath {
         int txReserved;
         int txUsed;
 
-        QueueSocket(XskQueue queue, XdpSocket xsk, int frameSize) {
+        QueueSocket(XskQueue queue, XdpSocket xsk) {
             this.queue = queue;
             this.xsk = xsk;
-            this.packet = new XdpPacket(queue.pool().umem().region(), frameSize);
+            // the queue's geometry, which the first channel on it chose, not necessarily this one's
+            this.packet = new XdpPacket(queue.pool().umem().region(), queue.pool().umem().config().frameSize());
             this.datagrams = new FrameDatagramPacket[queue.pool().frameCount()];
         }
 
@@ -124,6 +127,8 @@ public final class XdpFastPath {
     /** Nesting depth of {@link #receive} and {@link #flush}: rings must stay mapped while positive. */
     private int busy;
     private boolean released;
+    /** Frames of the current RX batch that the kernel really had (see {@link UmemFramePool#takeFromKernel}). */
+    private int fromKernel;
 
     private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
                         List<InetAddress> steered, QueueSocket[] queues, FastPathSettings settings)
@@ -141,13 +146,16 @@ public final class XdpFastPath {
         this.tunables = settings.tunables();
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
-        long ifMac = link.mac() == null ? 0 : link.mac().bits();
+        long ifMac = link.mac() == null ? 0 : link.mac().toLong();
         this.mtu = link.mtu();
         this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, accept4, accept6, ifMac,
                 !link.isLoopback() && ifMac != 0, link.index(), link.isLoopback(), iface::locals);
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
     }
+
+    /** Longest {@link #open} waits for busy queues, parking the calling thread between attempts. */
+    private static final long OPEN_BUSY_WAIT_NANOS = 2_000_000_000L;
 
     /**
      * {@link #open(LinkInfo, InetSocketAddress, InetAddress, boolean, FastPathSettings)} of a dual-stack
@@ -161,67 +169,180 @@ public final class XdpFastPath {
 
     /**
      * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them, for
-     * what the kernel would deliver to the channel's socket: datagrams to {@code boundIp}, or with
-     * {@code boundIp} null (the wildcard) to any local address of the channel's family ({@code local}'s;
-     * an IPv6 channel also IPv4 unless {@code v6Only}). Where another process's socket shares the port
-     * ({@link PortSharing}) and the kernel would give it some of those datagrams, that part stays with
-     * the kernel; if nothing is left, {@link PortTakenException} says why.
+     * what the kernel would deliver to the channel's socket (see {@link #opening(LinkInfo,
+     * InetSocketAddress, InetAddress, boolean, FastPathSettings)}). A queue still busy from a socket
+     * closed moments ago is waited for, parking this thread (at most 2 s): off the event loop only; an
+     * event loop uses {@link #opening} and retries later instead.
      */
     public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp, boolean v6Only,
                                    FastPathSettings settings) throws IOException {
-        int port = local.getPort();
+        Opening opening = opening(link, local, boundIp, v6Only, settings);
+        long deadline = System.nanoTime() + OPEN_BUSY_WAIT_NANOS;
+        for (;;) {
+            try {
+                return opening.attempt();
+            } catch (BindBusyException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    opening.abandon();
+                    throw e;
+                }
+                LockSupport.parkNanos(e.retryAfterNanos());
+            }
+        }
+    }
+
+    /** {@link #opening(LinkInfo, InetSocketAddress, InetAddress, boolean, FastPathSettings)} of a dual-stack channel. */
+    public static Opening opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
+                                  FastPathSettings settings) throws IOException {
+        return opening(link, local, boundIp, false, settings);
+    }
+
+    /**
+     * Starts opening a fast path as {@link #open} does, without ever waiting: see {@link Opening}.
+     * It steers what the kernel would deliver to the channel's socket: datagrams to {@code boundIp}, or
+     * with {@code boundIp} null (the wildcard) to any local address of the channel's family
+     * ({@code local}'s; an IPv6 channel also IPv4 unless {@code v6Only}). Where another process's socket
+     * shares the port ({@link PortSharing}) and the kernel would give it some of those datagrams, that
+     * part stays with the kernel; if nothing is left, {@link PortTakenException} says why. Takes the
+     * interface's steering (attaching the program on first use).
+     */
+    public static Opening opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, boolean v6Only,
+                                  FastPathSettings settings) throws IOException {
         List<InetAddress> steered = steeredAddresses(local, boundIp, v6Only);
+        return new Opening(link, local, boundIp, steered, settings, XdpInterface.acquire(link, settings.attachMode()));
+    }
+
+    /**
+     * A fast path being opened queue by queue, never blocking: {@link #attempt()} binds the sockets not
+     * bound yet and, when a queue is still busy (its previous socket closed moments ago), throws a
+     * {@link BindBusyException} keeping what it has, to be called again later; or {@link #abandon()}
+     * gives everything back. Event-loop confined.
+     */
+    public static final class Opening {
+        private final LinkInfo link;
+        private final InetSocketAddress local;
+        private final InetAddress boundIp;
+        /** The addresses of the channel's steering entries (see {@link #steeredAddresses}), less shared ones. */
+        private List<InetAddress> steered;
+        private final FastPathSettings settings;
+        private final XdpInterface iface;
+        private final XdpSocketConfig socketConfig;
+        private final QueueSocket[] queues;
+        private int slot = -1;
+        private boolean finished;
+
+        private Opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, List<InetAddress> steered,
+                        FastPathSettings settings, XdpInterface iface) {
+            this.link = link;
+            this.local = local;
+            this.boundIp = boundIp;
+            this.steered = steered;
+            this.settings = settings;
+            this.iface = iface;
+            UmemConfig umem = settings.umem();
+            int ring = settings.ringSize();
+            this.socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
+                    Math.max(ring, Math.min(umem.frameCount() / 2, 65536)), Math.max(ring, 2048),
+                    settings.zeroCopy(), true, false);
+            this.queues = new QueueSocket[iface.queues()];
+        }
+
+        /**
+         * Binds what is not bound yet and, once every queue has its socket, steers the port to them.
+         *
+         * @throws BindBusyException a queue is still busy: nothing is given back; attempt again later
+         * @throws IOException       any other failure, after giving everything back
+         */
+        public XdpFastPath attempt() throws IOException {
+            if (finished) {
+                throw new IllegalStateException("already opened or abandoned");
+            }
+            boolean portAdded = false;
+            try {
+                if (slot < 0) {
+                    steered = unshared(local.getPort(), steered, local.getAddress() instanceof Inet6Address);
+                    slot = iface.allocateSlot();
+                }
+                UmemConfig umem = settings.umem();
+                for (int q = 0; q < queues.length; q++) {
+                    if (queues[q] == null) {
+                        queues[q] = openQueue(q, umem);
+                        iface.setSocket(slot, q, queues[q].xsk.fd());
+                    }
+                }
+                iface.addPort(local.getPort(), steered, slot, umem.maxRxFrameLength());
+                portAdded = true;
+                XdpFastPath fp = new XdpFastPath(iface, slot, local, boundIp, steered, queues, settings);
+                finished = true;
+                return fp;
+            } catch (BindBusyException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                release(portAdded);
+                throw e;
+            }
+        }
+
+        private QueueSocket openQueue(int q, UmemConfig umem) throws IOException {
+            XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
+            try {
+                XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
+                try {
+                    if (settings.busyPollBudget() > 0) {
+                        preferBusyPoll(xsk, settings.busyPollBudget());
+                    }
+                    return new QueueSocket(queue, xsk);
+                } catch (IOException | RuntimeException e) {
+                    xsk.close();
+                    throw e;
+                }
+            } catch (IOException | RuntimeException e) {
+                queue.release();
+                throw e;
+            }
+        }
+
+        /** Gives back every socket, queue and the interface; idempotent, a no-op once opened. */
+        public void abandon() {
+            if (!finished) {
+                release(false);
+            }
+        }
+
+        private void release(boolean portAdded) {
+            finished = true;
+            try {
+                if (slot >= 0) {
+                    iface.removeChannel(portAdded ? local.getPort() : -1, steered, slot);
+                }
+            } finally {
+                for (int q = 0; q < queues.length; q++) {
+                    if (queues[q] != null) {
+                        queues[q].xsk.close();
+                        queues[q].queue.release();
+                    } else {
+                        XskQueue.discardSpare(link.index(), q);
+                    }
+                }
+                iface.release();
+            }
+        }
+    }
+
+    /**
+     * {@code steered} less what another process's socket shares ({@link PortSharing}), logged; throws
+     * {@link PortTakenException} when nothing is left.
+     */
+    private static List<InetAddress> unshared(int port, List<InetAddress> steered, boolean ipv6) throws IOException {
         List<String> shared = new ArrayList<>();
-        List<InetAddress> unshared = PortSharing.unshared(port, steered, local.getAddress() instanceof Inet6Address,
-                shared);
+        List<InetAddress> unshared = PortSharing.unshared(port, steered, ipv6, shared);
         if (unshared.isEmpty()) {
             throw new PortTakenException(String.join("; ", shared));
         }
         for (String why : shared) {
             logger.info("{}; that part of the port stays on the kernel socket", why);
         }
-        steered = unshared;
-        XdpInterface iface = XdpInterface.acquire(link, settings.attachMode());
-        int slot = -1;
-        QueueSocket[] queues = new QueueSocket[iface.queues()];
-        boolean portAdded = false;
-        try {
-            slot = iface.allocateSlot();
-            UmemConfig umem = settings.umem();
-            int ring = settings.ringSize();
-            XdpSocketConfig socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
-                    Math.max(ring, Math.min(umem.frameCount() / 2, 65536)), Math.max(ring, 2048),
-                    settings.zeroCopy(), true, false);
-            for (int q = 0; q < queues.length; q++) {
-                XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
-                try {
-                    XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
-                    if (settings.busyPollBudget() > 0) {
-                        preferBusyPoll(xsk, settings.busyPollBudget());
-                    }
-                    queues[q] = new QueueSocket(queue, xsk, umem.frameSize());
-                } catch (IOException | RuntimeException e) {
-                    queue.release();
-                    throw e;
-                }
-                iface.setSocket(slot, q, queues[q].xsk.fd());
-            }
-            iface.addPort(port, steered, slot, umem.maxRxFrameLength());
-            portAdded = true;
-            return new XdpFastPath(iface, slot, local, boundIp, steered, queues, settings);
-        } catch (IOException | RuntimeException e) {
-            if (slot >= 0) {
-                iface.removeChannel(portAdded ? port : -1, steered, slot);
-            }
-            for (QueueSocket qs : queues) {
-                if (qs != null) {
-                    qs.xsk.close();
-                    qs.queue.release();
-                }
-            }
-            iface.release();
-            throw e;
-        }
+        return unshared;
     }
 
     /** The addresses of the channel's steering entries: the bound one, or the wildcard of each family. */
@@ -304,6 +425,7 @@ public final class XdpFastPath {
         long bytes = 0;
         long copied = 0;
         int taken = 0;
+        fromKernel = 0;
         busy++;
         try {
             for (; taken < n; ) {
@@ -329,22 +451,26 @@ public final class XdpFastPath {
                 }
             }
         } finally {
-            rx.release(taken);
-            counters.rxPackets += packets;
-            counters.rxBytes += bytes;
-            counters.rxCopied += copied;
-            pool.lock().lock();
             try {
-                pool.receivedLocked(taken);
-                pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
+                rx.release(taken);
+                counters.rxPackets += packets;
+                counters.rxBytes += bytes;
+                counters.rxCopied += copied;
+                pool.lock().lock();
+                try {
+                    pool.receivedLocked(fromKernel);
+                    pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
+                } finally {
+                    pool.lock().unlock();
+                }
+                if (qs.xsk.fill().needsWakeup()) {
+                    qs.xsk.wakeupRx();
+                }
             } finally {
-                pool.lock().unlock();
-            }
-            if (qs.xsk.fill().needsWakeup()) {
-                qs.xsk.wakeupRx();
-            }
-            if (--busy == 0 && closed) {
-                release();
+                // whatever failed above, a close asked for during the batch still happens
+                if (--busy == 0 && closed) {
+                    release();
+                }
             }
         }
         return taken;
@@ -352,6 +478,9 @@ public final class XdpFastPath {
 
     /** Validates one frame; returns its payload (owning the frame, or a copy), or null after counting a drop. */
     private ByteBuf parse(QueueSocket qs, UmemFramePool pool, long addr, int len, int options) {
+        if (!takeDescriptor(pool, addr, len)) {
+            return null;
+        }
         XdpPacket p = qs.packet.resetFromDescriptor(addr, len, options);
         DropReason drop = parser.validate(p, tunables.rxChecksum());
         if (drop != null) {
@@ -371,6 +500,48 @@ public final class XdpFastPath {
         } finally {
             frame.release();
         }
+    }
+
+    /**
+     * Takes the frame of RX descriptor {@code (addr, len)} back from the kernel. False after counting an
+     * {@link DropReason#INVALID_DESCRIPTOR} drop when the descriptor fails validation; its frame then
+     * goes back to the pool if (and only if) it is one the kernel had, so nothing is freed twice.
+     */
+    private boolean takeDescriptor(UmemFramePool pool, long addr, int len) {
+        int verdict = RxDescriptor.check(addr, len, pool.umem().region().byteSize(),
+                pool.umem().config().frameSize());
+        boolean kernels = verdict != RxDescriptor.NOT_A_FRAME && pool.takeFromKernel(addr);
+        if (kernels) {
+            fromKernel++;
+        }
+        if (verdict == RxDescriptor.VALID && kernels) {
+            return true;
+        }
+        counters.drop(DropReason.INVALID_DESCRIPTOR);
+        if (kernels) {
+            pool.drop(addr);
+        }
+        return false;
+    }
+
+    /**
+     * Test access: what {@link #receive} does with descriptor {@code (addr, len)} on queue {@code q},
+     * up to the parse; the frame, if valid, is returned to the pool. Event loop (or test) thread.
+     */
+    boolean takeDescriptorForTest(int q, long addr, int len) {
+        UmemFramePool pool = queues[q].queue.pool();
+        fromKernel = 0;
+        boolean valid = takeDescriptor(pool, addr, len);
+        if (valid) {
+            pool.drop(addr);
+        }
+        pool.lock().lock();
+        try {
+            pool.receivedLocked(fromKernel);
+        } finally {
+            pool.lock().unlock();
+        }
+        return valid;
     }
 
     // ------------------------------------------------------------------------------------------ TX
@@ -556,11 +727,15 @@ public final class XdpFastPath {
         }
     }
 
-    private static void reap(QueueSocket qs) {
+    private void reap(QueueSocket qs) {
         UmemFramePool pool = qs.queue.pool();
         pool.lock().lock();
         try {
+            long invalid = pool.invalidCompletions();
             pool.reapCompletions(qs.queue.anchor().completion(), qs.queue.anchor().completion().size());
+            if (pool.invalidCompletions() != invalid) {
+                counters.drop(DropReason.INVALID_DESCRIPTOR, pool.invalidCompletions() - invalid);
+            }
         } finally {
             pool.lock().unlock();
         }
@@ -615,34 +790,55 @@ public final class XdpFastPath {
         if (released) {
             return;
         }
-        flush();
-        released = true;
-        iface.removeChannel(port, steered, slot);
-        for (QueueSocket qs : queues) {
-            RxRing rx = qs.xsk.rx();
-            UmemFramePool pool = qs.queue.pool();
-            int n;
-            int drained = 0;
-            while ((n = rx.peek(256)) > 0) {
-                for (int i = 0; i < n; i++) {
-                    pool.drop(rx.addr(i));
-                }
-                rx.release(n);
-                drained += n;
-            }
-            counters.drop(DropReason.CLOSED, drained);
-            pool.lock().lock();
-            try {
-                pool.receivedLocked(drained);
-            } finally {
-                pool.lock().unlock();
-            }
-            reap(qs);
-            qs.xsk.close();
-            qs.queue.release();
+        try {
+            flush();
+        } finally {
+            released = true;
+            // first of all, and whatever fails later: no datagram may be steered to sockets nobody reads
+            iface.removeChannel(port, steered, slot);
+            releaseQueues();
         }
-        nextHops.close();
-        iface.release();
+    }
+
+    private void releaseQueues() {
+        try {
+            for (QueueSocket qs : queues) {
+                try {
+                    drainRx(qs);
+                    reap(qs);
+                } finally {
+                    qs.xsk.close();
+                    qs.queue.release();
+                }
+            }
+        } finally {
+            nextHops.close();
+            iface.release();
+        }
+    }
+
+    /** Returns every frame still waiting in {@code qs}'s RX ring to the pool, counted as CLOSED drops. */
+    private void drainRx(QueueSocket qs) {
+        RxRing rx = qs.xsk.rx();
+        UmemFramePool pool = qs.queue.pool();
+        int n;
+        fromKernel = 0;
+        while ((n = rx.peek(256)) > 0) {
+            for (int i = 0; i < n; i++) {
+                long addr = rx.addr(i);
+                if (takeDescriptor(pool, addr, rx.len(i))) {
+                    pool.drop(addr);
+                    counters.drop(DropReason.CLOSED);
+                }
+            }
+            rx.release(n);
+        }
+        pool.lock().lock();
+        try {
+            pool.receivedLocked(fromKernel);
+        } finally {
+            pool.lock().unlock();
+        }
     }
 
     static int toInt(byte[] a) {

@@ -88,7 +88,7 @@ final class XdpInterface {
      */
     private static XdpSteering open(LinkInfo link, XdpMode mode) throws IOException {
         int queues = activeRxQueues(link);
-        byte[] mac = link.mac() == null ? new byte[6] : link.mac().toBytes();
+        byte[] mac = link.mac() == null ? new byte[6] : link.mac().toArray();
         try {
             return XdpSteering.open(link.index(), mac, queues, MAX_SLOTS, MAX_LOCAL_ADDRESSES, mode, false);
         } catch (BpfException e) {

@@ -119,11 +119,11 @@ class KernelDifferentialTest {
         VethPair pair = HOSTS.vethPair(1);
         byte[] hostMac;
         try (RtNetlink rtnl = new RtNetlink()) {
-            hostMac = rtnl.link(pair.hostIf()).mac().toBytes();
+            hostMac = rtnl.link(pair.hostIf()).mac().toArray();
         }
         byte[] peerMac = pair.peer().call(() -> {
             try (RtNetlink rtnl = new RtNetlink()) {
-                return rtnl.link(pair.peerIf()).mac().toBytes();
+                return rtnl.link(pair.peerIf()).mac().toArray();
             }
         });
         boolean v4 = family == 4;

@@ -69,11 +69,11 @@ class SpoofedSourceFloodTest {
         Shell.run("ip route add 198.18.0.0/15 via " + pair.peerV4().getHostAddress() + " dev " + pair.hostIf());
         byte[] hostMac;
         try (RtNetlink rtnl = new RtNetlink()) {
-            hostMac = rtnl.link(pair.hostIf()).mac().toBytes();
+            hostMac = rtnl.link(pair.hostIf()).mac().toArray();
         }
         byte[] peerMac = pair.peer().call(() -> {
             try (RtNetlink rtnl = new RtNetlink()) {
-                return rtnl.link(pair.peerIf()).mac().toBytes();
+                return rtnl.link(pair.peerIf()).mac().toArray();
             }
         });
         XdpDatagramChannel server = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group())
