@@ -26,8 +26,9 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.LockSupport;
-
 
 /**
  * The AF_XDP side of one datagram channel: a socket on every RX queue of the channel's
@@ -43,6 +44,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Event-loop confined, except where noted.
  */
 public final class XdpFastPath {
+    private static final io.netty.util.internal.logging.InternalLogger logger =
+            io.netty.util.internal.logging.InternalLoggerFactory.getInstance(XdpFastPath.class);
     /** TX descriptors reserved per batch. */
     private static final int TX_BATCH = 64;
 
@@ -95,10 +98,13 @@ public final class XdpFastPath {
     private final int port;
     /** The channel's local address: the recipient of every datagram it receives. */
     private final InetSocketAddress local;
-    /** The bound address, null for the wildcard: with {@link #port}, the channel's steering entry. */
-    private final InetAddress boundIp;
+    /** The addresses of the channel's steering entries with {@link #port} (wildcards: one per family). */
+    private final List<InetAddress> steered;
     private final int boundIpv4;
     private final byte[] boundIpv6;
+    /** Whether datagrams of each family are the channel's (an IPv6 channel takes IPv4 when dual-stack). */
+    private final boolean accept4;
+    private final boolean accept6;
     private final QueueSocket[] queues;
     private final FastPathSettings.Tunables tunables;
     private final FastPathCounters counters = new FastPathCounters();
@@ -123,22 +129,25 @@ public final class XdpFastPath {
     private boolean released;
 
     private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
-                        QueueSocket[] queues, FastPathSettings settings) {
+                        List<InetAddress> steered, QueueSocket[] queues, FastPathSettings settings)
+            throws IOException {
         this.iface = iface;
         this.slot = slot;
         this.port = local.getPort();
         this.local = local;
-        this.boundIp = boundIp;
+        this.steered = steered;
         this.boundIpv4 = boundIp instanceof Inet4Address ? toInt(boundIp.getAddress()) : 0;
         this.boundIpv6 = boundIp instanceof Inet6Address ? boundIp.getAddress() : null;
+        this.accept4 = steered.stream().anyMatch(a -> a instanceof Inet4Address);
+        this.accept6 = steered.stream().anyMatch(a -> a instanceof Inet6Address);
         this.queues = queues;
         this.tunables = settings.tunables();
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
         long ifMac = link.mac() == null ? 0 : link.mac().toLong();
         this.mtu = link.mtu();
-        this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, ifMac, !link.isLoopback() && ifMac != 0,
-                link.index());
+        this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, accept4, accept6, ifMac,
+                !link.isLoopback() && ifMac != 0, link.index(), link.isLoopback(), iface::locals);
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
     }
@@ -147,14 +156,25 @@ public final class XdpFastPath {
     private static final long OPEN_BUSY_WAIT_NANOS = 2_000_000_000L;
 
     /**
-     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them.
-     * {@code boundIp} is null for the wildcard address. A queue still busy from a socket closed moments
-     * ago is waited for, parking this thread (at most 2 s): off the event loop only; an event loop uses
-     * {@link #opening} and retries later instead.
+     * {@link #open(LinkInfo, InetSocketAddress, InetAddress, boolean, FastPathSettings)} of a dual-stack
+     * channel ({@code IPV6_V6ONLY} off, the companion socket's setting): an IPv6 wildcard channel also
+     * takes IPv4.
      */
     public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
                                    FastPathSettings settings) throws IOException {
-        Opening opening = opening(link, local, boundIp, settings);
+        return open(link, local, boundIp, false, settings);
+    }
+
+    /**
+     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them, for
+     * what the kernel would deliver to the channel's socket (see {@link #opening(LinkInfo,
+     * InetSocketAddress, InetAddress, boolean, FastPathSettings)}). A queue still busy from a socket
+     * closed moments ago is waited for, parking this thread (at most 2 s): off the event loop only; an
+     * event loop uses {@link #opening} and retries later instead.
+     */
+    public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp, boolean v6Only,
+                                   FastPathSettings settings) throws IOException {
+        Opening opening = opening(link, local, boundIp, v6Only, settings);
         long deadline = System.nanoTime() + OPEN_BUSY_WAIT_NANOS;
         for (;;) {
             try {
@@ -169,13 +189,25 @@ public final class XdpFastPath {
         }
     }
 
-    /**
-     * Starts opening a fast path as {@link #open} does, without ever waiting: see {@link Opening}.
-     * Takes the interface's steering (attaching the program on first use).
-     */
+    /** {@link #opening(LinkInfo, InetSocketAddress, InetAddress, boolean, FastPathSettings)} of a dual-stack channel. */
     public static Opening opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
                                   FastPathSettings settings) throws IOException {
-        return new Opening(link, local, boundIp, settings, XdpInterface.acquire(link, settings.attachMode()));
+        return opening(link, local, boundIp, false, settings);
+    }
+
+    /**
+     * Starts opening a fast path as {@link #open} does, without ever waiting: see {@link Opening}.
+     * It steers what the kernel would deliver to the channel's socket: datagrams to {@code boundIp}, or
+     * with {@code boundIp} null (the wildcard) to any local address of the channel's family
+     * ({@code local}'s; an IPv6 channel also IPv4 unless {@code v6Only}). Where another process's socket
+     * shares the port ({@link PortSharing}) and the kernel would give it some of those datagrams, that
+     * part stays with the kernel; if nothing is left, {@link PortTakenException} says why. Takes the
+     * interface's steering (attaching the program on first use).
+     */
+    public static Opening opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, boolean v6Only,
+                                  FastPathSettings settings) throws IOException {
+        List<InetAddress> steered = steeredAddresses(local, boundIp, v6Only);
+        return new Opening(link, local, boundIp, steered, settings, XdpInterface.acquire(link, settings.attachMode()));
     }
 
     /**
@@ -188,6 +220,8 @@ public final class XdpFastPath {
         private final LinkInfo link;
         private final InetSocketAddress local;
         private final InetAddress boundIp;
+        /** The addresses of the channel's steering entries (see {@link #steeredAddresses}), less shared ones. */
+        private List<InetAddress> steered;
         private final FastPathSettings settings;
         private final XdpInterface iface;
         private final XdpSocketConfig socketConfig;
@@ -195,11 +229,12 @@ public final class XdpFastPath {
         private int slot = -1;
         private boolean finished;
 
-        private Opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, FastPathSettings settings,
-                        XdpInterface iface) {
+        private Opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, List<InetAddress> steered,
+                        FastPathSettings settings, XdpInterface iface) {
             this.link = link;
             this.local = local;
             this.boundIp = boundIp;
+            this.steered = steered;
             this.settings = settings;
             this.iface = iface;
             UmemConfig umem = settings.umem();
@@ -223,6 +258,7 @@ public final class XdpFastPath {
             boolean portAdded = false;
             try {
                 if (slot < 0) {
+                    steered = unshared(local.getPort(), steered, local.getAddress() instanceof Inet6Address);
                     slot = iface.allocateSlot();
                 }
                 UmemConfig umem = settings.umem();
@@ -232,9 +268,9 @@ public final class XdpFastPath {
                         iface.setSocket(slot, q, queues[q].xsk.fd());
                     }
                 }
-                iface.addPort(local.getPort(), boundIp, slot, umem.maxRxFrameLength());
+                iface.addPort(local.getPort(), steered, slot, umem.maxRxFrameLength());
                 portAdded = true;
-                XdpFastPath fp = new XdpFastPath(iface, slot, local, boundIp, queues, settings);
+                XdpFastPath fp = new XdpFastPath(iface, slot, local, boundIp, steered, queues, settings);
                 finished = true;
                 return fp;
             } catch (BindBusyException e) {
@@ -275,7 +311,7 @@ public final class XdpFastPath {
             finished = true;
             try {
                 if (slot >= 0) {
-                    iface.removeChannel(portAdded ? local.getPort() : -1, boundIp, slot);
+                    iface.removeChannel(portAdded ? local.getPort() : -1, steered, slot);
                 }
             } finally {
                 for (int q = 0; q < queues.length; q++) {
@@ -289,6 +325,46 @@ public final class XdpFastPath {
                 iface.release();
             }
         }
+    }
+
+    /**
+     * {@code steered} less what another process's socket shares ({@link PortSharing}), logged; throws
+     * {@link PortTakenException} when nothing is left.
+     */
+    private static List<InetAddress> unshared(int port, List<InetAddress> steered, boolean ipv6) throws IOException {
+        List<String> shared = new ArrayList<>();
+        List<InetAddress> unshared = PortSharing.unshared(port, steered, ipv6, shared);
+        if (unshared.isEmpty()) {
+            throw new PortTakenException(String.join("; ", shared));
+        }
+        for (String why : shared) {
+            logger.info("{}; that part of the port stays on the kernel socket", why);
+        }
+        return unshared;
+    }
+
+    /** The addresses of the channel's steering entries: the bound one, or the wildcard of each family. */
+    private static List<InetAddress> steeredAddresses(InetSocketAddress local, InetAddress boundIp, boolean v6Only)
+            throws IOException {
+        if (boundIp != null && !boundIp.isAnyLocalAddress()) {
+            return List.of(boundIp);
+        }
+        InetAddress any4 = InetAddress.getByAddress(new byte[4]);
+        if (local.getAddress() instanceof Inet6Address) {
+            InetAddress any6 = InetAddress.getByAddress(new byte[16]);
+            return v6Only ? List.of(any6) : List.of(any6, any4);
+        }
+        return List.of(any4);
+    }
+
+    /**
+     * Re-reads the host's addresses (rtnetlink) for every interface the process steers on: what the
+     * programs take as local destinations and what the channels drop as their own (martian) sources.
+     * Addresses are read when a channel binds; call this when they change later (an address
+     * notification). Any thread; may block on netlink.
+     */
+    public static void refreshLocalAddresses() {
+        XdpInterface.refreshAll();
     }
 
     private static void preferBusyPoll(XdpSocket xsk, int budget) throws SyscallException {
@@ -480,7 +556,7 @@ public final class XdpFastPath {
         }
         InetAddress ip = recipient.getAddress();
         boolean v4 = ip instanceof Inet4Address;
-        if (v4 ? boundIpv6 != null : boundIpv4 != 0) {
+        if (v4 ? !accept4 || boundIpv6 != null : !accept6 || boundIpv4 != 0) {
             return SendResult.SLOW_PATH;
         }
         if (ip.isMulticastAddress() || ip.isAnyLocalAddress()) {
@@ -684,7 +760,7 @@ public final class XdpFastPath {
         } finally {
             released = true;
             // first of all, and whatever fails later: no datagram may be steered to sockets nobody reads
-            iface.removeChannel(port, boundIp, slot);
+            iface.removeChannel(port, steered, slot);
             releaseQueues();
         }
     }
