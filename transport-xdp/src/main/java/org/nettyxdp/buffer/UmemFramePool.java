@@ -27,7 +27,6 @@ public final class UmemFramePool {
     private final MpscIntQueue released;
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicInteger application = new AtomicInteger();
-    private final XdpPacket view;
     private final java.util.concurrent.atomic.AtomicReference<Runnable> onDrained =
             new java.util.concurrent.atomic.AtomicReference<>();
     private int kernelRx;
@@ -44,11 +43,10 @@ public final class UmemFramePool {
         for (int i = 0; i < count; i++) {
             long addr = (long) i << frameShift;
             var data = umem.region().asSlice(addr + XdpPacket.XDP_PACKET_HEADROOM,
-                    frameSize - XdpPacket.XDP_PACKET_HEADROOM).asByteBuffer();
+                    frameSize - XdpPacket.XDP_PACKET_HEADROOM);
             buffers[i] = new UmemByteBuf(this, alloc, data, i, addr);
         }
         this.released = MpscIntQueue.create(Math.max(2, Integer.highestOneBit(count - 1) << 1), -1);
-        this.view = new XdpPacket(umem.region(), frameSize);
     }
 
     /** The UMEM these frames belong to. */
@@ -95,11 +93,9 @@ public final class UmemFramePool {
         }
     }
 
-    /** The packet view of {@code buf}, for head/tail arithmetic. Caller's thread only, not kept. */
-    XdpPacket view(UmemByteBuf buf) {
-        synchronized (view) {
-            return view.reset(buf.frameAddress(), buf.readerIndex(), buf.writerIndex(), buf.options());
-        }
+    /** True if {@code buf} is a buffer over a frame of this pool. */
+    public boolean owns(io.netty.buffer.ByteBuf buf) {
+        return buf instanceof UmemByteBuf u && u.pool() == this;
     }
 
     private void reclaimReleased() {

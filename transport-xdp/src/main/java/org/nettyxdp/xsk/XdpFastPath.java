@@ -359,9 +359,10 @@ public final class XdpFastPath {
         }
         UmemByteBuf inPlace = null;
         QueueSocket qs = queues[0];
-        if (content instanceof UmemByteBuf u && u.headroom() >= headers) {
+        // the headers go right below the payload: into the frame's headroom and any bytes already read
+        if (content instanceof UmemByteBuf u && u.headroom() + u.readerIndex() >= headers) {
             for (QueueSocket candidate : queues) {
-                if (candidate.queue.pool() == u.pool()) {
+                if (candidate.queue.pool().owns(u)) {
                     qs = candidate;
                     inPlace = u;
                     break;
@@ -380,7 +381,7 @@ public final class XdpFastPath {
             inPlace.retain();
             pool.sendInPlace(inPlace);
             frame = inPlace.frameAddress();
-            head = inPlace.readerIndex() - headers;
+            head = inPlace.headroom() + inPlace.readerIndex() - headers;
             txZeroCopy++;
         } else {
             frame = takeTxFrame(pool);
