@@ -31,6 +31,7 @@ public final class UmemFramePool {
             new java.util.concurrent.atomic.AtomicReference<>();
     private int kernelRx;
     private int tx;
+    private volatile int txOffloads;
 
     /** A pool over every frame of {@code umem}; buffers report {@code alloc} as their allocator. */
     public UmemFramePool(Umem umem, ByteBufAllocator alloc) {
@@ -52,6 +53,19 @@ public final class UmemFramePool {
     /** The UMEM these frames belong to. */
     public Umem umem() {
         return umem;
+    }
+
+    /**
+     * The {@code XdpPacket.TX_OFFLOAD_*} flags packet views of these frames accept: what the device
+     * advertises and the UMEM has a metadata area for (0: checksums in software).
+     */
+    public int txOffloads() {
+        return txOffloads;
+    }
+
+    /** Sets {@link #txOffloads()}; the queue's owner decides it once, at creation. */
+    public void setTxOffloads(int flags) {
+        txOffloads = flags;
     }
 
     /** The lock guarding the free stack and the shared fill and completion rings. */
