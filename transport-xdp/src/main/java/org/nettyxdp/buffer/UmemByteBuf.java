@@ -222,7 +222,7 @@ public final class UmemByteBuf extends AbstractReferenceCountedByteBuf {
         ensureAccessible();
         XdpPacket p = packet;
         if (p == null) {
-            packet = p = new XdpPacket(pool.umem().region(), pool.umem().config().frameSize(), pool.txOffloads());
+            packet = p = new XdpPacket(pool.region(), pool.frameSize(), pool.txOffloads());
         }
         return p.reset(frameAddr, head, head + writerIndex(), options);
     }

@@ -226,11 +226,24 @@ public final class XdpRawChannel extends AbstractChannel {
         if (offloads != 0 && umem.txMetadataLen() < XdpPacket.TX_METADATA_LEN) {
             umem = umem.withTxMetadataLen(XdpPacket.TX_METADATA_LEN);
         }
-        RawFastPath fp = RawFastPath.open(link, address.queuesOrNull(), address.filter().match(),
-                config.settings(umem), offloads);
+        RawFastPath fp;
+        try {
+            fp = RawFastPath.open(link, address.queuesOrNull(), address.filter().match(), config.settings(umem),
+                    offloads);
+        } catch (IOException e) {
+            if (umem.equals(config.umem())) {
+                throw e;
+            }
+            // the queues' UMEMs exist already, without a metadata area (a datagram channel made them):
+            // share them as they are, and compute checksums in software
+            logger.debug("{}: TX metadata unavailable on {} ({}): checksums in software", this, link.name(),
+                    e.getMessage());
+            umem = config.umem();
+            offloads = 0;
+            fp = RawFastPath.open(link, address.queuesOrNull(), address.filter().match(), config.settings(umem), 0);
+        }
         features = f;
         fastPath = fp;
-        // the pools say what their UMEMs allow: a queue another channel created may have no metadata area
         txOffloads = offloads;
         local = address;
         if (registration != null) {

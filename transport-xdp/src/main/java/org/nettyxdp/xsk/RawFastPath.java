@@ -66,6 +66,7 @@ public final class RawFastPath {
     private final int frameCapacity;
     private final int maxFrameLength;
     private final int frameSize;
+    private final long[] oneFrame = new long[1];
     private long txPackets;
     private long txBytes;
     private long txZeroCopy;
@@ -133,7 +134,7 @@ public final class RawFastPath {
                     throw e;
                 }
                 UmemFramePool pool = queue.pool();
-                if (pool.umem().config().txMetadataLen() >= XdpPacket.TX_METADATA_LEN) {
+                if (umem.txMetadataLen() >= XdpPacket.TX_METADATA_LEN) {
                     pool.setTxOffloads(txOffloads);
                 }
                 iface.setRawSocket(slot, q, queues[i].xsk.fd());
@@ -247,13 +248,7 @@ public final class RawFastPath {
             counters.rxPackets += packets;
             counters.rxBytes += bytes;
             counters.rxCopied += copied;
-            pool.lock().lock();
-            try {
-                pool.receivedLocked(taken);
-                pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
-            } finally {
-                pool.lock().unlock();
-            }
+            qs.queue.refill(qs.xsk.fill().size());
             if (qs.xsk.fill().needsWakeup()) {
                 qs.xsk.wakeupRx();
             }
@@ -302,16 +297,22 @@ public final class RawFastPath {
         }
         QueueSocket qs = queues[0];
         UmemByteBuf inPlace = null;
+        // a frame already queued (the same buffer written twice) is sent as a copy
         if (frame instanceof UmemByteBuf u) {
             for (QueueSocket candidate : queues) {
                 if (candidate.queue.pool().owns(u)) {
-                    qs = candidate;
-                    inPlace = u;
+                    if (candidate.queue.pool().holdForSend(u)) {
+                        qs = candidate;
+                        inPlace = u;
+                    }
                     break;
                 }
             }
         }
         if (!reserveTxSlot(qs)) {
+            if (inPlace != null) {
+                qs.queue.pool().cancelHold(inPlace);
+            }
             counters.txRingFull++;
             return SendResult.NO_ROOM;
         }
@@ -323,22 +324,9 @@ public final class RawFastPath {
             if (inPlace.readerIndex() == 0) {
                 options = inPlace.options() & XdpPacket.XDP_TX_METADATA;
             }
-            inPlace.retain();
-            pool.lock().lock();
-            try {
-                pool.sendInPlace(inPlace);
-            } finally {
-                pool.lock().unlock();
-            }
             txZeroCopy++;
         } else {
-            long f;
-            pool.lock().lock();
-            try {
-                f = pool.allocateTxFrame();
-            } finally {
-                pool.lock().unlock();
-            }
+            long f = pool.takeForSend(oneFrame, 1) == 1 ? oneFrame[0] : -1;
             if (f < 0) {
                 kick(qs);
                 reap(qs);
@@ -346,7 +334,7 @@ public final class RawFastPath {
                 return SendResult.NO_ROOM;
             }
             addr = f + XdpPacket.XDP_PACKET_HEADROOM;
-            Buffers.copy(frame, pool.umem().region(), addr, len);
+            Buffers.copy(frame, qs.queue.region(), addr, len);
         }
         qs.xsk.tx().put(qs.txUsed++, addr, len, options);
         txPackets++;
@@ -413,13 +401,7 @@ public final class RawFastPath {
     }
 
     private static void reap(QueueSocket qs) {
-        UmemFramePool pool = qs.queue.pool();
-        pool.lock().lock();
-        try {
-            pool.reapCompletions(qs.queue.anchor().completion(), qs.queue.anchor().completion().size());
-        } finally {
-            pool.lock().unlock();
-        }
+        qs.queue.reapCompletions();
     }
 
     // ------------------------------------------------------------------------------------- lifecycle
@@ -481,12 +463,6 @@ public final class RawFastPath {
                 drained += n;
             }
             counters.drop(DropReason.CLOSED, drained);
-            pool.lock().lock();
-            try {
-                pool.receivedLocked(drained);
-            } finally {
-                pool.lock().unlock();
-            }
             reap(qs);
             qs.xsk.close();
             qs.queue.release();

@@ -2,14 +2,15 @@ package org.nettyxdp.buffer;
 
 import io.netty.buffer.ByteBufAllocator;
 import org.nettyxdp.packet.XdpPacket;
-import org.nettyxdp.socket.Umem;
-import org.nettyxdp.socket.UmemConfig;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
 /**
- * A frame pool over a real UMEM mapping (no socket), and a stand-in for the kernel: it "receives" a
- * payload into a frame as the RX path would hand it over, with the headers' bytes below it.
+ * A frame pool over native memory of a shared arena (no socket, no kernel), and a stand-in for the
+ * kernel: it "receives" a payload into a frame as the RX path hands it over, with header bytes below.
  */
 final class TestPool implements AutoCloseable {
     static final int FRAME_SIZE = 2048;
@@ -17,37 +18,38 @@ final class TestPool implements AutoCloseable {
     /** Ethernet + IPv4 + UDP: where a received IPv4 datagram's payload starts. */
     static final int HEADERS = 42;
 
-    final Umem umem;
+    final Arena arena = Arena.ofShared();
+    final MemorySegment region;
     final UmemFramePool pool;
+    private final long[] one = new long[1];
 
-    TestPool(int frames) throws Exception {
-        umem = Umem.allocate(new UmemConfig(FRAME_SIZE, frames, 0, 0));
-        pool = new UmemFramePool(umem, ByteBufAllocator.DEFAULT);
+    TestPool(int frames) {
+        region = arena.allocate((long) frames * FRAME_SIZE, 4096);
+        pool = new UmemFramePool(region, FRAME_SIZE, ByteBufAllocator.DEFAULT);
     }
 
-    MemorySegment region() {
-        return umem.region();
-    }
-
-    /** A received datagram holding {@code payload} after {@code head} bytes of headers, in the next frame. */
-    UmemByteBuf receive(byte[] payload, int head) {
-        UmemByteBuf buf = pool.allocate(0, 0);
-        if (buf == null) {
+    /** Gives the "kernel" a free frame, as the fill ring would; returns its address. */
+    long fill() {
+        if (pool.takeForReceive(one, 1) != 1) {
             throw new IllegalStateException("no free frame");
         }
-        long data = buf.frameAddress() + XdpPacket.XDP_PACKET_HEADROOM;
-        MemorySegment seg = region();
+        return one[0];
+    }
+
+    /** A received datagram holding {@code payload} after {@code head} bytes of headers, in a free frame. */
+    UmemByteBuf receive(byte[] payload, int head) {
+        long frame = fill();
+        long data = frame + XdpPacket.XDP_PACKET_HEADROOM;
         for (int i = 0; i < head; i++) {
-            seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, data + i, (byte) (0xE0 | i & 0x0f)); // "headers"
+            region.set(JAVA_BYTE, data + i, (byte) (0xE0 | i & 0x0f)); // "headers"
         }
-        MemorySegment.copy(payload, 0, seg, java.lang.foreign.ValueLayout.JAVA_BYTE, data + head, payload.length);
-        seg.asSlice(data + head + payload.length, FRAME_CAPACITY - head - payload.length).fill((byte) 0);
-        buf.reuse(head, head + payload.length, 0);
-        return buf;
+        MemorySegment.copy(payload, 0, region, JAVA_BYTE, data + head, payload.length);
+        region.asSlice(data + head + payload.length, FRAME_CAPACITY - head - payload.length).fill((byte) 0);
+        return pool.wrap(frame, head, head + payload.length, 0);
     }
 
     @Override
-    public void close() throws Exception {
-        umem.close();
+    public void close() {
+        arena.close();
     }
 }
