@@ -211,6 +211,63 @@ class RawChannelTest {
     }
 
     @Test
+    void sendsCopiesAndAllocatedFramesAndRefusesRunts() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        byte[] hostMac;
+        try (RtNetlink rtnl = new RtNetlink()) {
+            hostMac = rtnl.link(pair.hostIf()).mac().toBytes();
+        }
+        byte[] peerMac = pair.peer().call(() -> {
+            try (RtNetlink rtnl = new RtNetlink()) {
+                return rtnl.link(pair.peerIf()).mac().toBytes();
+            }
+        });
+        XdpRawChannel ch = raw(pair.hostIf(), XdpFrameFilter.udpDestinationPort(REFLECT_PORT), new Reflector());
+        try {
+            java.util.concurrent.Future<List<String>> received = pair.peer().submit(() -> {
+                List<String> got = new ArrayList<>();
+                try (java.net.DatagramSocket s = new java.net.DatagramSocket(
+                        new InetSocketAddress(pair.peerV4(), 6000))) {
+                    s.setSoTimeout(3000);
+                    for (int i = 0; i < 2; i++) {
+                        java.net.DatagramPacket dp = new java.net.DatagramPacket(new byte[64], 64);
+                        s.receive(dp);
+                        got.add(new String(dp.getData(), 0, dp.getLength(), java.nio.charset.StandardCharsets.US_ASCII)
+                                + " from " + dp.getSocketAddress());
+                    }
+                }
+                return got;
+            });
+            Thread.sleep(200); // the peer socket is bound
+            byte[] src = pair.hostV4().getAddress();
+            byte[] dst = pair.peerV4().getAddress();
+            java.util.function.Function<String, byte[]> frame = text -> {
+                byte[] udp = FrameKit.udpChecksum(FrameKit.udp(REFLECT_PORT, 6000,
+                        text.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), src, dst);
+                return FrameKit.eth(peerMac, hostMac, FrameKit.ETH_IPV4,
+                        FrameKit.ipv4(src, dst, FrameKit.UDP, 1, 0x4000, new byte[0], udp));
+            };
+            // a heap buffer: copied into a frame once
+            ch.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(frame.apply("copied"))).sync();
+            // a frame from the channel's allocator: sent in place
+            ByteBuf own = ch.allocateFrame();
+            assertTrue(own instanceof UmemByteBuf, "a UMEM frame: " + own);
+            own.writeBytes(frame.apply("in-place"));
+            ch.writeAndFlush(own).sync();
+            var runt = ch.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(new byte[10])).await();
+            assertTrue(runt.cause() instanceof IllegalArgumentException, String.valueOf(runt.cause()));
+            String from = " from " + new InetSocketAddress(pair.hostV4(), REFLECT_PORT);
+            assertEquals(List.of("copied" + from, "in-place" + from), received.get());
+            XdpChannelMetrics m = waitForTx(ch, 2);
+            assertEquals(2, m.txFastPackets(), m.toString());
+            assertEquals(1, m.txZeroCopy(), m.toString());
+            assertBalanced(ch);
+        } finally {
+            ch.close().sync();
+        }
+    }
+
+    @Test
     void framesTheFilterDoesNotTakeReachTheKernel() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
         Reflector reflector = new Reflector();
