@@ -2,6 +2,8 @@
 # Builds the examples module (and the library) and runs one example:
 #   ./run-example.sh echo  [--bind ADDR:PORT] [--interface NAME] [--mode auto|skb|drv]
 #   ./run-example.sh proxy --backend HOST:PORT [--listen ADDR:PORT] [--interface NAME] [--mode ...] [--idle SECONDS]
+#   ./run-example.sh reflector [--interface NAME --port N] [--count N]   (no --interface: a demo on its own veth pair)
+#   ./run-example.sh counter [--interface NAME --prefix CIDR]             (no --interface: a demo on its own veth pair)
 # Needs root (or CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW, CAP_IPC_LOCK) and JDK 22+ (25 recommended).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,8 +11,10 @@ cd "$(dirname "$0")"
 case "${1:-}" in
   echo) main=XdpEchoServer ;;
   proxy) main=XdpUdpProxy ;;
+  reflector) main=XdpReflector ;;
+  counter) main=XdpProtocolCounter ;;
   *)
-    sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
