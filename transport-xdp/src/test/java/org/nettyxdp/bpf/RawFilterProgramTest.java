@@ -42,6 +42,9 @@ import static org.nettyxdp.bpf.Frames.udp;
  * program's tail call: datagram ports first, raw filters next, the kernel last.
  */
 class RawFilterProgramTest {
+    @org.junit.jupiter.api.extension.RegisterExtension
+    static final org.nettyxdp.testing.TestHosts HOSTS = new org.nettyxdp.testing.TestHosts();
+
     /** Sources 10.0.0.1 / fd00::1, destinations 10.0.0.2 / fd00::2 (see {@link Frames}). */
     static final Map<String, byte[]> FRAMES = new LinkedHashMap<>();
 
@@ -158,16 +161,27 @@ class RawFilterProgramTest {
 
     @Test
     void firstMatchingChannelWinsAndQueueMaskIsHonoured() throws Exception {
-        // channel 0 takes UDP on queue 1 only; channel 1 takes everything: on queue 0, a UDP frame
-        // falls through to channel 1. Fallback TX tells which index was tried: both empty, so only the
-        // verdict says "some raw channel took it"; the order is checked with a bound queue below.
-        FrameMatch udp = new FrameMatch.IpProtocol(17);
-        long[] insns = RawFilterProgram.assemble(List.of(new RawFilterProgram.Entry(0, udp, 0b10),
-                new RawFilterProgram.Entry(1, new FrameMatch.EtherType(0x0806), -1L)), xsks.fd(), 2, XdpAction.DROP);
-        try (BpfProgram p = BpfProgram.loadXdp(insns, "nx_t_raw", false)) {
-            // without an ingress device the queue index is 0: channel 0 does not listen there
-            assertEquals(XdpAction.PASS, p.testRun(FRAMES.get("udp4")).action());
-            assertEquals(XdpAction.DROP, p.testRun(FRAMES.get("arp")).action());
+        // channel 0 takes UDP on queue 1 only, channel 1 takes UDP and ARP on every queue; fallback TX for
+        // channel 0's index and DROP for channel 1's cannot be told apart by BPF_PROG_TEST_RUN (both
+        // empty), so two programs differ only in their fallback: TX says "channel 0 took it"
+        BpfTestSupport.assumeRootWithIp();
+        {
+            org.nettyxdp.testing.VethPair pair = HOSTS.vethPair(2);
+            int ifindex = org.nettyxdp.sys.Syscalls.ifNameToIndex(pair.hostIf());
+            FrameMatch udp = new FrameMatch.IpProtocol(17);
+            List<RawFilterProgram.Entry> first = List.of(new RawFilterProgram.Entry(0, udp, 0b10));
+            List<RawFilterProgram.Entry> both = List.of(new RawFilterProgram.Entry(0, udp, 0b10),
+                    new RawFilterProgram.Entry(1, new FrameMatch.Or(List.of(udp, new FrameMatch.EtherType(0x0806))),
+                            -1L));
+            try (BpfProgram onlyFirst = RawFilterProgram.load(first, xsks, 2, XdpAction.TX, false);
+                 BpfProgram p = RawFilterProgram.load(both, xsks, 2, XdpAction.DROP, false)) {
+                byte[] udp4 = FRAMES.get("udp4");
+                assertEquals(XdpAction.PASS, onlyFirst.testRun(udp4, 1, ifindex, 0).action(), "queue 0: not channel 0's");
+                assertEquals(XdpAction.TX, onlyFirst.testRun(udp4, 1, ifindex, 1).action(), "queue 1: channel 0's");
+                assertEquals(XdpAction.DROP, p.testRun(udp4, 1, ifindex, 0).action(), "queue 0: falls to channel 1");
+                assertEquals(XdpAction.DROP, p.testRun(FRAMES.get("arp"), 1, ifindex, 1).action());
+                assertEquals(XdpAction.PASS, p.testRun(FRAMES.get("tcp4"), 1, ifindex, 1).action());
+            }
         }
     }
 
