@@ -268,6 +268,54 @@ class RawChannelTest {
     }
 
     @Test
+    void writabilityFollowsTheTxRing() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        byte[] hostMac;
+        try (RtNetlink rtnl = new RtNetlink()) {
+            hostMac = rtnl.link(pair.hostIf()).mac().toBytes();
+        }
+        byte[] peerMac = pair.peer().call(() -> {
+            try (RtNetlink rtnl = new RtNetlink()) {
+                return rtnl.link(pair.peerIf()).mac().toBytes();
+            }
+        });
+        List<Boolean> changes = Collections.synchronizedList(new ArrayList<>());
+        XdpRawChannel ch = (XdpRawChannel) new Bootstrap().group(LOOPS.group()).channel(XdpRawChannel.class)
+                .option(org.nettyxdp.channel.XdpChannelOption.RING_SIZE, 64)
+                .handler(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                        changes.add(ctx.channel().isWritable());
+                    }
+                })
+                .bind(new XdpRawAddress(pair.hostIf(), XdpFrameFilter.udpDestinationPort(REFLECT_PORT))).sync()
+                .channel();
+        try {
+            byte[] src = pair.hostV4().getAddress();
+            byte[] dst = pair.peerV4().getAddress();
+            byte[] frame = FrameKit.eth(peerMac, hostMac, FrameKit.ETH_IPV4, FrameKit.ipv4(src, dst, FrameKit.UDP, 1,
+                    0x4000, new byte[0], FrameKit.udpChecksum(FrameKit.udp(REFLECT_PORT, 9, new byte[200]), src, dst)));
+            int n = 3000; // 700 KB queued at once: far above the 64 KiB high water mark, 47 rings' worth
+            ch.eventLoop().submit(() -> {
+                for (int i = 0; i < n; i++) {
+                    ch.write(io.netty.buffer.Unpooled.wrappedBuffer(frame), ch.voidPromise());
+                }
+                ch.flush();
+            }).sync();
+            XdpChannelMetrics m = waitForTx(ch, n);
+            for (int i = 0; i < 200 && !ch.isWritable(); i++) {
+                Thread.sleep(10);
+            }
+            assertEquals(n, m.txFastPackets(), m.toString());
+            assertTrue(ch.isWritable(), "writable again once the ring drained");
+            assertEquals(List.of(false, true), changes, "unwritable while frames wait for the ring: " + m);
+            assertBalanced(ch);
+        } finally {
+            ch.close().sync();
+        }
+    }
+
+    @Test
     void framesTheFilterDoesNotTakeReachTheKernel() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
         Reflector reflector = new Reflector();
