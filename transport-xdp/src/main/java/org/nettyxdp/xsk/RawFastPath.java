@@ -218,15 +218,22 @@ public final class RawFastPath {
                 long head = addr - frame - XdpPacket.XDP_PACKET_HEADROOM;
                 if (head < 0 || len <= 0 || head + len > frameCapacity) {
                     counters.drop(DropReason.BAD_LENGTH);
-                    pool.drop(frame);
+                    dropQuietly(pool, frame);
                     continue;
                 }
                 if ((options & XdpPacket.XDP_PKT_CONTD) != 0) {
                     counters.drop(DropReason.MULTI_BUFFER);
-                    pool.drop(frame);
+                    dropQuietly(pool, frame);
                     continue;
                 }
-                UmemByteBuf buf = pool.wrap(frame, (int) head, (int) head + len, options);
+                UmemByteBuf buf;
+                try {
+                    buf = pool.wrap(frame, (int) head, (int) head + len, options);
+                } catch (IllegalStateException | IllegalArgumentException e) {
+                    // a descriptor naming a frame the kernel does not hold: never trusted, never freed
+                    counters.drop(DropReason.BAD_LENGTH);
+                    continue;
+                }
                 ByteBuf content = buf;
                 if (pool.applicationFrames() > copyThreshold) {
                     // the application holds too many frames: copy, so the fill ring never runs dry
@@ -257,6 +264,15 @@ public final class RawFastPath {
             }
         }
         return taken;
+    }
+
+    /** Takes a dropped frame back from the kernel, unless the descriptor named one it does not hold. */
+    private static void dropQuietly(UmemFramePool pool, long frame) {
+        try {
+            pool.drop(frame);
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            // not a frame in the kernel's hands: leave it where it is
+        }
     }
 
     // ------------------------------------------------------------------------------------------ TX
@@ -457,7 +473,7 @@ public final class RawFastPath {
             int drained = 0;
             while ((n = rx.peek(256)) > 0) {
                 for (int i = 0; i < n; i++) {
-                    pool.drop(rx.addr(i) & -frameSize);
+                    dropQuietly(pool, rx.addr(i) & -frameSize);
                 }
                 rx.release(n);
                 drained += n;
