@@ -40,7 +40,8 @@ import static org.nettyxdp.bpf.Reg.R9;
  * multi-buffer frame), the frame is passed to the kernel, which would otherwise drop it silently.
  * Otherwise the verdict is {@code bpf_redirect_map(xsks, slot * numQueues + rx_queue_index, fallback)}.
  * Frames arriving on a queue {@code >= numQueues} are passed (their index would fall into the next
- * slot's range). Anything else — ARP, ICMP, TCP, other ports, truncated headers — is {@code XDP_PASS}.
+ * slot's range). Anything else — ARP, ICMP, TCP, other ports, truncated headers — is {@code XDP_PASS},
+ * after the raw channels' filters had their turn when loaded with a program array ({@link #passExit}).
  *
  * <p>{@code numQueues} is baked into the program as an immediate at load time: it is fixed per
  * interface (the number of RX queues, i.e. combined channels) and a constant keeps the hot path free
