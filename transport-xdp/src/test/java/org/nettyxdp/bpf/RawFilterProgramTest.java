@@ -187,11 +187,14 @@ class RawFilterProgramTest {
 
     @Test
     void steeringTailCallsRawFiltersForWhatItDoesNotSteer() throws Exception {
+        byte[] mac = {0x02, 0, 0, 0, 0, 0x01}; // the destination MAC of every Frames frame
         try (PortMap ports = PortMap.create("nx_t_tports", 8);
+             LocalAddressMap locals = LocalAddressMap.create("nx_t_tlocals", 8);
              XskMap dgram = XskMap.create("nx_t_txsks", 8);
              BpfMap progs = BpfMap.create(BpfCommand.MAP_TYPE_PROG_ARRAY, "nx_t_tprogs", 4, 4, 1, 0);
-             BpfProgram steer = UdpSteeringProgram.load(ports, dgram, progs, 1, XdpAction.DROP, false)) {
-            ports.put(53, 0, 0);
+             BpfProgram steer = UdpSteeringProgram.load(ports, locals, dgram, progs, 1, mac, XdpAction.DROP, false)) {
+            locals.add(InetAddress.getByName("10.0.0.2"));
+            ports.put(53, InetAddress.getByName("0.0.0.0"), 0, 0);
             byte[] dns = FRAMES.get("udp4");
             byte[] other = eth(ETH_P_IP, ipv4(PROTO_UDP, udp(1234, 5353, 4)));
             // no raw program: steered datagram DROP (fallback), the rest PASS

@@ -124,9 +124,23 @@ class RawChannelTest {
         }
     }
 
-    private static XdpRawChannel raw(String ifname, XdpFrameFilter filter, ChannelHandler handler) throws Exception {
-        return (XdpRawChannel) new Bootstrap().group(LOOPS.group()).channel(XdpRawChannel.class)
-                .handler(handler).bind(new XdpRawAddress(ifname, filter)).sync().channel();
+    /**
+     * Binds a raw channel; a queue whose previous socket closed moments ago is busy for a while
+     * ({@link org.nettyxdp.socket.BindBusyException}), and a raw channel's bind leaves the retry to
+     * its caller, as here.
+     */
+    static XdpRawChannel raw(String ifname, XdpFrameFilter filter, ChannelHandler handler) throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            var f = new Bootstrap().group(LOOPS.group()).channel(XdpRawChannel.class)
+                    .handler(handler).bind(new XdpRawAddress(ifname, filter)).await();
+            if (f.isSuccess()) {
+                return (XdpRawChannel) f.channel();
+            }
+            if (!(f.cause() instanceof org.nettyxdp.socket.BindBusyException) || attempt == 100) {
+                throw new IllegalStateException("bind failed", f.cause());
+            }
+            Thread.sleep(20);
+        }
     }
 
     @Test
@@ -215,11 +229,11 @@ class RawChannelTest {
         VethPair pair = HOSTS.vethPair(1);
         byte[] hostMac;
         try (RtNetlink rtnl = new RtNetlink()) {
-            hostMac = rtnl.link(pair.hostIf()).mac().toBytes();
+            hostMac = rtnl.link(pair.hostIf()).mac().toArray();
         }
         byte[] peerMac = pair.peer().call(() -> {
             try (RtNetlink rtnl = new RtNetlink()) {
-                return rtnl.link(pair.peerIf()).mac().toBytes();
+                return rtnl.link(pair.peerIf()).mac().toArray();
             }
         });
         XdpRawChannel ch = raw(pair.hostIf(), XdpFrameFilter.udpDestinationPort(REFLECT_PORT), new Reflector());
@@ -272,11 +286,11 @@ class RawChannelTest {
         VethPair pair = HOSTS.vethPair(1);
         byte[] hostMac;
         try (RtNetlink rtnl = new RtNetlink()) {
-            hostMac = rtnl.link(pair.hostIf()).mac().toBytes();
+            hostMac = rtnl.link(pair.hostIf()).mac().toArray();
         }
         byte[] peerMac = pair.peer().call(() -> {
             try (RtNetlink rtnl = new RtNetlink()) {
-                return rtnl.link(pair.peerIf()).mac().toBytes();
+                return rtnl.link(pair.peerIf()).mac().toArray();
             }
         });
         List<Boolean> changes = Collections.synchronizedList(new ArrayList<>());
@@ -381,6 +395,7 @@ class RawChannelTest {
     }
 
     /** Records the 4-byte marker at the end of every frame it receives. */
+    @ChannelHandler.Sharable
     static final class Markers extends ChannelInboundHandlerAdapter {
         final Set<Integer> seen = Collections.synchronizedSet(new TreeSet<>());
         final AtomicInteger frames = new AtomicInteger();
@@ -404,7 +419,7 @@ class RawChannelTest {
         VethPair pair = HOSTS.vethPair(1);
         byte[] hostMac;
         try (RtNetlink rtnl = new RtNetlink()) {
-            hostMac = rtnl.link(pair.hostIf()).mac().toBytes();
+            hostMac = rtnl.link(pair.hostIf()).mac().toArray();
         }
         byte[] src4 = pair.peerV4().getAddress();
         byte[] dst4 = pair.hostV4().getAddress();
