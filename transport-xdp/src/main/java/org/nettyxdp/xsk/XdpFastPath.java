@@ -32,6 +32,10 @@ import java.net.InetSocketAddress;
  * interface, the port's entry in the interface's steering program, and the code that turns frames
  * into datagrams and back.
  *
+ * <p>Channels bound with {@code SO_REUSEPORT} to the same address and port form a {@link PortGroup}:
+ * each RX queue is steered to the socket of exactly one of them ({@link #ownsQueue}), and each sends
+ * on a queue of its own ({@link #txQueue()}).
+ *
  * <p>RX parses and validates Ethernet (one VLAN tag), IPv4 or IPv6 and UDP headers, then hands the
  * payload on as a {@link UmemByteBuf} over the frame (no copy), or as a copy when the application
  * already holds too many frames. TX writes the headers into a frame (in place, in front of the
@@ -69,6 +73,11 @@ public final class XdpFastPath {
         final FrameDatagramPacket[] datagrams;
         int txReserved;
         int txUsed;
+        /** Frames were published here since the completion ring was last seen empty. */
+        boolean txOutstanding;
+        /** Datagrams received from and queued on this queue (event-loop confined; read on the loop). */
+        long rxPackets;
+        long txPackets;
 
         QueueSocket(XskQueue queue, XdpSocket xsk, int frameSize) {
             this.queue = queue;
@@ -88,7 +97,25 @@ public final class XdpFastPath {
     }
 
     private final XdpInterface iface;
-    private final int slot;
+    private final boolean reusePort;
+    /** Set once the fast path has joined its port's group. */
+    private PortGroup group;
+    private final PortGroup.Member membership = new PortGroup.Member() {
+        @Override
+        public int socketFd(int queue) {
+            return queues[queue].xsk.fd();
+        }
+
+        @Override
+        public void assign(boolean[] ownedQueues, int tx) {
+            owned = ownedQueues;
+            txQueue = tx;
+        }
+    };
+    /** RX queues steered to this channel's sockets; replaced whole by the group (any thread). */
+    private volatile boolean[] owned;
+    /** The queue this channel transmits on; set by the group (any thread). */
+    private volatile int txQueue;
     private final int port;
     /** The channel's local address: the recipient of every datagram it receives. */
     private final InetSocketAddress local;
@@ -109,6 +136,8 @@ public final class XdpFastPath {
 
     private final long[] txFrames = new long[TX_BATCH];
     private int txFrameCount;
+    /** The pool {@link #txFrames} came from. */
+    private UmemFramePool txFramesPool;
     /** TX counts since the last {@link #flush()}, published to the channel's counters there. */
     private long txPackets;
     private long txBytes;
@@ -119,10 +148,11 @@ public final class XdpFastPath {
     private int busy;
     private boolean released;
 
-    private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
+    private XdpFastPath(XdpInterface iface, InetSocketAddress local, InetAddress boundIp,
                         QueueSocket[] queues, FastPathSettings settings) {
         this.iface = iface;
-        this.slot = slot;
+        this.reusePort = settings.reusePort();
+        this.owned = new boolean[queues.length];
         this.port = local.getPort();
         this.local = local;
         this.boundIp = boundIp;
@@ -141,18 +171,16 @@ public final class XdpFastPath {
     }
 
     /**
-     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them.
-     * {@code boundIp} is null for the wildcard address.
+     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them (with
+     * {@link FastPathSettings#reusePort()}: to the ones of its queues, shared with the other channels
+     * of the port and address). {@code boundIp} is null for the wildcard address.
      */
     public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
                                    FastPathSettings settings) throws IOException {
         int port = local.getPort();
         XdpInterface iface = XdpInterface.acquire(link, settings.attachMode());
-        int slot = -1;
         QueueSocket[] queues = new QueueSocket[iface.queues()];
-        boolean portAdded = false;
         try {
-            slot = iface.allocateSlot();
             UmemConfig umem = settings.umem();
             int ring = settings.ringSize();
             XdpSocketConfig socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
@@ -170,15 +198,11 @@ public final class XdpFastPath {
                     queue.release();
                     throw e;
                 }
-                iface.setSocket(slot, q, queues[q].xsk.fd());
             }
-            iface.addPort(port, boundIp, slot, umem.maxRxFrameLength());
-            portAdded = true;
-            return new XdpFastPath(iface, slot, local, boundIp, queues, settings);
+            XdpFastPath fp = new XdpFastPath(iface, local, boundIp, queues, settings);
+            fp.group = iface.join(port, boundIp, settings.reusePort(), umem.maxRxFrameLength(), fp.membership);
+            return fp;
         } catch (IOException | RuntimeException e) {
-            if (slot >= 0) {
-                iface.removeChannel(portAdded ? port : -1, boundIp, slot);
-            }
             for (QueueSocket qs : queues) {
                 if (qs != null) {
                     qs.xsk.close();
@@ -217,6 +241,32 @@ public final class XdpFastPath {
 
     public LinkInfo link() {
         return iface.link();
+    }
+
+    /** True if RX queue {@code queue} is steered to this channel now. Any thread. */
+    public boolean ownsQueue(int queue) {
+        return owned[queue];
+    }
+
+    /** The queue this channel transmits on. Any thread. */
+    public int txQueue() {
+        return txQueue;
+    }
+
+    /** Datagrams received from RX queue {@code queue}. Event loop. */
+    public long rxPackets(int queue) {
+        return queues[queue].rxPackets;
+    }
+
+    /** Datagrams queued for sending on queue {@code queue}. Event loop. */
+    public long txPackets(int queue) {
+        return queues[queue].txPackets;
+    }
+
+    /** Channels sharing this one's port and address through {@code SO_REUSEPORT} (1 without it). */
+    public int groupSize() {
+        PortGroup g = group;
+        return g == null ? 0 : g.size();
     }
 
     /** Restricts RX to datagrams from {@code peer} (null: from anyone). */
@@ -272,6 +322,7 @@ public final class XdpFastPath {
             }
         } finally {
             rx.release(taken);
+            qs.rxPackets += packets;
             counters.rxPackets += packets;
             counters.rxBytes += bytes;
             counters.rxCopied += copied;
@@ -328,7 +379,7 @@ public final class XdpFastPath {
         if (closed) {
             return null;
         }
-        UmemFramePool pool = queues[0].queue.pool();
+        UmemFramePool pool = queues[txQueue].queue.pool();
         return pool.allocate(FRAME_BUFFER_HEADROOM, pool.frameCount() / 4);
     }
 
@@ -358,7 +409,7 @@ public final class XdpFastPath {
             return SendResult.SLOW_PATH;
         }
         UmemByteBuf inPlace = null;
-        QueueSocket qs = queues[0];
+        QueueSocket qs = queues[txQueue];
         if (content instanceof UmemByteBuf u && u.headroom() >= headers) {
             for (QueueSocket candidate : queues) {
                 if (candidate.queue.pool() == u.pool()) {
@@ -395,6 +446,7 @@ public final class XdpFastPath {
         long l2 = frame + XdpPacket.XDP_PACKET_HEADROOM + head;
         writer.write(region, l2, v4, hop, recipient.getPort(), payload, tunables.trafficClass());
         qs.xsk.tx().put(qs.txUsed++, l2, headers + payload, 0);
+        qs.txPackets++;
         txPackets++;
         txBytes += payload;
         return SendResult.QUEUED;
@@ -418,7 +470,11 @@ public final class XdpFastPath {
     }
 
     private long takeTxFrame(UmemFramePool pool) {
+        if (txFramesPool != pool && txFrameCount > 0) {
+            returnTxFrames();
+        }
         if (txFrameCount == 0) {
+            txFramesPool = pool;
             pool.lock().lock();
             try {
                 while (txFrameCount < TX_BATCH) {
@@ -455,23 +511,32 @@ public final class XdpFastPath {
             txBytes = 0;
             txZeroCopy = 0;
         }
-        for (QueueSocket qs : queues) {
+        boolean[] mine = owned;
+        for (int q = 0; q < queues.length; q++) {
+            QueueSocket qs = queues[q];
             if (qs.txUsed > 0) {
                 publish(qs);
                 kick(qs);
             }
-            reap(qs);
+            // another channel's queue (SO_REUSEPORT) only while our own frames may be in its completions
+            if (qs.txOutstanding || mine[q]) {
+                reap(qs);
+            }
         }
         if (txFrameCount > 0) {
-            UmemFramePool pool = queues[0].queue.pool();
-            pool.lock().lock();
-            try {
-                while (txFrameCount > 0) {
-                    pool.unallocateTxFrame(txFrames[--txFrameCount]);
-                }
-            } finally {
-                pool.lock().unlock();
+            returnTxFrames();
+        }
+    }
+
+    private void returnTxFrames() {
+        UmemFramePool pool = txFramesPool;
+        pool.lock().lock();
+        try {
+            while (txFrameCount > 0) {
+                pool.unallocateTxFrame(txFrames[--txFrameCount]);
             }
+        } finally {
+            pool.lock().unlock();
         }
     }
 
@@ -479,6 +544,7 @@ public final class XdpFastPath {
         qs.xsk.tx().submit(qs.txUsed);
         qs.txUsed = 0;
         qs.txReserved = 0;
+        qs.txOutstanding = true;
     }
 
     /**
@@ -502,7 +568,10 @@ public final class XdpFastPath {
         UmemFramePool pool = qs.queue.pool();
         pool.lock().lock();
         try {
-            pool.reapCompletions(qs.queue.anchor().completion(), qs.queue.anchor().completion().size());
+            int n = pool.reapCompletions(qs.queue.anchor().completion(), qs.queue.anchor().completion().size());
+            if (n == 0 && qs.xsk.tx().entries() == 0) {
+                qs.txOutstanding = false;
+            }
         } finally {
             pool.lock().unlock();
         }
@@ -559,7 +628,8 @@ public final class XdpFastPath {
         }
         flush();
         released = true;
-        iface.removeChannel(port, boundIp, slot);
+        // the group's other channels take over this one's queues before its sockets go
+        iface.leave(port, boundIp, group, membership);
         for (QueueSocket qs : queues) {
             RxRing rx = qs.xsk.rx();
             UmemFramePool pool = qs.queue.pool();

@@ -32,7 +32,12 @@ final class XdpInterface {
     private final LinkInfo link;
     private final XdpMode mode;
     private final XdpSteering steering;
+    /** The channels of each (port, address) steered here; guarded by {@link #ATTACHED}. */
+    private final Map<PortKey, PortGroup> groups = new HashMap<>();
     private int users;
+
+    private record PortKey(int port, InetAddress bound) {
+    }
 
     private XdpInterface(LinkInfo link, XdpMode mode, XdpSteering steering) {
         this.link = link;
@@ -118,6 +123,58 @@ final class XdpInterface {
 
     void setSocket(int slot, int queue, int xskFd) throws BpfException {
         steering.setSocket(slot, queue, xskFd);
+    }
+
+    /**
+     * Makes {@code member} a server of {@code bound:port} ({@code bound} null: any address): the first
+     * channel takes a slot, points every queue at its sockets and adds the port's steering entry; with
+     * {@code reusePort} on it and on every later channel of the same port and address, those join its
+     * {@link PortGroup} and the queues are split between them.
+     *
+     * @throws PortTakenException another channel serves exactly this port and address, and not both
+     *                            have {@code SO_REUSEPORT}
+     */
+    PortGroup join(int port, InetAddress bound, boolean reusePort, int maxFrameLen, PortGroup.Member member)
+            throws IOException {
+        synchronized (ATTACHED) {
+            PortKey key = new PortKey(port, bound);
+            PortGroup group = groups.get(key);
+            if (group != null) {
+                if (!group.admits(reusePort)) {
+                    throw new PortTakenException("UDP port " + port + " of "
+                            + (bound == null ? "any address" : bound.getHostAddress()) + " on " + link.name()
+                            + " is already steered to another XDP channel (set XdpChannelOption.SO_REUSEPORT"
+                            + " on every channel of that address and port to split the queues between them)");
+                }
+                group.join(member);
+                return group;
+            }
+            group = new PortGroup(this, allocateSlot(), reusePort);
+            try {
+                group.join(member);
+                addPort(port, bound, group.slot(), maxFrameLen);
+            } catch (IOException | RuntimeException e) {
+                group.leave(member);
+                removeChannel(-1, bound, group.slot());
+                throw e;
+            }
+            groups.put(key, group);
+            return group;
+        }
+    }
+
+    /**
+     * Undoes {@link #join}: the group's other members take over {@code member}'s queues; the last one
+     * to leave removes the steering entry and frees the slot.
+     */
+    void leave(int port, InetAddress bound, PortGroup group, PortGroup.Member member) {
+        synchronized (ATTACHED) {
+            if (group.leave(member)) {
+                return;
+            }
+            groups.remove(new PortKey(port, bound), group);
+            removeChannel(port, bound, group.slot());
+        }
     }
 
     /**
