@@ -2,6 +2,7 @@
 # Builds the examples module (and the library) and runs one example:
 #   ./run-example.sh echo  [--bind ADDR:PORT] [--interface NAME] [--mode auto|skb|drv]
 #   ./run-example.sh proxy --backend HOST:PORT [--listen ADDR:PORT] [--interface NAME] [--mode ...] [--idle SECONDS]
+#   ./run-example.sh reuseport-echo [--bind ADDR:PORT] [--loops N] [--interface NAME] [--mode ...]
 # Needs root (or CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW, CAP_IPC_LOCK) and JDK 22+ (25 recommended).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,8 +10,9 @@ cd "$(dirname "$0")"
 case "${1:-}" in
   echo) main=XdpEchoServer ;;
   proxy) main=XdpUdpProxy ;;
+  reuseport-echo) main=XdpReusePortEchoServer ;;
   *)
-    sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
