@@ -7,12 +7,16 @@
 #   BENCH_QUICK=1 benchmarks/run-bench.sh   # 64 B only
 #
 # Writes bench-results.json and bench-results.png to the current directory. Traffic never leaves
-# the veth pairs (10.251.1.0/24 and 10.251.2.0/24 between this namespace and nxb-c1 / nxb-c2).
+# the veth pairs (10.251.1.0/24 and 10.251.2.0/24 between this namespace and nxb-c1 / nxb-c2;
+# BENCH_TAG and BENCH_NET change the names and the 251).
 set -euo pipefail
 
 OUT_DIR=$PWD
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
+# names and subnet of the veths and namespaces: change them to run beside another run of this script
+TAG=${BENCH_TAG:-nxb}
+NET=${BENCH_NET:-251}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
 
 if [ "$(id -u)" != 0 ]; then
@@ -42,8 +46,8 @@ fi
 HOSTS=()
 cleanup() {
   for i in 1 2; do
-    ip link del "nxb${i}h" 2>/dev/null || true
-    ip netns del "nxb-c${i}" 2>/dev/null || true
+    ip link del "${TAG}${i}h" 2>/dev/null || true
+    ip netns del "${TAG}-c${i}" 2>/dev/null || true
   done
 }
 trap cleanup EXIT
@@ -51,8 +55,8 @@ trap 'exit 130' INT TERM
 cleanup # leftovers of a killed run
 
 make_host() { # index queues
-  local i=$1 q=$2 h="nxb${1}h" p="nxb${1}p" ns="nxb-c${1}"
-  local hip="10.251.${i}.1" pip="10.251.${i}.2"
+  local i=$1 q=$2 h="${TAG}${1}h" p="${TAG}${1}p" ns="${TAG}-c${1}"
+  local hip="10.${NET}.${i}.1" pip="10.${NET}.${i}.2"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
   ip link add "$h" numrxqueues "$q" numtxqueues "$q" type veth peer name "$p" numrxqueues "$q" numtxqueues "$q" netns "$ns"

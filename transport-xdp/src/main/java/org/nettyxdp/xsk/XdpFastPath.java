@@ -47,6 +47,12 @@ import java.net.InetSocketAddress;
 public final class XdpFastPath {
     /** TX descriptors reserved per batch. */
     private static final int TX_BATCH = 64;
+    /**
+     * {@code SOL_XDP} option {@code XDP_MAX_TX_SKB_BUDGET} (Linux 6.17+): how many descriptors one
+     * copy-mode {@code sendto} sends (32 by default, at most the TX ring size).
+     */
+    private static final int SOL_XDP = 283;
+    private static final int XDP_MAX_TX_SKB_BUDGET = 9;
 
     /** Receives the datagrams {@link #receive} produces. */
     public interface DatagramSink {
@@ -193,6 +199,7 @@ public final class XdpFastPath {
                     if (settings.busyPollBudget() > 0) {
                         preferBusyPoll(xsk, settings.busyPollBudget());
                     }
+                    raiseTxBudget(xsk, ring);
                     queues[q] = new QueueSocket(queue, xsk, umem.frameSize());
                 } catch (IOException | RuntimeException e) {
                     queue.release();
@@ -211,6 +218,19 @@ public final class XdpFastPath {
             }
             iface.release();
             throw e;
+        }
+    }
+
+    /**
+     * Lets one kick send a whole TX ring in copy mode instead of 32 frames, so a flush takes one
+     * {@code sendto} instead of one per 32 datagrams. Older kernels do not know the option: they keep
+     * their budget and {@link #kick} loops.
+     */
+    private static void raiseTxBudget(XdpSocket xsk, int ring) {
+        try {
+            Syscalls.setsockopt(xsk.fd(), SOL_XDP, XDP_MAX_TX_SKB_BUDGET, ring, "XDP_MAX_TX_SKB_BUDGET");
+        } catch (SyscallException e) {
+            // ENOPROTOOPT before Linux 6.17: 32 descriptors per sendto
         }
     }
 
@@ -549,7 +569,7 @@ public final class XdpFastPath {
 
     /**
      * Kicks until the kernel has taken everything off the TX ring: in copy mode each kick sends a
-     * bounded batch (about 32 frames) synchronously.
+     * bounded batch synchronously (32 frames, or the TX ring with XDP_MAX_TX_SKB_BUDGET).
      */
     private void kick(QueueSocket qs) {
         TxRing tx = qs.xsk.tx();
