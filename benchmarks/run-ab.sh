@@ -37,17 +37,22 @@ TREES=()
 . "$REPO/benchmarks/bench-hosts.sh"
 trap 'cleanup; for t in "${TREES[@]}"; do git -C "$REPO" worktree remove --force "$t" 2>/dev/null || true; done' EXIT
 
-build() { # sha -> classpath file
-  local sha=$1 dir=/tmp/nx-ab-$1
+checkout() { # sha: a worktree of it under /tmp, reused when there
+  local dir=/tmp/nx-ab-$1
   if [ ! -d "$dir" ]; then
-    git -C "$REPO" worktree add -q --detach "$dir" "$sha"
+    git -C "$REPO" worktree add -q --detach "$dir" "$1"
     [ -n "${BENCH_AB_KEEP:-}" ] || TREES+=("$dir")
   fi
+}
+build() { # sha -> classpath
+  local dir=/tmp/nx-ab-$1
   (cd "$dir" && ./mvnw -q -B ${MVN_OFFLINE:+-o} -pl benchmarks -am package -DskipTests \
     dependency:build-classpath -Dmdep.outputFile="$dir/cp.txt" -Dmdep.includeScope=runtime >&2)
   echo "$dir/benchmarks/target/classes:$(cat "$dir/cp.txt")"
 }
 echo "building A = $SHA_A and B = $SHA_B" >&2
+checkout "$SHA_A"
+checkout "$SHA_B"
 CP_A=$(build "$SHA_A")
 CP_B=$CP_A
 [ "$SHA_B" = "$SHA_A" ] || CP_B=$(build "$SHA_B")
@@ -59,6 +64,12 @@ RESULTS="$OUT_DIR/ab-results"
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 run_one() { # side cp opts dir row
+  if [ ! -e "/sys/class/net/${TAG}1h" ] || [ ! -e "/var/run/netns/${TAG}-c1" ]; then
+    echo "  the test host vanished (removed by another process?): recreating it" >&2
+    cleanup
+    HOSTS=()
+    make_host 1 1
+  fi
   mkdir -p "$4"
   (cd "$4" && nice -n "$NICE" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xms1g -Xmx1g \
     -XX:+AlwaysPreTouch $3 -Dbench.nice="$NICE" -Dbench.hosts="$HOST_SPEC" -Dbench.serverCpu="$SERVER_CPU" \
