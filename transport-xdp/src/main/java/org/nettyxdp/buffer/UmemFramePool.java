@@ -34,6 +34,7 @@ public final class UmemFramePool {
     private int tx;
 
     /** A pool over every frame of {@code umem}; buffers report {@code alloc} as their allocator. */
+    @SuppressWarnings("exports") // the fast path's side of the pool: applications use UmemByteBuf only
     public UmemFramePool(Umem umem, ByteBufAllocator alloc) {
         this.umem = umem;
         int count = umem.frameCount();
@@ -52,6 +53,7 @@ public final class UmemFramePool {
     }
 
     /** The UMEM these frames belong to. */
+    @SuppressWarnings("exports") // the fast path's side of the pool: applications use UmemByteBuf only
     public Umem umem() {
         return umem;
     }
@@ -161,6 +163,7 @@ public final class UmemFramePool {
     }
 
     /** Lock held: puts up to {@code max} free frames on the fill ring; returns how many. */
+    @SuppressWarnings("exports") // the fast path's side of the pool: applications use UmemByteBuf only
     public int refill(FillRing fill, int max) {
         reclaimReleased();
         int n = fill.reserve(Math.min(max, umem.freeFrames()));
@@ -190,6 +193,7 @@ public final class UmemFramePool {
     }
 
     /** Lock held: returns completed TX frames to the pool; returns how many. */
+    @SuppressWarnings("exports") // the fast path's side of the pool: applications use UmemByteBuf only
     public int reapCompletions(CompletionRing completion, int max) {
         int n = completion.peek(max);
         for (int i = 0; i < n; i++) {

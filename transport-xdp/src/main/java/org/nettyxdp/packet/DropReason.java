@@ -1,6 +1,6 @@
 package org.nettyxdp.packet;
 
-/** Why the fast path dropped a received frame; each reason has its own counter in {@link XdpChannelMetrics}. */
+/** Why the fast path dropped a received frame; each reason has its own counter in {@link org.nettyxdp.channel.XdpChannelMetrics}. */
 public enum DropReason {
     /** Shorter than the headers it announces. */
     TRUNCATED,

@@ -24,15 +24,14 @@ abstract sealed class XdpRing permits ProducerRing, ConsumerRing {
     final long flagsOffset;
     final long descOffset;
 
-    XdpRing(MemorySegment map, int size, long producerOffset, long consumerOffset, long flagsOffset,
-            long descOffset) {
+    XdpRing(MemorySegment map, int size, RingOffsets offsets) {
         this.map = map;
         this.size = size;
         this.mask = size - 1;
-        this.producerOffset = producerOffset;
-        this.consumerOffset = consumerOffset;
-        this.flagsOffset = flagsOffset;
-        this.descOffset = descOffset;
+        this.producerOffset = offsets.producer();
+        this.consumerOffset = offsets.consumer();
+        this.flagsOffset = offsets.flags();
+        this.descOffset = offsets.desc();
     }
 
     /** Number of slots. */
@@ -42,7 +41,7 @@ abstract sealed class XdpRing permits ProducerRing, ConsumerRing {
 
     /** True when the kernel asks to be woken up to make progress on this ring (need-wakeup mode). */
     public final boolean needsWakeup() {
-        return ((int) INT.getAcquire(map, flagsOffset) & Xdp.XDP_RING_NEED_WAKEUP) != 0;
+        return ((int) INT.getAcquire(map, flagsOffset) & XdpConstants.XDP_RING_NEED_WAKEUP) != 0;
     }
 
     /** Entries produced and not yet consumed, as seen now (for accounting and tests). */
