@@ -11,6 +11,7 @@ import org.nettyxdp.socket.UmemConfig;
 import org.nettyxdp.socket.XdpSocket;
 import org.nettyxdp.socket.XdpSocketConfig;
 import org.nettyxdp.socket.ZeroCopyMode;
+import org.nettyxdp.sys.EpollEvent;
 import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.Syscalls;
 
@@ -27,7 +28,7 @@ import java.net.InetAddress;
  * socket on queue 0, the same steering program, ring sizes and TX budget as the channel's fast path.
  * The sink returns every frame to the fill ring; the echo swaps the Ethernet, IP and UDP addresses in
  * place (the checksums do not change) and sends the same frame back, like a minimal C AF_XDP echo.
- * Blocks in {@code poll} when idle, as the event loop does in {@code epoll_wait}.
+ * Blocks in {@code epoll_wait} when idle, as the event loop does in {@code epoll_wait}.
  */
 final class RawXskServer implements AutoCloseable {
     private static final int RING = 2048;
@@ -104,14 +105,16 @@ final class RawXskServer implements AutoCloseable {
         CompletionRing comp = xsk.completion();
         MemorySegment region = umem.region();
         long received = 0;
+        int ep = -1;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pfd = arena.allocate(8, 4);
-            pfd.set(ValueLayout.JAVA_INT, 0, xsk.fd());
-            pfd.set(ValueLayout.JAVA_SHORT, 4, (short) Linux.POLLIN);
+            ep = Syscalls.epollCreate();
+            MemorySegment ev = arena.allocate(EpollEvent.LAYOUT);
+            EpollEvent.set(ev, Linux.EPOLLIN, xsk.fd());
+            Syscalls.epollCtl(ep, Linux.EPOLL_CTL_ADD, xsk.fd(), ev);
             while (!stop) {
                 int n = rx.peek(BATCH);
                 if (n == 0) {
-                    Syscalls.pollRaw(pfd, 1, 100);
+                    Syscalls.epollWaitRaw(ep, ev, 1, 100);
                     continue;
                 }
                 if (!echo) {
@@ -153,6 +156,12 @@ final class RawXskServer implements AutoCloseable {
                 }
                 received += n;
                 COUNT.setOpaque(this, received);
+            }
+        } catch (org.nettyxdp.sys.SyscallException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            if (ep >= 0) {
+                Syscalls.close(ep);
             }
         }
     }
