@@ -86,5 +86,5 @@ for round in $(seq 1 "$ROUNDS"); do
     run_one B "$CP_B" "${BENCH_AB_OPTS_B:-}" "$RESULTS/B-$key-$round" "$row"
   done
 done
-/usr/bin/python3 "$REPO/benchmarks/ab-report.py" "$RESULTS" "A=$SHA_A ${BENCH_AB_OPTS_A:-}" "B=$SHA_B ${BENCH_AB_OPTS_B:-}" \
+/usr/bin/python3 "$REPO/benchmarks/ab-report.py" "$RESULTS" "$SHA_A ${BENCH_AB_OPTS_A:-}" "$SHA_B ${BENCH_AB_OPTS_B:-}" \
   | tee "$OUT_DIR/ab-results.txt"
