@@ -34,8 +34,6 @@ final class PortGroup {
     private final int slot;
     private final boolean reusePort;
     private final List<Member> members = new ArrayList<>();
-    /** {@code members.size()}, readable without the lock. */
-    private volatile int size;
 
     PortGroup(XdpInterface iface, int slot, boolean reusePort) {
         this.iface = iface;
@@ -50,15 +48,6 @@ final class PortGroup {
     /** True if a channel with {@code SO_REUSEPORT} set to {@code reusePort} may join. */
     boolean admits(boolean reusePort) {
         return this.reusePort && reusePort;
-    }
-
-    boolean isEmpty() {
-        return members.isEmpty();
-    }
-
-    /** Members now. Any thread. */
-    int size() {
-        return size;
     }
 
     /** Adds {@code m} and deals the queues out again (it points the XSKMAP at the new owners). */
@@ -83,7 +72,6 @@ final class PortGroup {
         }
         m.assign(new boolean[iface.queues()], 0);
         if (members.isEmpty()) {
-            size = 0;
             return false;
         }
         try {
@@ -100,7 +88,6 @@ final class PortGroup {
         if (n == 0) {
             return;
         }
-        size = n;
         boolean[][] owned = new boolean[n][queues];
         for (int q = 0; q < queues; q++) {
             int owner = q % n;

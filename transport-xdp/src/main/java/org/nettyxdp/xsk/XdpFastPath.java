@@ -283,12 +283,6 @@ public final class XdpFastPath {
         return queues[queue].txPackets;
     }
 
-    /** Channels sharing this one's port and address through {@code SO_REUSEPORT} (1 without it). */
-    public int groupSize() {
-        PortGroup g = group;
-        return g == null ? 0 : g.size();
-    }
-
     /** Restricts RX to datagrams from {@code peer} (null: from anyone). */
     public void connect(InetSocketAddress peer) {
         parser.connect(peer);
