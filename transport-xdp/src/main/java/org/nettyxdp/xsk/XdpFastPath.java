@@ -8,6 +8,7 @@ import org.nettyxdp.netlink.LinkInfo;
 import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.packet.EthHdr;
 import org.nettyxdp.packet.XdpPacket;
+import org.nettyxdp.socket.BindBusyException;
 import org.nettyxdp.socket.RxRing;
 import org.nettyxdp.socket.TxRing;
 import org.nettyxdp.socket.UmemConfig;
@@ -25,16 +26,14 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The AF_XDP side of one datagram channel: a socket on every RX queue of the channel's
  * interface, the port's entry in the interface's steering program, and the code that turns frames
  * into datagrams and back.
- *
- * <p>Channels bound with {@code SO_REUSEPORT} to the same address and port form a {@link PortGroup}:
- * each RX queue is steered to the socket of exactly one of them ({@link #ownsQueue}), and each sends
- * on a queue of its own ({@link #txQueue()}).
  *
  * <p>RX parses and validates Ethernet (one VLAN tag), IPv4 or IPv6 and UDP headers, then hands the
  * payload on as a {@link UmemByteBuf} over the frame (no copy), or as a copy when the application
@@ -45,6 +44,8 @@ import java.net.InetSocketAddress;
  * <p>Event-loop confined, except where noted.
  */
 public final class XdpFastPath {
+    private static final io.netty.util.internal.logging.InternalLogger logger =
+            io.netty.util.internal.logging.InternalLoggerFactory.getInstance(XdpFastPath.class);
     /** TX descriptors reserved per batch. */
     private static final int TX_BATCH = 64;
     /**
@@ -79,16 +80,17 @@ public final class XdpFastPath {
         final FrameDatagramPacket[] datagrams;
         int txReserved;
         int txUsed;
-        /** Frames were published here since the completion ring was last seen empty. */
+        /** Frames were published here and the TX ring was not yet seen empty after a reap. */
         boolean txOutstanding;
         /** Datagrams received from and queued on this queue (event-loop confined; read on the loop). */
         long rxPackets;
         long txPackets;
 
-        QueueSocket(XskQueue queue, XdpSocket xsk, int frameSize) {
+        QueueSocket(XskQueue queue, XdpSocket xsk) {
             this.queue = queue;
             this.xsk = xsk;
-            this.packet = new XdpPacket(queue.pool().umem().region(), frameSize);
+            // the queue's geometry, which the first channel on it chose, not necessarily this one's
+            this.packet = new XdpPacket(queue.region(), queue.frameSize());
             this.datagrams = new FrameDatagramPacket[queue.pool().frameCount()];
         }
 
@@ -103,7 +105,6 @@ public final class XdpFastPath {
     }
 
     private final XdpInterface iface;
-    private final boolean reusePort;
     /** Set once the fast path has joined its port's group. */
     private PortGroup group;
     private final PortGroup.Member membership = new PortGroup.Member() {
@@ -125,10 +126,13 @@ public final class XdpFastPath {
     private final int port;
     /** The channel's local address: the recipient of every datagram it receives. */
     private final InetSocketAddress local;
-    /** The bound address, null for the wildcard: with {@link #port}, the channel's steering entry. */
-    private final InetAddress boundIp;
+    /** The addresses of the channel's steering entries with {@link #port} (wildcards: one per family). */
+    private final List<InetAddress> steered;
     private final int boundIpv4;
     private final byte[] boundIpv6;
+    /** Whether datagrams of each family are the channel's (an IPv6 channel takes IPv4 when dual-stack). */
+    private final boolean accept4;
+    private final boolean accept6;
     private final QueueSocket[] queues;
     private final FastPathSettings.Tunables tunables;
     private final FastPathCounters counters = new FastPathCounters();
@@ -148,77 +152,244 @@ public final class XdpFastPath {
     private long txPackets;
     private long txBytes;
     private long txZeroCopy;
-    /** Set once {@link #close()} was asked for: no new work starts. */
-    private boolean closed;
+    /** Set once {@link #close()} was asked for: no new work starts. Volatile for {@link #frameBuffer()}. */
+    private volatile boolean closed;
     /** Nesting depth of {@link #receive} and {@link #flush}: rings must stay mapped while positive. */
     private int busy;
     private boolean released;
 
     private XdpFastPath(XdpInterface iface, InetSocketAddress local, InetAddress boundIp,
-                        QueueSocket[] queues, FastPathSettings settings) {
+                        List<InetAddress> steered, QueueSocket[] queues, FastPathSettings settings)
+            throws IOException {
         this.iface = iface;
-        this.reusePort = settings.reusePort();
         this.owned = new boolean[queues.length];
         this.port = local.getPort();
         this.local = local;
-        this.boundIp = boundIp;
+        this.steered = steered;
         this.boundIpv4 = boundIp instanceof Inet4Address ? toInt(boundIp.getAddress()) : 0;
         this.boundIpv6 = boundIp instanceof Inet6Address ? boundIp.getAddress() : null;
+        this.accept4 = steered.stream().anyMatch(a -> a instanceof Inet4Address);
+        this.accept6 = steered.stream().anyMatch(a -> a instanceof Inet6Address);
         this.queues = queues;
         this.tunables = settings.tunables();
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
-        long ifMac = link.mac() == null ? 0 : link.mac().bits();
+        long ifMac = link.mac() == null ? 0 : link.mac().toLong();
         this.mtu = link.mtu();
-        this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, ifMac, !link.isLoopback() && ifMac != 0,
-                link.index());
+        this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, accept4, accept6, ifMac,
+                !link.isLoopback() && ifMac != 0, link.index(), link.isLoopback(), iface::locals);
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
     }
 
+    /** Longest {@link #open} waits for busy queues, parking the calling thread between attempts. */
+    private static final long OPEN_BUSY_WAIT_NANOS = 2_000_000_000L;
+
     /**
-     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them (with
-     * {@link FastPathSettings#reusePort()}: to the ones of its queues, shared with the other channels
-     * of the port and address). {@code boundIp} is null for the wildcard address.
+     * {@link #open(LinkInfo, InetSocketAddress, InetAddress, boolean, FastPathSettings)} of a dual-stack
+     * channel ({@code IPV6_V6ONLY} off, the companion socket's setting): an IPv6 wildcard channel also
+     * takes IPv4.
      */
     public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
                                    FastPathSettings settings) throws IOException {
-        int port = local.getPort();
-        XdpInterface iface = XdpInterface.acquire(link, settings.attachMode());
-        QueueSocket[] queues = new QueueSocket[iface.queues()];
-        try {
+        return open(link, local, boundIp, false, settings);
+    }
+
+    /**
+     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them, for
+     * what the kernel would deliver to the channel's socket (see {@link #opening(LinkInfo,
+     * InetSocketAddress, InetAddress, boolean, FastPathSettings)}). A queue still busy from a socket
+     * closed moments ago is waited for, parking this thread (at most 2 s): off the event loop only; an
+     * event loop uses {@link #opening} and retries later instead.
+     */
+    public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp, boolean v6Only,
+                                   FastPathSettings settings) throws IOException {
+        Opening opening = opening(link, local, boundIp, v6Only, settings);
+        long deadline = System.nanoTime() + OPEN_BUSY_WAIT_NANOS;
+        for (;;) {
+            try {
+                return opening.attempt();
+            } catch (BindBusyException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    opening.abandon();
+                    throw e;
+                }
+                LockSupport.parkNanos(e.retryAfterNanos());
+            }
+        }
+    }
+
+    /** {@link #opening(LinkInfo, InetSocketAddress, InetAddress, boolean, FastPathSettings)} of a dual-stack channel. */
+    public static Opening opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
+                                  FastPathSettings settings) throws IOException {
+        return opening(link, local, boundIp, false, settings);
+    }
+
+    /**
+     * Starts opening a fast path as {@link #open} does, without ever waiting: see {@link Opening}.
+     * It steers what the kernel would deliver to the channel's socket: datagrams to {@code boundIp}, or
+     * with {@code boundIp} null (the wildcard) to any local address of the channel's family
+     * ({@code local}'s; an IPv6 channel also IPv4 unless {@code v6Only}). Where another process's socket
+     * shares the port ({@link PortSharing}) and the kernel would give it some of those datagrams, that
+     * part stays with the kernel; if nothing is left, {@link PortTakenException} says why. Takes the
+     * interface's steering (attaching the program on first use).
+     */
+    public static Opening opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, boolean v6Only,
+                                  FastPathSettings settings) throws IOException {
+        List<InetAddress> steered = steeredAddresses(local, boundIp, v6Only);
+        return new Opening(link, local, boundIp, steered, settings, XdpInterface.acquire(link, settings.attachMode()));
+    }
+
+    /**
+     * A fast path being opened queue by queue, never blocking: {@link #attempt()} binds the sockets not
+     * bound yet and, when a queue is still busy (its previous socket closed moments ago), throws a
+     * {@link BindBusyException} keeping what it has, to be called again later; or {@link #abandon()}
+     * gives everything back. Event-loop confined.
+     */
+    public static final class Opening {
+        private final LinkInfo link;
+        private final InetSocketAddress local;
+        private final InetAddress boundIp;
+        /** The addresses of the channel's steering entries (see {@link #steeredAddresses}), less shared ones. */
+        private List<InetAddress> steered;
+        private final FastPathSettings settings;
+        private final XdpInterface iface;
+        private final XdpSocketConfig socketConfig;
+        private final QueueSocket[] queues;
+        private boolean checked;
+        private boolean finished;
+
+        private Opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, List<InetAddress> steered,
+                        FastPathSettings settings, XdpInterface iface) {
+            this.link = link;
+            this.local = local;
+            this.boundIp = boundIp;
+            this.steered = steered;
+            this.settings = settings;
+            this.iface = iface;
             UmemConfig umem = settings.umem();
             int ring = settings.ringSize();
-            XdpSocketConfig socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
+            this.socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
                     Math.max(ring, Math.min(umem.frameCount() / 2, 65536)), Math.max(ring, 2048),
                     settings.zeroCopy(), true, false);
-            for (int q = 0; q < queues.length; q++) {
-                XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
+            this.queues = new QueueSocket[iface.queues()];
+        }
+
+        /**
+         * Binds what is not bound yet and, once every queue has its socket, steers the port to them.
+         *
+         * @throws BindBusyException a queue is still busy: nothing is given back; attempt again later
+         * @throws IOException       any other failure, after giving everything back
+         */
+        public XdpFastPath attempt() throws IOException {
+            if (finished) {
+                throw new IllegalStateException("already opened or abandoned");
+            }
+            try {
+                if (!checked) {
+                    steered = unshared(local.getPort(), steered, local.getAddress() instanceof Inet6Address);
+                    checked = true;
+                }
+                UmemConfig umem = settings.umem();
+                for (int q = 0; q < queues.length; q++) {
+                    if (queues[q] == null) {
+                        queues[q] = openQueue(q, umem);
+                    }
+                }
+                XdpFastPath fp = new XdpFastPath(iface, local, boundIp, steered, queues, settings);
+                // the port's group (SO_REUSEPORT: shared with other channels) points the queues at us
+                fp.group = iface.join(local.getPort(), steered, settings.reusePort(), umem.maxRxFrameLength(),
+                        fp.membership);
+                finished = true;
+                return fp;
+            } catch (BindBusyException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                release();
+                throw e;
+            }
+        }
+
+        private QueueSocket openQueue(int q, UmemConfig umem) throws IOException {
+            XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
+            try {
+                XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
                 try {
-                    XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
                     if (settings.busyPollBudget() > 0) {
                         preferBusyPoll(xsk, settings.busyPollBudget());
                     }
-                    raiseTxBudget(xsk, ring);
-                    queues[q] = new QueueSocket(queue, xsk, umem.frameSize());
+                    raiseTxBudget(xsk, settings.ringSize());
+                    return new QueueSocket(queue, xsk);
                 } catch (IOException | RuntimeException e) {
-                    queue.release();
+                    xsk.close();
                     throw e;
                 }
+            } catch (IOException | RuntimeException e) {
+                queue.release();
+                throw e;
             }
-            XdpFastPath fp = new XdpFastPath(iface, local, boundIp, queues, settings);
-            fp.group = iface.join(port, boundIp, settings.reusePort(), umem.maxRxFrameLength(), fp.membership);
-            return fp;
-        } catch (IOException | RuntimeException e) {
-            for (QueueSocket qs : queues) {
-                if (qs != null) {
-                    qs.xsk.close();
-                    qs.queue.release();
+        }
+
+        /** Gives back every socket, queue and the interface; idempotent, a no-op once opened. */
+        public void abandon() {
+            if (!finished) {
+                release();
+            }
+        }
+
+        private void release() {
+            finished = true;
+            // join() undoes its own steering when it fails: only sockets, queues and the interface remain
+            for (int q = 0; q < queues.length; q++) {
+                if (queues[q] != null) {
+                    queues[q].xsk.close();
+                    queues[q].queue.release();
+                } else {
+                    XskQueue.discardSpare(link.index(), q);
                 }
             }
             iface.release();
-            throw e;
         }
+    }
+
+    /**
+     * {@code steered} less what another process's socket shares ({@link PortSharing}), logged; throws
+     * {@link PortTakenException} when nothing is left.
+     */
+    private static List<InetAddress> unshared(int port, List<InetAddress> steered, boolean ipv6) throws IOException {
+        List<String> shared = new ArrayList<>();
+        List<InetAddress> unshared = PortSharing.unshared(port, steered, ipv6, shared);
+        if (unshared.isEmpty()) {
+            throw new PortTakenException(String.join("; ", shared));
+        }
+        for (String why : shared) {
+            logger.info("{}; that part of the port stays on the kernel socket", why);
+        }
+        return unshared;
+    }
+
+    /** The addresses of the channel's steering entries: the bound one, or the wildcard of each family. */
+    private static List<InetAddress> steeredAddresses(InetSocketAddress local, InetAddress boundIp, boolean v6Only)
+            throws IOException {
+        if (boundIp != null && !boundIp.isAnyLocalAddress()) {
+            return List.of(boundIp);
+        }
+        InetAddress any4 = InetAddress.getByAddress(new byte[4]);
+        if (local.getAddress() instanceof Inet6Address) {
+            InetAddress any6 = InetAddress.getByAddress(new byte[16]);
+            return v6Only ? List.of(any6) : List.of(any6, any4);
+        }
+        return List.of(any4);
+    }
+
+    /**
+     * Re-reads the host's addresses (rtnetlink) for every interface the process steers on: what the
+     * programs take as local destinations and what the channels drop as their own (martian) sources.
+     * Addresses are read when a channel binds; call this when they change later (an address
+     * notification). Any thread; may block on netlink.
+     */
+    public static void refreshLocalAddresses() {
+        XdpInterface.refreshAll();
     }
 
     /**
@@ -335,23 +506,21 @@ public final class XdpFastPath {
                 }
             }
         } finally {
-            rx.release(taken);
-            qs.rxPackets += packets;
-            counters.rxPackets += packets;
-            counters.rxBytes += bytes;
-            counters.rxCopied += copied;
-            pool.lock().lock();
             try {
-                pool.receivedLocked(taken);
-                pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
+                rx.release(taken);
+                qs.rxPackets += packets;
+                counters.rxPackets += packets;
+                counters.rxBytes += bytes;
+                counters.rxCopied += copied;
+                qs.queue.refill(qs.xsk.fill().size());
+                if (qs.xsk.fill().needsWakeup()) {
+                    qs.xsk.wakeupRx();
+                }
             } finally {
-                pool.lock().unlock();
-            }
-            if (qs.xsk.fill().needsWakeup()) {
-                qs.xsk.wakeupRx();
-            }
-            if (--busy == 0 && closed) {
-                release();
+                // whatever failed above, a close asked for during the batch still happens
+                if (--busy == 0 && closed) {
+                    release();
+                }
             }
         }
         return taken;
@@ -359,6 +528,9 @@ public final class XdpFastPath {
 
     /** Validates one frame; returns its payload (owning the frame, or a copy), or null after counting a drop. */
     private ByteBuf parse(QueueSocket qs, UmemFramePool pool, long addr, int len, int options) {
+        if (!takeDescriptor(pool, addr, len)) {
+            return null;
+        }
         XdpPacket p = qs.packet.resetFromDescriptor(addr, len, options);
         DropReason drop = parser.validate(p, tunables.rxChecksum());
         if (drop != null) {
@@ -380,6 +552,41 @@ public final class XdpFastPath {
         }
     }
 
+    /**
+     * Takes the frame of RX descriptor {@code (addr, len)} back from the kernel. False after counting an
+     * {@link DropReason#INVALID_DESCRIPTOR} drop when the descriptor fails validation; its frame then
+     * goes back to the pool if (and only if) it is one the kernel had, so nothing is freed twice.
+     */
+    private boolean takeDescriptor(UmemFramePool pool, long addr, int len) {
+        int verdict = RxDescriptor.check(addr, len, (long) pool.frameCount() * frameSize(pool), frameSize(pool));
+        boolean kernels = verdict != RxDescriptor.NOT_A_FRAME && pool.inKernel(addr);
+        if (verdict == RxDescriptor.VALID && kernels) {
+            return true;
+        }
+        counters.drop(DropReason.INVALID_DESCRIPTOR);
+        if (kernels) {
+            pool.drop(addr);
+        }
+        return false;
+    }
+
+    private static int frameSize(UmemFramePool pool) {
+        return pool.frameCapacity() + XdpPacket.XDP_PACKET_HEADROOM;
+    }
+
+    /**
+     * Test access: what {@link #receive} does with descriptor {@code (addr, len)} on queue {@code q},
+     * up to the parse; the frame, if valid, is returned to the pool. Event loop (or test) thread.
+     */
+    boolean takeDescriptorForTest(int q, long addr, int len) {
+        UmemFramePool pool = queues[q].queue.pool();
+        boolean valid = takeDescriptor(pool, addr, len);
+        if (valid) {
+            pool.drop(addr);
+        }
+        return valid;
+    }
+
     // ------------------------------------------------------------------------------------------ TX
 
     /** Room reserved in front of a frame buffer's data: the largest header stack the fast path writes. */
@@ -387,7 +594,8 @@ public final class XdpFastPath {
 
     /**
      * A buffer over a free frame of queue 0, with headroom for the headers, or null when the pool has
-     * no frame to spare. Any thread.
+     * no frame to spare or this fast path is closed. Any thread, also concurrently with {@link #close()}:
+     * the pool hands out no frame once closed, and stays mapped while a buffer it handed out is held.
      */
     public UmemByteBuf frameBuffer() {
         if (closed) {
@@ -407,7 +615,7 @@ public final class XdpFastPath {
         }
         InetAddress ip = recipient.getAddress();
         boolean v4 = ip instanceof Inet4Address;
-        if (v4 ? boundIpv6 != null : boundIpv4 != 0) {
+        if (v4 ? !accept4 || boundIpv6 != null : !accept6 || boundIpv4 != 0) {
             return SendResult.SLOW_PATH;
         }
         if (ip.isMulticastAddress() || ip.isAnyLocalAddress()) {
@@ -424,28 +632,33 @@ public final class XdpFastPath {
         }
         UmemByteBuf inPlace = null;
         QueueSocket qs = queues[txQueue];
-        if (content instanceof UmemByteBuf u && u.headroom() >= headers) {
+        // the headers go right below the payload: into the frame's headroom and any bytes already read;
+        // a frame already queued (the same buffer written twice) is sent as a copy
+        if (content instanceof UmemByteBuf u && u.headroom() + u.readerIndex() >= headers) {
             for (QueueSocket candidate : queues) {
-                if (candidate.queue.pool() == u.pool()) {
-                    qs = candidate;
-                    inPlace = u;
+                if (candidate.queue.pool().owns(u)) {
+                    if (candidate.queue.pool().holdForSend(u)) {
+                        qs = candidate;
+                        inPlace = u;
+                    }
                     break;
                 }
             }
         }
         if (!reserveTxSlot(qs)) {
+            if (inPlace != null) {
+                qs.queue.pool().cancelHold(inPlace);
+            }
             counters.txRingFull++;
             return SendResult.NO_ROOM;
         }
         UmemFramePool pool = qs.queue.pool();
-        MemorySegment region = pool.umem().region();
+        MemorySegment region = qs.queue.region();
         long frame;
         int head;
         if (inPlace != null) {
-            inPlace.retain();
-            pool.sendInPlace(inPlace);
             frame = inPlace.frameAddress();
-            head = inPlace.readerIndex() - headers;
+            head = inPlace.headroom() + inPlace.readerIndex() - headers;
             txZeroCopy++;
         } else {
             frame = takeTxFrame(pool);
@@ -485,22 +698,12 @@ public final class XdpFastPath {
 
     private long takeTxFrame(UmemFramePool pool) {
         if (txFramesPool != pool && txFrameCount > 0) {
-            returnTxFrames();
+            txFramesPool.cancelSend(txFrames, txFrameCount);
+            txFrameCount = 0;
         }
         if (txFrameCount == 0) {
             txFramesPool = pool;
-            pool.lock().lock();
-            try {
-                while (txFrameCount < TX_BATCH) {
-                    long f = pool.allocateTxFrame();
-                    if (f < 0) {
-                        break;
-                    }
-                    txFrames[txFrameCount++] = f;
-                }
-            } finally {
-                pool.lock().unlock();
-            }
+            txFrameCount = pool.takeForSend(txFrames, TX_BATCH);
             if (txFrameCount == 0) {
                 for (QueueSocket qs : queues) {
                     kick(qs);
@@ -532,25 +735,14 @@ public final class XdpFastPath {
                 publish(qs);
                 kick(qs);
             }
-            // another channel's queue (SO_REUSEPORT) only while our own frames may be in its completions
+            // another channel's queue (SO_REUSEPORT) only while our own frames may still be on it
             if (qs.txOutstanding || mine[q]) {
                 reap(qs);
             }
         }
         if (txFrameCount > 0) {
-            returnTxFrames();
-        }
-    }
-
-    private void returnTxFrames() {
-        UmemFramePool pool = txFramesPool;
-        pool.lock().lock();
-        try {
-            while (txFrameCount > 0) {
-                pool.unallocateTxFrame(txFrames[--txFrameCount]);
-            }
-        } finally {
-            pool.lock().unlock();
+            txFramesPool.cancelSend(txFrames, txFrameCount);
+            txFrameCount = 0;
         }
     }
 
@@ -563,7 +755,7 @@ public final class XdpFastPath {
 
     /**
      * Kicks until the kernel has taken everything off the TX ring: in copy mode each kick sends a
-     * bounded batch synchronously (32 frames, or the TX ring with XDP_MAX_TX_SKB_BUDGET).
+     * bounded batch (about 32 frames) synchronously.
      */
     private void kick(QueueSocket qs) {
         TxRing tx = qs.xsk.tx();
@@ -578,16 +770,13 @@ public final class XdpFastPath {
         }
     }
 
-    private static void reap(QueueSocket qs) {
-        UmemFramePool pool = qs.queue.pool();
-        pool.lock().lock();
-        try {
-            int n = pool.reapCompletions(qs.queue.anchor().completion(), qs.queue.anchor().completion().size());
-            if (n == 0 && qs.xsk.tx().entries() == 0) {
-                qs.txOutstanding = false;
-            }
-        } finally {
-            pool.lock().unlock();
+    private void reap(QueueSocket qs) {
+        int invalid = qs.queue.reapCompletions();
+        if (invalid > 0) {
+            counters.drop(DropReason.INVALID_DESCRIPTOR, invalid);
+        }
+        if (qs.xsk.tx().entries() == 0) {
+            qs.txOutstanding = false;
         }
     }
 
@@ -640,35 +829,49 @@ public final class XdpFastPath {
         if (released) {
             return;
         }
-        flush();
-        released = true;
-        // the group's other channels take over this one's queues before its sockets go
-        iface.leave(port, boundIp, group, membership);
-        for (QueueSocket qs : queues) {
-            RxRing rx = qs.xsk.rx();
-            UmemFramePool pool = qs.queue.pool();
-            int n;
-            int drained = 0;
-            while ((n = rx.peek(256)) > 0) {
-                for (int i = 0; i < n; i++) {
-                    pool.drop(rx.addr(i));
-                }
-                rx.release(n);
-                drained += n;
-            }
-            counters.drop(DropReason.CLOSED, drained);
-            pool.lock().lock();
-            try {
-                pool.receivedLocked(drained);
-            } finally {
-                pool.lock().unlock();
-            }
-            reap(qs);
-            qs.xsk.close();
-            qs.queue.release();
+        try {
+            flush();
+        } finally {
+            released = true;
+            // first of all, and whatever fails later: no datagram may be steered to sockets nobody reads
+            // (the group's other channels take this one's queues over, or the last one removes the port)
+            iface.leave(port, steered, group, membership);
+            releaseQueues();
         }
-        nextHops.close();
-        iface.release();
+    }
+
+    private void releaseQueues() {
+        try {
+            for (QueueSocket qs : queues) {
+                try {
+                    drainRx(qs);
+                    reap(qs);
+                } finally {
+                    qs.xsk.close();
+                    qs.queue.release();
+                }
+            }
+        } finally {
+            nextHops.close();
+            iface.release();
+        }
+    }
+
+    /** Returns every frame still waiting in {@code qs}'s RX ring to the pool, counted as CLOSED drops. */
+    private void drainRx(QueueSocket qs) {
+        RxRing rx = qs.xsk.rx();
+        UmemFramePool pool = qs.queue.pool();
+        int n;
+        while ((n = rx.peek(256)) > 0) {
+            for (int i = 0; i < n; i++) {
+                long addr = rx.addr(i);
+                if (takeDescriptor(pool, addr, rx.len(i))) {
+                    pool.drop(addr);
+                    counters.drop(DropReason.CLOSED);
+                }
+            }
+            rx.release(n);
+        }
     }
 
     static int toInt(byte[] a) {

@@ -55,7 +55,9 @@ final class RawXskServer implements AutoCloseable {
     RawXskServer(String ifName, InetAddress hostIp, int port, boolean echo, int cpu) throws Exception {
         this.echo = echo;
         int ifindex = Syscalls.ifNameToIndex(ifName);
-        steering = XdpSteering.open(ifindex, 1, 1, 4, XdpMode.DRV, false);
+        byte[] mac = java.util.HexFormat.ofDelimiter(":").parseHex(java.nio.file.Files.readString(
+                java.nio.file.Path.of("/sys/class/net/" + ifName + "/address")).trim());
+        steering = XdpSteering.open(ifindex, mac, 1, 1, 4, XdpMode.DRV, false);
         try {
             umem = Umem.allocate(new UmemConfig(4096, 8192, 0, 0));
             xsk = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withZeroCopy(ZeroCopyMode.AUTO)
@@ -73,6 +75,7 @@ final class RawXskServer implements AutoCloseable {
             fill.submit(n);
             int slot = steering.allocateSlot();
             steering.setSocket(slot, 0, xsk.fd());
+            steering.locals().add(hostIp);
             steering.putPort(port, hostIp, slot, 0);
         } catch (Exception e) {
             steering.close();
