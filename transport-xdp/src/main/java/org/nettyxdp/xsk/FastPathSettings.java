@@ -36,6 +36,12 @@ public record FastPathSettings(UmemConfig umem, int ringSize, XdpMode attachMode
         }
     }
 
+    /** Settings without {@code SO_REUSEPORT}: the channel serves its port and address alone. */
+    public FastPathSettings(UmemConfig umem, int ringSize, XdpMode attachMode, ZeroCopyMode zeroCopy,
+                            int busyPollBudget, Tunables tunables) {
+        this(umem, ringSize, attachMode, zeroCopy, busyPollBudget, tunables, false);
+    }
+
     /** Options the fast path reads on every batch, so a change applies to the next one. */
     public interface Tunables {
         /** How received UDP checksums are checked. */
