@@ -97,8 +97,16 @@ class DnsNameResolverTest {
                 .build();
         try {
             List<String> names = new ArrayList<>(hosts.keySet());
-            // the first query leaves through the kernel socket, which resolves the server's MAC address
-            assertEquals(hosts.get(names.get(0)), resolver.resolveAll(names.get(0)).get(5, TimeUnit.SECONDS));
+            // the first queries leave through the kernel socket, which resolves the server's MAC address;
+            // the fast path learns it off the event loop, then takes every query
+            int warmQueries = 0;
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            do {
+                assertEquals(hosts.get(names.get(0)), resolver.resolveAll(names.get(0)).get(5, TimeUnit.SECONDS));
+                warmQueries++;
+                Thread.sleep(5);
+            } while (channels.get(0) instanceof XdpDatagramChannel ch && ch.metrics().txFastPackets() == 0
+                    && System.nanoTime() < deadline);
             long warmSlow = channels.get(0) instanceof XdpDatagramChannel ch ? ch.metrics().txSlowPackets() : 0;
             int resolved = 1;
             for (int from = 1; from < names.size(); from += IN_FLIGHT) {
@@ -120,12 +128,12 @@ class DnsNameResolverTest {
             assertEquals(1, channels.size(), "one channel per resolver");
             if (channels.get(0) instanceof XdpDatagramChannel ch) {
                 assertTrue(ch.isFastPathActive(), Cli.fastPathSummary(ch));
-                int n = resolved;
+                int n = resolved - 1 + warmQueries;
                 // the loop counts a batch once its pipeline is done with it, after the last future completed
                 XdpChannelMetrics m = XdpEchoServerTest.awaitMetrics(ch, x -> x.rxFastPackets() + x.rxSlowPackets() == n);
                 System.out.println("resolver channel after " + resolved + " names: " + m);
-                assertEquals(resolved, m.rxFastPackets(), "every answer arrived on the fast path: " + m);
-                assertEquals(resolved, m.txFastPackets() + m.txSlowPackets(), m.toString());
+                assertEquals(n, m.rxFastPackets(), "every answer arrived on the fast path: " + m);
+                assertEquals(n, m.txFastPackets() + m.txSlowPackets(), m.toString());
                 assertEquals(warmSlow, m.txSlowPackets(), "once the neighbour is known, every query leaves on the fast path: " + m);
                 assertEquals(0, m.rxCopied(), "every answer reached the decoder in its UMEM frame: " + m);
                 assertEquals(0, m.dropped(), m.toString());

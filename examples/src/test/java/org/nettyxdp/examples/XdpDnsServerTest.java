@@ -76,7 +76,9 @@ class XdpDnsServerTest {
                 XdpChannelMetrics m = server.metrics();
                 assertTrue(m.rxFastPackets() >= 4, "queries arrived on the fast path: " + m);
                 assertTrue(m.txFastPackets() >= 4, "answers left on the fast path: " + m);
-                assertEquals(0, m.rxSlowPackets() + m.txSlowPackets(), m.toString());
+                assertEquals(0, m.rxSlowPackets(), m.toString());
+                // the first answer to kdig's host may take the kernel socket while its next hop resolves
+                assertTrue(m.txSlowPackets() <= 1, m.toString());
                 assertEquals(0, m.rxCopied(), "every query reached the decoder in its UMEM frame: " + m);
                 assertEquals(0, m.dropped(), m.toString());
                 for (FrameAccounting a : server.frameAccounting()) {
