@@ -11,6 +11,7 @@ import org.nettyxdp.socket.CompanionSocket;
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.SyscallException;
 import org.nettyxdp.xsk.Buffers;
+import org.nettyxdp.xsk.FastPathSet;
 import org.nettyxdp.xsk.XdpFastPath;
 
 import java.net.InetSocketAddress;
@@ -67,7 +68,7 @@ final class DatagramWriter {
      * @param remote    the connected peer, or null
      * @param connected whether the channel is connected
      */
-    void write(ChannelOutboundBuffer in, XdpFastPath fp, InetSocketAddress remote, boolean connected,
+    void write(ChannelOutboundBuffer in, FastPathSet fp, InetSocketAddress remote, boolean connected,
                EventLoop loop) {
         boolean waiting = false;
         try {
@@ -124,7 +125,7 @@ final class DatagramWriter {
     }
 
     /** Sends the segments of {@code data} not sent yet; all of them, or as many as fit before WAIT. */
-    private Outcome sendSegments(XdpFastPath fp, ByteBuf data, int segmentSize, InetSocketAddress to,
+    private Outcome sendSegments(FastPathSet fp, ByteBuf data, int segmentSize, InetSocketAddress to,
                                  boolean viaConnect) {
         int start = data.readerIndex();
         int length = data.readableBytes();
@@ -144,7 +145,7 @@ final class DatagramWriter {
         return Outcome.SENT;
     }
 
-    private Outcome send(XdpFastPath fp, ByteBuf data, InetSocketAddress to, boolean viaConnect) {
+    private Outcome send(FastPathSet fp, ByteBuf data, InetSocketAddress to, boolean viaConnect) {
         if (fp != null) {
             XdpFastPath.SendResult r = fp.send(data, to);
             if (r == XdpFastPath.SendResult.QUEUED) {

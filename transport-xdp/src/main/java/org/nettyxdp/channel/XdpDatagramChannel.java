@@ -23,6 +23,7 @@ import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.SyscallException;
 import org.nettyxdp.socket.CompanionSocket;
 import org.nettyxdp.xsk.FastPathBinder;
+import org.nettyxdp.xsk.FastPathSet;
 import org.nettyxdp.xsk.PortTakenException;
 import org.nettyxdp.xsk.XdpFastPath;
 
@@ -36,6 +37,8 @@ import java.net.SocketAddress;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A Netty {@link DatagramChannel} that moves UDP over AF_XDP.
@@ -70,7 +73,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
     private final CompanionSocket companion;
     private final XdpChannelMetrics.SlowPathCounters counters = new XdpChannelMetrics.SlowPathCounters();
     private final DatagramWriter writer;
-    private XdpFastPath fastPath;
+    private FastPathSet fastPath;
     private IoRegistration registration;
     private volatile InetSocketAddress local;
     private volatile InetSocketAddress remote;
@@ -123,13 +126,23 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
 
     /** True if datagrams for this channel's port take the AF_XDP fast path on {@link #fastPathInterface()}. */
     public boolean isFastPathActive() {
-        return fastPath != null;
+        FastPathSet fp = fastPath;
+        return fp != null && fp.isActive();
     }
 
-    /** The interface the fast path runs on, or null when it does not run. */
+    /** The (first) interface the fast path runs on, or null when it does not run. */
     public String fastPathInterface() {
-        XdpFastPath fp = fastPath;
-        return fp == null ? null : fp.link().name();
+        List<String> names = fastPathInterfaces();
+        return names.isEmpty() ? null : names.get(0);
+    }
+
+    /**
+     * Every interface the fast path runs on now: one for a channel bound to an address or with
+     * {@link XdpChannelOption#INTERFACE}, each interface XDP could attach to for a wildcard bind.
+     */
+    public List<String> fastPathInterfaces() {
+        FastPathSet fp = fastPath;
+        return fp == null ? List.of() : fp.interfaces();
     }
 
     /**
@@ -140,7 +153,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
      * an ordinary direct buffer from the channel's allocator.
      */
     public ByteBuf frameBuffer() {
-        XdpFastPath fp = fastPath;
+        FastPathSet fp = fastPath;
         ByteBuf buf = fp == null ? null : fp.frameBuffer();
         return buf != null ? buf : alloc().directBuffer(maxFramePayload());
     }
@@ -153,9 +166,10 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
 
     /** A snapshot of this channel's counters. */
     public XdpChannelMetrics metrics() {
-        XdpFastPath fp = fastPath;
+        FastPathSet fp = fastPath;
         XdpStatistics kernel = fp == null ? XdpStatistics.ZERO : fp.statistics();
-        return XdpChannelMetrics.of(counters, fp == null ? null : fp.counters(), kernel);
+        return XdpChannelMetrics.of(counters, fp == null ? null : fp.counters(), kernel,
+                fp == null ? 0 : fp.losses());
     }
 
     /**
@@ -163,7 +177,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
      * fast path. Exact when no datagram is moving, e.g. after a test's traffic has stopped.
      */
     public FrameAccounting[] frameAccounting() {
-        XdpFastPath fp = fastPath;
+        FastPathSet fp = fastPath;
         return fp == null ? new FrameAccounting[0] : fp.accounting();
     }
 
@@ -267,7 +281,8 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
     /** Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, if given) and the bound port. */
     private void openFastPath(InetAddress ip) throws IOException {
         try {
-            fastPath = FastPathBinder.open(ip, config.getInterfaceName(), local, config.fastPathSettings());
+            fastPath = FastPathBinder.open(ip, config.getInterfaceName(), local, config.fastPathSettings(),
+                    new NetworkFollower());
         } catch (PortTakenException e) {
             // steering is keyed by (port, address): another XDP channel of this process has exactly this
             // port and address on this interface (possible with SO_REUSEADDR/SO_REUSEPORT); this one
@@ -354,7 +369,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             reg.submit(new XdpIoOps(companion.fd(), wanted));
             companionEvents = wanted;
         }
-        XdpFastPath fp = fastPath;
+        FastPathSet fp = fastPath;
         if (fp != null && wanted != xskEvents) {
             for (int q = 0; q < fp.queueCount(); q++) {
                 reg.submit(new XdpIoOps(fp.socketFd(q), wanted));
@@ -387,6 +402,43 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             promise.setFailure(e);
         }
         return promise;
+    }
+
+    /** Lets the fast path apply network changes on this channel's event loop and re-watch its sockets. */
+    private final class NetworkFollower implements FastPathSet.Owner {
+        @Override
+        public void execute(Runnable task) {
+            if (!open || !isRegistered()) {
+                return;
+            }
+            try {
+                eventLoop().execute(() -> {
+                    if (open) {
+                        task.run();
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                // the loop is shutting down, and the channel with it
+            }
+        }
+
+        @Override
+        public void socketsChanging() {
+            IoRegistration reg = registration;
+            FastPathSet fp = fastPath;
+            if (reg != null && fp != null && xskEvents != -1) {
+                for (int q = 0; q < fp.queueCount(); q++) {
+                    reg.submit(new XdpIoOps(fp.socketFd(q), 0));
+                }
+            }
+            xskEvents = -1;
+        }
+
+        @Override
+        public void socketsChanged() {
+            xskEvents = -1;
+            updateInterest();
+        }
     }
 
     // --------------------------------------------------------------------------------------- unsafe
@@ -449,7 +501,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
                 }
                 return;
             }
-            XdpFastPath fp = fastPath;
+            FastPathSet fp = fastPath;
             if (fp != null && (events & Linux.EPOLLIN) != 0) {
                 int q = fp.queueOf(fd);
                 if (q >= 0) {
@@ -487,7 +539,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             return allocHandle;
         }
 
-        private void readFast(XdpFastPath fp, int q) {
+        private void readFast(FastPathSet fp, int q) {
             RecvByteBufAllocator.ExtendedHandle h = handle();
             h.reset(config);
             reading = true;

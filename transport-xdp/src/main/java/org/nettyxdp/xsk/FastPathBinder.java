@@ -8,11 +8,13 @@ import org.nettyxdp.netlink.RtNetlink;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.OptionalInt;
 
 /**
- * Finds where a bind's fast path runs and opens it there: the interface owning the bound address, or
- * the named interface for the wildcard address.
+ * Finds where a bind's fast path runs and opens it there: the interface owning the bound address,
+ * the named interface for the wildcard address with {@code INTERFACE}, or every interface XDP can
+ * attach to for the plain wildcard address.
  */
 public final class FastPathBinder {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(FastPathBinder.class);
@@ -23,44 +25,44 @@ public final class FastPathBinder {
     /**
      * Opens the fast path of a channel bound to {@code local}, whose requested address is {@code ip}.
      *
-     * @param interfaceName the interface to use (required for the wildcard address), or null
-     * @return the fast path, or null where the bind has none (wildcard without an interface, multicast)
+     * @param interfaceName the interface to use (the only one, for the wildcard address), or null
+     * @param owner         the channel: its event loop applies network changes
+     * @return the fast path (perhaps on no interface yet, for the wildcard address), or null where the
+     *         bind has none (multicast)
      * @throws PortTakenException another XDP channel of this process has exactly this port and address
      * @throws IOException        the address is on no interface, on another one than named, or AF_XDP failed
      */
-    public static XdpFastPath open(InetAddress ip, String interfaceName, InetSocketAddress local,
-                                   FastPathSettings settings) throws IOException {
-        boolean wildcard = ip.isAnyLocalAddress();
-        if (wildcard && interfaceName == null) {
-            logger.debug("{} bound to the wildcard address without XdpChannelOption.INTERFACE: kernel socket only",
-                    local);
-            return null;
-        }
+    public static FastPathSet open(InetAddress ip, String interfaceName, InetSocketAddress local,
+                                   FastPathSettings settings, FastPathSet.Owner owner) throws IOException {
         if (ip.isMulticastAddress()) {
             return null;
         }
-        LinkInfo link;
+        boolean wildcard = ip.isAnyLocalAddress();
+        List<LinkInfo> links;
         try (RtNetlink rtnl = new RtNetlink()) {
             if (wildcard) {
-                link = rtnl.link(interfaceName);
+                links = interfaceName != null ? List.of(rtnl.link(interfaceName)) : rtnl.links();
             } else {
-                OptionalInt owner = rtnl.interfaceOwning(ip);
-                if (owner.isEmpty()) {
+                OptionalInt owning = rtnl.interfaceOwning(ip);
+                if (owning.isEmpty()) {
                     throw new IOException("address " + ip.getHostAddress()
                             + " is not configured on any interface of this host");
                 }
-                link = rtnl.link(owner.getAsInt());
+                LinkInfo link = rtnl.link(owning.getAsInt());
                 if (interfaceName != null && !interfaceName.equals(link.name())) {
                     throw new IOException("address " + ip.getHostAddress() + " belongs to " + link.name()
                             + ", not to XdpChannelOption.INTERFACE " + interfaceName);
                 }
+                links = List.of(link);
             }
         }
         int frameLimit = settings.umem().maxRxFrameLength();
-        if (link.mtu() + 18 > frameLimit && !link.isLoopback()) {
-            logger.debug("{}: MTU {} of {} exceeds a UMEM frame ({} bytes): larger frames take the kernel path",
-                    local, link.mtu(), link.name(), frameLimit);
+        for (LinkInfo link : links) {
+            if (link.mtu() + 18 > frameLimit && !link.isLoopback()) {
+                logger.debug("{}: MTU {} of {} exceeds a UMEM frame ({} bytes): larger frames take the kernel path",
+                        local, link.mtu(), link.name(), frameLimit);
+            }
         }
-        return XdpFastPath.open(link, local, wildcard ? null : ip, settings);
+        return FastPathSet.open(wildcard ? null : ip, interfaceName, local, settings, owner, links);
     }
 }

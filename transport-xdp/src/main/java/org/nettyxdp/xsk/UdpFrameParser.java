@@ -31,8 +31,8 @@ final class UdpFrameParser {
     private final int port;
     private final int boundIpv4;
     private final byte[] boundIpv6;
-    private final long ifMacBits;
-    private final boolean checkMac;
+    private long ifMacBits;
+    private boolean checkMac;
     private final int ifindex;
     private final EthHdr eth = new EthHdr();
     private final Ipv4Hdr ip4 = new Ipv4Hdr();
@@ -55,6 +55,12 @@ final class UdpFrameParser {
         this.ifMacBits = ifMacBits;
         this.checkMac = checkMac;
         this.ifindex = ifindex;
+    }
+
+    /** Follows a change of the interface's MAC address. */
+    void setInterfaceMac(long ifMacBits, boolean checkMac) {
+        this.ifMacBits = ifMacBits;
+        this.checkMac = checkMac;
     }
 
     /** Accept datagrams from {@code peer} only (null: from anyone). */

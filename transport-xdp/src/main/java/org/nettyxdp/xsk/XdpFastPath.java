@@ -100,10 +100,15 @@ public final class XdpFastPath {
     private final FastPathSettings.Tunables tunables;
     private final FastPathCounters counters = new FastPathCounters();
     private final NextHops nextHops;
-    private final int mtu;
+    /** The link's MTU, followed from {@link #linkChanged}. */
+    private int mtu;
+    /** False while the bound address is not configured on the interface: nothing is steered or sent. */
+    private boolean addressPresent = true;
     private final UdpFrameParser parser;
     private final UdpFrameWriter writer;
     private final int frameCapacity;
+    /** The longest frame the program steers here. */
+    private final int frameLimit;
     /** Frames the application may hold before RX copies; from the option and the shared UMEM, per batch. */
     private int copyThreshold;
 
@@ -138,6 +143,7 @@ public final class XdpFastPath {
                 link.index());
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
+        this.frameLimit = settings.umem().maxRxFrameLength();
     }
 
     /**
@@ -217,6 +223,68 @@ public final class XdpFastPath {
 
     public LinkInfo link() {
         return iface.link();
+    }
+
+    /** The interface index this fast path runs on. */
+    public int ifindex() {
+        return iface.link().index();
+    }
+
+    /** True if {@code buf} is a frame of one of this fast path's UMEMs. */
+    boolean owns(UmemByteBuf buf) {
+        for (QueueSocket qs : queues) {
+            if (qs.queue.pool() == buf.pool()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------------- network state (event loop)
+
+    /**
+     * Follows a change of the interface as the kernel reports it: its MAC is the frames' source and
+     * the destination RX accepts, its MTU bounds what TX sends. Next hops are looked up again.
+     */
+    void linkChanged(LinkInfo link) {
+        long mac = link.mac() == null ? 0 : link.mac().bits();
+        parser.setInterfaceMac(mac, !link.isLoopback() && mac != 0);
+        writer.setInterfaceMac(mac);
+        mtu = link.mtu();
+        nextHops.clear();
+    }
+
+    /** The interface was deleted or its program detached: later channels attach afresh. */
+    void defunct() {
+        iface.defunct();
+    }
+
+    /** Forgets the cached next hops: a neighbour or route changed. */
+    void invalidateNextHops() {
+        nextHops.clear();
+    }
+
+    /**
+     * Follows the bound address: while it is not configured here, its datagrams are not steered
+     * (the kernel decides about them, as for any address not ours) and nothing is sent from it.
+     * No-op for the wildcard address.
+     */
+    void setAddressPresent(boolean present) throws IOException {
+        if (boundIp == null || present == addressPresent || released) {
+            return;
+        }
+        addressPresent = present;
+        if (present) {
+            iface.addPort(port, boundIp, slot, frameLimit);
+        } else {
+            iface.removePort(port, boundIp, slot);
+        }
+        nextHops.clear();
+    }
+
+    /** Whether the bound address (if any) is configured on the interface. */
+    boolean addressPresent() {
+        return addressPresent;
     }
 
     /** Restricts RX to datagrams from {@code peer} (null: from anyone). */
@@ -337,7 +405,7 @@ public final class XdpFastPath {
      * take ownership of {@code content}; the caller releases it as usual.
      */
     public SendResult send(ByteBuf content, InetSocketAddress recipient) {
-        if (closed) {
+        if (closed || !addressPresent) {
             return SendResult.SLOW_PATH;
         }
         InetAddress ip = recipient.getAddress();

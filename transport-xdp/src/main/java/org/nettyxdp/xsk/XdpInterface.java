@@ -138,6 +138,26 @@ final class XdpInterface {
         }
     }
 
+    /** Stops steering {@code bound:port} to {@code slot} (if that entry is still the slot's). */
+    void removePort(int port, InetAddress bound, int slot) throws BpfException {
+        synchronized (ATTACHED) {
+            PortMap.Entry entry = steering.ports().get(port, bound);
+            if (entry != null && entry.slot() == slot) {
+                steering.removePort(port, bound);
+            }
+        }
+    }
+
+    /**
+     * Marks this attachment dead (the interface was deleted or its program detached by someone
+     * else): the next channel on the interface attaches afresh; the users of this one leave as usual.
+     */
+    void defunct() {
+        synchronized (ATTACHED) {
+            ATTACHED.remove(link.index(), this);
+        }
+    }
+
     /**
      * Undoes {@link #addPort} (when {@code port > 0}; only if the entry of {@code bound:port} is still
      * this slot's), the slot's queue sockets and the slot itself.
@@ -165,7 +185,7 @@ final class XdpInterface {
     void release() {
         synchronized (ATTACHED) {
             if (--users == 0) {
-                ATTACHED.remove(link.index());
+                ATTACHED.remove(link.index(), this);
                 steering.close();
             }
         }

@@ -1,0 +1,513 @@
+package org.nettyxdp.xsk;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+import org.nettyxdp.buffer.FrameAccounting;
+import org.nettyxdp.buffer.UmemByteBuf;
+import org.nettyxdp.netlink.LinkInfo;
+import org.nettyxdp.netlink.RtnlMonitor;
+import org.nettyxdp.socket.XdpStatistics;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The fast path of one channel as the channel sees it: one {@link XdpFastPath} per interface the
+ * bind covers (the interface owning the bound address, the named interface, or every interface for
+ * a wildcard bind), kept in step with the network.
+ *
+ * <p>An {@link RtnlMonitor} reports changes on its own thread; each is applied here on the channel's
+ * event loop, between batches, so the hot path takes no lock: MAC and MTU changes at once, next hops
+ * looked up again after neighbour and route changes, a bound address that goes away is no longer
+ * steered or sent from, an interface that is deleted or whose program someone else detached falls
+ * back to the kernel socket (logged once, counted in {@link #losses()}), an interface that comes back
+ * under its name (or, for a wildcard bind, any new interface) gets a fast path again, and a change of
+ * an interface's queue count re-opens its sockets.
+ *
+ * <p>Queues are numbered across the interfaces: {@code 0 .. queueCount()-1}. Event-loop confined,
+ * except where noted.
+ */
+public final class FastPathSet {
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(FastPathSet.class);
+    /**
+     * System property: a regular expression of the interface names a wildcard bind may attach to
+     * (default: all). Lets an operator (or a test JVM in the host's namespace) keep XDP off some NICs.
+     */
+    public static final String WILDCARD_INTERFACES_PROPERTY = "org.nettyxdp.wildcardInterfaces";
+
+    /** What the channel does for the set. */
+    public interface Owner {
+        /** Runs {@code task} on the channel's event loop. */
+        void execute(Runnable task);
+
+        /** The sockets are about to change: stop watching every descriptor {@link #socketFd} gave. */
+        void socketsChanging();
+
+        /** The sockets changed: watch {@link #socketFd}{@code (0 .. queueCount()-1)}. */
+        void socketsChanged();
+    }
+
+    private enum Scope {
+        /** Bound to an address: the interfaces carrying it. */
+        ADDRESS,
+        /** Wildcard with {@code INTERFACE}: that interface, by name. */
+        INTERFACE,
+        /** Wildcard: every interface XDP can attach to. */
+        ALL
+    }
+
+    private final Scope scope;
+    private final InetAddress boundIp;
+    private final String interfaceName;
+    private final InetSocketAddress local;
+    private final FastPathSettings settings;
+    private final Owner owner;
+    private final Pattern wildcardFilter;
+    private final FastPathCounters retired = new FastPathCounters();
+    /** Interfaces (by index) whose program someone else detached: not re-attached by this channel. */
+    private final Set<Integer> detached = new HashSet<>();
+    /** Interfaces (by name) already logged as unusable. */
+    private final Set<String> refused = new HashSet<>();
+    private RtnlMonitor.Subscription subscription;
+    private volatile XdpFastPath[] legs = new XdpFastPath[0];
+    /** Per flattened queue: its leg and the leg's own queue index. */
+    private XdpFastPath[] legOfQueue = new XdpFastPath[0];
+    private int[] queueInLeg = new int[0];
+    private InetSocketAddress connectedPeer;
+    private volatile long losses;
+    private boolean closed;
+
+    private FastPathSet(Scope scope, InetAddress boundIp, String interfaceName, InetSocketAddress local,
+                        FastPathSettings settings, Owner owner) {
+        this.scope = scope;
+        this.boundIp = boundIp;
+        this.interfaceName = interfaceName;
+        this.local = local;
+        this.settings = settings;
+        this.owner = owner;
+        String filter = System.getProperty(WILDCARD_INTERFACES_PROPERTY);
+        this.wildcardFilter = filter == null || filter.isEmpty() ? null : Pattern.compile(filter);
+    }
+
+    /** The set of a channel bound to {@code boundIp} (null: wildcard), on {@code links} to start with. */
+    static FastPathSet open(InetAddress boundIp, String interfaceName, InetSocketAddress local,
+                            FastPathSettings settings, Owner owner, List<LinkInfo> initial) throws IOException {
+        Scope scope = boundIp != null ? Scope.ADDRESS : interfaceName != null ? Scope.INTERFACE : Scope.ALL;
+        FastPathSet set = new FastPathSet(scope, boundIp, interfaceName, local, settings, owner);
+        try {
+            set.subscription = RtnlMonitor.subscribe(set.new Follower());
+            List<XdpFastPath> opened = new ArrayList<>();
+            for (LinkInfo link : initial) {
+                if (scope == Scope.ALL) {
+                    XdpFastPath leg = set.tryOpen(link);
+                    if (leg != null) {
+                        opened.add(leg);
+                    }
+                } else {
+                    opened.add(XdpFastPath.open(link, local, boundIp, settings));
+                }
+            }
+            set.setLegs(opened.toArray(new XdpFastPath[0]));
+            return set;
+        } catch (IOException | RuntimeException e) {
+            set.close();
+            throw e;
+        }
+    }
+
+    /** A wildcard leg on {@code link}, or null (logged once) where XDP cannot serve it. */
+    private XdpFastPath tryOpen(LinkInfo link) {
+        if (!link.isUp() || !(link.isEthernet() || link.isLoopback())
+                || wildcardFilter != null && !wildcardFilter.matcher(link.name()).matches()) {
+            return null;
+        }
+        try {
+            XdpFastPath leg = XdpFastPath.open(link, local, null, settings);
+            refused.remove(link.name());
+            return leg;
+        } catch (IOException | RuntimeException e) {
+            if (refused.add(link.name())) {
+                logger.info("{}: no fast path on {} ({}); the kernel socket serves it", local, link.name(),
+                        e.getMessage());
+            }
+            return null;
+        }
+    }
+
+    private void setLegs(XdpFastPath[] now) {
+        int total = 0;
+        for (XdpFastPath leg : now) {
+            total += leg.queueCount();
+        }
+        XdpFastPath[] of = new XdpFastPath[total];
+        int[] in = new int[total];
+        int i = 0;
+        for (XdpFastPath leg : now) {
+            for (int q = 0; q < leg.queueCount(); q++, i++) {
+                of[i] = leg;
+                in[i] = q;
+            }
+            if (connectedPeer != null) {
+                leg.connect(connectedPeer);
+            }
+        }
+        legOfQueue = of;
+        queueInLeg = in;
+        legs = now;
+    }
+
+    // ------------------------------------------------------------------------------------ hot path
+
+    /** True while at least one interface has a fast path. Any thread. */
+    public boolean isActive() {
+        return legs.length > 0;
+    }
+
+    /** The interfaces with a fast path now, in order. Any thread. */
+    public List<String> interfaces() {
+        List<String> names = new ArrayList<>();
+        for (XdpFastPath leg : legs) {
+            names.add(leg.link().name());
+        }
+        return names;
+    }
+
+    /** Sockets to watch for received frames, over all interfaces. */
+    public int queueCount() {
+        return legOfQueue.length;
+    }
+
+    public int socketFd(int queue) {
+        return legOfQueue[queue].socketFd(queueInLeg[queue]);
+    }
+
+    /** The queue whose socket is {@code fd}, or -1. */
+    public int queueOf(int fd) {
+        for (int q = 0; q < legOfQueue.length; q++) {
+            if (legOfQueue[q].socketFd(queueInLeg[q]) == fd) {
+                return q;
+            }
+        }
+        return -1;
+    }
+
+    /** As {@link XdpFastPath#receive}, for queue {@code q} of the set. */
+    public int receive(int q, int max, XdpFastPath.DatagramSink sink) {
+        return legOfQueue[q].receive(queueInLeg[q], max, sink);
+    }
+
+    /** Restricts RX to datagrams from {@code peer} (null: from anyone). */
+    public void connect(InetSocketAddress peer) {
+        connectedPeer = peer;
+        for (XdpFastPath leg : legs) {
+            leg.connect(peer);
+        }
+    }
+
+    /** A frame buffer of the first interface's fast path, or null. Any thread. */
+    public UmemByteBuf frameBuffer() {
+        XdpFastPath[] l = legs;
+        return l.length == 0 ? null : l[0].frameBuffer();
+    }
+
+    /**
+     * Queues {@code content} on the interface the kernel routes {@code recipient} through: the one
+     * whose frame holds it first (a reply usually leaves where its request came in), then the others.
+     */
+    public XdpFastPath.SendResult send(ByteBuf content, InetSocketAddress recipient) {
+        XdpFastPath[] l = legs;
+        if (l.length == 1) {
+            return l[0].send(content, recipient);
+        }
+        XdpFastPath first = null;
+        if (content instanceof UmemByteBuf u) {
+            for (XdpFastPath leg : l) {
+                if (leg.owns(u)) {
+                    first = leg;
+                    XdpFastPath.SendResult r = leg.send(content, recipient);
+                    if (r != XdpFastPath.SendResult.SLOW_PATH) {
+                        return r;
+                    }
+                    break;
+                }
+            }
+        }
+        for (XdpFastPath leg : l) {
+            if (leg != first) {
+                XdpFastPath.SendResult r = leg.send(content, recipient);
+                if (r != XdpFastPath.SendResult.SLOW_PATH) {
+                    return r;
+                }
+            }
+        }
+        return XdpFastPath.SendResult.SLOW_PATH;
+    }
+
+    /** Publishes the queued frames of every interface. */
+    public void flush() {
+        for (XdpFastPath leg : legs) {
+            leg.flush();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------- metrics
+
+    /** The counters of every fast path this channel had, summed. Any thread. */
+    public FastPathCounters counters() {
+        FastPathCounters sum = new FastPathCounters();
+        synchronized (retired) {
+            retired.addTo(sum);
+        }
+        for (XdpFastPath leg : legs) {
+            leg.counters().addTo(sum);
+        }
+        return sum;
+    }
+
+    /** Times an interface's fast path was lost (interface deleted, program detached by someone else). */
+    public long losses() {
+        return losses;
+    }
+
+    /** Kernel counters of the current sockets, summed. */
+    public XdpStatistics statistics() {
+        XdpStatistics sum = XdpStatistics.ZERO;
+        for (XdpFastPath leg : legs) {
+            sum = sum.plus(leg.statistics());
+        }
+        return sum;
+    }
+
+    /** Frame accounting of every queue of every interface. */
+    public FrameAccounting[] accounting() {
+        List<FrameAccounting> all = new ArrayList<>();
+        for (XdpFastPath leg : legs) {
+            all.addAll(Arrays.asList(leg.accounting()));
+        }
+        return all.toArray(new FrameAccounting[0]);
+    }
+
+    /** Closes every fast path and stops following the network. Idempotent. */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (subscription != null) {
+            subscription.close();
+        }
+        XdpFastPath[] l = legs;
+        legs = new XdpFastPath[0];
+        legOfQueue = new XdpFastPath[0];
+        queueInLeg = new int[0];
+        for (XdpFastPath leg : l) {
+            leg.close();
+        }
+    }
+
+    // ------------------------------------------------------------------------- following the network
+
+    private XdpFastPath legOn(int ifindex) {
+        for (XdpFastPath leg : legs) {
+            if (leg.ifindex() == ifindex) {
+                return leg;
+            }
+        }
+        return null;
+    }
+
+    /** Replaces the legs: {@code remove} closed (its counters kept), {@code add} added. */
+    private void change(XdpFastPath remove, XdpFastPath add) {
+        owner.socketsChanging();
+        List<XdpFastPath> now = new ArrayList<>(Arrays.asList(legs));
+        if (remove != null) {
+            now.remove(remove);
+        }
+        if (add != null) {
+            now.add(add);
+        }
+        setLegs(now.toArray(new XdpFastPath[0]));
+        if (remove != null) {
+            synchronized (retired) {
+                remove.counters().addTo(retired);
+            }
+            remove.close();
+        }
+        owner.socketsChanged();
+    }
+
+    private void lose(XdpFastPath leg, String why) {
+        leg.defunct();
+        losses++;
+        logger.warn("{}: {}; datagrams there now go through the kernel socket", local, why);
+        change(leg, null);
+    }
+
+    /** Opens a leg on {@code link} if the bind covers it and it has none. */
+    private void maybeOpen(LinkInfo link) {
+        if (closed || legOn(link.index()) != null || detached.contains(link.index())) {
+            return;
+        }
+        XdpFastPath leg = null;
+        switch (scope) {
+            case ALL -> leg = tryOpen(link);
+            case INTERFACE -> {
+                if (link.name().equals(interfaceName) && link.isUp()) {
+                    leg = openOrLog(link);
+                }
+            }
+            case ADDRESS -> {
+                if (link.isUp() && subscription.monitor().addresses(link.index()).contains(boundIp)) {
+                    leg = openOrLog(link);
+                }
+            }
+        }
+        if (leg != null) {
+            logger.info("{}: fast path on {}", local, link.name());
+            change(null, leg);
+        }
+    }
+
+    private XdpFastPath openOrLog(LinkInfo link) {
+        try {
+            return XdpFastPath.open(link, local, boundIp, settings);
+        } catch (IOException | RuntimeException e) {
+            logger.warn("{}: cannot open the fast path on {} again: {}", local, link.name(), e.getMessage());
+            return null;
+        }
+    }
+
+    private void onLinkChanged(LinkInfo link) {
+        if (closed) {
+            return;
+        }
+        XdpFastPath leg = legOn(link.index());
+        if (leg == null) {
+            maybeOpen(link);
+            return;
+        }
+        if (!link.xdp().isAttached()) {
+            detached.add(link.index());
+            lose(leg, "the XDP program on " + link.name() + " was detached by someone else");
+            return;
+        }
+        leg.linkChanged(link);
+    }
+
+    private void onLinkDeleted(int ifindex, String name) {
+        detached.remove(ifindex);
+        XdpFastPath leg = legOn(ifindex);
+        if (!closed && leg != null) {
+            lose(leg, "interface " + name + " was deleted");
+        }
+    }
+
+    private void onAddressesChanged(int ifindex, List<InetAddress> addresses) {
+        if (closed || scope != Scope.ADDRESS) {
+            return; // wildcard: the steering program's local-address map follows addresses (bpf)
+        }
+        XdpFastPath leg = legOn(ifindex);
+        boolean present = addresses.contains(boundIp);
+        if (leg == null) {
+            if (present) {
+                LinkInfo link = subscription.monitor().link(ifindex);
+                if (link != null) {
+                    maybeOpen(link);
+                }
+            }
+            return;
+        }
+        try {
+            leg.setAddressPresent(present);
+        } catch (IOException | RuntimeException e) {
+            lose(leg, "cannot update the steering of " + leg.link().name() + ": " + e.getMessage());
+        }
+    }
+
+    private void onNextHopsChanged(int ifindex) {
+        for (XdpFastPath leg : legs) {
+            if (ifindex == 0 || leg.ifindex() == ifindex) {
+                leg.invalidateNextHops();
+            }
+        }
+    }
+
+    /** Re-opens a leg whose interface now has another number of RX queues. */
+    private void onQueuesChanged(XdpFastPath leg, int queues) {
+        if (closed || legOn(leg.ifindex()) != leg || leg.queueCount() == queues) {
+            return;
+        }
+        LinkInfo link = subscription.monitor().link(leg.ifindex());
+        if (link == null) {
+            return;
+        }
+        logger.info("{}: {} now has {} RX queues (was {}); re-opening its sockets", local, link.name(), queues,
+                leg.queueCount());
+        owner.socketsChanging();
+        List<XdpFastPath> now = new ArrayList<>(Arrays.asList(legs));
+        now.remove(leg);
+        setLegs(now.toArray(new XdpFastPath[0]));
+        synchronized (retired) {
+            leg.counters().addTo(retired);
+        }
+        leg.close();
+        leg.defunct(); // the steering maps are sized for the old queue count
+        XdpFastPath fresh = openOrLog(link);
+        if (fresh != null) {
+            now.add(fresh);
+            setLegs(now.toArray(new XdpFastPath[0]));
+        } else {
+            losses++;
+        }
+        owner.socketsChanged();
+    }
+
+    /** Receives the monitor's reports on its thread and hands them to the event loop. */
+    private final class Follower implements RtnlMonitor.Listener {
+        @Override
+        public void linkChanged(LinkInfo link) {
+            owner.execute(() -> onLinkChanged(link));
+        }
+
+        @Override
+        public void linkDeleted(int ifindex, String name) {
+            owner.execute(() -> onLinkDeleted(ifindex, name));
+        }
+
+        @Override
+        public void addressesChanged(int ifindex, List<InetAddress> addresses) {
+            owner.execute(() -> onAddressesChanged(ifindex, addresses));
+        }
+
+        @Override
+        public void neighbourChanged(int ifindex, InetAddress address) {
+            owner.execute(() -> onNextHopsChanged(ifindex));
+        }
+
+        @Override
+        public void routesChanged() {
+            owner.execute(() -> onNextHopsChanged(0));
+        }
+
+        @Override
+        public void tick() {
+            for (XdpFastPath leg : legs) {
+                LinkInfo link = subscription.monitor().link(leg.ifindex());
+                if (link != null) {
+                    int queues = XdpInterface.activeRxQueues(link);
+                    if (queues != leg.queueCount()) {
+                        owner.execute(() -> onQueuesChanged(leg, queues));
+                    }
+                }
+            }
+        }
+    }
+}
