@@ -81,6 +81,8 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
     private volatile boolean bound;
     private volatile boolean connected;
     private boolean readPending;
+    /** An implicit bind (first write, connect without bind) was given its chance of a fast path. */
+    private boolean implicitTried;
     private boolean reading;
     private int companionEvents = -1;
     private int xskEvents = -1;
@@ -302,6 +304,40 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
         }
     }
 
+    /**
+     * After the kernel bound the channel by itself (a first send to {@code destination}, or a connect
+     * to it), opens the fast path on the interface it routes there through. Failures leave the kernel
+     * socket alone in charge, as for a bind whose interface cannot attach.
+     */
+    private void openImplicitFastPath(InetSocketAddress destination) {
+        if (implicitTried || bound || fastPath != null || !config.isFastPath() || !open) {
+            return;
+        }
+        implicitTried = true;
+        try {
+            InetSocketAddress l = companion.localAddress();
+            if (l == null || l.getPort() == 0) {
+                implicitTried = false; // not bound yet (the send did not happen): try again next time
+                return;
+            }
+            local = l;
+            fastPath = FastPathBinder.openImplicit(destination, l, config.fastPathSettings(), new NetworkFollower());
+        } catch (IOException | RuntimeException e) {
+            logger.debug("{}: no fast path for the implicit bind: {}", this, e.getMessage());
+            return;
+        }
+        if (fastPath == null) {
+            return;
+        }
+        xskEvents = -1;
+        if (connected) {
+            fastPath.connect(remote);
+        }
+        if (registration != null) {
+            updateInterest();
+        }
+    }
+
     @Override
     protected void doDisconnect() throws Exception {
         companion.disconnect();
@@ -385,7 +421,15 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
 
     @Override
     protected void doWrite(ChannelOutboundBuffer in) {
+        InetSocketAddress first = null;
+        if (!bound && !implicitTried && fastPath == null && in.current() instanceof io.netty.channel.AddressedEnvelope<?, ?> e
+                && e.recipient() instanceof InetSocketAddress to && !to.isUnresolved()) {
+            first = to;
+        }
         writer.write(in, fastPath, remote, connected, eventLoop());
+        if (first != null) {
+            openImplicitFastPath(first);
+        }
     }
 
     @Override
@@ -473,6 +517,8 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
                 connected = true;
                 if (fastPath != null) {
                     fastPath.connect(to);
+                } else if (localAddress == null) {
+                    openImplicitFastPath(to);
                 }
                 promise.trySuccess();
                 if (!wasActive && isActive()) {

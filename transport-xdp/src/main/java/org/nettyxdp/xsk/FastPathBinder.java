@@ -3,6 +3,7 @@ package org.nettyxdp.xsk;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.nettyxdp.netlink.LinkInfo;
+import org.nettyxdp.netlink.Route;
 import org.nettyxdp.netlink.RtNetlink;
 
 import java.io.IOException;
@@ -63,6 +64,33 @@ public final class FastPathBinder {
                         local, link.mtu(), link.name(), frameLimit);
             }
         }
-        return FastPathSet.open(wildcard ? null : ip, interfaceName, local, settings, owner, links);
+        return FastPathSet.open(wildcard ? null : ip, interfaceName, local, settings, owner, links, false);
+    }
+
+    /**
+     * Opens the fast path of a channel the kernel bound to {@code local} by itself (a first send, or a
+     * connect without bind), on the interface the kernel routes {@code destination} through (the
+     * connected peer's, or the first datagram's). Returns null where there is none to use (multicast,
+     * no route, an interface excluded by {@link FastPathSet#WILDCARD_INTERFACES_PROPERTY}).
+     */
+    public static FastPathSet openImplicit(InetSocketAddress destination, InetSocketAddress local,
+                                           FastPathSettings settings, FastPathSet.Owner owner) throws IOException {
+        InetAddress to = destination.getAddress();
+        if (to == null || to.isMulticastAddress() || to.isAnyLocalAddress()) {
+            return null;
+        }
+        LinkInfo link;
+        try (RtNetlink rtnl = new RtNetlink()) {
+            Route route;
+            try {
+                route = rtnl.route(to);
+            } catch (IOException e) {
+                return null; // no route: the kernel socket reports it
+            }
+            link = rtnl.link(route.oif());
+        }
+        InetAddress ip = local.getAddress();
+        return FastPathSet.open(ip.isAnyLocalAddress() ? null : ip, link.name(), local, settings, owner,
+                List.of(link), true);
     }
 }

@@ -71,6 +71,8 @@ public final class FastPathSet {
     private final FastPathSettings settings;
     private final Owner owner;
     private final Pattern wildcardFilter;
+    /** Opened by an implicit bind (first write, connect without bind): the wildcard filter applies. */
+    private final boolean implicit;
     private final FastPathCounters retired = new FastPathCounters();
     /** Interfaces (by index) whose program someone else detached: not re-attached by this channel. */
     private final Set<Integer> detached = new HashSet<>();
@@ -86,7 +88,7 @@ public final class FastPathSet {
     private boolean closed;
 
     private FastPathSet(Scope scope, InetAddress boundIp, String interfaceName, InetSocketAddress local,
-                        FastPathSettings settings, Owner owner) {
+                        FastPathSettings settings, Owner owner, boolean implicit) {
         this.scope = scope;
         this.boundIp = boundIp;
         this.interfaceName = interfaceName;
@@ -95,18 +97,23 @@ public final class FastPathSet {
         this.owner = owner;
         String filter = System.getProperty(WILDCARD_INTERFACES_PROPERTY);
         this.wildcardFilter = filter == null || filter.isEmpty() ? null : Pattern.compile(filter);
+        this.implicit = implicit;
     }
 
-    /** The set of a channel bound to {@code boundIp} (null: wildcard), on {@code links} to start with. */
+    /**
+     * The set of a channel bound to {@code boundIp} (null: wildcard), on {@code links} to start with;
+     * {@code implicit} for a bind the kernel made (the wildcard filter then applies to every scope).
+     */
     static FastPathSet open(InetAddress boundIp, String interfaceName, InetSocketAddress local,
-                            FastPathSettings settings, Owner owner, List<LinkInfo> initial) throws IOException {
+                            FastPathSettings settings, Owner owner, List<LinkInfo> initial, boolean implicit)
+            throws IOException {
         Scope scope = boundIp != null ? Scope.ADDRESS : interfaceName != null ? Scope.INTERFACE : Scope.ALL;
-        FastPathSet set = new FastPathSet(scope, boundIp, interfaceName, local, settings, owner);
+        FastPathSet set = new FastPathSet(scope, boundIp, interfaceName, local, settings, owner, implicit);
         try {
             set.subscription = RtnlMonitor.subscribe(set.new Follower());
             List<XdpFastPath> opened = new ArrayList<>();
             for (LinkInfo link : initial) {
-                if (scope == Scope.ALL) {
+                if (scope == Scope.ALL || implicit) {
                     XdpFastPath leg = set.tryOpen(link);
                     if (leg != null) {
                         opened.add(leg);
@@ -123,14 +130,17 @@ public final class FastPathSet {
         }
     }
 
-    /** A wildcard leg on {@code link}, or null (logged once) where XDP cannot serve it. */
+    private boolean allowed(LinkInfo link) {
+        return wildcardFilter == null || wildcardFilter.matcher(link.name()).matches();
+    }
+
+    /** A leg on {@code link} for a wildcard or implicit bind, or null (logged once) where XDP cannot serve it. */
     private XdpFastPath tryOpen(LinkInfo link) {
-        if (!link.isUp() || !(link.isEthernet() || link.isLoopback())
-                || wildcardFilter != null && !wildcardFilter.matcher(link.name()).matches()) {
+        if (!link.isUp() || !(link.isEthernet() || link.isLoopback()) || !allowed(link)) {
             return null;
         }
         try {
-            XdpFastPath leg = XdpFastPath.open(link, local, null, settings);
+            XdpFastPath leg = XdpFastPath.open(link, local, boundIp, settings);
             refused.remove(link.name());
             return leg;
         } catch (IOException | RuntimeException e) {
@@ -377,6 +387,9 @@ public final class FastPathSet {
     }
 
     private XdpFastPath openOrLog(LinkInfo link) {
+        if (implicit && !allowed(link)) {
+            return null;
+        }
         try {
             return XdpFastPath.open(link, local, boundIp, settings);
         } catch (IOException | RuntimeException e) {

@@ -83,11 +83,16 @@ final class XdpInterface {
     }
 
     /**
-     * RX queues the device really uses ({@code real_num_rx_queues}, as sysfs lists them): an AF_XDP
+     * RX queues the device really uses ({@code real_num_rx_queues}: from the driver's channel counts,
+     * else as sysfs lists them): an AF_XDP
      * socket cannot bind beyond them, although netlink may report more allocated (veth allocates one
      * per CPU and uses one unless told otherwise).
      */
     static int activeRxQueues(LinkInfo link) {
+        int channels = RxQueues.of(link.name()); // the driver, in this thread's namespace
+        if (channels > 0) {
+            return channels;
+        }
         try (Stream<Path> queues = Files.list(Path.of("/sys/class/net", link.name(), "queues"))) {
             int n = (int) queues.filter(p -> p.getFileName().toString().startsWith("rx-")).count();
             if (n > 0) {
