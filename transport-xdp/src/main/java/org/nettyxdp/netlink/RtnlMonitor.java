@@ -204,6 +204,18 @@ public final class RtnlMonitor {
         return links.get(ifindex);
     }
 
+    /**
+     * Asks the kernel for interface {@code ifindex} now (not from the last report), e.g. for state
+     * that changes without a notification such as an XDP link's detachment; null if it is gone.
+     */
+    public LinkInfo query(int ifindex) {
+        try {
+            return queries.link(ifindex);
+        } catch (IOException | IllegalStateException e) {
+            return null;
+        }
+    }
+
     /** Every interface of the namespace as last reported. */
     public synchronized List<LinkInfo> links() {
         return List.copyOf(links.values());
@@ -273,7 +285,7 @@ public final class RtnlMonitor {
                     old = links.put(link.index(), link);
                 }
                 if (!link.equals(old)) {
-                    listeners.forEach(l -> l.linkChanged(link));
+                    notify(l -> l.linkChanged(link));
                 }
             }
             case RTM_DELLINK -> {
@@ -293,7 +305,7 @@ public final class RtnlMonitor {
                     now = List.copyOf(list);
                     addresses.put(a.ifindex(), now);
                 }
-                listeners.forEach(l -> l.addressesChanged(a.ifindex(), now));
+                notify(l -> l.addressesChanged(a.ifindex(), now));
             }
             case Rtnl.RTM_NEWNEIGH, RTM_DELNEIGH -> {
                 Neighbour nb = Neighbour.decode(msg);
@@ -301,11 +313,22 @@ public final class RtnlMonitor {
                 NeighbourKey key = new NeighbourKey(nb.ifindex(), nb.address());
                 Long old = mac == 0 ? neighbours.remove(key) : neighbours.put(key, mac);
                 if (old == null ? mac != 0 : old != mac) {
-                    listeners.forEach(l -> l.neighbourChanged(nb.ifindex(), nb.address()));
+                    notify(l -> l.neighbourChanged(nb.ifindex(), nb.address()));
                 }
             }
-            case Rtnl.RTM_NEWROUTE, RTM_DELROUTE -> listeners.forEach(Listener::routesChanged);
+            case Rtnl.RTM_NEWROUTE, RTM_DELROUTE -> notify(Listener::routesChanged);
             default -> {
+            }
+        }
+    }
+
+    /** Tells every listener; one that throws is logged and does not stop the others or the monitor. */
+    private void notify(java.util.function.Consumer<Listener> call) {
+        for (Listener l : listeners) {
+            try {
+                call.accept(l);
+            } catch (RuntimeException e) {
+                logger.warn("rtnetlink monitor of {}: a listener failed", namespace, e);
             }
         }
     }
@@ -318,7 +341,7 @@ public final class RtnlMonitor {
             addresses.remove(ifindex);
         }
         neighbours.keySet().removeIf(k -> k.ifindex() == ifindex);
-        listeners.forEach(l -> l.linkDeleted(ifindex, name));
+        notify(l -> l.linkDeleted(ifindex, name));
     }
 
     /** Re-reads the interfaces (reporting differences), then ticks the listeners. */
@@ -329,7 +352,7 @@ public final class RtnlMonitor {
         } catch (IOException e) {
             logger.debug("rtnetlink monitor of {}: cannot list interfaces: {}", namespace, e.getMessage());
         }
-        listeners.forEach(Listener::tick);
+        notify(Listener::tick);
     }
 
     private void reconcileLinks(List<LinkInfo> now) {
@@ -356,7 +379,7 @@ public final class RtnlMonitor {
             deleted(l.index(), l.name());
         }
         for (LinkInfo l : changed) {
-            listeners.forEach(x -> x.linkChanged(l));
+            notify(x -> x.linkChanged(l));
         }
     }
 
@@ -384,8 +407,8 @@ public final class RtnlMonitor {
         neighbours.clear();
         for (Map.Entry<Integer, List<InetAddress>> e : addrs.entrySet()) {
             List<InetAddress> list = List.copyOf(e.getValue());
-            listeners.forEach(l -> l.addressesChanged(e.getKey(), list));
+            notify(l -> l.addressesChanged(e.getKey(), list));
         }
-        listeners.forEach(Listener::routesChanged);
+        notify(Listener::routesChanged);
     }
 }

@@ -78,7 +78,7 @@ public final class FastPathSet {
     private final Set<Integer> detached = new HashSet<>();
     /** Interfaces (by name) already logged as unusable. */
     private final Set<String> refused = new HashSet<>();
-    private RtnlMonitor.Subscription subscription;
+    private volatile RtnlMonitor.Subscription subscription;
     private volatile XdpFastPath[] legs = new XdpFastPath[0];
     /** Per flattened queue: its leg and the leg's own queue index. */
     private XdpFastPath[] legOfQueue = new XdpFastPath[0];
@@ -512,8 +512,20 @@ public final class FastPathSet {
 
         @Override
         public void tick() {
+            RtnlMonitor.Subscription sub = subscription;
+            if (sub == null) {
+                return; // still opening
+            }
             for (XdpFastPath leg : legs) {
-                LinkInfo link = subscription.monitor().link(leg.ifindex());
+                LinkInfo link = sub.monitor().link(leg.ifindex());
+                if (link != null && !link.xdp().isAttached()) {
+                    // the cached state may predate our attachment (which sends no notification): ask
+                    LinkInfo now = sub.monitor().query(leg.ifindex());
+                    if (now != null && !now.xdp().isAttached()) {
+                        owner.execute(() -> onLinkChanged(now));
+                        continue;
+                    }
+                }
                 if (link != null) {
                     int queues = XdpInterface.activeRxQueues(link);
                     if (queues != leg.queueCount()) {

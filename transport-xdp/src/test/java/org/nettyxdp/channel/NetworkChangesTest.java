@@ -346,6 +346,7 @@ class NetworkChangesTest {
                 for (int i = 0; i < flows; i++) {
                     DatagramSocket s = new DatagramSocket(new InetSocketAddress(local, 0));
                     s.setSoTimeout(100);
+                    s.setReceiveBufferSize(4 << 20); // a receiver descheduled on a busy machine loses nothing
                     list.add(s);
                 }
                 return list;
