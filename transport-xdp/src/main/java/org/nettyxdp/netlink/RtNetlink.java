@@ -525,7 +525,8 @@ public final class RtNetlink implements AutoCloseable {
     private void drain(int mySeq) {
         try {
             for (int datagrams = 0; datagrams < 10_000; datagrams++) {
-                int n = receive("drain");
+                // a truncated datagram still shows its first headers: only those are needed here
+                int n = receive("drain", true);
                 for (int pos = 0; n - pos >= NlMsgHdr.SIZE; ) {
                     int len = NlMsgHdr.len(rx, pos);
                     if (len < NlMsgHdr.SIZE || len > n - pos) {
@@ -563,6 +564,11 @@ public final class RtNetlink implements AutoCloseable {
 
     /** One datagram from the kernel into {@code rx}; returns its length. */
     private int receive(String call) throws IOException {
+        return receive(call, false);
+    }
+
+    /** One datagram; a truncated one throws unless {@code truncatedOk}, which returns the part kept. */
+    private int receive(String call, boolean truncatedOk) throws IOException {
         for (;;) {
             fromLen.set(JAVA_INT, 0, SOCKADDR_NL_SIZE);
             long n = Syscalls.recvfromRaw(fd, rx, rx.byteSize(), Linux.MSG_TRUNC, from, fromLen);
@@ -576,14 +582,14 @@ public final class RtNetlink implements AutoCloseable {
             if (n < 0) {
                 throw new SyscallException("recvfrom(NETLINK_ROUTE " + call + ")", (int) -n);
             }
-            if (n > rx.byteSize()) {
+            if (n > rx.byteSize() && !truncatedOk) {
                 throw new NetlinkProtocolException(call + ": reply of " + n + " bytes truncated to the "
                         + rx.byteSize() + "-byte receive buffer");
             }
             if (from.get(JAVA_INT, 4) != 0) {
                 continue; // not from the kernel (nl_pid != 0): ignore
             }
-            return (int) n;
+            return (int) Math.min(n, rx.byteSize());
         }
     }
 }

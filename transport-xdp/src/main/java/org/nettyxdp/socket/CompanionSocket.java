@@ -2,6 +2,7 @@ package org.nettyxdp.socket;
 
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Linux;
+import org.nettyxdp.sys.MulticastRequest;
 import org.nettyxdp.sys.SockAddr;
 import org.nettyxdp.sys.SyscallException;
 import org.nettyxdp.sys.Syscalls;
@@ -15,7 +16,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
@@ -137,7 +137,7 @@ public final class CompanionSocket implements AutoCloseable {
     /** Reads and clears the socket's pending error ({@code SO_ERROR}); 0 if none. */
     public int takeError() {
         try {
-            return Syscalls.getsockoptInt(fd, Linux.SOL_SOCKET, 4 /* SO_ERROR */, "SO_ERROR");
+            return Syscalls.getsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_ERROR, "SO_ERROR");
         } catch (SyscallException e) {
             return e.errno();
         }
@@ -195,11 +195,9 @@ public final class CompanionSocket implements AutoCloseable {
                 .findFirst().orElse(null);
         if (v4 != null) {
             try (Arena a = Arena.ofConfined()) {
-                // struct ip_mreqn { in_addr multiaddr; in_addr address; int ifindex; }
-                MemorySegment mreqn = a.allocate(12, 4);
-                MemorySegment.copy(v4.getAddress(), 0, mreqn, JAVA_BYTE, 4, 4);
-                mreqn.set(JAVA_INT, 8, ni.getIndex());
-                Syscalls.setsockopt(fd, Linux.IPPROTO_IP, Linux.IP_MULTICAST_IF, mreqn, 12, "IP_MULTICAST_IF");
+                MemorySegment mreqn = a.allocate(MulticastRequest.IP_MREQN);
+                int len = MulticastRequest.writeIpMreqn(mreqn, null, v4.getAddress(), ni.getIndex());
+                Syscalls.setsockopt(fd, Linux.IPPROTO_IP, Linux.IP_MULTICAST_IF, mreqn, len, "IP_MULTICAST_IF");
             }
         } else if (!ipv6) {
             throw new IOException("NetworkInterface " + ni.getName() + " has no IPv4 address");
@@ -211,20 +209,18 @@ public final class CompanionSocket implements AutoCloseable {
         int ifindex = ni == null ? 0 : ni.getIndex();
         try (Arena a = Arena.ofConfined()) {
             if (group instanceof Inet4Address) {
-                MemorySegment mreqn = a.allocate(12, 4);
-                MemorySegment.copy(group.getAddress(), 0, mreqn, JAVA_BYTE, 0, 4);
-                mreqn.set(JAVA_INT, 8, ifindex);
+                MemorySegment mreqn = a.allocate(MulticastRequest.IP_MREQN);
+                int len = MulticastRequest.writeIpMreqn(mreqn, group.getAddress(), null, ifindex);
                 Syscalls.setsockopt(fd, Linux.IPPROTO_IP, join ? Linux.IP_ADD_MEMBERSHIP : Linux.IP_DROP_MEMBERSHIP,
-                        mreqn, 12, join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP");
+                        mreqn, len, join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP");
             } else {
                 if (!ipv6) {
                     throw new IOException("IPv6 group " + group + " on an IPv4 channel");
                 }
-                MemorySegment mreq = a.allocate(20, 4);
-                MemorySegment.copy(group.getAddress(), 0, mreq, JAVA_BYTE, 0, 16);
-                mreq.set(JAVA_INT, 16, ifindex);
+                MemorySegment mreq = a.allocate(MulticastRequest.IPV6_MREQ);
+                int len = MulticastRequest.writeIpv6Mreq(mreq, group.getAddress(), ifindex);
                 Syscalls.setsockopt(fd, Linux.IPPROTO_IPV6,
-                        join ? Linux.IPV6_ADD_MEMBERSHIP : Linux.IPV6_DROP_MEMBERSHIP, mreq, 20,
+                        join ? Linux.IPV6_ADD_MEMBERSHIP : Linux.IPV6_DROP_MEMBERSHIP, mreq, len,
                         join ? "IPV6_ADD_MEMBERSHIP" : "IPV6_DROP_MEMBERSHIP");
             }
         }

@@ -17,9 +17,8 @@ abstract sealed class ConsumerRing extends XdpRing permits RxRing, CompletionRin
     /** Producer index as last read from the kernel. */
     private int cachedProducer;
 
-    ConsumerRing(MemorySegment map, int size, long producerOffset, long consumerOffset, long flagsOffset,
-                 long descOffset) {
-        super(map, size, producerOffset, consumerOffset, flagsOffset, descOffset);
+    ConsumerRing(MemorySegment map, int size, RingOffsets offsets) {
+        super(map, size, offsets);
         this.consumer = (int) INT.getAcquire(map, consumerOffset);
         this.cachedProducer = (int) INT.getAcquire(map, producerOffset);
     }
@@ -41,7 +40,7 @@ abstract sealed class ConsumerRing extends XdpRing permits RxRing, CompletionRin
     }
 
     /** Byte offset in the mapping of peeked entry {@code i}. */
-    final long slot(int i, int entrySize) {
+    final long slot(int i, long entrySize) {
         return descOffset + (long) ((consumer + i) & mask) * entrySize;
     }
 }

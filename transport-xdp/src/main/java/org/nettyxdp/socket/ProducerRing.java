@@ -19,9 +19,8 @@ abstract sealed class ProducerRing extends XdpRing permits FillRing, TxRing {
     /** Producer index at which the current reservation starts. */
     int reserved;
 
-    ProducerRing(MemorySegment map, int size, long producerOffset, long consumerOffset, long flagsOffset,
-                 long descOffset) {
-        super(map, size, producerOffset, consumerOffset, flagsOffset, descOffset);
+    ProducerRing(MemorySegment map, int size, RingOffsets offsets) {
+        super(map, size, offsets);
         this.producer = (int) INT.getAcquire(map, producerOffset);
         this.cachedLimit = (int) INT.getAcquire(map, consumerOffset) + size;
     }
@@ -54,7 +53,7 @@ abstract sealed class ProducerRing extends XdpRing permits FillRing, TxRing {
     }
 
     /** Byte offset in the mapping of reserved slot {@code i}. */
-    final long slot(int i, int entrySize) {
+    final long slot(int i, long entrySize) {
         return descOffset + (long) ((reserved + i) & mask) * entrySize;
     }
 }

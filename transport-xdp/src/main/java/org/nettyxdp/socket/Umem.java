@@ -18,6 +18,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <p>Not thread-safe: a UMEM and every socket using it belong to one thread.
  */
 public final class Umem implements AutoCloseable {
+    private static final long REG_ADDR = XdpStructs.offset(XdpStructs.UMEM_REG, "addr");
+    private static final long REG_LEN = XdpStructs.offset(XdpStructs.UMEM_REG, "len");
+    private static final long REG_CHUNK_SIZE = XdpStructs.offset(XdpStructs.UMEM_REG, "chunk_size");
+    private static final long REG_HEADROOM = XdpStructs.offset(XdpStructs.UMEM_REG, "headroom");
+    private static final long REG_FLAGS = XdpStructs.offset(XdpStructs.UMEM_REG, "flags");
+    private static final long REG_TX_METADATA_LEN = XdpStructs.offset(XdpStructs.UMEM_REG, "tx_metadata_len");
+
     private final UmemConfig config;
     private final MemorySegment region;
     private final long[] free;
@@ -50,16 +57,26 @@ public final class Umem implements AutoCloseable {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment reg = arena.allocate(XdpStructs.UMEM_REG);
-            reg.set(JAVA_LONG, 0, region.address());
-            reg.set(JAVA_LONG, 8, region.byteSize());
-            reg.set(JAVA_INT, 16, config.frameSize());
-            reg.set(JAVA_INT, 20, config.headroom());
+            reg.set(JAVA_LONG, REG_ADDR, region.address());
+            reg.set(JAVA_LONG, REG_LEN, region.byteSize());
+            reg.set(JAVA_INT, REG_CHUNK_SIZE, config.frameSize());
+            reg.set(JAVA_INT, REG_HEADROOM, config.headroom());
             int flags = config.txMetadataLen() > 0 ? Xdp.XDP_UMEM_TX_METADATA_LEN : 0;
-            reg.set(JAVA_INT, 24, flags);
-            reg.set(JAVA_INT, 28, config.txMetadataLen());
+            reg.set(JAVA_INT, REG_FLAGS, flags);
+            reg.set(JAVA_INT, REG_TX_METADATA_LEN, config.txMetadataLen());
             Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_REG, reg, (int) reg.byteSize(), "XDP_UMEM_REG");
         }
         registeredFd = fd;
+    }
+
+    /**
+     * Forgets the registration with {@code fd}, whose socket failed to open and is closed: the kernel's
+     * registration went with it, so the next socket may register the area again.
+     */
+    void unregister(int fd) {
+        if (registeredFd == fd) {
+            registeredFd = -1;
+        }
     }
 
     /** The UMEM geometry. */

@@ -24,15 +24,14 @@ abstract sealed class XdpRing permits ProducerRing, ConsumerRing {
     final long flagsOffset;
     final long descOffset;
 
-    XdpRing(MemorySegment map, int size, long producerOffset, long consumerOffset, long flagsOffset,
-            long descOffset) {
+    XdpRing(MemorySegment map, int size, RingOffsets offsets) {
         this.map = map;
         this.size = size;
         this.mask = size - 1;
-        this.producerOffset = producerOffset;
-        this.consumerOffset = consumerOffset;
-        this.flagsOffset = flagsOffset;
-        this.descOffset = descOffset;
+        this.producerOffset = offsets.producer();
+        this.consumerOffset = offsets.consumer();
+        this.flagsOffset = offsets.flags();
+        this.descOffset = offsets.desc();
     }
 
     /** Number of slots. */

@@ -1,8 +1,10 @@
 package org.nettyxdp.sys;
 
 /**
- * Generic Linux ABI constants (x86_64 and other 64-bit little-endian architectures) shared by the
- * layers above. Constants specific to one subsystem (AF_XDP, netlink, BPF) live with that subsystem.
+ * Linux ABI constants shared by the layers above; the values are the same on every {@link Arch}
+ * (x86_64 and aarch64 both use the generic socket, mman, epoll and errno numbers for these), except
+ * {@link #SYS_BPF}, which comes from the running architecture. Constants specific to one subsystem
+ * (AF_XDP, netlink, BPF) live with that subsystem.
  */
 public final class Linux {
     public static final int AF_UNSPEC = 0;
@@ -23,6 +25,7 @@ public final class Linux {
     public static final int SOL_IPV6 = 41;
     public static final int SOL_UDP = 17;
     public static final int SO_REUSEADDR = 2;
+    public static final int SO_ERROR = 4;
     public static final int SO_BROADCAST = 6;
     public static final int SO_SNDBUF = 7;
     public static final int SO_RCVBUF = 8;
@@ -76,21 +79,9 @@ public final class Linux {
     public static final int EFD_NONBLOCK = 0x800;
     public static final int EFD_CLOEXEC = 0x80000;
 
-    public static final int POLLIN = 0x001;
-    public static final int POLLOUT = 0x004;
-
-    /** bpf(2) on x86_64 and aarch64 differ; this transport targets x86_64 first. */
-    public static final int SYS_BPF = sysBpf();
+    /** {@code __NR_bpf} of the running architecture (x86_64: 321, aarch64: 280); see {@link Arch}. */
+    public static final int SYS_BPF = Arch.current().sysBpf();
 
     private Linux() {
-    }
-
-    private static int sysBpf() {
-        String arch = System.getProperty("os.arch", "");
-        return switch (arch) {
-            case "amd64", "x86_64" -> 321;
-            case "aarch64", "arm64", "riscv64" -> 280;
-            default -> 321;
-        };
     }
 }

@@ -21,6 +21,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <p>Every call captures {@code errno} through {@link Linker.Option#captureCallState}. The plain methods
  * throw {@link SyscallException} on failure; the {@code ...Raw} variants, meant for the hot path where
  * failures such as {@code EAGAIN} are routine, return {@code -errno} instead and allocate nothing.
+ *
+ * <p>Calls go through libc's wrappers, not raw system call numbers, so they are portable across
+ * {@link Arch}es: glibc maps each to the architecture's table (aarch64, for one, has no
+ * {@code epoll_wait}, {@code open}, {@code poll} or {@code eventfd} system calls; glibc's wrappers use
+ * {@code epoll_pwait}, {@code openat}, {@code ppoll} and {@code eventfd2} there). The only raw number
+ * is {@code bpf(2)}'s, which libc does not wrap: {@link Linux#SYS_BPF}, taken from {@link Arch#current()}.
  */
 public final class Syscalls {
     private static final Linker LINKER = Linker.nativeLinker();
@@ -46,7 +52,6 @@ public final class Syscalls {
             errnoCall("sendto", JAVA_LONG, JAVA_INT, PTR, JAVA_LONG, JAVA_INT, PTR, JAVA_INT);
     private static final MethodHandle RECVFROM =
             errnoCall("recvfrom", JAVA_LONG, JAVA_INT, PTR, JAVA_LONG, JAVA_INT, PTR, PTR);
-    private static final MethodHandle RECVMSG = errnoCall("recvmsg", JAVA_LONG, JAVA_INT, PTR, JAVA_INT);
     private static final MethodHandle CLOSE = errnoCall("close", JAVA_INT, JAVA_INT);
     private static final MethodHandle READ = errnoCall("read", JAVA_LONG, JAVA_INT, PTR, JAVA_LONG);
     private static final MethodHandle WRITE = errnoCall("write", JAVA_LONG, JAVA_INT, PTR, JAVA_LONG);
@@ -54,14 +59,12 @@ public final class Syscalls {
     private static final MethodHandle MMAP =
             errnoCall("mmap", PTR, PTR, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
     private static final MethodHandle MUNMAP = errnoCall("munmap", JAVA_INT, PTR, JAVA_LONG);
-    private static final MethodHandle POLL = errnoCall("poll", JAVA_INT, PTR, JAVA_LONG, JAVA_INT);
     private static final MethodHandle EPOLL_CREATE1 = errnoCall("epoll_create1", JAVA_INT, JAVA_INT);
     private static final MethodHandle EPOLL_CTL = errnoCall("epoll_ctl", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, PTR);
     private static final MethodHandle EPOLL_WAIT = errnoCall("epoll_wait", JAVA_INT, JAVA_INT, PTR, JAVA_INT, JAVA_INT);
     private static final MethodHandle EVENTFD = errnoCall("eventfd", JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle IF_NAMETOINDEX = errnoCall("if_nametoindex", JAVA_INT, PTR);
     private static final MethodHandle SETNS = errnoCall("setns", JAVA_INT, JAVA_INT, JAVA_INT);
-    private static final MethodHandle GETPID = plainCall("getpid", JAVA_INT);
     /** {@code long syscall(long number, ...)} with three variadic arguments, as bpf(2) takes them. */
     private static final MethodHandle SYSCALL3 = LINKER.downcallHandle(
             LIBC.find("syscall").orElseThrow(),
@@ -74,10 +77,6 @@ public final class Syscalls {
     private static MethodHandle errnoCall(String name, MemoryLayout ret, MemoryLayout... args) {
         return LINKER.downcallHandle(LIBC.find(name).orElseThrow(() -> new LinkageError("libc lacks " + name)),
                 FunctionDescriptor.of(ret, args), Linker.Option.captureCallState("errno"));
-    }
-
-    private static MethodHandle plainCall(String name, MemoryLayout ret, MemoryLayout... args) {
-        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), FunctionDescriptor.of(ret, args));
     }
 
     private static MemorySegment state() {
@@ -239,16 +238,6 @@ public final class Syscalls {
         }
     }
 
-    /** recvmsg(2); returns bytes received or {@code -errno}. */
-    public static long recvmsgRaw(int fd, MemorySegment msghdr, int flags) {
-        MemorySegment st = state();
-        try {
-            return raw((long) RECVMSG.invokeExact(st, fd, msghdr, flags), st);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
     /** close(2); errors are returned as {@code -errno} since there is nothing useful to do about them. */
     public static int close(int fd) {
         MemorySegment st = state();
@@ -322,16 +311,6 @@ public final class Syscalls {
             throw rethrow(t);
         }
         check("munmap", r, st);
-    }
-
-    /** poll(2); returns the number of ready descriptors or {@code -errno}. */
-    public static int pollRaw(MemorySegment fds, int count, int timeoutMillis) {
-        MemorySegment st = state();
-        try {
-            return raw((int) POLL.invokeExact(st, fds, (long) count, timeoutMillis), st);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
     }
 
     /** epoll_create1(2). */
@@ -408,15 +387,6 @@ public final class Syscalls {
             throw rethrow(t);
         }
         check("setns", r, st);
-    }
-
-    /** getpid(2). */
-    public static int getpid() {
-        try {
-            return (int) GETPID.invokeExact();
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
     }
 
     /** bpf(2) through {@code syscall(SYS_bpf, cmd, attr, size)}; returns the result or {@code -errno}. */

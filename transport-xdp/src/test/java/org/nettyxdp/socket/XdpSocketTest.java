@@ -2,6 +2,7 @@ package org.nettyxdp.socket;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.SyscallException;
 import org.nettyxdp.sys.Syscalls;
 import org.nettyxdp.testing.Shell;
@@ -15,6 +16,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.util.HexFormat;
+import java.util.concurrent.locks.LockSupport;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
@@ -97,6 +99,52 @@ class XdpSocketTest {
             assertTrue(e.getMessage().contains("EBUSY") && e.getMessage().contains("already has an AF_XDP socket"),
                     e.getMessage());
             assertTrue(first.fd() > 0);
+            assertTrue(e instanceof BindBusyException, "a busy queue is reported as such, to be retried: " + e);
+        }
+    }
+
+    @Test
+    void busyQueueWithoutWaitingFailsAtOnceAndTheSameUmemOpensOnceTheQueueIsFree() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
+        XdpSocketConfig cfg = XdpSocketConfig.defaults(ifindex, 0);
+        try (Umem a = Umem.allocate(UmemConfig.DEFAULT); Umem b = Umem.allocate(UmemConfig.DEFAULT)) {
+            XdpSocket first = XdpSocket.open(cfg, a);
+            for (int i = 0; i < 2; i++) {
+                BindBusyException e = assertThrows(BindBusyException.class, () -> XdpSocket.open(cfg, b, 0));
+                assertEquals(Errno.EBUSY, e.errno());
+                assertTrue(e.retryAfterNanos() > 0);
+                assertEquals(b.frameCount(), b.freeFrames(), "a failed open leaves the UMEM's frames alone");
+            }
+            first.close();
+            // the queue frees up once the kernel's deferred release has run: retry as a caller would,
+            // one attempt at a time (bounded in attempts, not in time)
+            XdpSocket second = null;
+            int attempts = 0;
+            while (second == null && attempts < 10_000) {
+                attempts++;
+                try {
+                    second = XdpSocket.open(cfg, b, 0);
+                } catch (BindBusyException e) {
+                    LockSupport.parkNanos(e.retryAfterNanos());
+                }
+            }
+            assertTrue(second != null, "the queue never became free again (" + attempts + " attempts)");
+            System.out.println("bind after close: " + attempts + " attempt(s)");
+            try (XdpSocket s = second) {
+                assertTrue(s.fd() > 0);
+                assertEquals(0, s.statistics().rxDropped());
+            }
+        }
+    }
+
+    @Test
+    void negativeBusyWaitIsRejected() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
+        try (Umem umem = Umem.allocate(UmemConfig.DEFAULT)) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0), umem, -1));
         }
     }
 

@@ -7,16 +7,48 @@ import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SyscallsTest {
     @Test
-    void structSizesMatchTheKernel() {
-        assertEquals(12, EpollEvent.SIZE, "struct epoll_event is packed on x86_64");
-        assertEquals(16, SockAddr.IN_SIZE);
-        assertEquals(28, SockAddr.IN6_SIZE);
+    void epollEventsComeBackFromTheKernelWithTheirData() throws Exception {
+        int ep = Syscalls.epollCreate();
+        int a = Syscalls.eventfd(0, Linux.EFD_NONBLOCK | Linux.EFD_CLOEXEC);
+        int b = Syscalls.eventfd(0, Linux.EFD_NONBLOCK | Linux.EFD_CLOEXEC);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment e = arena.allocate(EpollEvent.LAYOUT);
+            EpollEvent.set(e, Linux.EPOLLIN, 0x1122334455667788L);
+            Syscalls.epollCtl(ep, Linux.EPOLL_CTL_ADD, a, e);
+            EpollEvent.set(e, Linux.EPOLLIN | Linux.EPOLLOUT, -2L);
+            Syscalls.epollCtl(ep, Linux.EPOLL_CTL_ADD, b, e);
+            MemorySegment one = arena.allocateFrom(JAVA_LONG, 1);
+            assertEquals(8, Syscalls.writeRaw(a, one, 8));
+
+            // both descriptors are writable, only a is readable: two events, in an array of the layout's stride
+            MemorySegment events = arena.allocate(EpollEvent.SIZE * 4, 8);
+            assertEquals(2, Syscalls.epollWaitRaw(ep, events, 4, 0));
+            long seen = 0;
+            for (int i = 0; i < 2; i++) {
+                long data = EpollEvent.data(events, i);
+                int ev = EpollEvent.events(events, i);
+                if (data == 0x1122334455667788L) {
+                    assertEquals(Linux.EPOLLIN, ev & (Linux.EPOLLIN | Linux.EPOLLOUT), "a registered for EPOLLIN only");
+                    seen |= 1;
+                } else {
+                    assertEquals(-2L, data);
+                    assertEquals(Linux.EPOLLOUT, ev & (Linux.EPOLLIN | Linux.EPOLLOUT), "b is only writable");
+                    seen |= 2;
+                }
+            }
+            assertEquals(3, seen, "one event for each descriptor");
+        } finally {
+            Syscalls.close(a);
+            Syscalls.close(b);
+            Syscalls.close(ep);
+        }
     }
 
     @Test
