@@ -43,8 +43,9 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * A Netty {@link DatagramChannel} that moves UDP over AF_XDP.
  *
- * <p>Bound to an address, it attaches a steering program to the interface owning that address (or to
- * {@link XdpChannelOption#INTERFACE} for the wildcard address) and binds an AF_XDP socket on each of
+ * <p>Bound to an address, it attaches a steering program to the interface owning that address (for
+ * the wildcard address: to every interface XDP can attach to, or to {@link XdpChannelOption#INTERFACE};
+ * for an implicit bind: to the interface routing to the peer) and binds an AF_XDP socket on each of
  * its RX queues: datagrams for its port then bypass the kernel's UDP stack, arriving as zero-copy
  * {@link org.nettyxdp.buffer.UmemByteBuf}s, and replies leave as raw frames. Everything else on the
  * host keeps working: the program passes all other traffic to the kernel.
@@ -55,8 +56,9 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Each channel also owns a companion kernel UDP socket bound to the same address and port. It
  * reserves the port, carries what the fast path cannot (IP fragments, unresolved neighbours, other
  * interfaces, multicast, datagrams larger than a frame), holds the standard socket options and reports
- * ICMP errors. An unbound, wildcard-bound (without {@code INTERFACE}) or {@code FAST_PATH=false} channel
- * works through the companion socket alone, exactly like a NIO channel.
+ * ICMP errors. A {@code FAST_PATH=false} channel works through the companion socket alone, exactly
+ * like a NIO channel. The fast path follows the network (addresses, MAC, MTU, neighbours, interfaces
+ * deleted or re-created) while the channel lives.
  *
  * <pre>{@code
  * EventLoopGroup group = new XdpEventLoopGroup(1);
@@ -280,7 +282,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
         bound = true;
     }
 
-    /** Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, if given) and the bound port. */
+    /** Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, else on every interface) and the bound port. */
     private void openFastPath(InetAddress ip) throws IOException {
         try {
             fastPath = FastPathBinder.open(ip, config.getInterfaceName(), local, config.fastPathSettings(),
