@@ -398,7 +398,11 @@ public final class FastPathSet {
         }
     }
 
-    private void onLinkChanged(LinkInfo link) {
+    /**
+     * Applies {@code link}; {@code queriedNanos} is when the kernel was asked for a report that shows
+     * no XDP program (reports older than a fast path say nothing about its program).
+     */
+    private void onLinkChanged(LinkInfo link, long queriedNanos) {
         if (closed) {
             return;
         }
@@ -408,6 +412,9 @@ public final class FastPathSet {
             return;
         }
         if (!link.xdp().isAttached()) {
+            if (queriedNanos - leg.openedNanos() < 0) {
+                return; // the report predates our attachment
+            }
             detached.add(link.index());
             lose(leg, "the XDP program on " + link.name() + " was detached by someone else");
             return;
@@ -487,7 +494,17 @@ public final class FastPathSet {
     private final class Follower implements RtnlMonitor.Listener {
         @Override
         public void linkChanged(LinkInfo link) {
-            owner.execute(() -> onLinkChanged(link));
+            if (link.xdp().isAttached()) {
+                owner.execute(() -> onLinkChanged(link, 0));
+                return;
+            }
+            // a notification may have waited in the socket since before our attachment: ask again
+            RtnlMonitor.Subscription sub = subscription;
+            long asked = System.nanoTime();
+            LinkInfo now = sub == null ? null : sub.monitor().query(link.index());
+            if (now != null) {
+                owner.execute(() -> onLinkChanged(now, asked));
+            }
         }
 
         @Override
@@ -520,9 +537,10 @@ public final class FastPathSet {
                 LinkInfo link = sub.monitor().link(leg.ifindex());
                 if (link != null && !link.xdp().isAttached()) {
                     // the cached state may predate our attachment (which sends no notification): ask
+                    long asked = System.nanoTime();
                     LinkInfo now = sub.monitor().query(leg.ifindex());
                     if (now != null && !now.xdp().isAttached()) {
-                        owner.execute(() -> onLinkChanged(now));
+                        owner.execute(() -> onLinkChanged(now, asked));
                         continue;
                     }
                 }

@@ -109,6 +109,8 @@ public final class XdpFastPath {
     private final int frameCapacity;
     /** The longest frame the program steers here. */
     private final int frameLimit;
+    /** When the fast path was opened ({@link System#nanoTime()}): older reports of the link predate it. */
+    private final long openedNanos = System.nanoTime();
     /** Frames the application may hold before RX copies; from the option and the shared UMEM, per batch. */
     private int copyThreshold;
 
@@ -252,6 +254,11 @@ public final class XdpFastPath {
         writer.setInterfaceMac(mac);
         mtu = link.mtu();
         nextHops.clear();
+    }
+
+    /** When this fast path was opened, as {@link System#nanoTime()}. */
+    long openedNanos() {
+        return openedNanos;
     }
 
     /** The interface was deleted or its program detached: later channels attach afresh. */
