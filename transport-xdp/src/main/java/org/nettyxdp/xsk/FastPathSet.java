@@ -78,6 +78,8 @@ public final class FastPathSet {
     private final Set<Integer> detached = new HashSet<>();
     /** Interfaces (by name) already logged as unusable. */
     private final Set<String> refused = new HashSet<>();
+    /** Interfaces (by index) a wildcard leg failed on: not tried again until re-created. */
+    private final Set<Integer> failed = new HashSet<>();
     private volatile RtnlMonitor.Subscription subscription;
     private volatile XdpFastPath[] legs = new XdpFastPath[0];
     /** Per flattened queue: its leg and the leg's own queue index. */
@@ -136,7 +138,8 @@ public final class FastPathSet {
 
     /** A leg on {@code link} for a wildcard or implicit bind, or null (logged once) where XDP cannot serve it. */
     private XdpFastPath tryOpen(LinkInfo link) {
-        if (!link.isUp() || !(link.isEthernet() || link.isLoopback()) || !allowed(link)) {
+        if (!link.isUp() || !(link.isEthernet() || link.isLoopback()) || !allowed(link)
+                || failed.contains(link.index())) {
             return null;
         }
         try {
@@ -144,6 +147,7 @@ public final class FastPathSet {
             refused.remove(link.name());
             return leg;
         } catch (IOException | RuntimeException e) {
+            failed.add(link.index());
             if (refused.add(link.name())) {
                 logger.info("{}: no fast path on {} ({}); the kernel socket serves it", local, link.name(),
                         e.getMessage());
@@ -424,6 +428,7 @@ public final class FastPathSet {
 
     private void onLinkDeleted(int ifindex, String name) {
         detached.remove(ifindex);
+        failed.remove(ifindex);
         XdpFastPath leg = legOn(ifindex);
         if (!closed && leg != null) {
             lose(leg, "interface " + name + " was deleted");
