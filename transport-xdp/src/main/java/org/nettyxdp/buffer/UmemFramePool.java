@@ -23,6 +23,10 @@ public final class UmemFramePool {
     private final Umem umem;
     private final UmemByteBuf[] buffers;
     private final boolean[] zeroCopyTx;
+    /** Per frame: a copy being sent, from {@link #allocateTxFrame()} until its completion. */
+    private final boolean[] copyTx;
+    /** Per frame: given to the kernel on the fill ring and not yet back on an RX ring. */
+    private final boolean[] withKernel;
     private final int frameShift;
     private final MpscIntQueue released;
     private final ReentrantLock lock = new ReentrantLock();
@@ -32,8 +36,10 @@ public final class UmemFramePool {
             new java.util.concurrent.atomic.AtomicReference<>();
     private int kernelRx;
     private int tx;
+    private long invalidCompletions;
 
     /** A pool over every frame of {@code umem}; buffers report {@code alloc} as their allocator. */
+    @SuppressWarnings("exports") // the fast path's side of the pool: applications use UmemByteBuf only
     public UmemFramePool(Umem umem, ByteBufAllocator alloc) {
         this.umem = umem;
         int count = umem.frameCount();
@@ -41,6 +47,8 @@ public final class UmemFramePool {
         this.frameShift = Integer.numberOfTrailingZeros(frameSize);
         this.buffers = new UmemByteBuf[count];
         this.zeroCopyTx = new boolean[count];
+        this.copyTx = new boolean[count];
+        this.withKernel = new boolean[count];
         for (int i = 0; i < count; i++) {
             long addr = (long) i << frameShift;
             var data = umem.region().asSlice(addr + XdpPacket.XDP_PACKET_HEADROOM,
@@ -52,6 +60,7 @@ public final class UmemFramePool {
     }
 
     /** The UMEM these frames belong to. */
+    @SuppressWarnings("exports") // the fast path's side of the pool: applications use UmemByteBuf only
     public Umem umem() {
         return umem;
     }
@@ -118,6 +127,7 @@ public final class UmemFramePool {
         }
         if (addr >= 0) {
             tx++;
+            copyTx[(int) (addr >>> frameShift)] = true;
         }
         return addr;
     }
@@ -147,6 +157,7 @@ public final class UmemFramePool {
     /** Lock held: gives back a frame taken with {@link #allocateTxFrame()} that was not sent after all. */
     public void unallocateTxFrame(long addr) {
         tx--;
+        copyTx[(int) (addr >>> frameShift)] = false;
         umem.freeFrame(addr);
     }
 
@@ -161,15 +172,33 @@ public final class UmemFramePool {
     }
 
     /** Lock held: puts up to {@code max} free frames on the fill ring; returns how many. */
+    @SuppressWarnings("exports") // the fast path's side of the pool: applications use UmemByteBuf only
     public int refill(FillRing fill, int max) {
         reclaimReleased();
         int n = fill.reserve(Math.min(max, umem.freeFrames()));
         for (int i = 0; i < n; i++) {
-            fill.put(i, umem.allocateFrame());
+            long addr = umem.allocateFrame();
+            withKernel[(int) (addr >>> frameShift)] = true;
+            fill.put(i, addr);
         }
         fill.submit(n);
         kernelRx += n;
         return n;
+    }
+
+    /**
+     * Takes back from the kernel the frame containing {@code addr}, which an RX descriptor names: true
+     * if it is a frame of this pool given to the kernel on the fill ring and not taken back since;
+     * otherwise false, and nothing changes (the descriptor is not to be trusted, nor its frame freed).
+     * The receiving channel's thread, no lock: the kernel hands each frame to one RX ring.
+     */
+    public boolean takeFromKernel(long addr) {
+        long index = addr >>> frameShift;
+        if (addr < 0 || index >= withKernel.length || !withKernel[(int) index]) {
+            return false;
+        }
+        withKernel[(int) index] = false;
+        return true;
     }
 
     /** Lock held: {@code n} frames the fill ring gave the kernel came back on an RX ring. */
@@ -190,12 +219,20 @@ public final class UmemFramePool {
     }
 
     /** Lock held: returns completed TX frames to the pool; returns how many. */
+    @SuppressWarnings("exports") // the fast path's side of the pool: applications use UmemByteBuf only
     public int reapCompletions(CompletionRing completion, int max) {
         int n = completion.peek(max);
         for (int i = 0; i < n; i++) {
             long addr = completion.addr(i);
-            int index = (int) (addr >>> frameShift);
+            long frame = addr >>> frameShift;
+            if (addr < 0 || frame >= buffers.length || !(zeroCopyTx[(int) frame] || copyTx[(int) frame])) {
+                // not a frame we are sending: a completion to ignore, never a frame to free twice
+                invalidCompletions++;
+                continue;
+            }
+            int index = (int) frame;
             tx--;
+            copyTx[index] = false;
             if (zeroCopyTx[index]) {
                 zeroCopyTx[index] = false;
                 application.incrementAndGet(); // the release below counts it out again
@@ -206,6 +243,11 @@ public final class UmemFramePool {
         }
         completion.release(n);
         return n;
+    }
+
+    /** Lock held: completions {@link #reapCompletions} ignored as naming no frame being sent. */
+    public long invalidCompletions() {
+        return invalidCompletions;
     }
 
     /**

@@ -24,6 +24,8 @@ import java.util.Map;
  * @param txSlowBytes     their payload bytes
  * @param txRingFull      times a write found no TX slot or free frame and waited
  * @param txKickErrors    TX kicks the kernel refused with a real error (e.g. ENETDOWN: the interface went down)
+ * @param txDrainTimeouts writes failed with a {@link TxDrainTimeoutException}: nothing could be sent for
+ *                        {@link XdpChannelOption#TX_DRAIN_TIMEOUT_MILLIS}
  * @param drops           dropped frames by reason
  * @param kernel          the kernel's XDP_STATISTICS, summed over the channel's sockets
  * @param fastPathLosses  times an interface's fast path was lost (interface deleted, program detached by
@@ -32,7 +34,8 @@ import java.util.Map;
 public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlowPackets, long rxSlowBytes,
                                 long rxCopied, long txFastPackets, long txFastBytes, long txZeroCopy,
                                 long txSlowPackets, long txSlowBytes, long txRingFull, long txKickErrors,
-                                Map<DropReason, Long> drops, Kernel kernel, long fastPathLosses) {
+                                long txDrainTimeouts, Map<DropReason, Long> drops, Kernel kernel,
+                                long fastPathLosses) {
     /**
      * The kernel's own counters for the channel's AF_XDP sockets ({@code XDP_STATISTICS}), summed
      * over its queues.
@@ -68,15 +71,18 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
                 + ", dropped " + dropped() + (dropped() > 0 ? " " + drops : "")
                 + ", tx waits " + txRingFull + (txKickErrors > 0 ? ", tx kick errors " + txKickErrors : "")
                 + (fastPathLosses > 0 ? ", fast path lost " + fastPathLosses + "x" : "")
+                + (txDrainTimeouts > 0 ? ", tx drain timeouts " + txDrainTimeouts : "")
                 + ", kernel " + kernel;
     }
 
-    /** The kernel-socket counters of a channel: written by its event loop only, read by anyone. */
+    /** The counters a channel keeps itself (kernel-socket traffic, write timeouts): written by its event loop only. */
     static final class SlowPathCounters {
         volatile long rxPackets;
         volatile long rxBytes;
         volatile long txPackets;
         volatile long txBytes;
+        /** Writes failed because nothing could be sent for the drain timeout (either path). */
+        volatile long txDrainTimeouts;
     }
 
     /** A snapshot of {@code slow} and of {@code fast} (null: the channel never had a fast path). */
@@ -87,10 +93,10 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
         }
         if (fast == null) {
             return new XdpChannelMetrics(0, 0, slow.rxPackets, slow.rxBytes, 0, 0, 0, 0, slow.txPackets,
-                    slow.txBytes, 0, 0, Map.copyOf(d), Kernel.of(kernel), losses);
+                    slow.txBytes, 0, 0, slow.txDrainTimeouts, Map.copyOf(d), Kernel.of(kernel), losses);
         }
         return new XdpChannelMetrics(fast.rxPackets(), fast.rxBytes(), slow.rxPackets, slow.rxBytes, fast.rxCopied(),
                 fast.txPackets(), fast.txBytes(), fast.txZeroCopy(), slow.txPackets, slow.txBytes, fast.txRingFull(),
-                fast.txKickErrors(), Map.copyOf(d), Kernel.of(kernel), losses);
+                fast.txKickErrors(), slow.txDrainTimeouts, Map.copyOf(d), Kernel.of(kernel), losses);
     }
 }

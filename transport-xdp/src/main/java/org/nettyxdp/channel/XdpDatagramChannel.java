@@ -103,7 +103,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             throw new io.netty.channel.ChannelException("cannot open the companion UDP socket: " + e.getMessage(), e);
         }
         this.config = new XdpDatagramChannelConfig(this);
-        this.writer = new DatagramWriter(companion, counters, () -> {
+        this.writer = new DatagramWriter(companion, counters, config::getTxDrainTimeoutMillis, () -> {
             if (open) {
                 ((XdpUnsafe) unsafe()).flush0Now();
             }
@@ -469,6 +469,22 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
         }
 
         @Override
+        public void schedule(Runnable task, long delayNanos) {
+            if (!open || !isRegistered()) {
+                return;
+            }
+            try {
+                eventLoop().schedule(() -> {
+                    if (open) {
+                        task.run();
+                    }
+                }, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                // the loop is shutting down, and the channel with it
+            }
+        }
+
+        @Override
         public void socketsChanging() {
             IoRegistration reg = registration;
             FastPathSet fp = fastPath;
@@ -540,21 +556,38 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             if (!open) {
                 return;
             }
-            if (fd == companion.fd()) {
-                if ((events & (Linux.EPOLLERR | Linux.EPOLLHUP)) != 0 && (events & Linux.EPOLLIN) == 0) {
-                    companionError();
+            try {
+                if (fd == companion.fd()) {
+                    if ((events & (Linux.EPOLLERR | Linux.EPOLLHUP)) != 0 && (events & Linux.EPOLLIN) == 0) {
+                        companionError();
+                    }
+                    if ((events & Linux.EPOLLIN) != 0) {
+                        readCompanion();
+                    }
+                    return;
                 }
-                if ((events & Linux.EPOLLIN) != 0) {
-                    readCompanion();
+                FastPathSet fp = fastPath;
+                if (fp != null && (events & Linux.EPOLLIN) != 0) {
+                    int q = fp.queueOf(fd);
+                    if (q >= 0) {
+                        readFast(fp, q);
+                    }
                 }
-                return;
+            } catch (Throwable t) {
+                failed(t);
             }
-            FastPathSet fp = fastPath;
-            if (fp != null && (events & Linux.EPOLLIN) != 0) {
-                int q = fp.queueOf(fd);
-                if (q >= 0) {
-                    readFast(fp, q);
-                }
+        }
+
+        /**
+         * Reading threw (e.g. out of direct memory for a copy): the pipeline sees the cause, then the
+         * channel closes, taking its port out of the steering program; the loop serves on.
+         */
+        private void failed(Throwable t) {
+            logger.warn("{}: reading failed; closing the channel", XdpDatagramChannel.this, t);
+            try {
+                pipeline().fireExceptionCaught(t);
+            } finally {
+                close(voidPromise());
             }
         }
 

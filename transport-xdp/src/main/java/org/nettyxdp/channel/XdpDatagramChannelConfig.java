@@ -52,6 +52,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
     private volatile double copyFallbackThreshold = 0.5;
     private volatile boolean fastPath = true;
     private volatile int busyPollBudget;
+    private volatile int txDrainTimeoutMillis = 1000;
     private volatile int trafficClass;
     private volatile NetworkInterface multicastInterface;
 
@@ -61,17 +62,18 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
     }
 
     @Override
+    @SuppressWarnings("deprecation") // DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION: supported as Netty's channels do
     public Map<ChannelOption<?>, Object> getOptions() {
         return getOptions(super.getOptions(), SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_REUSEADDR, IP_MULTICAST_LOOP_DISABLED,
                 IP_MULTICAST_ADDR, IP_MULTICAST_IF, IP_MULTICAST_TTL, IP_TOS, DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION,
                 XdpChannelOption.INTERFACE, XdpChannelOption.XDP_MODE, XdpChannelOption.ZERO_COPY,
                 XdpChannelOption.UMEM_FRAME_SIZE, XdpChannelOption.UMEM_FRAME_COUNT, XdpChannelOption.UMEM_HEADROOM,
                 XdpChannelOption.RING_SIZE, XdpChannelOption.RX_CHECKSUM, XdpChannelOption.COPY_FALLBACK_THRESHOLD,
-                XdpChannelOption.FAST_PATH, XdpChannelOption.BUSY_POLL_BUDGET);
+                XdpChannelOption.FAST_PATH, XdpChannelOption.BUSY_POLL_BUDGET, XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS);
     }
 
     @Override
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "deprecation"})
     public <T> T getOption(ChannelOption<T> option) {
         if (option == SO_BROADCAST) {
             return (T) Boolean.valueOf(isBroadcast());
@@ -136,10 +138,14 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         if (option == XdpChannelOption.BUSY_POLL_BUDGET) {
             return (T) Integer.valueOf(busyPollBudget);
         }
+        if (option == XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS) {
+            return (T) Integer.valueOf(txDrainTimeoutMillis);
+        }
         return super.getOption(option);
     }
 
     @Override
+    @SuppressWarnings("deprecation")
     public <T> boolean setOption(ChannelOption<T> option, T value) {
         validate(option, value);
         if (option == SO_BROADCAST) {
@@ -184,6 +190,8 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
             setFastPath((Boolean) value);
         } else if (option == XdpChannelOption.BUSY_POLL_BUDGET) {
             setBusyPollBudget((Integer) value);
+        } else if (option == XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS) {
+            setTxDrainTimeoutMillis((Integer) value);
         } else {
             return super.setOption(option, value);
         }
@@ -212,6 +220,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         return interfaceName;
     }
 
+    /** Sets {@link XdpChannelOption#INTERFACE}: at most 15 characters, or null. */
     public XdpDatagramChannelConfig setInterfaceName(String name) {
         checkNotBound("INTERFACE");
         if (name != null && (name.isEmpty() || name.length() > 15)) {
@@ -221,20 +230,24 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         return this;
     }
 
+    /** How the steering program attaches ({@link XdpChannelOption#XDP_MODE}). */
     public XdpAttachMode getXdpMode() {
         return xdpMode;
     }
 
+    /** Sets {@link XdpChannelOption#XDP_MODE}; only before bind. */
     public XdpDatagramChannelConfig setXdpMode(XdpAttachMode mode) {
         checkNotBound("XDP_MODE");
         this.xdpMode = Objects.requireNonNull(mode, "XDP_MODE");
         return this;
     }
 
+    /** The AF_XDP bind mode asked for ({@link XdpChannelOption#ZERO_COPY}). */
     public XdpZeroCopy getZeroCopy() {
         return zeroCopy;
     }
 
+    /** Sets {@link XdpChannelOption#ZERO_COPY}; only before bind. */
     public XdpDatagramChannelConfig setZeroCopy(XdpZeroCopy zeroCopy) {
         checkNotBound("ZERO_COPY");
         this.zeroCopy = Objects.requireNonNull(zeroCopy, "ZERO_COPY");
@@ -266,10 +279,12 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         this.umem = umem;
     }
 
+    /** Slots in each RX and TX ring ({@link XdpChannelOption#RING_SIZE}). */
     public int getRingSize() {
         return ringSize;
     }
 
+    /** Sets {@link XdpChannelOption#RING_SIZE}: a power of two in [8, 65536]; only before bind. */
     public XdpDatagramChannelConfig setRingSize(int ringSize) {
         checkNotBound("RING_SIZE");
         if (ringSize < 8 || ringSize > 65536 || Integer.bitCount(ringSize) != 1) {
@@ -279,19 +294,23 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         return this;
     }
 
+    /** How received checksums are checked ({@link XdpChannelOption#RX_CHECKSUM}). */
     public RxChecksumPolicy getRxChecksum() {
         return rxChecksum;
     }
 
+    /** Sets {@link XdpChannelOption#RX_CHECKSUM}; takes effect at once. */
     public XdpDatagramChannelConfig setRxChecksum(RxChecksumPolicy policy) {
         this.rxChecksum = Objects.requireNonNull(policy, "RX_CHECKSUM");
         return this;
     }
 
+    /** Share of the UMEM's frames the application may hold before datagrams are copied ({@link XdpChannelOption#COPY_FALLBACK_THRESHOLD}). */
     public double getCopyFallbackThreshold() {
         return copyFallbackThreshold;
     }
 
+    /** Sets {@link XdpChannelOption#COPY_FALLBACK_THRESHOLD}: a share in (0, 1]. */
     public XdpDatagramChannelConfig setCopyFallbackThreshold(double share) {
         if (!(share > 0 && share <= 1)) {
             throw new IllegalArgumentException("COPY_FALLBACK_THRESHOLD must be in (0, 1]: " + share);
@@ -300,26 +319,43 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         return this;
     }
 
+    /** False if the channel uses only its kernel socket ({@link XdpChannelOption#FAST_PATH}). */
     public boolean isFastPath() {
         return fastPath;
     }
 
+    /** Sets {@link XdpChannelOption#FAST_PATH}; only before bind. */
     public XdpDatagramChannelConfig setFastPath(boolean fastPath) {
         checkNotBound("FAST_PATH");
         this.fastPath = fastPath;
         return this;
     }
 
+    /** The AF_XDP sockets' busy-poll budget, 0 for off ({@link XdpChannelOption#BUSY_POLL_BUDGET}). */
     public int getBusyPollBudget() {
         return busyPollBudget;
     }
 
+    /** Sets {@link XdpChannelOption#BUSY_POLL_BUDGET}: in [0, 65535]; only before bind. */
     public XdpDatagramChannelConfig setBusyPollBudget(int budget) {
         checkNotBound("BUSY_POLL_BUDGET");
         if (budget < 0 || budget > 65535) {
             throw new IllegalArgumentException("BUSY_POLL_BUDGET must be in [0, 65535]: " + budget);
         }
         this.busyPollBudget = budget;
+        return this;
+    }
+
+    public int getTxDrainTimeoutMillis() {
+        return txDrainTimeoutMillis;
+    }
+
+    /** See {@link XdpChannelOption#TX_DRAIN_TIMEOUT_MILLIS}: a positive number of milliseconds. */
+    public XdpDatagramChannelConfig setTxDrainTimeoutMillis(int millis) {
+        if (millis <= 0) {
+            throw new IllegalArgumentException("TX_DRAIN_TIMEOUT_MILLIS must be > 0: " + millis);
+        }
+        this.txDrainTimeoutMillis = millis;
         return this;
     }
 

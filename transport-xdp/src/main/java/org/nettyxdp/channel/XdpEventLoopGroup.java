@@ -16,18 +16,22 @@ public class XdpEventLoopGroup extends MultiThreadIoEventLoopGroup {
         this(0);
     }
 
+    /** {@code nThreads} loops (0: Netty's default) on threads of Netty's default thread factory. */
     public XdpEventLoopGroup(int nThreads) {
         this(nThreads, (ThreadFactory) null);
     }
 
+    /** Netty's default number of loops, on threads from {@code threadFactory}. */
     public XdpEventLoopGroup(ThreadFactory threadFactory) {
         this(0, threadFactory);
     }
 
+    /** {@code nThreads} loops on threads from {@code threadFactory} (null: Netty's default). */
     public XdpEventLoopGroup(int nThreads, ThreadFactory threadFactory) {
         super(nThreads, threadFactory, XdpIoHandler.newFactory());
     }
 
+    /** {@code nThreads} loops run by {@code executor}. */
     public XdpEventLoopGroup(int nThreads, Executor executor) {
         super(nThreads, executor, XdpIoHandler.newFactory());
     }

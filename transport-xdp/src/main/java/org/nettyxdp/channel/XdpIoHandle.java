@@ -7,4 +7,7 @@ import io.netty.channel.IoHandle;
  * with an {@link XdpIoEvent} when one of its descriptors is ready.
  */
 interface XdpIoHandle extends IoHandle {
+    /** Closes the channel; never throws. */
+    @Override
+    void close();
 }

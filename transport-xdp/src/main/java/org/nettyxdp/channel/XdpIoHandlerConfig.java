@@ -11,11 +11,16 @@ public final class XdpIoHandlerConfig {
     private int maxEvents = 128;
     private boolean busyPoll;
 
+    /** The defaults: 128 events per iteration, no busy polling. */
+    public XdpIoHandlerConfig() {
+    }
+
     /** Most epoll events handled per loop iteration (default 128). */
     public int maxEvents() {
         return maxEvents;
     }
 
+    /** Sets {@link #maxEvents()}: in [1, 4096]. */
     public XdpIoHandlerConfig setMaxEvents(int maxEvents) {
         if (maxEvents < 1 || maxEvents > 4096) {
             throw new IllegalArgumentException("maxEvents must be in [1, 4096]: " + maxEvents);

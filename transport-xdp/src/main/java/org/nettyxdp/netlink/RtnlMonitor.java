@@ -309,7 +309,7 @@ public final class RtnlMonitor {
             }
             case Rtnl.RTM_NEWNEIGH, RTM_DELNEIGH -> {
                 Neighbour nb = Neighbour.decode(msg);
-                long mac = type == RTM_DELNEIGH || !nb.isValid() ? 0 : nb.mac().bits();
+                long mac = type == RTM_DELNEIGH || !nb.isValid() ? 0 : nb.mac().toLong();
                 NeighbourKey key = new NeighbourKey(nb.ifindex(), nb.address());
                 Long old = mac == 0 ? neighbours.remove(key) : neighbours.put(key, mac);
                 if (old == null ? mac != 0 : old != mac) {

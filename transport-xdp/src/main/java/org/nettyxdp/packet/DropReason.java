@@ -1,6 +1,6 @@
 package org.nettyxdp.packet;
 
-/** Why the fast path dropped a received frame; each reason has its own counter in {@link XdpChannelMetrics}. */
+/** Why the fast path dropped a received frame; each reason has its own counter in {@link org.nettyxdp.channel.XdpChannelMetrics}. */
 public enum DropReason {
     /** Shorter than the headers it announces. */
     TRUNCATED,
@@ -17,5 +17,11 @@ public enum DropReason {
     /** Split over several frames (multi-buffer), which this channel does not reassemble. */
     MULTI_BUFFER,
     /** Still waiting in the channel's RX ring when the channel closed. */
-    CLOSED
+    CLOSED,
+    /**
+     * A descriptor from the kernel that names no frame of the UMEM, a frame the kernel was not given,
+     * or a packet outside its frame's data area (an RX descriptor, or an address on the completion
+     * ring): ignored, and its frame, when it is one the kernel had, returned to the pool.
+     */
+    INVALID_DESCRIPTOR
 }

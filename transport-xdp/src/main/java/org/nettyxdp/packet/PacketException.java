@@ -46,11 +46,17 @@ public final class PacketException extends RuntimeException {
         }
     }
 
+    /** See {@link #kind()}. */
     private final Kind kind;
+    /** See {@link #diff()}. */
     private final long diff;
+    /** See {@link #head()}. */
     private final long head;
+    /** See {@link #offset()}. */
     private final long offset;
+    /** See {@link #size()}. */
     private final long size;
+    /** See {@link #length()}. */
     private final long length;
 
     private PacketException(Kind kind, long diff, long head, long offset, long size, long length) {

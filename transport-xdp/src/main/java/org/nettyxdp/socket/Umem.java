@@ -61,10 +61,10 @@ public final class Umem implements AutoCloseable {
             reg.set(JAVA_LONG, REG_LEN, region.byteSize());
             reg.set(JAVA_INT, REG_CHUNK_SIZE, config.frameSize());
             reg.set(JAVA_INT, REG_HEADROOM, config.headroom());
-            int flags = config.txMetadataLen() > 0 ? Xdp.XDP_UMEM_TX_METADATA_LEN : 0;
+            int flags = config.txMetadataLen() > 0 ? XdpConstants.XDP_UMEM_TX_METADATA_LEN : 0;
             reg.set(JAVA_INT, REG_FLAGS, flags);
             reg.set(JAVA_INT, REG_TX_METADATA_LEN, config.txMetadataLen());
-            Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_REG, reg, (int) reg.byteSize(), "XDP_UMEM_REG");
+            Syscalls.setsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_UMEM_REG, reg, (int) reg.byteSize(), "XDP_UMEM_REG");
         }
         registeredFd = fd;
     }

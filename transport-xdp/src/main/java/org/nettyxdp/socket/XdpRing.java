@@ -41,7 +41,7 @@ abstract sealed class XdpRing permits ProducerRing, ConsumerRing {
 
     /** True when the kernel asks to be woken up to make progress on this ring (need-wakeup mode). */
     public final boolean needsWakeup() {
-        return ((int) INT.getAcquire(map, flagsOffset) & Xdp.XDP_RING_NEED_WAKEUP) != 0;
+        return ((int) INT.getAcquire(map, flagsOffset) & XdpConstants.XDP_RING_NEED_WAKEUP) != 0;
     }
 
     /** Entries produced and not yet consumed, as seen now (for accounting and tests). */

@@ -132,12 +132,12 @@ public final class XdpSocket implements AutoCloseable {
                 umem.register(fd);
             }
             if (!sameQueue) {
-                Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_FILL_RING, config.fillSize(), "XDP_UMEM_FILL_RING");
-                Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_COMPLETION_RING, config.completionSize(),
+                Syscalls.setsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_UMEM_FILL_RING, config.fillSize(), "XDP_UMEM_FILL_RING");
+                Syscalls.setsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_UMEM_COMPLETION_RING, config.completionSize(),
                         "XDP_UMEM_COMPLETION_RING");
             }
-            Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_RX_RING, config.rxSize(), "XDP_RX_RING");
-            Syscalls.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_TX_RING, config.txSize(), "XDP_TX_RING");
+            Syscalls.setsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_RX_RING, config.rxSize(), "XDP_RX_RING");
+            Syscalls.setsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_TX_RING, config.txSize(), "XDP_TX_RING");
 
             RxRing rx;
             TxRing tx;
@@ -145,14 +145,14 @@ public final class XdpSocket implements AutoCloseable {
             CompletionRing completion;
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment off = arena.allocate(XdpStructs.MMAP_OFFSETS);
-                Syscalls.getsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_MMAP_OFFSETS, off, "XDP_MMAP_OFFSETS");
+                Syscalls.getsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_MMAP_OFFSETS, off, "XDP_MMAP_OFFSETS");
                 RingOffsets ro = RingOffsets.read(off, "rx");
-                MemorySegment m = mapRing(fd, ro, config.rxSize(), XdpStructs.DESC_SIZE, Xdp.XDP_PGOFF_RX_RING,
+                MemorySegment m = mapRing(fd, ro, config.rxSize(), XdpStructs.DESC_SIZE, XdpConstants.XDP_PGOFF_RX_RING,
                         "RX ring");
                 maps[mapped++] = m;
                 rx = new RxRing(m, config.rxSize(), ro);
                 ro = RingOffsets.read(off, "tx");
-                m = mapRing(fd, ro, config.txSize(), XdpStructs.DESC_SIZE, Xdp.XDP_PGOFF_TX_RING, "TX ring");
+                m = mapRing(fd, ro, config.txSize(), XdpStructs.DESC_SIZE, XdpConstants.XDP_PGOFF_TX_RING, "TX ring");
                 maps[mapped++] = m;
                 tx = new TxRing(m, config.txSize(), ro);
                 if (sameQueue) {
@@ -160,13 +160,13 @@ public final class XdpSocket implements AutoCloseable {
                     completion = primary.completion;
                 } else {
                     ro = RingOffsets.read(off, "fr");
-                    m = mapRing(fd, ro, config.fillSize(), XdpStructs.ADDR_SIZE, Xdp.XDP_UMEM_PGOFF_FILL_RING,
+                    m = mapRing(fd, ro, config.fillSize(), XdpStructs.ADDR_SIZE, XdpConstants.XDP_UMEM_PGOFF_FILL_RING,
                             "fill ring");
                     maps[mapped++] = m;
                     fill = new FillRing(m, config.fillSize(), ro);
                     ro = RingOffsets.read(off, "cr");
                     m = mapRing(fd, ro, config.completionSize(), XdpStructs.ADDR_SIZE,
-                            Xdp.XDP_UMEM_PGOFF_COMPLETION_RING, "completion ring");
+                            XdpConstants.XDP_UMEM_PGOFF_COMPLETION_RING, "completion ring");
                     maps[mapped++] = m;
                     completion = new CompletionRing(m, config.completionSize(), ro);
                 }
@@ -174,18 +174,18 @@ public final class XdpSocket implements AutoCloseable {
 
             int flags = config.zeroCopy().bindFlags();
             if (config.needWakeup()) {
-                flags |= Xdp.XDP_USE_NEED_WAKEUP;
+                flags |= XdpConstants.XDP_USE_NEED_WAKEUP;
             }
             if (config.multiBuffer()) {
-                flags |= Xdp.XDP_USE_SG;
+                flags |= XdpConstants.XDP_USE_SG;
             }
             if (primary != null) {
-                flags |= Xdp.XDP_SHARED_UMEM;
+                flags |= XdpConstants.XDP_SHARED_UMEM;
                 // the kernel refuses these with EINVAL: a sharing socket inherits them from the primary
-                flags &= ~(Xdp.XDP_COPY | Xdp.XDP_ZEROCOPY | Xdp.XDP_USE_NEED_WAKEUP | Xdp.XDP_USE_SG);
+                flags &= ~(XdpConstants.XDP_COPY | XdpConstants.XDP_ZEROCOPY | XdpConstants.XDP_USE_NEED_WAKEUP | XdpConstants.XDP_USE_SG);
             }
             bind(fd, flags, config, primary == null ? 0 : primary.fd, busyWaitNanos);
-            boolean zc = (options(fd) & Xdp.XDP_OPTIONS_ZEROCOPY) != 0;
+            boolean zc = (options(fd) & XdpConstants.XDP_OPTIONS_ZEROCOPY) != 0;
             MemorySegment[] own = new MemorySegment[mapped];
             System.arraycopy(maps, 0, own, 0, mapped);
             return new XdpSocket(config, umem, fd, rx, tx, fill, completion, own, zc);
@@ -243,7 +243,7 @@ public final class XdpSocket implements AutoCloseable {
     private static int options(int fd) throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment o = arena.allocate(XdpStructs.OPTIONS);
-            Syscalls.getsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_OPTIONS, o, "XDP_OPTIONS");
+            Syscalls.getsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_OPTIONS, o, "XDP_OPTIONS");
             return o.get(JAVA_INT, OPTIONS_FLAGS);
         }
     }
@@ -307,7 +307,7 @@ public final class XdpSocket implements AutoCloseable {
     public XdpStatistics statistics() throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(XdpStructs.STATISTICS);
-            int len = Syscalls.getsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_STATISTICS, s, "XDP_STATISTICS");
+            int len = Syscalls.getsockopt(fd, XdpConstants.SOL_XDP, XdpConstants.XDP_STATISTICS, s, "XDP_STATISTICS");
             return new XdpStatistics(stat(s, len, "rx_dropped"), stat(s, len, "rx_invalid_descs"),
                     stat(s, len, "tx_invalid_descs"), stat(s, len, "rx_ring_full"),
                     stat(s, len, "rx_fill_ring_empty_descs"), stat(s, len, "tx_ring_empty_descs"));

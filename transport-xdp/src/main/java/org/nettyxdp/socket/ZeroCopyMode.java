@@ -12,8 +12,8 @@ public enum ZeroCopyMode {
     int bindFlags() {
         return switch (this) {
             case AUTO -> 0;
-            case REQUIRED -> Xdp.XDP_ZEROCOPY;
-            case OFF -> Xdp.XDP_COPY;
+            case REQUIRED -> XdpConstants.XDP_ZEROCOPY;
+            case OFF -> XdpConstants.XDP_COPY;
         };
     }
 }

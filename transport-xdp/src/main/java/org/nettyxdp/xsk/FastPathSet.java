@@ -7,6 +7,7 @@ import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.buffer.UmemByteBuf;
 import org.nettyxdp.netlink.LinkInfo;
 import org.nettyxdp.netlink.RtnlMonitor;
+import org.nettyxdp.socket.BindBusyException;
 import org.nettyxdp.socket.XdpStatistics;
 
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -43,10 +45,16 @@ public final class FastPathSet {
      */
     public static final String WILDCARD_INTERFACES_PROPERTY = "org.nettyxdp.wildcardInterfaces";
 
+    /** How long, in all, an interface queue still busy with a socket closed moments ago is retried. */
+    public static final long BUSY_TIMEOUT_MILLIS = 2000;
+
     /** What the channel does for the set. */
     public interface Owner {
         /** Runs {@code task} on the channel's event loop. */
         void execute(Runnable task);
+
+        /** Runs {@code task} on the channel's event loop after {@code delayNanos}. */
+        void schedule(Runnable task, long delayNanos);
 
         /** The sockets are about to change: stop watching every descriptor {@link #socketFd} gave. */
         void socketsChanging();
@@ -86,6 +94,8 @@ public final class FastPathSet {
     private XdpFastPath[] legOfQueue = new XdpFastPath[0];
     private int[] queueInLeg = new int[0];
     private InetSocketAddress connectedPeer;
+    /** Fast paths waiting for a busy queue, retried on the event loop. */
+    private final List<XdpFastPath.Opening> pending = new ArrayList<>();
     private volatile long losses;
     private boolean closed;
 
@@ -121,7 +131,10 @@ public final class FastPathSet {
                         opened.add(leg);
                     }
                 } else {
-                    opened.add(XdpFastPath.open(link, local, boundIp, settings));
+                    XdpFastPath leg = set.openLeg(link);
+                    if (leg != null) {
+                        opened.add(leg);
+                    }
                 }
             }
             set.setLegs(opened.toArray(new XdpFastPath[0]));
@@ -143,7 +156,7 @@ public final class FastPathSet {
             return null;
         }
         try {
-            XdpFastPath leg = XdpFastPath.open(link, local, boundIp, settings);
+            XdpFastPath leg = openLeg(link);
             refused.remove(link.name());
             return leg;
         } catch (IOException | RuntimeException e) {
@@ -153,6 +166,50 @@ public final class FastPathSet {
                         e.getMessage());
             }
             return null;
+        }
+    }
+
+    /**
+     * Opens a fast path on {@code link} without ever blocking: at once, or, while a queue is still busy
+     * with a socket closed moments ago, later on the event loop (then null now; the leg joins when
+     * ready, or a WARN says why not after {@link #BUSY_TIMEOUT_MILLIS}).
+     */
+    private XdpFastPath openLeg(LinkInfo link) throws IOException {
+        XdpFastPath.Opening opening = XdpFastPath.opening(link, local, boundIp, settings);
+        try {
+            return opening.attempt();
+        } catch (BindBusyException e) {
+            logger.debug("{}: a queue of {} is busy; the kernel socket serves until it is free", local, link.name());
+            pending.add(opening);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BUSY_TIMEOUT_MILLIS);
+            owner.schedule(() -> retry(opening, link, deadline), e.retryAfterNanos());
+            return null;
+        }
+    }
+
+    private void retry(XdpFastPath.Opening opening, LinkInfo link, long deadline) {
+        if (!pending.remove(opening)) {
+            return; // abandoned by close()
+        }
+        if (closed) {
+            opening.abandon();
+            return;
+        }
+        try {
+            XdpFastPath leg = opening.attempt();
+            change(null, leg);
+        } catch (BindBusyException e) {
+            if (System.nanoTime() - deadline >= 0) {
+                opening.abandon();
+                logger.warn("{}: a queue of {} was still busy after {} ms; the kernel socket serves it", local,
+                        link.name(), BUSY_TIMEOUT_MILLIS);
+                return;
+            }
+            pending.add(opening);
+            owner.schedule(() -> retry(opening, link, deadline), e.retryAfterNanos());
+        } catch (IOException | RuntimeException e) {
+            logger.warn("{}: cannot open the fast path on {}: {}; the kernel socket serves it", local, link.name(),
+                    e.getMessage());
         }
     }
 
@@ -318,6 +375,10 @@ public final class FastPathSet {
         if (subscription != null) {
             subscription.close();
         }
+        for (XdpFastPath.Opening opening : pending) {
+            opening.abandon();
+        }
+        pending.clear();
         XdpFastPath[] l = legs;
         legs = new XdpFastPath[0];
         legOfQueue = new XdpFastPath[0];
@@ -395,7 +456,7 @@ public final class FastPathSet {
             return null;
         }
         try {
-            return XdpFastPath.open(link, local, boundIp, settings);
+            return openLeg(link);
         } catch (IOException | RuntimeException e) {
             logger.warn("{}: cannot open the fast path on {} again: {}", local, link.name(), e.getMessage());
             return null;

@@ -113,7 +113,7 @@ public final class NextHops implements AutoCloseable {
             if (n.isEmpty() || !n.get().isValid() || n.get().mac() == null) {
                 return null;
             }
-            return Hop.of(MacAddress.of(n.get().mac().bits()), destination, route.preferredSource());
+            return Hop.of(n.get().mac(), destination, route.preferredSource());
         } catch (IOException e) {
             return null;
         }

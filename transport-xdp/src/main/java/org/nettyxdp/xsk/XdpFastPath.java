@@ -8,6 +8,7 @@ import org.nettyxdp.netlink.LinkInfo;
 import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.packet.EthHdr;
 import org.nettyxdp.packet.XdpPacket;
+import org.nettyxdp.socket.BindBusyException;
 import org.nettyxdp.socket.RxRing;
 import org.nettyxdp.socket.TxRing;
 import org.nettyxdp.socket.UmemConfig;
@@ -25,6 +26,7 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.concurrent.locks.LockSupport;
 
 
 /**
@@ -70,10 +72,11 @@ public final class XdpFastPath {
         int txReserved;
         int txUsed;
 
-        QueueSocket(XskQueue queue, XdpSocket xsk, int frameSize) {
+        QueueSocket(XskQueue queue, XdpSocket xsk) {
             this.queue = queue;
             this.xsk = xsk;
-            this.packet = new XdpPacket(queue.pool().umem().region(), frameSize);
+            // the queue's geometry, which the first channel on it chose, not necessarily this one's
+            this.packet = new XdpPacket(queue.pool().umem().region(), queue.pool().umem().config().frameSize());
             this.datagrams = new FrameDatagramPacket[queue.pool().frameCount()];
         }
 
@@ -125,6 +128,8 @@ public final class XdpFastPath {
     /** Nesting depth of {@link #receive} and {@link #flush}: rings must stay mapped while positive. */
     private int busy;
     private boolean released;
+    /** Frames of the current RX batch that the kernel really had (see {@link UmemFramePool#takeFromKernel}). */
+    private int fromKernel;
 
     private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
                         QueueSocket[] queues, FastPathSettings settings) {
@@ -139,7 +144,7 @@ public final class XdpFastPath {
         this.tunables = settings.tunables();
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
-        long ifMac = link.mac() == null ? 0 : link.mac().bits();
+        long ifMac = link.mac() == null ? 0 : link.mac().toLong();
         this.mtu = link.mtu();
         this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, ifMac, !link.isLoopback() && ifMac != 0,
                 link.index());
@@ -148,53 +153,151 @@ public final class XdpFastPath {
         this.frameLimit = settings.umem().maxRxFrameLength();
     }
 
+    /** Longest {@link #open} waits for busy queues, parking the calling thread between attempts. */
+    private static final long OPEN_BUSY_WAIT_NANOS = 2_000_000_000L;
+
     /**
      * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them.
-     * {@code boundIp} is null for the wildcard address.
+     * {@code boundIp} is null for the wildcard address. A queue still busy from a socket closed moments
+     * ago is waited for, parking this thread (at most 2 s): off the event loop only; an event loop uses
+     * {@link #opening} and retries later instead.
      */
     public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
                                    FastPathSettings settings) throws IOException {
-        int port = local.getPort();
-        XdpInterface iface = XdpInterface.acquire(link, settings.attachMode());
-        int slot = -1;
-        QueueSocket[] queues = new QueueSocket[iface.queues()];
-        boolean portAdded = false;
-        try {
-            slot = iface.allocateSlot();
+        Opening opening = opening(link, local, boundIp, settings);
+        long deadline = System.nanoTime() + OPEN_BUSY_WAIT_NANOS;
+        for (;;) {
+            try {
+                return opening.attempt();
+            } catch (BindBusyException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    opening.abandon();
+                    throw e;
+                }
+                LockSupport.parkNanos(e.retryAfterNanos());
+            }
+        }
+    }
+
+    /**
+     * Starts opening a fast path as {@link #open} does, without ever waiting: see {@link Opening}.
+     * Takes the interface's steering (attaching the program on first use).
+     */
+    public static Opening opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
+                                  FastPathSettings settings) throws IOException {
+        return new Opening(link, local, boundIp, settings, XdpInterface.acquire(link, settings.attachMode()));
+    }
+
+    /**
+     * A fast path being opened queue by queue, never blocking: {@link #attempt()} binds the sockets not
+     * bound yet and, when a queue is still busy (its previous socket closed moments ago), throws a
+     * {@link BindBusyException} keeping what it has, to be called again later; or {@link #abandon()}
+     * gives everything back. Event-loop confined.
+     */
+    public static final class Opening {
+        private final LinkInfo link;
+        private final InetSocketAddress local;
+        private final InetAddress boundIp;
+        private final FastPathSettings settings;
+        private final XdpInterface iface;
+        private final XdpSocketConfig socketConfig;
+        private final QueueSocket[] queues;
+        private int slot = -1;
+        private boolean finished;
+
+        private Opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, FastPathSettings settings,
+                        XdpInterface iface) {
+            this.link = link;
+            this.local = local;
+            this.boundIp = boundIp;
+            this.settings = settings;
+            this.iface = iface;
             UmemConfig umem = settings.umem();
             int ring = settings.ringSize();
-            XdpSocketConfig socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
+            this.socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
                     Math.max(ring, Math.min(umem.frameCount() / 2, 65536)), Math.max(ring, 2048),
                     settings.zeroCopy(), true, false);
-            for (int q = 0; q < queues.length; q++) {
-                XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
+            this.queues = new QueueSocket[iface.queues()];
+        }
+
+        /**
+         * Binds what is not bound yet and, once every queue has its socket, steers the port to them.
+         *
+         * @throws BindBusyException a queue is still busy: nothing is given back; attempt again later
+         * @throws IOException       any other failure, after giving everything back
+         */
+        public XdpFastPath attempt() throws IOException {
+            if (finished) {
+                throw new IllegalStateException("already opened or abandoned");
+            }
+            boolean portAdded = false;
+            try {
+                if (slot < 0) {
+                    slot = iface.allocateSlot();
+                }
+                UmemConfig umem = settings.umem();
+                for (int q = 0; q < queues.length; q++) {
+                    if (queues[q] == null) {
+                        queues[q] = openQueue(q, umem);
+                        iface.setSocket(slot, q, queues[q].xsk.fd());
+                    }
+                }
+                iface.addPort(local.getPort(), boundIp, slot, umem.maxRxFrameLength());
+                portAdded = true;
+                XdpFastPath fp = new XdpFastPath(iface, slot, local, boundIp, queues, settings);
+                finished = true;
+                return fp;
+            } catch (BindBusyException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                release(portAdded);
+                throw e;
+            }
+        }
+
+        private QueueSocket openQueue(int q, UmemConfig umem) throws IOException {
+            XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
+            try {
+                XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
                 try {
-                    XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
                     if (settings.busyPollBudget() > 0) {
                         preferBusyPoll(xsk, settings.busyPollBudget());
                     }
-                    queues[q] = new QueueSocket(queue, xsk, umem.frameSize());
+                    return new QueueSocket(queue, xsk);
                 } catch (IOException | RuntimeException e) {
-                    queue.release();
+                    xsk.close();
                     throw e;
                 }
-                iface.setSocket(slot, q, queues[q].xsk.fd());
+            } catch (IOException | RuntimeException e) {
+                queue.release();
+                throw e;
             }
-            iface.addPort(port, boundIp, slot, umem.maxRxFrameLength());
-            portAdded = true;
-            return new XdpFastPath(iface, slot, local, boundIp, queues, settings);
-        } catch (IOException | RuntimeException e) {
-            if (slot >= 0) {
-                iface.removeChannel(portAdded ? port : -1, boundIp, slot);
+        }
+
+        /** Gives back every socket, queue and the interface; idempotent, a no-op once opened. */
+        public void abandon() {
+            if (!finished) {
+                release(false);
             }
-            for (QueueSocket qs : queues) {
-                if (qs != null) {
-                    qs.xsk.close();
-                    qs.queue.release();
+        }
+
+        private void release(boolean portAdded) {
+            finished = true;
+            try {
+                if (slot >= 0) {
+                    iface.removeChannel(portAdded ? local.getPort() : -1, boundIp, slot);
                 }
+            } finally {
+                for (int q = 0; q < queues.length; q++) {
+                    if (queues[q] != null) {
+                        queues[q].xsk.close();
+                        queues[q].queue.release();
+                    } else {
+                        XskQueue.discardSpare(link.index(), q);
+                    }
+                }
+                iface.release();
             }
-            iface.release();
-            throw e;
         }
     }
 
@@ -249,7 +352,7 @@ public final class XdpFastPath {
      * the destination RX accepts, its MTU bounds what TX sends. Next hops are looked up again.
      */
     void linkChanged(LinkInfo link) {
-        long mac = link.mac() == null ? 0 : link.mac().bits();
+        long mac = link.mac() == null ? 0 : link.mac().toLong();
         parser.setInterfaceMac(mac, !link.isLoopback() && mac != 0);
         writer.setInterfaceMac(mac);
         mtu = link.mtu();
@@ -321,6 +424,7 @@ public final class XdpFastPath {
         long bytes = 0;
         long copied = 0;
         int taken = 0;
+        fromKernel = 0;
         busy++;
         try {
             for (; taken < n; ) {
@@ -346,22 +450,26 @@ public final class XdpFastPath {
                 }
             }
         } finally {
-            rx.release(taken);
-            counters.rxPackets += packets;
-            counters.rxBytes += bytes;
-            counters.rxCopied += copied;
-            pool.lock().lock();
             try {
-                pool.receivedLocked(taken);
-                pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
+                rx.release(taken);
+                counters.rxPackets += packets;
+                counters.rxBytes += bytes;
+                counters.rxCopied += copied;
+                pool.lock().lock();
+                try {
+                    pool.receivedLocked(fromKernel);
+                    pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
+                } finally {
+                    pool.lock().unlock();
+                }
+                if (qs.xsk.fill().needsWakeup()) {
+                    qs.xsk.wakeupRx();
+                }
             } finally {
-                pool.lock().unlock();
-            }
-            if (qs.xsk.fill().needsWakeup()) {
-                qs.xsk.wakeupRx();
-            }
-            if (--busy == 0 && closed) {
-                release();
+                // whatever failed above, a close asked for during the batch still happens
+                if (--busy == 0 && closed) {
+                    release();
+                }
             }
         }
         return taken;
@@ -369,6 +477,9 @@ public final class XdpFastPath {
 
     /** Validates one frame; returns its payload (owning the frame, or a copy), or null after counting a drop. */
     private ByteBuf parse(QueueSocket qs, UmemFramePool pool, long addr, int len, int options) {
+        if (!takeDescriptor(pool, addr, len)) {
+            return null;
+        }
         XdpPacket p = qs.packet.resetFromDescriptor(addr, len, options);
         DropReason drop = parser.validate(p, tunables.rxChecksum());
         if (drop != null) {
@@ -388,6 +499,48 @@ public final class XdpFastPath {
         } finally {
             frame.release();
         }
+    }
+
+    /**
+     * Takes the frame of RX descriptor {@code (addr, len)} back from the kernel. False after counting an
+     * {@link DropReason#INVALID_DESCRIPTOR} drop when the descriptor fails validation; its frame then
+     * goes back to the pool if (and only if) it is one the kernel had, so nothing is freed twice.
+     */
+    private boolean takeDescriptor(UmemFramePool pool, long addr, int len) {
+        int verdict = RxDescriptor.check(addr, len, pool.umem().region().byteSize(),
+                pool.umem().config().frameSize());
+        boolean kernels = verdict != RxDescriptor.NOT_A_FRAME && pool.takeFromKernel(addr);
+        if (kernels) {
+            fromKernel++;
+        }
+        if (verdict == RxDescriptor.VALID && kernels) {
+            return true;
+        }
+        counters.drop(DropReason.INVALID_DESCRIPTOR);
+        if (kernels) {
+            pool.drop(addr);
+        }
+        return false;
+    }
+
+    /**
+     * Test access: what {@link #receive} does with descriptor {@code (addr, len)} on queue {@code q},
+     * up to the parse; the frame, if valid, is returned to the pool. Event loop (or test) thread.
+     */
+    boolean takeDescriptorForTest(int q, long addr, int len) {
+        UmemFramePool pool = queues[q].queue.pool();
+        fromKernel = 0;
+        boolean valid = takeDescriptor(pool, addr, len);
+        if (valid) {
+            pool.drop(addr);
+        }
+        pool.lock().lock();
+        try {
+            pool.receivedLocked(fromKernel);
+        } finally {
+            pool.lock().unlock();
+        }
+        return valid;
     }
 
     // ------------------------------------------------------------------------------------------ TX
@@ -573,11 +726,15 @@ public final class XdpFastPath {
         }
     }
 
-    private static void reap(QueueSocket qs) {
+    private void reap(QueueSocket qs) {
         UmemFramePool pool = qs.queue.pool();
         pool.lock().lock();
         try {
+            long invalid = pool.invalidCompletions();
             pool.reapCompletions(qs.queue.anchor().completion(), qs.queue.anchor().completion().size());
+            if (pool.invalidCompletions() != invalid) {
+                counters.drop(DropReason.INVALID_DESCRIPTOR, pool.invalidCompletions() - invalid);
+            }
         } finally {
             pool.lock().unlock();
         }
@@ -632,34 +789,55 @@ public final class XdpFastPath {
         if (released) {
             return;
         }
-        flush();
-        released = true;
-        iface.removeChannel(port, boundIp, slot);
-        for (QueueSocket qs : queues) {
-            RxRing rx = qs.xsk.rx();
-            UmemFramePool pool = qs.queue.pool();
-            int n;
-            int drained = 0;
-            while ((n = rx.peek(256)) > 0) {
-                for (int i = 0; i < n; i++) {
-                    pool.drop(rx.addr(i));
-                }
-                rx.release(n);
-                drained += n;
-            }
-            counters.drop(DropReason.CLOSED, drained);
-            pool.lock().lock();
-            try {
-                pool.receivedLocked(drained);
-            } finally {
-                pool.lock().unlock();
-            }
-            reap(qs);
-            qs.xsk.close();
-            qs.queue.release();
+        try {
+            flush();
+        } finally {
+            released = true;
+            // first of all, and whatever fails later: no datagram may be steered to sockets nobody reads
+            iface.removeChannel(port, boundIp, slot);
+            releaseQueues();
         }
-        nextHops.close();
-        iface.release();
+    }
+
+    private void releaseQueues() {
+        try {
+            for (QueueSocket qs : queues) {
+                try {
+                    drainRx(qs);
+                    reap(qs);
+                } finally {
+                    qs.xsk.close();
+                    qs.queue.release();
+                }
+            }
+        } finally {
+            nextHops.close();
+            iface.release();
+        }
+    }
+
+    /** Returns every frame still waiting in {@code qs}'s RX ring to the pool, counted as CLOSED drops. */
+    private void drainRx(QueueSocket qs) {
+        RxRing rx = qs.xsk.rx();
+        UmemFramePool pool = qs.queue.pool();
+        int n;
+        fromKernel = 0;
+        while ((n = rx.peek(256)) > 0) {
+            for (int i = 0; i < n; i++) {
+                long addr = rx.addr(i);
+                if (takeDescriptor(pool, addr, rx.len(i))) {
+                    pool.drop(addr);
+                    counters.drop(DropReason.CLOSED);
+                }
+            }
+            rx.release(n);
+        }
+        pool.lock().lock();
+        try {
+            pool.receivedLocked(fromKernel);
+        } finally {
+            pool.lock().unlock();
+        }
     }
 
     static int toInt(byte[] a) {

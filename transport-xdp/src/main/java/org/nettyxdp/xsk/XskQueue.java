@@ -2,6 +2,7 @@ package org.nettyxdp.xsk;
 
 import io.netty.buffer.ByteBufAllocator;
 import org.nettyxdp.buffer.UmemFramePool;
+import org.nettyxdp.socket.BindBusyException;
 import org.nettyxdp.socket.Umem;
 import org.nettyxdp.socket.UmemConfig;
 import org.nettyxdp.socket.XdpSocket;
@@ -21,6 +22,11 @@ import java.util.Map;
  */
 final class XskQueue {
     private static final Map<Long, XskQueue> QUEUES = new HashMap<>();
+    /**
+     * The UMEM of a queue whose anchor found it busy, kept (unregistered) for the next attempt so a
+     * retry does not map and populate the whole area again; see {@link #discardSpare}.
+     */
+    private static final Map<Long, Umem> SPARE = new HashMap<>();
     /** Ring size of the anchor socket's own RX/TX rings, which carry no traffic. */
     private static final int ANCHOR_RING = 8;
 
@@ -37,7 +43,11 @@ final class XskQueue {
         this.pool = pool;
     }
 
-    /** The queue's shared state, created on first use; pair each call with {@link #release()}. */
+    /**
+     * The queue's shared state, created on first use; pair each call with {@link #release()}.
+     *
+     * @throws BindBusyException the queue still has another socket (never waited for): try again later
+     */
     static XskQueue acquire(int ifindex, int queue, UmemConfig umemConfig, XdpSocketConfig socketConfig,
                             ByteBufAllocator alloc) throws IOException {
         long key = (long) ifindex << 32 | queue;
@@ -54,11 +64,19 @@ final class XskQueue {
 
     private static XskQueue create(long key, int ifindex, int queue, UmemConfig umemConfig,
                                    XdpSocketConfig socketConfig, ByteBufAllocator alloc) throws IOException {
-        Umem umem = Umem.allocate(umemConfig);
+        Umem umem = SPARE.remove(key);
+        if (umem != null && !umem.config().equals(umemConfig)) {
+            umem.close();
+            umem = null;
+        }
+        if (umem == null) {
+            umem = Umem.allocate(umemConfig);
+        }
         try {
             XdpSocketConfig anchorConfig = socketConfig.withQueueId(queue)
                     .withRingSizes(ANCHOR_RING, ANCHOR_RING, socketConfig.fillSize(), socketConfig.completionSize());
-            XdpSocket anchor = XdpSocket.open(anchorConfig, umem);
+            // never parks: a busy queue is the caller's to retry later (BindBusyException)
+            XdpSocket anchor = XdpSocket.open(anchorConfig, umem, 0);
             UmemFramePool pool = new UmemFramePool(umem, alloc);
             pool.lock().lock();
             try {
@@ -68,15 +86,33 @@ final class XskQueue {
                 pool.lock().unlock();
             }
             return new XskQueue(key, umem, anchor, pool);
+        } catch (BindBusyException e) {
+            SPARE.put(key, umem);
+            throw e;
         } catch (IOException | RuntimeException e) {
             umem.close();
             throw e;
         }
     }
 
-    /** Binds a channel's socket on this queue, sharing the UMEM. */
+    /** Unmaps the UMEM kept for queue {@code queue} of {@code ifindex} after a busy attempt, if any. */
+    static void discardSpare(int ifindex, int queue) {
+        Umem umem;
+        synchronized (QUEUES) {
+            umem = SPARE.remove((long) ifindex << 32 | queue);
+        }
+        if (umem != null) {
+            try {
+                umem.close();
+            } catch (SyscallException ignored) {
+                // unmapping cannot fail for a mapping we made
+            }
+        }
+    }
+
+    /** Binds a channel's socket on this queue, sharing the UMEM; a busy queue throws at once. */
     XdpSocket openSocket(XdpSocketConfig config) throws SyscallException {
-        return XdpSocket.openShared(config.withZeroCopy(ZeroCopyMode.AUTO), anchor);
+        return XdpSocket.openShared(config.withZeroCopy(ZeroCopyMode.AUTO), anchor, 0);
     }
 
     UmemFramePool pool() {

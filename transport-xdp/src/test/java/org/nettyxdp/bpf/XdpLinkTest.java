@@ -87,7 +87,7 @@ class XdpLinkTest {
                     () -> XdpLink.attach(prog, veth.ifindex, XdpMode.SKB));
             assertTrue(other.errno() == Errno.EEXIST || other.errno() == Errno.EBUSY, other.getMessage());
             assertTrue(other.getMessage().contains("detach"), other.getMessage());
-            assertEquals("xdp", attached(veth), "first link still attached");
+            assertEquals("xdp", attached(veth), "first link still attached: " + first);
         }
     }
 

@@ -63,15 +63,23 @@ final class ChildJvm implements AutoCloseable {
 
     /** Starts {@code ChildMain args...} behind {@code prefix} with the given classpath and extra JVM options. */
     static ChildJvm start(List<String> prefix, String classpath, List<String> jvmOptions, String... args) {
+        List<String> options = new ArrayList<>();
+        options.add("--enable-native-access=ALL-UNNAMED");
+        options.addAll(jvmOptions);
+        return startMain(prefix, classpath, options, ChildMain.class, args);
+    }
+
+    /** Starts {@code main args...} behind {@code prefix} with exactly the given JVM options (no native access flag). */
+    static ChildJvm startMain(List<String> prefix, String classpath, List<String> jvmOptions, Class<?> main,
+                              String... args) {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(javaBinary());
-        cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-XX:-UsePerfData");
         cmd.add("-Xshare:auto");
         cmd.add("-cp");
         cmd.add(classpath);
         cmd.addAll(jvmOptions);
-        cmd.add(ChildMain.class.getName());
+        cmd.add(main.getName());
         cmd.addAll(List.of(args));
         try {
             return new ChildJvm(new ProcessBuilder(cmd).redirectErrorStream(true).start());

@@ -314,7 +314,7 @@ public final class Harness {
     private Row xdpDrop(BenchHost h, NsThread gen, int payload, Placement p) throws Exception {
         try (CounterMap counters = CounterMap.create("nxb_drop", 1);
              BpfProgram prog = XdpDropProgram.load(counters);
-             XdpLink link = XdpLink.attach(prog, Syscalls.ifNameToIndex(h.hostIf()), XdpMode.DRV)) {
+             XdpLink _ = XdpLink.attach(prog, Syscalls.ifNameToIndex(h.hostIf()), XdpMode.DRV)) {
             Drive r = drive(h, gen, payload, () -> counters.sum(XdpDropProgram.PACKETS), null, p,
                     List.of(h.hostIf()));
             return new Row(h.queues(), p.name(), "xdp_drop", "rx", payload, r.pps(), Double.NaN, Double.NaN,
@@ -380,7 +380,7 @@ public final class Harness {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() {
             link.close();
             prog.close();
             counters.close();

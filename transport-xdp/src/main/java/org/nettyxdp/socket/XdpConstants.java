@@ -1,7 +1,7 @@
 package org.nettyxdp.socket;
 
 /** AF_XDP constants from {@code linux/if_xdp.h}. */
-final class Xdp {
+final class XdpConstants {
     static final int SOL_XDP = 283;
 
     static final int XDP_MMAP_OFFSETS = 1;
@@ -34,6 +34,6 @@ final class Xdp {
     /** Bytes the kernel reserves in front of every frame's data ({@code XDP_PACKET_HEADROOM}). */
     static final int XDP_PACKET_HEADROOM = 256;
 
-    private Xdp() {
+    private XdpConstants() {
     }
 }
