@@ -97,6 +97,11 @@ public final class FastPathSet {
     /** Fast paths waiting for a busy queue, retried on the event loop. */
     private final List<XdpFastPath.Opening> pending = new ArrayList<>();
     private volatile long losses;
+    /** How long neighbour and route changes settle before next hops are looked up again. */
+    private static final long HOPS_SETTLE_NANOS = 20_000_000L;
+    private final Set<Integer> hopsDirty = new HashSet<>();
+    private boolean hopsDirtyAll;
+    private boolean hopsScheduled;
     private boolean closed;
 
     private FastPathSet(Scope scope, InetAddress boundIp, String interfaceName, InetSocketAddress local,
@@ -518,12 +523,38 @@ public final class FastPathSet {
         }
     }
 
+    /**
+     * A neighbour or route changed: the next hops of the affected legs are looked up again, after
+     * {@link #HOPS_SETTLE_NANOS} (changes come in bursts, and a link going down flushes its neighbours
+     * and routes before it reports itself down: its hops stay, and what is queued waits for the link
+     * or the TX drain timeout instead of leaving by another route).
+     */
     private void onNextHopsChanged(int ifindex) {
+        if (ifindex == 0) {
+            hopsDirtyAll = true;
+        } else {
+            hopsDirty.add(ifindex);
+        }
+        if (!hopsScheduled) {
+            hopsScheduled = true;
+            owner.schedule(this::invalidateNextHops, HOPS_SETTLE_NANOS);
+        }
+    }
+
+    private void invalidateNextHops() {
+        hopsScheduled = false;
+        RtnlMonitor.Subscription sub = subscription;
         for (XdpFastPath leg : legs) {
-            if (ifindex == 0 || leg.ifindex() == ifindex) {
+            LinkInfo link = sub == null ? null : sub.monitor().link(leg.ifindex());
+            if (link != null && !link.isUp()) {
+                continue;
+            }
+            if (hopsDirtyAll || hopsDirty.contains(leg.ifindex())) {
                 leg.invalidateNextHops();
             }
         }
+        hopsDirtyAll = false;
+        hopsDirty.clear();
     }
 
     /** Re-opens a leg whose interface now has another number of RX queues. */

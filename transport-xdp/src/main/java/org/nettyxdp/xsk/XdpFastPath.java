@@ -356,7 +356,11 @@ public final class XdpFastPath {
         parser.setInterfaceMac(mac, !link.isLoopback() && mac != 0);
         writer.setInterfaceMac(mac);
         mtu = link.mtu();
-        nextHops.clear();
+        if (link.isUp()) {
+            // while the link is down nothing leaves it anyway: the hops stay, and what is queued waits
+            // for the link (or the TX drain timeout) instead of leaving by another route
+            nextHops.clear();
+        }
     }
 
     /** When this fast path was opened, as {@link System#nanoTime()}. */
