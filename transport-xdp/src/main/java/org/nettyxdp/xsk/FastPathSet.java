@@ -611,6 +611,15 @@ public final class FastPathSet {
 
         @Override
         public void addressesChanged(int ifindex, List<InetAddress> addresses) {
+            // the steering programs' local-address maps, here on the monitor's thread (in the namespace)
+            for (XdpFastPath leg : legs) {
+                try {
+                    leg.refreshInterfaceAddresses();
+                } catch (IOException | RuntimeException e) {
+                    logger.debug("{}: cannot refresh the local addresses of {}: {}", local, leg.link().name(),
+                            e.toString());
+                }
+            }
             owner.execute(() -> onAddressesChanged(ifindex, addresses));
         }
 

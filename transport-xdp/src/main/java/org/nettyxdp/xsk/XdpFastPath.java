@@ -26,8 +26,9 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.LockSupport;
-
 
 /**
  * The AF_XDP side of one datagram channel: a socket on every RX queue of the channel's
@@ -43,6 +44,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Event-loop confined, except where noted.
  */
 public final class XdpFastPath {
+    private static final io.netty.util.internal.logging.InternalLogger logger =
+            io.netty.util.internal.logging.InternalLoggerFactory.getInstance(XdpFastPath.class);
     /** TX descriptors reserved per batch. */
     private static final int TX_BATCH = 64;
 
@@ -76,7 +79,7 @@ public final class XdpFastPath {
             this.queue = queue;
             this.xsk = xsk;
             // the queue's geometry, which the first channel on it chose, not necessarily this one's
-            this.packet = new XdpPacket(queue.pool().umem().region(), queue.pool().umem().config().frameSize());
+            this.packet = new XdpPacket(queue.region(), queue.frameSize());
             this.datagrams = new FrameDatagramPacket[queue.pool().frameCount()];
         }
 
@@ -95,10 +98,13 @@ public final class XdpFastPath {
     private final int port;
     /** The channel's local address: the recipient of every datagram it receives. */
     private final InetSocketAddress local;
-    /** The bound address, null for the wildcard: with {@link #port}, the channel's steering entry. */
-    private final InetAddress boundIp;
+    /** The addresses of the channel's steering entries with {@link #port} (wildcards: one per family). */
+    private final List<InetAddress> steered;
     private final int boundIpv4;
     private final byte[] boundIpv6;
+    /** Whether datagrams of each family are the channel's (an IPv6 channel takes IPv4 when dual-stack). */
+    private final boolean accept4;
+    private final boolean accept6;
     private final QueueSocket[] queues;
     private final FastPathSettings.Tunables tunables;
     private final FastPathCounters counters = new FastPathCounters();
@@ -123,31 +129,32 @@ public final class XdpFastPath {
     private long txPackets;
     private long txBytes;
     private long txZeroCopy;
-    /** Set once {@link #close()} was asked for: no new work starts. */
-    private boolean closed;
+    /** Set once {@link #close()} was asked for: no new work starts. Volatile for {@link #frameBuffer()}. */
+    private volatile boolean closed;
     /** Nesting depth of {@link #receive} and {@link #flush}: rings must stay mapped while positive. */
     private int busy;
     private boolean released;
-    /** Frames of the current RX batch that the kernel really had (see {@link UmemFramePool#takeFromKernel}). */
-    private int fromKernel;
 
     private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
-                        QueueSocket[] queues, FastPathSettings settings) {
+                        List<InetAddress> steered, QueueSocket[] queues, FastPathSettings settings)
+            throws IOException {
         this.iface = iface;
         this.slot = slot;
         this.port = local.getPort();
         this.local = local;
-        this.boundIp = boundIp;
+        this.steered = steered;
         this.boundIpv4 = boundIp instanceof Inet4Address ? toInt(boundIp.getAddress()) : 0;
         this.boundIpv6 = boundIp instanceof Inet6Address ? boundIp.getAddress() : null;
+        this.accept4 = steered.stream().anyMatch(a -> a instanceof Inet4Address);
+        this.accept6 = steered.stream().anyMatch(a -> a instanceof Inet6Address);
         this.queues = queues;
         this.tunables = settings.tunables();
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
         long ifMac = link.mac() == null ? 0 : link.mac().toLong();
         this.mtu = link.mtu();
-        this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, ifMac, !link.isLoopback() && ifMac != 0,
-                link.index());
+        this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, accept4, accept6, ifMac,
+                !link.isLoopback() && ifMac != 0, link.index(), link.isLoopback(), iface::locals);
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
         this.frameLimit = settings.umem().maxRxFrameLength();
@@ -157,14 +164,25 @@ public final class XdpFastPath {
     private static final long OPEN_BUSY_WAIT_NANOS = 2_000_000_000L;
 
     /**
-     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them.
-     * {@code boundIp} is null for the wildcard address. A queue still busy from a socket closed moments
-     * ago is waited for, parking this thread (at most 2 s): off the event loop only; an event loop uses
-     * {@link #opening} and retries later instead.
+     * {@link #open(LinkInfo, InetSocketAddress, InetAddress, boolean, FastPathSettings)} of a dual-stack
+     * channel ({@code IPV6_V6ONLY} off, the companion socket's setting): an IPv6 wildcard channel also
+     * takes IPv4.
      */
     public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
                                    FastPathSettings settings) throws IOException {
-        Opening opening = opening(link, local, boundIp, settings);
+        return open(link, local, boundIp, false, settings);
+    }
+
+    /**
+     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them, for
+     * what the kernel would deliver to the channel's socket (see {@link #opening(LinkInfo,
+     * InetSocketAddress, InetAddress, boolean, FastPathSettings)}). A queue still busy from a socket
+     * closed moments ago is waited for, parking this thread (at most 2 s): off the event loop only; an
+     * event loop uses {@link #opening} and retries later instead.
+     */
+    public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp, boolean v6Only,
+                                   FastPathSettings settings) throws IOException {
+        Opening opening = opening(link, local, boundIp, v6Only, settings);
         long deadline = System.nanoTime() + OPEN_BUSY_WAIT_NANOS;
         for (;;) {
             try {
@@ -179,13 +197,25 @@ public final class XdpFastPath {
         }
     }
 
-    /**
-     * Starts opening a fast path as {@link #open} does, without ever waiting: see {@link Opening}.
-     * Takes the interface's steering (attaching the program on first use).
-     */
+    /** {@link #opening(LinkInfo, InetSocketAddress, InetAddress, boolean, FastPathSettings)} of a dual-stack channel. */
     public static Opening opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
                                   FastPathSettings settings) throws IOException {
-        return new Opening(link, local, boundIp, settings, XdpInterface.acquire(link, settings.attachMode()));
+        return opening(link, local, boundIp, false, settings);
+    }
+
+    /**
+     * Starts opening a fast path as {@link #open} does, without ever waiting: see {@link Opening}.
+     * It steers what the kernel would deliver to the channel's socket: datagrams to {@code boundIp}, or
+     * with {@code boundIp} null (the wildcard) to any local address of the channel's family
+     * ({@code local}'s; an IPv6 channel also IPv4 unless {@code v6Only}). Where another process's socket
+     * shares the port ({@link PortSharing}) and the kernel would give it some of those datagrams, that
+     * part stays with the kernel; if nothing is left, {@link PortTakenException} says why. Takes the
+     * interface's steering (attaching the program on first use).
+     */
+    public static Opening opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, boolean v6Only,
+                                  FastPathSettings settings) throws IOException {
+        List<InetAddress> steered = steeredAddresses(local, boundIp, v6Only);
+        return new Opening(link, local, boundIp, steered, settings, XdpInterface.acquire(link, settings.attachMode()));
     }
 
     /**
@@ -198,6 +228,8 @@ public final class XdpFastPath {
         private final LinkInfo link;
         private final InetSocketAddress local;
         private final InetAddress boundIp;
+        /** The addresses of the channel's steering entries (see {@link #steeredAddresses}), less shared ones. */
+        private List<InetAddress> steered;
         private final FastPathSettings settings;
         private final XdpInterface iface;
         private final XdpSocketConfig socketConfig;
@@ -205,11 +237,12 @@ public final class XdpFastPath {
         private int slot = -1;
         private boolean finished;
 
-        private Opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, FastPathSettings settings,
-                        XdpInterface iface) {
+        private Opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, List<InetAddress> steered,
+                        FastPathSettings settings, XdpInterface iface) {
             this.link = link;
             this.local = local;
             this.boundIp = boundIp;
+            this.steered = steered;
             this.settings = settings;
             this.iface = iface;
             UmemConfig umem = settings.umem();
@@ -233,6 +266,7 @@ public final class XdpFastPath {
             boolean portAdded = false;
             try {
                 if (slot < 0) {
+                    steered = unshared(local.getPort(), steered, local.getAddress() instanceof Inet6Address);
                     slot = iface.allocateSlot();
                 }
                 UmemConfig umem = settings.umem();
@@ -242,9 +276,9 @@ public final class XdpFastPath {
                         iface.setSocket(slot, q, queues[q].xsk.fd());
                     }
                 }
-                iface.addPort(local.getPort(), boundIp, slot, umem.maxRxFrameLength());
+                iface.addPort(local.getPort(), steered, slot, umem.maxRxFrameLength());
                 portAdded = true;
-                XdpFastPath fp = new XdpFastPath(iface, slot, local, boundIp, queues, settings);
+                XdpFastPath fp = new XdpFastPath(iface, slot, local, boundIp, steered, queues, settings);
                 finished = true;
                 return fp;
             } catch (BindBusyException e) {
@@ -285,7 +319,7 @@ public final class XdpFastPath {
             finished = true;
             try {
                 if (slot >= 0) {
-                    iface.removeChannel(portAdded ? local.getPort() : -1, boundIp, slot);
+                    iface.removeChannel(portAdded ? local.getPort() : -1, steered, slot);
                 }
             } finally {
                 for (int q = 0; q < queues.length; q++) {
@@ -299,6 +333,46 @@ public final class XdpFastPath {
                 iface.release();
             }
         }
+    }
+
+    /**
+     * {@code steered} less what another process's socket shares ({@link PortSharing}), logged; throws
+     * {@link PortTakenException} when nothing is left.
+     */
+    private static List<InetAddress> unshared(int port, List<InetAddress> steered, boolean ipv6) throws IOException {
+        List<String> shared = new ArrayList<>();
+        List<InetAddress> unshared = PortSharing.unshared(port, steered, ipv6, shared);
+        if (unshared.isEmpty()) {
+            throw new PortTakenException(String.join("; ", shared));
+        }
+        for (String why : shared) {
+            logger.info("{}; that part of the port stays on the kernel socket", why);
+        }
+        return unshared;
+    }
+
+    /** The addresses of the channel's steering entries: the bound one, or the wildcard of each family. */
+    private static List<InetAddress> steeredAddresses(InetSocketAddress local, InetAddress boundIp, boolean v6Only)
+            throws IOException {
+        if (boundIp != null && !boundIp.isAnyLocalAddress()) {
+            return List.of(boundIp);
+        }
+        InetAddress any4 = InetAddress.getByAddress(new byte[4]);
+        if (local.getAddress() instanceof Inet6Address) {
+            InetAddress any6 = InetAddress.getByAddress(new byte[16]);
+            return v6Only ? List.of(any6) : List.of(any6, any4);
+        }
+        return List.of(any4);
+    }
+
+    /**
+     * Re-reads the host's addresses (rtnetlink) for every interface the process steers on: what the
+     * programs take as local destinations and what the channels drop as their own (martian) sources.
+     * Addresses are read when a channel binds; call this when they change later (an address
+     * notification). Any thread; may block on netlink.
+     */
+    public static void refreshLocalAddresses() {
+        XdpInterface.refreshAll();
     }
 
     private static void preferBusyPoll(XdpSocket xsk, int budget) throws SyscallException {
@@ -338,7 +412,7 @@ public final class XdpFastPath {
     /** True if {@code buf} is a frame of one of this fast path's UMEMs. */
     boolean owns(UmemByteBuf buf) {
         for (QueueSocket qs : queues) {
-            if (qs.queue.pool() == buf.pool()) {
+            if (qs.queue.pool().owns(buf)) {
                 return true;
             }
         }
@@ -363,6 +437,14 @@ public final class XdpFastPath {
         }
     }
 
+    /**
+     * Re-reads the local addresses of this fast path's interface (its steering program's map and the
+     * martian filter) from rtnetlink in the calling thread's namespace. Any thread; blocks on netlink.
+     */
+    void refreshInterfaceAddresses() throws IOException {
+        iface.refreshLocalAddresses();
+    }
+
     /** When this fast path was opened, as {@link System#nanoTime()}. */
     long openedNanos() {
         return openedNanos;
@@ -384,14 +466,14 @@ public final class XdpFastPath {
      * No-op for the wildcard address.
      */
     void setAddressPresent(boolean present) throws IOException {
-        if (boundIp == null || present == addressPresent || released) {
+        if (steered.size() != 1 || steered.get(0).isAnyLocalAddress() || present == addressPresent || released) {
             return;
         }
         addressPresent = present;
         if (present) {
-            iface.addPort(port, boundIp, slot, frameLimit);
+            iface.addPort(port, steered, slot, frameLimit);
         } else {
-            iface.removePort(port, boundIp, slot);
+            iface.removePort(port, steered.get(0), slot);
         }
         nextHops.clear();
     }
@@ -428,7 +510,6 @@ public final class XdpFastPath {
         long bytes = 0;
         long copied = 0;
         int taken = 0;
-        fromKernel = 0;
         busy++;
         try {
             for (; taken < n; ) {
@@ -459,13 +540,7 @@ public final class XdpFastPath {
                 counters.rxPackets += packets;
                 counters.rxBytes += bytes;
                 counters.rxCopied += copied;
-                pool.lock().lock();
-                try {
-                    pool.receivedLocked(fromKernel);
-                    pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
-                } finally {
-                    pool.lock().unlock();
-                }
+                qs.queue.refill(qs.xsk.fill().size());
                 if (qs.xsk.fill().needsWakeup()) {
                     qs.xsk.wakeupRx();
                 }
@@ -511,12 +586,8 @@ public final class XdpFastPath {
      * goes back to the pool if (and only if) it is one the kernel had, so nothing is freed twice.
      */
     private boolean takeDescriptor(UmemFramePool pool, long addr, int len) {
-        int verdict = RxDescriptor.check(addr, len, pool.umem().region().byteSize(),
-                pool.umem().config().frameSize());
-        boolean kernels = verdict != RxDescriptor.NOT_A_FRAME && pool.takeFromKernel(addr);
-        if (kernels) {
-            fromKernel++;
-        }
+        int verdict = RxDescriptor.check(addr, len, (long) pool.frameCount() * frameSize(pool), frameSize(pool));
+        boolean kernels = verdict != RxDescriptor.NOT_A_FRAME && pool.inKernel(addr);
         if (verdict == RxDescriptor.VALID && kernels) {
             return true;
         }
@@ -527,22 +598,19 @@ public final class XdpFastPath {
         return false;
     }
 
+    private static int frameSize(UmemFramePool pool) {
+        return pool.frameCapacity() + XdpPacket.XDP_PACKET_HEADROOM;
+    }
+
     /**
      * Test access: what {@link #receive} does with descriptor {@code (addr, len)} on queue {@code q},
      * up to the parse; the frame, if valid, is returned to the pool. Event loop (or test) thread.
      */
     boolean takeDescriptorForTest(int q, long addr, int len) {
         UmemFramePool pool = queues[q].queue.pool();
-        fromKernel = 0;
         boolean valid = takeDescriptor(pool, addr, len);
         if (valid) {
             pool.drop(addr);
-        }
-        pool.lock().lock();
-        try {
-            pool.receivedLocked(fromKernel);
-        } finally {
-            pool.lock().unlock();
         }
         return valid;
     }
@@ -554,7 +622,8 @@ public final class XdpFastPath {
 
     /**
      * A buffer over a free frame of queue 0, with headroom for the headers, or null when the pool has
-     * no frame to spare. Any thread.
+     * no frame to spare or this fast path is closed. Any thread, also concurrently with {@link #close()}:
+     * the pool hands out no frame once closed, and stays mapped while a buffer it handed out is held.
      */
     public UmemByteBuf frameBuffer() {
         if (closed) {
@@ -574,7 +643,7 @@ public final class XdpFastPath {
         }
         InetAddress ip = recipient.getAddress();
         boolean v4 = ip instanceof Inet4Address;
-        if (v4 ? boundIpv6 != null : boundIpv4 != 0) {
+        if (v4 ? !accept4 || boundIpv6 != null : !accept6 || boundIpv4 != 0) {
             return SendResult.SLOW_PATH;
         }
         if (ip.isMulticastAddress() || ip.isAnyLocalAddress()) {
@@ -591,28 +660,33 @@ public final class XdpFastPath {
         }
         UmemByteBuf inPlace = null;
         QueueSocket qs = queues[0];
-        if (content instanceof UmemByteBuf u && u.headroom() >= headers) {
+        // the headers go right below the payload: into the frame's headroom and any bytes already read;
+        // a frame already queued (the same buffer written twice) is sent as a copy
+        if (content instanceof UmemByteBuf u && u.headroom() + u.readerIndex() >= headers) {
             for (QueueSocket candidate : queues) {
-                if (candidate.queue.pool() == u.pool()) {
-                    qs = candidate;
-                    inPlace = u;
+                if (candidate.queue.pool().owns(u)) {
+                    if (candidate.queue.pool().holdForSend(u)) {
+                        qs = candidate;
+                        inPlace = u;
+                    }
                     break;
                 }
             }
         }
         if (!reserveTxSlot(qs)) {
+            if (inPlace != null) {
+                qs.queue.pool().cancelHold(inPlace);
+            }
             counters.txRingFull++;
             return SendResult.NO_ROOM;
         }
         UmemFramePool pool = qs.queue.pool();
-        MemorySegment region = pool.umem().region();
+        MemorySegment region = qs.queue.region();
         long frame;
         int head;
         if (inPlace != null) {
-            inPlace.retain();
-            pool.sendInPlace(inPlace);
             frame = inPlace.frameAddress();
-            head = inPlace.readerIndex() - headers;
+            head = inPlace.headroom() + inPlace.readerIndex() - headers;
             txZeroCopy++;
         } else {
             frame = takeTxFrame(pool);
@@ -651,18 +725,7 @@ public final class XdpFastPath {
 
     private long takeTxFrame(UmemFramePool pool) {
         if (txFrameCount == 0) {
-            pool.lock().lock();
-            try {
-                while (txFrameCount < TX_BATCH) {
-                    long f = pool.allocateTxFrame();
-                    if (f < 0) {
-                        break;
-                    }
-                    txFrames[txFrameCount++] = f;
-                }
-            } finally {
-                pool.lock().unlock();
-            }
+            txFrameCount = pool.takeForSend(txFrames, TX_BATCH);
             if (txFrameCount == 0) {
                 for (QueueSocket qs : queues) {
                     kick(qs);
@@ -695,15 +758,8 @@ public final class XdpFastPath {
             reap(qs);
         }
         if (txFrameCount > 0) {
-            UmemFramePool pool = queues[0].queue.pool();
-            pool.lock().lock();
-            try {
-                while (txFrameCount > 0) {
-                    pool.unallocateTxFrame(txFrames[--txFrameCount]);
-                }
-            } finally {
-                pool.lock().unlock();
-            }
+            queues[0].queue.pool().cancelSend(txFrames, txFrameCount);
+            txFrameCount = 0;
         }
     }
 
@@ -731,16 +787,9 @@ public final class XdpFastPath {
     }
 
     private void reap(QueueSocket qs) {
-        UmemFramePool pool = qs.queue.pool();
-        pool.lock().lock();
-        try {
-            long invalid = pool.invalidCompletions();
-            pool.reapCompletions(qs.queue.anchor().completion(), qs.queue.anchor().completion().size());
-            if (pool.invalidCompletions() != invalid) {
-                counters.drop(DropReason.INVALID_DESCRIPTOR, pool.invalidCompletions() - invalid);
-            }
-        } finally {
-            pool.lock().unlock();
+        int invalid = qs.queue.reapCompletions();
+        if (invalid > 0) {
+            counters.drop(DropReason.INVALID_DESCRIPTOR, invalid);
         }
     }
 
@@ -798,7 +847,7 @@ public final class XdpFastPath {
         } finally {
             released = true;
             // first of all, and whatever fails later: no datagram may be steered to sockets nobody reads
-            iface.removeChannel(port, boundIp, slot);
+            iface.removeChannel(port, steered, slot);
             releaseQueues();
         }
     }
@@ -825,7 +874,6 @@ public final class XdpFastPath {
         RxRing rx = qs.xsk.rx();
         UmemFramePool pool = qs.queue.pool();
         int n;
-        fromKernel = 0;
         while ((n = rx.peek(256)) > 0) {
             for (int i = 0; i < n; i++) {
                 long addr = rx.addr(i);
@@ -835,12 +883,6 @@ public final class XdpFastPath {
                 }
             }
             rx.release(n);
-        }
-        pool.lock().lock();
-        try {
-            pool.receivedLocked(fromKernel);
-        } finally {
-            pool.lock().unlock();
         }
     }
 
