@@ -75,8 +75,11 @@ public final class RtnlMonitor {
         default void neighbourChanged(int ifindex, InetAddress address) {
         }
 
-        /** A route was added or removed: the path to any destination may have changed. */
-        default void routesChanged() {
+        /**
+         * A route was added or removed: the path to destinations through interface {@code oif} (0: to
+         * any destination, e.g. after lost notifications or for a multipath route) may have changed.
+         */
+        default void routesChanged(int oif) {
         }
 
         /** Called about once a second, after the interfaces were re-read. */
@@ -312,11 +315,27 @@ public final class RtnlMonitor {
                 long mac = type == RTM_DELNEIGH || !nb.isValid() ? 0 : nb.mac().toLong();
                 NeighbourKey key = new NeighbourKey(nb.ifindex(), nb.address());
                 Long old = mac == 0 ? neighbours.remove(key) : neighbours.put(key, mac);
-                if (old == null ? mac != 0 : old != mac) {
+                // a new entry cannot make a cached next hop stale (a remembered miss is retried anyway);
+                // a known one that changes its MAC, or becomes unusable, does
+                if (old != null && old != mac) {
                     notify(l -> l.neighbourChanged(nb.ifindex(), nb.address()));
                 }
             }
-            case Rtnl.RTM_NEWROUTE, RTM_DELROUTE -> notify(Listener::routesChanged);
+            case Rtnl.RTM_NEWROUTE, RTM_DELROUTE -> {
+                if (msg.byteSize() >= NlMsgHdr.SIZE + RtMsg.SIZE) {
+                    int rtType = Byte.toUnsignedInt(msg.get(java.lang.foreign.ValueLayout.JAVA_BYTE,
+                            NlMsgHdr.SIZE + RtMsg.TYPE));
+                    if (rtType == Route.RTN_LOCAL || rtType == Route.RTN_BROADCAST || rtType == Route.RTN_MULTICAST
+                            || rtType == Route.RTN_ANYCAST) {
+                        return; // this host's own, broadcast and multicast entries: no unicast next hop changes
+                    }
+                }
+                int oif = msg.byteSize() >= NlMsgHdr.SIZE + RtMsg.SIZE
+                        ? NlAttrs.parse(msg, NlMsgHdr.SIZE + RtMsg.SIZE, (int) msg.byteSize(), Rtnl.RTA_MAX)
+                                .u32(Rtnl.RTA_OIF, 0)
+                        : 0;
+                notify(l -> l.routesChanged(oif));
+            }
             default -> {
             }
         }
@@ -386,6 +405,12 @@ public final class RtnlMonitor {
     /** Reads links and addresses again; {@code report}: tell the listeners everything may have changed. */
     private void resync(boolean report) throws IOException {
         List<LinkInfo> now = queries.links();
+        neighbours.clear();
+        for (Neighbour nb : queries.neighbours(0)) {
+            if (nb.isValid()) {
+                neighbours.put(new NeighbourKey(nb.ifindex(), nb.address()), nb.mac().toLong());
+            }
+        }
         Map<Integer, List<InetAddress>> addrs = new HashMap<>();
         for (AddressInfo a : queries.addresses()) {
             addrs.computeIfAbsent(a.ifindex(), k -> new ArrayList<>()).add(a.address());
@@ -404,11 +429,10 @@ public final class RtnlMonitor {
             addresses.clear();
             addrs.forEach((k, v) -> addresses.put(k, List.copyOf(v)));
         }
-        neighbours.clear();
         for (Map.Entry<Integer, List<InetAddress>> e : addrs.entrySet()) {
             List<InetAddress> list = List.copyOf(e.getValue());
             notify(l -> l.addressesChanged(e.getKey(), list));
         }
-        notify(Listener::routesChanged);
+        notify(l -> l.routesChanged(0));
     }
 }

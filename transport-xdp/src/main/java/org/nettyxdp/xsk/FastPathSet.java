@@ -489,6 +489,14 @@ public final class FastPathSet {
             lose(leg, "the XDP program on " + link.name() + " was detached by someone else");
             return;
         }
+        long mac = link.mac() == null ? 0 : link.mac().toLong();
+        LinkInfo was = leg.link();
+        long oldMac = was.mac() == null ? 0 : was.mac().toLong();
+        if (mac != oldMac && !link.isLoopback()) {
+            // the steering program has the interface's MAC built in: attach one for the new MAC
+            reopen(leg, link, link.name() + " changed its MAC address");
+            return;
+        }
         leg.linkChanged(link);
     }
 
@@ -566,8 +574,12 @@ public final class FastPathSet {
         if (link == null) {
             return;
         }
-        logger.info("{}: {} now has {} RX queues (was {}); re-opening its sockets", local, link.name(), queues,
-                leg.queueCount());
+        reopen(leg, link, link.name() + " now has " + queues + " RX queues (was " + leg.queueCount() + ")");
+    }
+
+    /** Closes {@code leg} and opens it again on {@code link} (its kernel socket serves meanwhile). */
+    private void reopen(XdpFastPath leg, LinkInfo link, String why) {
+        logger.info("{}: {}; re-opening its fast path", local, why);
         owner.socketsChanging();
         List<XdpFastPath> now = new ArrayList<>(Arrays.asList(legs));
         now.remove(leg);
@@ -629,8 +641,19 @@ public final class FastPathSet {
         }
 
         @Override
-        public void routesChanged() {
-            owner.execute(() -> onNextHopsChanged(0));
+        public void routesChanged(int oif) {
+            if (oif == 0) {
+                owner.execute(() -> onNextHopsChanged(0));
+                return;
+            }
+            for (XdpFastPath leg : legs) {
+                // routes of other interfaces (other hosts' veths, their local-table entries) are noise
+                // here; the ones through ours may change our next hops
+                if (leg.ifindex() == oif) {
+                    owner.execute(() -> onNextHopsChanged(oif));
+                    return;
+                }
+            }
         }
 
         @Override

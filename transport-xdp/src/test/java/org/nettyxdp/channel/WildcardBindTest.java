@@ -115,8 +115,11 @@ class WildcardBindTest {
                 assertTrue(ch.isFastPathActive());
                 assertEquals(pair.hostIf(), ch.fastPathInterface());
                 XdpChannelMetrics m = metrics(ch);
-                assertEquals(50, m.txFastPackets() - before.txFastPackets(), m.toString());
-                assertEquals(50, m.rxFastPackets() - before.rxFastPackets(), m.toString());
+                // a next hop the (asynchronous) cache has not resolved yet sends one reply through the kernel
+                assertTrue(m.txFastPackets() - before.txFastPackets() >= 48, m.toString());
+                assertEquals(50, m.txFastPackets() + m.txSlowPackets() - before.txFastPackets() - before.txSlowPackets(),
+                        m.toString());
+                assertTrue(m.rxFastPackets() - before.rxFastPackets() >= 49, m.toString());
             } finally {
                 ch.close().sync();
                 echo.interrupt();
@@ -150,7 +153,7 @@ class WildcardBindTest {
                     reply.release();
                 }
                 XdpChannelMetrics m = metrics(x);
-                assertEquals(50, m.txFastPackets() - before.txFastPackets(), m.toString());
+                assertTrue(m.txFastPackets() - before.txFastPackets() >= 48, m.toString());
                 assertEquals(50, m.rxFastPackets() - before.rxFastPackets(), m.toString());
             } finally {
                 ch.close().sync();
