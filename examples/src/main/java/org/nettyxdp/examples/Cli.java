@@ -146,10 +146,10 @@ final class Cli {
         if (!channel.isFastPathActive()) {
             InetSocketAddress local = channel.localAddress();
             return local.getAddress().isAnyLocalAddress()
-                    ? "fast path off: wildcard bind without --interface, kernel socket only"
+                    ? "fast path off: XDP could attach to no interface, kernel socket only"
                     : "fast path off: kernel socket only";
         }
-        String s = "fast path on " + channel.fastPathInterface();
+        String s = "fast path on " + String.join(", ", channel.fastPathInterfaces());
         if (channel.fastPathInterface().equals("lo") && channel.localAddress().getAddress() instanceof Inet4Address
                 && !loopbackIpv4FastTx()) {
             s += " (replies to 127.0.0.0/8 take the kernel socket unless net.ipv4.conf.lo.route_localnet"

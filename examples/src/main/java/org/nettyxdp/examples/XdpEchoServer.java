@@ -31,7 +31,7 @@ public final class XdpEchoServer {
     static final String USAGE = """
             usage: XdpEchoServer [--bind ADDR:PORT] [--interface NAME] [--mode auto|skb|drv]
               --bind       address to echo on (default 127.0.0.1:9999, i.e. on lo with generic XDP)
-              --interface  interface for the fast path; needed when binding 0.0.0.0 or [::]
+              --interface  the only interface for the fast path of 0.0.0.0 or [::] (default: all)
               --mode       how XDP attaches: auto (native if the driver can, else generic), skb, drv""";
     private static final long STATS_SECONDS = 5;
 

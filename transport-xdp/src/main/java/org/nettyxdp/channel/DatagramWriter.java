@@ -11,6 +11,7 @@ import org.nettyxdp.socket.CompanionSocket;
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.SyscallException;
 import org.nettyxdp.xsk.Buffers;
+import org.nettyxdp.xsk.FastPathSet;
 import org.nettyxdp.xsk.XdpFastPath;
 
 import java.net.InetSocketAddress;
@@ -81,7 +82,7 @@ final class DatagramWriter {
      * @param remote    the connected peer, or null
      * @param connected whether the channel is connected
      */
-    void write(ChannelOutboundBuffer in, XdpFastPath fp, InetSocketAddress remote, boolean connected,
+    void write(ChannelOutboundBuffer in, FastPathSet fp, InetSocketAddress remote, boolean connected,
                EventLoop loop) {
         boolean waiting = false;
         long sendsBefore = sends;
@@ -148,7 +149,7 @@ final class DatagramWriter {
      * The write ended waiting for room: starts the stall clock if it sent something (or was not stalled),
      * else, once the clock has run for the drain timeout, fails every waiting write. True if it did.
      */
-    private boolean timedOut(ChannelOutboundBuffer in, XdpFastPath fp, boolean progressed) {
+    private boolean timedOut(ChannelOutboundBuffer in, FastPathSet fp, boolean progressed) {
         long now = System.nanoTime();
         if (progressed || !stalled) {
             stalled = true;
@@ -162,8 +163,8 @@ final class DatagramWriter {
         stalled = false;
         segmentsSent = 0;
         int failed = in.size();
-        TxDrainTimeoutException cause = new TxDrainTimeoutException((fp != null
-                ? "the TX ring of " + fp.link().name() : "the socket buffer") + " took no datagram for " + millis
+        TxDrainTimeoutException cause = new TxDrainTimeoutException((fp != null && fp.isActive()
+                ? "the TX ring of " + String.join(", ", fp.interfaces()) : "the socket buffer") + " took no datagram for " + millis
                 + " ms (XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS); " + failed + " waiting write(s) failed");
         while (in.remove(cause)) {
             // fail them all
@@ -173,7 +174,7 @@ final class DatagramWriter {
     }
 
     /** Sends the segments of {@code data} not sent yet; all of them, or as many as fit before WAIT. */
-    private Outcome sendSegments(XdpFastPath fp, ByteBuf data, int segmentSize, InetSocketAddress to,
+    private Outcome sendSegments(FastPathSet fp, ByteBuf data, int segmentSize, InetSocketAddress to,
                                  boolean viaConnect) {
         int start = data.readerIndex();
         int length = data.readableBytes();
@@ -194,7 +195,7 @@ final class DatagramWriter {
         return Outcome.SENT;
     }
 
-    private Outcome send(XdpFastPath fp, ByteBuf data, InetSocketAddress to, boolean viaConnect) {
+    private Outcome send(FastPathSet fp, ByteBuf data, InetSocketAddress to, boolean viaConnect) {
         if (fp != null) {
             XdpFastPath.SendResult r = fp.send(data, to);
             if (r == XdpFastPath.SendResult.QUEUED) {

@@ -28,11 +28,14 @@ import java.util.Map;
  *                        {@link XdpChannelOption#TX_DRAIN_TIMEOUT_MILLIS}
  * @param drops           dropped frames by reason
  * @param kernel          the kernel's XDP_STATISTICS, summed over the channel's sockets
+ * @param fastPathLosses  times an interface's fast path was lost (interface deleted, program detached by
+ *                        someone else) and its datagrams moved to the kernel socket
  */
 public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlowPackets, long rxSlowBytes,
                                 long rxCopied, long txFastPackets, long txFastBytes, long txZeroCopy,
                                 long txSlowPackets, long txSlowBytes, long txRingFull, long txKickErrors,
-                                long txDrainTimeouts, Map<DropReason, Long> drops, Kernel kernel) {
+                                long txDrainTimeouts, Map<DropReason, Long> drops, Kernel kernel,
+                                long fastPathLosses) {
     /**
      * The kernel's own counters for the channel's AF_XDP sockets ({@code XDP_STATISTICS}), summed
      * over its queues.
@@ -67,6 +70,7 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
                 + ", tx fast " + txFastPackets + " (zero-copy " + txZeroCopy + ") slow " + txSlowPackets
                 + ", dropped " + dropped() + (dropped() > 0 ? " " + drops : "")
                 + ", tx waits " + txRingFull + (txKickErrors > 0 ? ", tx kick errors " + txKickErrors : "")
+                + (fastPathLosses > 0 ? ", fast path lost " + fastPathLosses + "x" : "")
                 + (txDrainTimeouts > 0 ? ", tx drain timeouts " + txDrainTimeouts : "")
                 + ", kernel " + kernel;
     }
@@ -82,17 +86,17 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
     }
 
     /** A snapshot of {@code slow} and of {@code fast} (null: the channel never had a fast path). */
-    static XdpChannelMetrics of(SlowPathCounters slow, FastPathCounters fast, XdpStatistics kernel) {
+    static XdpChannelMetrics of(SlowPathCounters slow, FastPathCounters fast, XdpStatistics kernel, long losses) {
         Map<DropReason, Long> d = new EnumMap<>(DropReason.class);
         for (DropReason r : DropReason.values()) {
             d.put(r, fast == null ? 0L : fast.drops(r));
         }
         if (fast == null) {
             return new XdpChannelMetrics(0, 0, slow.rxPackets, slow.rxBytes, 0, 0, 0, 0, slow.txPackets,
-                    slow.txBytes, 0, 0, slow.txDrainTimeouts, Map.copyOf(d), Kernel.of(kernel));
+                    slow.txBytes, 0, 0, slow.txDrainTimeouts, Map.copyOf(d), Kernel.of(kernel), losses);
         }
         return new XdpChannelMetrics(fast.rxPackets(), fast.rxBytes(), slow.rxPackets, slow.rxBytes, fast.rxCopied(),
                 fast.txPackets(), fast.txBytes(), fast.txZeroCopy(), slow.txPackets, slow.txBytes, fast.txRingFull(),
-                fast.txKickErrors(), slow.txDrainTimeouts, Map.copyOf(d), Kernel.of(kernel));
+                fast.txKickErrors(), slow.txDrainTimeouts, Map.copyOf(d), Kernel.of(kernel), losses);
     }
 }

@@ -15,8 +15,8 @@ import io.netty.channel.ChannelOption;
  */
 public final class XdpChannelOption<T> extends ChannelOption<T> {
     /**
-     * Interface to receive on. Required when binding the wildcard address; otherwise the interface
-     * owning the bound address is used and this must name it if set.
+     * The only interface a wildcard bind takes the fast path on (without it: every interface XDP can
+     * attach to); with a specific address the interface owning it is used and this must name it if set.
      */
     public static final ChannelOption<String> INTERFACE = valueOf(XdpChannelOption.class, "INTERFACE");
     /** How the steering program attaches (default {@link XdpAttachMode#AUTO}). */

@@ -23,6 +23,7 @@ import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.SyscallException;
 import org.nettyxdp.socket.CompanionSocket;
 import org.nettyxdp.xsk.FastPathBinder;
+import org.nettyxdp.xsk.FastPathSet;
 import org.nettyxdp.xsk.PortTakenException;
 import org.nettyxdp.xsk.XdpFastPath;
 
@@ -36,12 +37,15 @@ import java.net.SocketAddress;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A Netty {@link DatagramChannel} that moves UDP over AF_XDP.
  *
- * <p>Bound to an address, it attaches a steering program to the interface owning that address (or to
- * {@link XdpChannelOption#INTERFACE} for the wildcard address) and binds an AF_XDP socket on each of
+ * <p>Bound to an address, it attaches a steering program to the interface owning that address (for
+ * the wildcard address: to every interface XDP can attach to, or to {@link XdpChannelOption#INTERFACE};
+ * for an implicit bind: to the interface routing to the peer) and binds an AF_XDP socket on each of
  * its RX queues: datagrams for its port then bypass the kernel's UDP stack, arriving as zero-copy
  * {@link org.nettyxdp.buffer.UmemByteBuf}s, and replies leave as raw frames. Everything else on the
  * host keeps working: the program passes all other traffic to the kernel.
@@ -52,8 +56,9 @@ import java.nio.file.Path;
  * <p>Each channel also owns a companion kernel UDP socket bound to the same address and port. It
  * reserves the port, carries what the fast path cannot (IP fragments, unresolved neighbours, other
  * interfaces, multicast, datagrams larger than a frame), holds the standard socket options and reports
- * ICMP errors. An unbound, wildcard-bound (without {@code INTERFACE}) or {@code FAST_PATH=false} channel
- * works through the companion socket alone, exactly like a NIO channel.
+ * ICMP errors. A {@code FAST_PATH=false} channel works through the companion socket alone, exactly
+ * like a NIO channel. The fast path follows the network (addresses, MAC, MTU, neighbours, interfaces
+ * deleted or re-created) while the channel lives.
  *
  * <pre>{@code
  * EventLoopGroup group = new XdpEventLoopGroup(1);
@@ -70,9 +75,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
     private final CompanionSocket companion;
     private final XdpChannelMetrics.SlowPathCounters counters = new XdpChannelMetrics.SlowPathCounters();
     private final DatagramWriter writer;
-    private XdpFastPath fastPath;
-    /** The fast path being opened, while an interface queue is busy. */
-    private FastPathOpener opener;
+    private FastPathSet fastPath;
     private IoRegistration registration;
     private volatile InetSocketAddress local;
     private volatile InetSocketAddress remote;
@@ -80,6 +83,8 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
     private volatile boolean bound;
     private volatile boolean connected;
     private boolean readPending;
+    /** An implicit bind (first write, connect without bind) was given its chance of a fast path. */
+    private boolean implicitTried;
     private boolean reading;
     private int companionEvents = -1;
     private int xskEvents = -1;
@@ -125,13 +130,23 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
 
     /** True if datagrams for this channel's port take the AF_XDP fast path on {@link #fastPathInterface()}. */
     public boolean isFastPathActive() {
-        return fastPath != null;
+        FastPathSet fp = fastPath;
+        return fp != null && fp.isActive();
     }
 
-    /** The interface the fast path runs on, or null when it does not run. */
+    /** The (first) interface the fast path runs on, or null when it does not run. */
     public String fastPathInterface() {
-        XdpFastPath fp = fastPath;
-        return fp == null ? null : fp.link().name();
+        List<String> names = fastPathInterfaces();
+        return names.isEmpty() ? null : names.get(0);
+    }
+
+    /**
+     * Every interface the fast path runs on now: one for a channel bound to an address or with
+     * {@link XdpChannelOption#INTERFACE}, each interface XDP could attach to for a wildcard bind.
+     */
+    public List<String> fastPathInterfaces() {
+        FastPathSet fp = fastPath;
+        return fp == null ? List.of() : fp.interfaces();
     }
 
     /**
@@ -142,7 +157,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
      * an ordinary direct buffer from the channel's allocator.
      */
     public ByteBuf frameBuffer() {
-        XdpFastPath fp = fastPath;
+        FastPathSet fp = fastPath;
         ByteBuf buf = fp == null ? null : fp.frameBuffer();
         return buf != null ? buf : alloc().directBuffer(maxFramePayload());
     }
@@ -155,9 +170,10 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
 
     /** A snapshot of this channel's counters. */
     public XdpChannelMetrics metrics() {
-        XdpFastPath fp = fastPath;
+        FastPathSet fp = fastPath;
         XdpStatistics kernel = fp == null ? XdpStatistics.ZERO : fp.statistics();
-        return XdpChannelMetrics.of(counters, fp == null ? null : fp.counters(), kernel);
+        return XdpChannelMetrics.of(counters, fp == null ? null : fp.counters(), kernel,
+                fp == null ? 0 : fp.losses());
     }
 
     /**
@@ -167,7 +183,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
      * Any thread.
      */
     public int[] fastPathQueues() {
-        XdpFastPath fp = fastPath;
+        XdpFastPath fp = fastPath == null ? null : fastPath.first();
         if (fp == null) {
             return new int[0];
         }
@@ -183,7 +199,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
 
     /** Datagrams received so far from each RX queue of the interface (event loop). */
     long[] fastPathRxByQueue() {
-        XdpFastPath fp = fastPath;
+        XdpFastPath fp = fastPath == null ? null : fastPath.first();
         long[] r = new long[fp == null ? 0 : fp.queueCount()];
         for (int i = 0; i < r.length; i++) {
             r[i] = fp.rxPackets(i);
@@ -193,7 +209,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
 
     /** Datagrams sent so far on each TX queue of the interface (event loop). */
     long[] fastPathTxByQueue() {
-        XdpFastPath fp = fastPath;
+        XdpFastPath fp = fastPath == null ? null : fastPath.first();
         long[] r = new long[fp == null ? 0 : fp.queueCount()];
         for (int i = 0; i < r.length; i++) {
             r[i] = fp.txPackets(i);
@@ -206,7 +222,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
      * fast path. Exact when no datagram is moving, e.g. after a test's traffic has stopped.
      */
     public FrameAccounting[] frameAccounting() {
-        XdpFastPath fp = fastPath;
+        FastPathSet fp = fastPath;
         return fp == null ? new FrameAccounting[0] : fp.accounting();
     }
 
@@ -307,66 +323,58 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
         bound = true;
     }
 
-    /**
-     * Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, if given) and the bound port, never blocking
-     * the event loop. Failures fail the bind, except one: an interface queue still busy with a socket
-     * closed moments ago. Netty's bind cannot wait, so the channel then binds at once on its kernel
-     * socket, which serves the port like NIO, and the fast path joins when the queue is free
-     * ({@link FastPathOpener} retries it on the event loop; {@link #isFastPathActive()} tells); should
-     * the queue stay busy for {@link FastPathOpener#BUSY_TIMEOUT_MILLIS}, the channel keeps the kernel
-     * socket only, with a WARN.
-     */
+    /** Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, else on every interface) and the bound port. */
     private void openFastPath(InetAddress ip) throws IOException {
-        XdpFastPath.Opening opening = FastPathBinder.opening(ip, config.getInterfaceName(), local,
-                config.fastPathSettings());
-        if (opening == null) {
+        try {
+            fastPath = FastPathBinder.open(ip, config.getInterfaceName(), local, config.fastPathSettings(),
+                    new NetworkFollower());
+        } catch (PortTakenException e) {
+            // steering is keyed by (port, address): another XDP channel of this process has exactly this
+            // port and address on this interface (possible with SO_REUSEADDR/SO_REUSEPORT); this one
+            // serves it through the kernel socket, like NIO
+            logger.warn("{}: {}; this channel uses the kernel socket only", this, e.getMessage());
             return;
         }
-        FastPathOpener o = FastPathOpener.start(eventLoop(), opening);
-        io.netty.util.concurrent.Future<XdpFastPath> f = o.future();
-        if (f.isDone()) {
-            if (f.isSuccess()) {
-                installFastPath(f.getNow());
-            } else if (f.cause() instanceof PortTakenException e) {
-                portTaken(e);
-            } else if (f.cause() instanceof IOException e) {
-                throw e;
-            } else {
-                throw new IOException(f.cause().getMessage(), f.cause());
-            }
+        if (fastPath == null) {
             return;
         }
-        logger.debug("{}: an interface queue is busy; the kernel socket serves until the fast path is open", this);
-        opener = o;
-        f.addListener(done -> {
-            opener = null;
-            if (done.isSuccess()) {
-                installFastPath(f.getNow());
-            } else if (done.cause() instanceof PortTakenException e) {
-                portTaken(e);
-            } else if (!done.isCancelled()) {
-                logger.warn("{}: cannot open the fast path: {}; this channel uses the kernel socket only", this,
-                        done.cause().getMessage(), done.cause());
-            }
-        });
-    }
-
-    private void portTaken(PortTakenException e) {
-        // steering is keyed by (port, address): another XDP channel of this process has exactly this
-        // port and address on this interface (possible with SO_REUSEADDR/SO_REUSEPORT); this one
-        // serves it through the kernel socket, like NIO
-        logger.warn("{}: {}; this channel uses the kernel socket only", this, e.getMessage());
-    }
-
-    private void installFastPath(XdpFastPath fp) {
-        if (!open) {
-            fp.close();
-            return;
-        }
-        fastPath = fp;
         xskEvents = -1;
         if (connected) {
-            fp.connect(remote);
+            fastPath.connect(remote);
+        }
+        if (registration != null) {
+            updateInterest();
+        }
+    }
+
+    /**
+     * After the kernel bound the channel by itself (a first send to {@code destination}, or a connect
+     * to it), opens the fast path on the interface it routes there through. Failures leave the kernel
+     * socket alone in charge, as for a bind whose interface cannot attach.
+     */
+    private void openImplicitFastPath(InetSocketAddress destination) {
+        if (implicitTried || bound || fastPath != null || !config.isFastPath() || !open) {
+            return;
+        }
+        implicitTried = true;
+        try {
+            InetSocketAddress l = companion.localAddress();
+            if (l == null || l.getPort() == 0) {
+                implicitTried = false; // not bound yet (the send did not happen): try again next time
+                return;
+            }
+            local = l;
+            fastPath = FastPathBinder.openImplicit(destination, l, config.fastPathSettings(), new NetworkFollower());
+        } catch (IOException | RuntimeException e) {
+            logger.debug("{}: no fast path for the implicit bind: {}", this, e.getMessage());
+            return;
+        }
+        if (fastPath == null) {
+            return;
+        }
+        xskEvents = -1;
+        if (connected) {
+            fastPath.connect(remote);
         }
         if (registration != null) {
             updateInterest();
@@ -394,10 +402,6 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
         IoRegistration reg = registration;
         if (reg != null) {
             reg.cancel();
-        }
-        FastPathOpener o = opener;
-        if (o != null) {
-            o.cancel();
         }
         try {
             if (fastPath != null) {
@@ -444,7 +448,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             reg.submit(new XdpIoOps(companion.fd(), wanted));
             companionEvents = wanted;
         }
-        XdpFastPath fp = fastPath;
+        FastPathSet fp = fastPath;
         if (fp != null && wanted != xskEvents) {
             for (int q = 0; q < fp.queueCount(); q++) {
                 reg.submit(new XdpIoOps(fp.socketFd(q), wanted));
@@ -460,7 +464,15 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
 
     @Override
     protected void doWrite(ChannelOutboundBuffer in) {
+        InetSocketAddress first = null;
+        if (!bound && !implicitTried && fastPath == null && in.current() instanceof io.netty.channel.AddressedEnvelope<?, ?> e
+                && e.recipient() instanceof InetSocketAddress to && !to.isUnresolved()) {
+            first = to;
+        }
         writer.write(in, fastPath, remote, connected, eventLoop());
+        if (first != null) {
+            openImplicitFastPath(first);
+        }
     }
 
     @Override
@@ -477,6 +489,59 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             promise.setFailure(e);
         }
         return promise;
+    }
+
+    /** Lets the fast path apply network changes on this channel's event loop and re-watch its sockets. */
+    private final class NetworkFollower implements FastPathSet.Owner {
+        @Override
+        public void execute(Runnable task) {
+            if (!open || !isRegistered()) {
+                return;
+            }
+            try {
+                eventLoop().execute(() -> {
+                    if (open) {
+                        task.run();
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                // the loop is shutting down, and the channel with it
+            }
+        }
+
+        @Override
+        public void schedule(Runnable task, long delayNanos) {
+            if (!open || !isRegistered()) {
+                return;
+            }
+            try {
+                eventLoop().schedule(() -> {
+                    if (open) {
+                        task.run();
+                    }
+                }, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                // the loop is shutting down, and the channel with it
+            }
+        }
+
+        @Override
+        public void socketsChanging() {
+            IoRegistration reg = registration;
+            FastPathSet fp = fastPath;
+            if (reg != null && fp != null && xskEvents != -1) {
+                for (int q = 0; q < fp.queueCount(); q++) {
+                    reg.submit(new XdpIoOps(fp.socketFd(q), 0));
+                }
+            }
+            xskEvents = -1;
+        }
+
+        @Override
+        public void socketsChanged() {
+            xskEvents = -1;
+            updateInterest();
+        }
     }
 
     // --------------------------------------------------------------------------------------- unsafe
@@ -511,6 +576,8 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
                 connected = true;
                 if (fastPath != null) {
                     fastPath.connect(to);
+                } else if (localAddress == null) {
+                    openImplicitFastPath(to);
                 }
                 promise.trySuccess();
                 if (!wasActive && isActive()) {
@@ -540,7 +607,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
                     }
                     return;
                 }
-                XdpFastPath fp = fastPath;
+                FastPathSet fp = fastPath;
                 if (fp != null && (events & Linux.EPOLLIN) != 0) {
                     int q = fp.queueOf(fd);
                     if (q >= 0) {
@@ -594,7 +661,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             return allocHandle;
         }
 
-        private void readFast(XdpFastPath fp, int q) {
+        private void readFast(FastPathSet fp, int q) {
             RecvByteBufAllocator.ExtendedHandle h = handle();
             h.reset(config);
             reading = true;

@@ -165,7 +165,7 @@ public final class XdpRawChannel extends AbstractChannel {
     public XdpChannelMetrics metrics() {
         RawFastPath fp = fastPath;
         return XdpChannelMetrics.of(none, fp == null ? null : fp.counters(),
-                fp == null ? org.nettyxdp.socket.XdpStatistics.ZERO : fp.statistics());
+                fp == null ? org.nettyxdp.socket.XdpStatistics.ZERO : fp.statistics(), 0);
     }
 
     /** Where the frames of each bound queue's UMEM are; empty before bind. */

@@ -17,6 +17,21 @@ public final class FastPathCounters {
     volatile long txKickErrors;
     private final long[] drops = new long[DropReason.values().length];
 
+    /** Adds these counters to {@code sum}. */
+    void addTo(FastPathCounters sum) {
+        sum.rxPackets += rxPackets;
+        sum.rxBytes += rxBytes;
+        sum.rxCopied += rxCopied;
+        sum.txPackets += txPackets;
+        sum.txBytes += txBytes;
+        sum.txZeroCopy += txZeroCopy;
+        sum.txRingFull += txRingFull;
+        sum.txKickErrors += txKickErrors;
+        for (int i = 0; i < drops.length; i++) {
+            sum.drops[i] += drops[i];
+        }
+    }
+
     void drop(DropReason reason) {
         drops[reason.ordinal()]++;
     }

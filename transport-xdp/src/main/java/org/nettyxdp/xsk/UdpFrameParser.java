@@ -36,8 +36,8 @@ final class UdpFrameParser {
     private final boolean accept6;
     private final boolean loopback;
     private final Supplier<LocalAddresses> locals;
-    private final long ifMacBits;
-    private final boolean checkMac;
+    private long ifMacBits;
+    private boolean checkMac;
     private final int ifindex;
     private final EthHdr eth = new EthHdr();
     private final Ipv4Hdr ip4 = new Ipv4Hdr();
@@ -70,6 +70,12 @@ final class UdpFrameParser {
         this.ifMacBits = ifMacBits;
         this.checkMac = checkMac;
         this.ifindex = ifindex;
+    }
+
+    /** Follows a change of the interface's MAC address. */
+    void setInterfaceMac(long ifMacBits, boolean checkMac) {
+        this.ifMacBits = ifMacBits;
+        this.checkMac = checkMac;
     }
 
     /** Accept datagrams from {@code peer} only (null: from anyone). */

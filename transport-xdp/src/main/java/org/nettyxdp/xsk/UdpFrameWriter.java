@@ -31,7 +31,7 @@ final class UdpFrameWriter {
     private final int port;
     private final int boundIpv4;
     private final byte[] boundIpv6;
-    private final long ifMac;
+    private long ifMac;
     private final Ipv4Hdr ip4 = new Ipv4Hdr();
     private final Ipv6Hdr ip6 = new Ipv6Hdr();
     private final UdpHdr udp = new UdpHdr();
@@ -47,6 +47,11 @@ final class UdpFrameWriter {
         this.port = port;
         this.boundIpv4 = boundIpv4;
         this.boundIpv6 = boundIpv6;
+        this.ifMac = ifMac;
+    }
+
+    /** Follows a change of the interface's MAC address. */
+    void setInterfaceMac(long ifMac) {
         this.ifMac = ifMac;
     }
 

@@ -137,10 +137,17 @@ public final class XdpFastPath {
     private final FastPathSettings.Tunables tunables;
     private final FastPathCounters counters = new FastPathCounters();
     private final NextHops nextHops;
-    private final int mtu;
+    /** The link's MTU, followed from {@link #linkChanged}. */
+    private int mtu;
+    /** False while the bound address is not configured on the interface: nothing is steered or sent. */
+    private boolean addressPresent = true;
     private final UdpFrameParser parser;
     private final UdpFrameWriter writer;
     private final int frameCapacity;
+    /** The longest frame the program steers here. */
+    private final int frameLimit;
+    /** When the fast path was opened ({@link System#nanoTime()}): older reports of the link predate it. */
+    private final long openedNanos = System.nanoTime();
     /** Frames the application may hold before RX copies; from the option and the shared UMEM, per batch. */
     private int copyThreshold;
 
@@ -180,6 +187,7 @@ public final class XdpFastPath {
                 !link.isLoopback() && ifMac != 0, link.index(), link.isLoopback(), iface::locals);
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
+        this.frameLimit = settings.umem().maxRxFrameLength();
     }
 
     /** Longest {@link #open} waits for busy queues, parking the calling thread between attempts. */
@@ -454,6 +462,85 @@ public final class XdpFastPath {
         return queues[queue].txPackets;
     }
 
+    /** The interface index this fast path runs on. */
+    public int ifindex() {
+        return iface.link().index();
+    }
+
+    /** True if {@code buf} is a frame of one of this fast path's UMEMs. */
+    boolean owns(UmemByteBuf buf) {
+        for (QueueSocket qs : queues) {
+            if (qs.queue.pool().owns(buf)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------------- network state (event loop)
+
+    /**
+     * Follows a change of the interface as the kernel reports it: its MAC is the frames' source and
+     * the destination RX accepts, its MTU bounds what TX sends. Next hops are looked up again.
+     */
+    void linkChanged(LinkInfo link) {
+        long mac = link.mac() == null ? 0 : link.mac().toLong();
+        parser.setInterfaceMac(mac, !link.isLoopback() && mac != 0);
+        writer.setInterfaceMac(mac);
+        mtu = link.mtu();
+        if (link.isUp()) {
+            // while the link is down nothing leaves it anyway: the hops stay, and what is queued waits
+            // for the link (or the TX drain timeout) instead of leaving by another route
+            nextHops.clear();
+        }
+    }
+
+    /**
+     * Re-reads the local addresses of this fast path's interface (its steering program's map and the
+     * martian filter) from rtnetlink in the calling thread's namespace. Any thread; blocks on netlink.
+     */
+    void refreshInterfaceAddresses() throws IOException {
+        iface.refreshLocalAddresses();
+    }
+
+    /** When this fast path was opened, as {@link System#nanoTime()}. */
+    long openedNanos() {
+        return openedNanos;
+    }
+
+    /** The interface was deleted or its program detached: later channels attach afresh. */
+    void defunct() {
+        iface.defunct();
+    }
+
+    /** Forgets the cached next hops: a neighbour or route changed. */
+    void invalidateNextHops() {
+        nextHops.clear();
+    }
+
+    /**
+     * Follows the bound address: while it is not configured here, its datagrams are not steered
+     * (the kernel decides about them, as for any address not ours) and nothing is sent from it.
+     * No-op for the wildcard address.
+     */
+    void setAddressPresent(boolean present) throws IOException {
+        if (steered.size() != 1 || steered.get(0).isAnyLocalAddress() || present == addressPresent || released) {
+            return;
+        }
+        addressPresent = present;
+        if (present) {
+            iface.addPort(port, steered, group.slot(), frameLimit);
+        } else {
+            iface.removePort(port, steered.get(0), group.slot());
+        }
+        nextHops.clear();
+    }
+
+    /** Whether the bound address (if any) is configured on the interface. */
+    boolean addressPresent() {
+        return addressPresent;
+    }
+
     /** Restricts RX to datagrams from {@code peer} (null: from anyone). */
     public void connect(InetSocketAddress peer) {
         parser.connect(peer);
@@ -610,7 +697,7 @@ public final class XdpFastPath {
      * take ownership of {@code content}; the caller releases it as usual.
      */
     public SendResult send(ByteBuf content, InetSocketAddress recipient) {
-        if (closed) {
+        if (closed || !addressPresent) {
             return SendResult.SLOW_PATH;
         }
         InetAddress ip = recipient.getAddress();

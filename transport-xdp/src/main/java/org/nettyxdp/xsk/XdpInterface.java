@@ -117,11 +117,16 @@ final class XdpInterface {
     }
 
     /**
-     * RX queues the device really uses ({@code real_num_rx_queues}, as sysfs lists them): an AF_XDP
+     * RX queues the device really uses ({@code real_num_rx_queues}: from the driver's channel counts,
+     * else as sysfs lists them): an AF_XDP
      * socket cannot bind beyond them, although netlink may report more allocated (veth allocates one
      * per CPU and uses one unless told otherwise).
      */
     static int activeRxQueues(LinkInfo link) {
+        int channels = RxQueues.of(link.name()); // the driver, in this thread's namespace
+        if (channels > 0) {
+            return channels;
+        }
         try (Stream<Path> queues = Files.list(Path.of("/sys/class/net", link.name(), "queues"))) {
             int n = (int) queues.filter(p -> p.getFileName().toString().startsWith("rx-")).count();
             if (n > 0) {
@@ -295,6 +300,26 @@ final class XdpInterface {
         }
     }
 
+    /** Stops steering {@code bound:port} to {@code slot} (if that entry is still the slot's). */
+    void removePort(int port, InetAddress bound, int slot) throws BpfException {
+        synchronized (ATTACHED) {
+            PortMap.Entry entry = steering.ports().get(port, bound);
+            if (entry != null && entry.slot() == slot) {
+                steering.removePort(port, bound);
+            }
+        }
+    }
+
+    /**
+     * Marks this attachment dead (the interface was deleted or its program detached by someone
+     * else): the next channel on the interface attaches afresh; the users of this one leave as usual.
+     */
+    void defunct() {
+        synchronized (ATTACHED) {
+            ATTACHED.remove(link.index(), this);
+        }
+    }
+
     /**
      * Undoes {@link #addPort} (when {@code port > 0}; only the entries of {@code keys} still this
      * slot's), the slot's queue sockets and the slot itself.
@@ -374,7 +399,7 @@ final class XdpInterface {
     void release() {
         synchronized (ATTACHED) {
             if (--users == 0) {
-                ATTACHED.remove(link.index());
+                ATTACHED.remove(link.index(), this);
                 steering.close();
             }
         }

@@ -90,7 +90,7 @@ class BusyQueueBindTest {
                     .handler(new EchoHandler())
                     .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
             try {
-                Thread.sleep(FastPathOpener.BUSY_TIMEOUT_MILLIS + 500);
+                Thread.sleep(org.nettyxdp.xsk.FastPathSet.BUSY_TIMEOUT_MILLIS + 500);
                 assertFalse(server.isFastPathActive());
                 assertTrue(server.isActive());
                 assertEquals(20, echoes(pair, server.localAddress(), 20), "the kernel socket serves");

@@ -23,6 +23,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class TestHosts implements BeforeAllCallback, AfterEachCallback {
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static final String PID = Long.toString(ProcessHandle.current().pid() % 46656, 36);
+    /** The property that limits which interfaces wildcard and implicit binds may attach to. */
+    public static final String WILDCARD_INTERFACES = "org.nettyxdp.wildcardInterfaces";
+
+    static {
+        // Tests run in the host's namespace, next to other test JVMs: a wildcard bind there may attach
+        // only to this JVM's own veths (never to the host's NICs, its lo or another JVM's veths).
+        if (System.getProperty(WILDCARD_INTERFACES) != null && !System.getProperty(WILDCARD_INTERFACES).isEmpty()) {
+            System.setProperty(WILDCARD_INTERFACES, "nx[hp]" + PID + "\\d+");
+        }
+    }
 
     private final Deque<AutoCloseable> created = new ArrayDeque<>();
 
