@@ -20,11 +20,12 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The UMEM frame as a Netty buffer: {@link UmemFramePool#wrap} (what the RX path does per datagram)
- * then {@code release()} (what the application does), and the pool's refill that moves the
- * released frames back onto the fill ring, once per batch of 64 as the RX path does. The kernel's
+ * then {@code release()} (what the application does), and the refill that moves the released frames
+ * back onto the fill ring ({@link UmemFramePool#takeForReceive}), once per batch of 64 as the RX path does. The kernel's
  * side (filling frames, consuming the fill ring) is simulated; the socket is real ({@link BenchVeth}).
  * Run with {@code -prof gc}: it should allocate nothing.
  */
@@ -43,11 +44,13 @@ public class UmemBufferBenchmark {
     private UmemFramePool pool;
     private FillRing fill;
     private final long[] batch = new long[BATCH];
+    private final long[] refill = new long[BATCH];
+    private final ReentrantLock ringLock = new ReentrantLock();
 
     @Setup(Level.Trial)
     public void setup() throws SyscallException {
         veth = new BenchVeth(4096);
-        pool = new UmemFramePool(veth.umem, ByteBufAllocator.DEFAULT);
+        pool = new UmemFramePool(veth.umem.region(), veth.umem.config().frameSize(), ByteBufAllocator.DEFAULT);
         fill = veth.xsk.fill();
     }
 
@@ -64,13 +67,17 @@ public class UmemBufferBenchmark {
     @OperationsPerInvocation(BATCH)
     public long wrapRelease() {
         int n = veth.takeFill(batch);
-        pool.lock().lock();
+        ringLock.lock();
         try {
-            // as XdpFastPath.receive does after a batch: count the frames received, refill under one lock
-            pool.receivedLocked(n);
-            pool.refill(fill, BATCH);
+            // as the fast path's queue refills after a batch, under the lock of the shared fill ring
+            int slots = fill.reserve(BATCH);
+            int k = pool.takeForReceive(refill, slots);
+            for (int i = 0; i < k; i++) {
+                fill.put(i, refill[i]);
+            }
+            fill.submit(k);
         } finally {
-            pool.lock().unlock();
+            ringLock.unlock();
         }
         long sum = 0;
         for (int i = 0; i < n; i++) {

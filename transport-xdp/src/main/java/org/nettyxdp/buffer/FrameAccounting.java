@@ -5,10 +5,10 @@ package org.nettyxdp.buffer;
  * up to {@link #total()}.
  *
  * @param total       frames in the UMEM
- * @param free        frames on the free stack or just released, ready for reuse
+ * @param free        frames free or just released, ready for reuse
  * @param kernelRx    frames given to the kernel to receive into (fill ring, in flight, RX rings)
  * @param application frames the application holds as {@link UmemByteBuf}s
- * @param tx          frames queued for sending or sent and not yet completed
+ * @param tx          frames queued for sending (copies, or buffers sent in place) and not yet completed
  */
 public record FrameAccounting(int total, int free, int kernelRx, int application, int tx) {
     /** True when the parts add up to the total. */

@@ -1,71 +1,96 @@
 package org.nettyxdp.buffer;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.concurrent.MpscIntQueue;
 import org.nettyxdp.packet.XdpPacket;
-import org.nettyxdp.socket.CompletionRing;
-import org.nettyxdp.socket.FillRing;
-import org.nettyxdp.socket.Umem;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Owns the frames of one {@link Umem} and the {@link UmemByteBuf} object of each frame.
+ * The frames of one UMEM (a region of equal, power-of-two sized frames) and the {@link UmemByteBuf}
+ * object of each frame.
  *
- * <p>Frames move: free → fill ring (kernel) → RX ring → application ({@link #wrap}) → released →
- * free; or free → TX ring → completion ring → free. Releasing a buffer is lock-free from any thread
- * (a multi-producer queue). Moving frames into or out of the kernel's shared rings (fill, completion)
- * and taking free frames happens under {@link #lock()}, taken once per batch; it is uncontended unless
- * several channels on different event loops share one interface queue.
+ * <p>Every frame is in exactly one place, recorded per frame and checked on every move, so a frame
+ * can never be handed out twice:
+ * <pre>
+ * free ─takeForReceive→ kernel (fill/RX rings) ─wrap→ application ─release→ free
+ *                              └─drop→ free
+ * free ─takeForSend→ sending (TX/completion rings) ─sent→ free
+ * application ─holdForSend→ sending in place ─sent→ application (its reference dropped)
+ * </pre>
+ * A method asked to move a frame that is not where it says throws {@link IllegalStateException} and
+ * moves nothing. Frame addresses are offsets into the region, as AF_XDP descriptors carry them; the
+ * caller moves them between this pool and the kernel's rings.
+ *
+ * <p>Thread safety: every method may be called from any thread. Releasing a buffer is lock-free (a
+ * multi-producer queue); the batch methods take an internal lock once per call, uncontended unless
+ * several event loops share one UMEM.
  */
 public final class UmemFramePool {
-    private final Umem umem;
+    private static final byte FREE = 0;
+    private static final byte KERNEL = 1;
+    private static final byte APPLICATION = 2;
+    private static final byte SENDING = 3;
+    private static final byte SENDING_IN_PLACE = 4;
+    private static final String[] STATE_NAMES = {"free", "in the kernel", "held by the application", "being sent",
+        "being sent in place"};
+    private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(byte[].class);
+
     private final UmemByteBuf[] buffers;
-    private final boolean[] zeroCopyTx;
+    /** Where each frame is: one of the constants above. */
+    private final byte[] state;
     private final int frameShift;
+    private final int frameCapacity;
+    /** Frames released by the application on any thread, not yet back on {@link #free}. */
     private final MpscIntQueue released;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Under {@link #lock}: the stack of free frame indexes. */
+    private final int[] free;
+    private int freeCount;
+    /** Frames the application holds; also what {@link #close} waits for. */
     private final AtomicInteger application = new AtomicInteger();
-    private final XdpPacket view;
-    private final java.util.concurrent.atomic.AtomicReference<Runnable> onDrained =
-            new java.util.concurrent.atomic.AtomicReference<>();
-    private int kernelRx;
-    private int tx;
+    private final AtomicReference<Runnable> onDrained = new AtomicReference<>();
+    private volatile boolean closed;
 
-    /** A pool over every frame of {@code umem}; buffers report {@code alloc} as their allocator. */
-    @SuppressWarnings("exports") // the fast path's side of the pool: applications use UmemByteBuf only
-    public UmemFramePool(Umem umem, ByteBufAllocator alloc) {
-        this.umem = umem;
-        int count = umem.frameCount();
-        int frameSize = umem.config().frameSize();
-        this.frameShift = Integer.numberOfTrailingZeros(frameSize);
-        this.buffers = new UmemByteBuf[count];
-        this.zeroCopyTx = new boolean[count];
-        for (int i = 0; i < count; i++) {
-            long addr = (long) i << frameShift;
-            var data = umem.region().asSlice(addr + XdpPacket.XDP_PACKET_HEADROOM,
-                    frameSize - XdpPacket.XDP_PACKET_HEADROOM).asByteBuffer();
-            buffers[i] = new UmemByteBuf(this, alloc, data, i, addr);
+    /**
+     * A pool over every frame of {@code region}, which must be a whole number of frames of
+     * {@code frameSize} bytes (a power of two from {@value XdpPacket#MIN_FRAME_SIZE} to
+     * {@value XdpPacket#SANITY_LIMIT}); every frame starts free. Buffers report {@code alloc} as their
+     * allocator (for copies). The first {@value XdpPacket#XDP_PACKET_HEADROOM} bytes of each frame
+     * belong to the kernel and are never part of a buffer.
+     */
+    public UmemFramePool(MemorySegment region, int frameSize, ByteBufAllocator alloc) {
+        if (Integer.bitCount(frameSize) != 1 || frameSize < XdpPacket.MIN_FRAME_SIZE
+                || frameSize > XdpPacket.SANITY_LIMIT) {
+            throw new IllegalArgumentException("frame size " + frameSize + " must be a power of two in ["
+                    + XdpPacket.MIN_FRAME_SIZE + ", " + XdpPacket.SANITY_LIMIT + "]");
         }
-        this.released = MpscIntQueue.create(Math.max(2, Integer.highestOneBit(count - 1) << 1), -1);
-        this.view = new XdpPacket(umem.region(), frameSize);
-    }
-
-    /** The UMEM these frames belong to. */
-    @SuppressWarnings("exports") // the fast path's side of the pool: applications use UmemByteBuf only
-    public Umem umem() {
-        return umem;
-    }
-
-    /** The lock guarding the free stack and the shared fill and completion rings. */
-    public ReentrantLock lock() {
-        return lock;
-    }
-
-    /** Frames the application holds right now. */
-    public int applicationFrames() {
-        return application.get();
+        long count = region.byteSize() / frameSize;
+        if (count == 0 || count * frameSize != region.byteSize() || count > 1 << 24) {
+            throw new IllegalArgumentException("a region of " + region.byteSize() + " bytes is not a whole number "
+                    + "of " + frameSize + "-byte frames");
+        }
+        int frames = (int) count;
+        this.frameShift = Integer.numberOfTrailingZeros(frameSize);
+        this.frameCapacity = frameSize - XdpPacket.XDP_PACKET_HEADROOM;
+        this.buffers = new UmemByteBuf[frames];
+        this.state = new byte[frames];
+        this.free = new int[frames];
+        for (int i = 0; i < frames; i++) {
+            long addr = (long) i << frameShift;
+            MemorySegment data = region.asSlice(addr + XdpPacket.XDP_PACKET_HEADROOM, frameCapacity);
+            buffers[i] = new UmemByteBuf(this, alloc, data, i, addr);
+            free[frames - 1 - i] = i; // frame 0 on top
+        }
+        this.freeCount = frames;
+        this.released = MpscIntQueue.create(Math.max(2, Integer.highestOneBit(frames - 1) << 1), -1);
     }
 
     /** Frames in the UMEM. */
@@ -73,172 +98,325 @@ public final class UmemFramePool {
         return buffers.length;
     }
 
-    /** Hands the frame at {@code addr} to the application as a buffer holding {@code [head, tail)}. */
+    /** Bytes of a frame a buffer can use: the frame size less the kernel's headroom. */
+    public int frameCapacity() {
+        return frameCapacity;
+    }
+
+    /** Frames the application holds right now. */
+    public int applicationFrames() {
+        return application.get();
+    }
+
+    /** True if {@code buf} is the buffer of a frame of this pool. */
+    public boolean owns(ByteBuf buf) {
+        return buf instanceof UmemByteBuf u && u.pool() == this;
+    }
+
+    // --------------------------------------------------------------------------------------- receive
+
+    /**
+     * Takes up to {@code max} free frames for the kernel to receive into and writes their addresses to
+     * {@code addrs[0..n)}; returns n, 0 once the pool is closed.
+     */
+    public int takeForReceive(long[] addrs, int max) {
+        return take(addrs, max, KERNEL);
+    }
+
+    /** Gives back {@code n} frames from {@code addrs[from..]} taken for the kernel that it never got. */
+    public void cancelReceive(long[] addrs, int from, int n) {
+        putBack(addrs, from, n, KERNEL);
+    }
+
+    /**
+     * Hands the frame at {@code addr}, received by the kernel, to the application as a buffer over
+     * {@code [head, tail)} of the frame's data area (the bytes after the kernel's headroom): index 0 is
+     * {@code head}. Lock-free; the buffer object is the frame's own, reused.
+     *
+     * @throws IllegalStateException if the frame is not in the kernel
+     * @throws IllegalArgumentException unless {@code 0 <= head <= tail <= }{@link #frameCapacity()}
+     */
     public UmemByteBuf wrap(long addr, int head, int tail, int options) {
-        UmemByteBuf buf = buffers[(int) (addr >>> frameShift)];
+        if (head < 0 || head > tail || tail > frameCapacity) {
+            throw new IllegalArgumentException("need 0 <= head (" + head + ") <= tail (" + tail + ") <= "
+                    + frameCapacity);
+        }
+        int index = index(addr);
+        move(index, KERNEL, APPLICATION);
         application.incrementAndGet();
+        UmemByteBuf buf = buffers[index];
         buf.reuse(head, tail, options);
         return buf;
     }
 
-    /** Called by {@link UmemByteBuf#deallocate()} on whatever thread released it. */
+    /** Takes back the frame at {@code addr} from the kernel without handing it out (a dropped frame). */
+    public void drop(long addr) {
+        int index = index(addr);
+        move(index, KERNEL, FREE);
+        offerReleased(index);
+    }
+
+    /** Called by {@link UmemByteBuf#deallocate()} on whatever thread released the last reference. */
     void release(UmemByteBuf buf) {
-        if (application.decrementAndGet() == 0 && onDrained.get() != null) {
+        int index = buf.frameIndex();
+        if ((byte) STATE.getAcquire(state, index) != APPLICATION) {
+            // the reference count reached 0 for a frame the application does not hold: never free it twice
+            throw new IllegalReferenceCountException("frame " + index + " released while "
+                    + STATE_NAMES[state[index]]);
+        }
+        STATE.setRelease(state, index, FREE);
+        offerReleased(index);
+        if (application.decrementAndGet() == 0 && closed) {
             runDrained();
         }
-        if (!released.offer(buf.frameIndex())) {
-            // cannot happen: the queue holds every frame; keep the frame rather than lose it
-            lock.lock();
-            try {
-                umem.freeFrame(buf.frameAddress());
-            } finally {
-                lock.unlock();
-            }
-        }
     }
 
-    /** The packet view of {@code buf}, for head/tail arithmetic. Caller's thread only, not kept. */
-    XdpPacket view(UmemByteBuf buf) {
-        synchronized (view) {
-            return view.reset(buf.frameAddress(), buf.readerIndex(), buf.writerIndex(), buf.options());
-        }
+    // ------------------------------------------------------------------------------------------ send
+
+    /**
+     * Takes up to {@code max} free frames to send copies in and writes their addresses to
+     * {@code addrs[0..n)}; returns n, 0 once the pool is closed.
+     */
+    public int takeForSend(long[] addrs, int max) {
+        return take(addrs, max, SENDING);
     }
 
-    private void reclaimReleased() {
-        int index;
-        while ((index = released.poll()) != -1) {
-            umem.freeFrame((long) index << frameShift);
-        }
-    }
-
-    /** Lock held: takes a free frame for sending a copy, or -1 when none is free. */
-    public long allocateTxFrame() {
-        long addr = umem.allocateFrame();
-        if (addr < 0) {
-            reclaimReleased();
-            addr = umem.allocateFrame();
-        }
-        if (addr >= 0) {
-            tx++;
-        }
-        return addr;
+    /** Gives back {@code n} frames from {@code addrs[0..n)} taken for sending that were not sent. */
+    public void cancelSend(long[] addrs, int n) {
+        putBack(addrs, 0, n, SENDING);
     }
 
     /**
-     * Takes a free frame for the application to write a datagram into, as a buffer whose reader and
-     * writer index sit at {@code headroom} (room for headers to be prepended in place). Returns null
-     * when fewer than {@code reserve} frames would stay free, so receiving never starves. Any thread.
+     * Marks {@code buf}, held by the application, as being sent in place: the pool keeps a reference
+     * to it until {@link #sent} reports the frame (or {@link #cancelHold}). Returns false, doing
+     * nothing, if {@code buf} is not this pool's or its frame is already being sent (a buffer written
+     * twice: the caller sends a copy).
      */
-    public UmemByteBuf allocate(int headroom, int reserve) {
-        long addr;
+    public boolean holdForSend(ByteBuf buf) {
+        if (!owns(buf)) {
+            return false;
+        }
+        UmemByteBuf u = (UmemByteBuf) buf;
+        u.retain(); // also checks that the caller still holds it
+        if (!STATE.compareAndSet(state, u.frameIndex(), APPLICATION, SENDING_IN_PLACE)) {
+            u.release();
+            return false;
+        }
+        application.decrementAndGet();
+        return true;
+    }
+
+    /** Undoes {@link #holdForSend} for a buffer that was not queued after all. */
+    public void cancelHold(ByteBuf buf) {
+        UmemByteBuf u = (UmemByteBuf) buf;
+        if (!owns(u)) {
+            throw new IllegalArgumentException(buf + " is not a buffer of this pool");
+        }
+        move(u.frameIndex(), SENDING_IN_PLACE, APPLICATION);
+        application.incrementAndGet();
+        u.release();
+    }
+
+    /**
+     * The kernel completed sending the frames at {@code addrs[0..n)}: copies go back to the free
+     * frames, in-place frames drop the pool's reference. Returns how many addresses named no frame
+     * being sent (ignored: a frame is never freed twice); 0 normally.
+     */
+    public int sent(long[] addrs, int n) {
+        int unknown = 0;
         lock.lock();
         try {
-            if (umem.freeFrames() <= reserve) {
-                reclaimReleased();
-                if (umem.freeFrames() <= reserve) {
-                    return null;
+            for (int i = 0; i < n; i++) {
+                long addr = addrs[i];
+                int index = (int) (addr >>> frameShift);
+                if (addr < 0 || index >= buffers.length) {
+                    unknown++;
+                    continue;
+                }
+                byte s = (byte) STATE.getAcquire(state, index);
+                if (s == SENDING) {
+                    STATE.setRelease(state, index, FREE);
+                    free[freeCount++] = index;
+                } else if (s == SENDING_IN_PLACE) {
+                    STATE.setRelease(state, index, APPLICATION);
+                    application.incrementAndGet();
+                    buffers[index].release(); // the last reference: the frame goes back through release()
+                } else {
+                    unknown++;
                 }
             }
-            addr = umem.allocateFrame();
         } finally {
             lock.unlock();
         }
-        return wrap(addr, headroom, headroom, 0);
+        return unknown;
     }
 
-    /** Lock held: gives back a frame taken with {@link #allocateTxFrame()} that was not sent after all. */
-    public void unallocateTxFrame(long addr) {
-        tx--;
-        umem.freeFrame(addr);
+    // ----------------------------------------------------------------------------------- application
+
+    /**
+     * Takes a free frame for the application to write a datagram into, as a buffer whose index 0 lies
+     * {@code headroom} bytes into the frame's data area (room for headers to be prepended in place),
+     * empty. Returns null when fewer than {@code reserve} frames would stay free (so receiving never
+     * starves) or once the pool is closed.
+     */
+    public UmemByteBuf allocate(int headroom, int reserve) {
+        if (headroom < 0 || headroom > frameCapacity) {
+            throw new IllegalArgumentException("headroom " + headroom + " outside [0, " + frameCapacity + "]");
+        }
+        int index;
+        lock.lock();
+        try {
+            if (closed) {
+                return null;
+            }
+            reclaimReleased();
+            if (freeCount <= reserve) {
+                return null;
+            }
+            index = free[--freeCount];
+            move(index, FREE, APPLICATION);
+            application.incrementAndGet(); // under the lock, so close() sees it
+        } finally {
+            lock.unlock();
+        }
+        UmemByteBuf buf = buffers[index];
+        buf.reuse(headroom, headroom, 0);
+        return buf;
+    }
+
+    /** Where the frames are now; exact when no thread is moving frames. */
+    public FrameAccounting accounting() {
+        int[] counts = new int[STATE_NAMES.length];
+        lock.lock();
+        try {
+            for (int i = 0; i < state.length; i++) {
+                counts[(byte) STATE.getAcquire(state, i)]++;
+            }
+        } finally {
+            lock.unlock();
+        }
+        return new FrameAccounting(buffers.length, counts[FREE], counts[KERNEL], counts[APPLICATION],
+                counts[SENDING] + counts[SENDING_IN_PLACE]);
     }
 
     /**
-     * Lock held: {@code buf}, a buffer of this pool, is to be sent in place. The pool keeps the
-     * reference the caller passes until the kernel completes the send.
+     * Closes the pool once nothing but the application uses its frames any more (every socket on the
+     * UMEM is closed): no frame is handed out after this, frames still being sent in place drop the
+     * pool's reference, and {@code whenDrained} (typically: unmap the UMEM) runs once the application
+     * holds no frame: at once if it holds none, otherwise on the thread releasing the last one. A
+     * buffer the application still holds keeps the memory it reads mapped. Idempotent: only the first
+     * call's action runs.
      */
-    public void sendInPlace(UmemByteBuf buf) {
-        zeroCopyTx[buf.frameIndex()] = true;
-        application.decrementAndGet();
-        tx++;
-    }
-
-    /** Lock held: puts up to {@code max} free frames on the fill ring; returns how many. */
-    @SuppressWarnings("exports") // the fast path's side of the pool: applications use UmemByteBuf only
-    public int refill(FillRing fill, int max) {
-        reclaimReleased();
-        int n = fill.reserve(Math.min(max, umem.freeFrames()));
-        for (int i = 0; i < n; i++) {
-            fill.put(i, umem.allocateFrame());
+    public void close(Runnable whenDrained) {
+        if (!onDrained.compareAndSet(null, whenDrained) || closed) {
+            return;
         }
-        fill.submit(n);
-        kernelRx += n;
-        return n;
-    }
-
-    /** Lock held: {@code n} frames the fill ring gave the kernel came back on an RX ring. */
-    public void receivedLocked(int n) {
-        kernelRx -= n;
-    }
-
-    /** Drops a received frame: counted back as free (any thread). */
-    public void drop(long addr) {
-        if (!released.offer((int) (addr >>> frameShift))) {
-            lock.lock();
-            try {
-                umem.freeFrame(addr);
-            } finally {
-                lock.unlock();
+        lock.lock();
+        try {
+            closed = true;
+            for (int i = 0; i < state.length; i++) {
+                if ((byte) STATE.getAcquire(state, i) == SENDING_IN_PLACE) {
+                    STATE.setRelease(state, i, APPLICATION);
+                    application.incrementAndGet();
+                    buffers[i].release();
+                }
             }
+        } finally {
+            lock.unlock();
         }
-    }
-
-    /** Lock held: returns completed TX frames to the pool; returns how many. */
-    @SuppressWarnings("exports") // the fast path's side of the pool: applications use UmemByteBuf only
-    public int reapCompletions(CompletionRing completion, int max) {
-        int n = completion.peek(max);
-        for (int i = 0; i < n; i++) {
-            long addr = completion.addr(i);
-            int index = (int) (addr >>> frameShift);
-            tx--;
-            if (zeroCopyTx[index]) {
-                zeroCopyTx[index] = false;
-                application.incrementAndGet(); // the release below counts it out again
-                buffers[index].release();
-            } else {
-                umem.freeFrame(addr);
-            }
-        }
-        completion.release(n);
-        return n;
-    }
-
-    /**
-     * Runs {@code action} (typically: unmap the UMEM) once the application holds no frame of this
-     * pool: at once if it holds none now, otherwise on the thread releasing the last one. A buffer the
-     * application still holds keeps the memory it reads mapped.
-     */
-    public void whenDrained(Runnable action) {
-        onDrained.set(action);
         if (application.get() == 0) {
             runDrained();
         }
     }
 
-    private void runDrained() {
-        Runnable action = onDrained.getAndSet(null);
-        if (action != null) {
-            action.run();
-        }
+    /** True once {@link #close} was called. */
+    public boolean isClosed() {
+        return closed;
     }
 
-    /** Where the frames are now; exact when no thread is moving frames. */
-    public FrameAccounting accounting() {
+    // ------------------------------------------------------------------------------------- internals
+
+    private int index(long addr) {
+        int index = (int) (addr >>> frameShift);
+        if (addr < 0 || index >= buffers.length) {
+            throw new IllegalArgumentException("address " + addr + " lies outside the UMEM's "
+                    + buffers.length + " frames");
+        }
+        return index;
+    }
+
+    /** Moves frame {@code index} from {@code from} to {@code to}, or throws if it is not at {@code from}. */
+    private void move(int index, byte from, byte to) {
+        byte s = (byte) STATE.getAcquire(state, index);
+        if (s != from) {
+            throw new IllegalStateException("frame " + index + " is " + STATE_NAMES[s] + ", not "
+                    + STATE_NAMES[from]);
+        }
+        STATE.setRelease(state, index, to);
+    }
+
+    private int take(long[] addrs, int max, byte to) {
+        int n = Math.min(max, addrs.length);
         lock.lock();
         try {
-            return new FrameAccounting(buffers.length, umem.freeFrames() + released.size(), kernelRx,
-                    application.get(), tx);
+            if (closed) {
+                return 0;
+            }
+            reclaimReleased();
+            n = Math.min(n, freeCount);
+            for (int i = 0; i < n; i++) {
+                int index = free[--freeCount];
+                move(index, FREE, to);
+                addrs[i] = (long) index << frameShift;
+            }
+        } finally {
+            lock.unlock();
+        }
+        return n;
+    }
+
+    private void putBack(long[] addrs, int from, int n, byte expected) {
+        lock.lock();
+        try {
+            for (int i = from; i < from + n; i++) {
+                int index = index(addrs[i]);
+                move(index, expected, FREE);
+                free[freeCount++] = index;
+            }
         } finally {
             lock.unlock();
         }
     }
+
+    private void offerReleased(int index) {
+        if (!released.offer(index)) {
+            // cannot happen: the queue holds every frame; keep the frame rather than lose it
+            lock.lock();
+            try {
+                free[freeCount++] = index;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Lock held: moves released frames onto the free stack. Every batch does it, so the queue never
+     * fills up (each frame is in it at most once, and it holds them all).
+     */
+    private void reclaimReleased() {
+        int index;
+        while ((index = released.poll()) != -1) {
+            free[freeCount++] = index;
+        }
+    }
+
+    private void runDrained() {
+        Runnable action = onDrained.getAndSet(DRAINED);
+        if (action != null && action != DRAINED) {
+            action.run();
+        }
+    }
+
+    private static final Runnable DRAINED = () -> { };
 }

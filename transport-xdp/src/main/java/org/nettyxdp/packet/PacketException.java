@@ -69,11 +69,13 @@ public final class PacketException extends RuntimeException {
         this.length = length;
     }
 
-    static PacketException insufficientHeadroom(long diff, int head) {
+    /** An {@link Kind#INSUFFICIENT_HEADROOM} error: the head cannot move down {@code diff} bytes from {@code head}. */
+    public static PacketException insufficientHeadroom(long diff, int head) {
         return new PacketException(Kind.INSUFFICIENT_HEADROOM, diff, head, -1, -1, -1);
     }
 
-    static PacketException invalidPacketLength() {
+    /** An {@link Kind#INVALID_PACKET_LENGTH} error. */
+    public static PacketException invalidPacketLength() {
         return new PacketException(Kind.INVALID_PACKET_LENGTH, -1, -1, -1, -1, -1);
     }
 

@@ -15,7 +15,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code frameSize} bytes in one page-aligned anonymous mapping, and the stack of frames that are
  * currently free (in no ring and not held by the application).
  *
- * <p>Not thread-safe: a UMEM and every socket using it belong to one thread.
+ * <p>Not thread-safe, except {@link #close()}: a UMEM and every socket using it belong to one thread.
+ * (The channels' fast path keeps its frames in a {@code UmemFramePool} instead of the free stack here.)
  */
 public final class Umem implements AutoCloseable {
     private static final long REG_ADDR = XdpStructs.offset(XdpStructs.UMEM_REG, "addr");
@@ -26,15 +27,17 @@ public final class Umem implements AutoCloseable {
     private static final long REG_TX_METADATA_LEN = XdpStructs.offset(XdpStructs.UMEM_REG, "tx_metadata_len");
 
     private final UmemConfig config;
+    private final Arena arena;
     private final MemorySegment region;
     private final long[] free;
     private final long frameMask;
     private int freeCount;
     private int registeredFd = -1;
-    private boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private Umem(UmemConfig config, MemorySegment region) {
+    private Umem(UmemConfig config, Arena arena, MemorySegment region) {
         this.config = config;
+        this.arena = arena;
         this.region = region;
         this.free = new long[config.frameCount()];
         this.frameMask = ~((long) config.frameSize() - 1);
@@ -43,11 +46,24 @@ public final class Umem implements AutoCloseable {
         }
     }
 
-    /** Maps a new UMEM with the given geometry; every frame starts free. */
+    /**
+     * Maps a new UMEM with the given geometry; every frame starts free. The mapping belongs to a shared
+     * arena that {@link #close()} closes (which unmaps it): an access through {@link #region()} or any
+     * slice or NIO view of it after that throws {@link IllegalStateException} instead of faulting.
+     */
     public static Umem allocate(UmemConfig config) throws SyscallException {
-        MemorySegment region = Syscalls.mmap(config.size(), Linux.PROT_READ | Linux.PROT_WRITE,
+        MemorySegment mapped = Syscalls.mmap(config.size(), Linux.PROT_READ | Linux.PROT_WRITE,
                 Linux.MAP_PRIVATE | Linux.MAP_ANONYMOUS | Linux.MAP_POPULATE, -1, 0, "UMEM");
-        return new Umem(config, region);
+        Arena arena = Arena.ofShared();
+        return new Umem(config, arena, mapped.reinterpret(arena, Umem::unmap));
+    }
+
+    private static void unmap(MemorySegment region) {
+        try {
+            Syscalls.munmap(region);
+        } catch (SyscallException ignored) {
+            // unmapping a mapping we made cannot fail; nothing is left to do if it does
+        }
     }
 
     /** Registers the area with socket {@code fd} ({@code XDP_UMEM_REG}); done once, by the first socket. */
@@ -114,12 +130,14 @@ public final class Umem implements AutoCloseable {
         return config.frameCount();
     }
 
-    /** Unmaps the area; every socket using it must be closed first. Idempotent. */
+    /**
+     * Unmaps the area; every socket using it must be closed first. Any thread; idempotent. Threads
+     * still accessing the region get an {@link IllegalStateException}.
+     */
     @Override
     public void close() throws SyscallException {
-        if (!closed) {
-            closed = true;
-            Syscalls.munmap(region);
+        if (closed.compareAndSet(false, true)) {
+            arena.close();
         }
     }
 }

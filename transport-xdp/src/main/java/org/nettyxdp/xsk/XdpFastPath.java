@@ -73,7 +73,7 @@ public final class XdpFastPath {
         QueueSocket(XskQueue queue, XdpSocket xsk, int frameSize) {
             this.queue = queue;
             this.xsk = xsk;
-            this.packet = new XdpPacket(queue.pool().umem().region(), frameSize);
+            this.packet = new XdpPacket(queue.region(), frameSize);
             this.datagrams = new FrameDatagramPacket[queue.pool().frameCount()];
         }
 
@@ -113,8 +113,8 @@ public final class XdpFastPath {
     private long txPackets;
     private long txBytes;
     private long txZeroCopy;
-    /** Set once {@link #close()} was asked for: no new work starts. */
-    private boolean closed;
+    /** Set once {@link #close()} was asked for: no new work starts. Volatile for {@link #frameBuffer()}. */
+    private volatile boolean closed;
     /** Nesting depth of {@link #receive} and {@link #flush}: rings must stay mapped while positive. */
     private int busy;
     private boolean released;
@@ -275,13 +275,7 @@ public final class XdpFastPath {
             counters.rxPackets += packets;
             counters.rxBytes += bytes;
             counters.rxCopied += copied;
-            pool.lock().lock();
-            try {
-                pool.receivedLocked(taken);
-                pool.refill(qs.xsk.fill(), qs.xsk.fill().size());
-            } finally {
-                pool.lock().unlock();
-            }
+            qs.queue.refill(qs.xsk.fill().size());
             if (qs.xsk.fill().needsWakeup()) {
                 qs.xsk.wakeupRx();
             }
@@ -322,7 +316,8 @@ public final class XdpFastPath {
 
     /**
      * A buffer over a free frame of queue 0, with headroom for the headers, or null when the pool has
-     * no frame to spare. Any thread.
+     * no frame to spare or this fast path is closed. Any thread, also concurrently with {@link #close()}:
+     * the pool hands out no frame once closed, and stays mapped while a buffer it handed out is held.
      */
     public UmemByteBuf frameBuffer() {
         if (closed) {
@@ -359,28 +354,33 @@ public final class XdpFastPath {
         }
         UmemByteBuf inPlace = null;
         QueueSocket qs = queues[0];
-        if (content instanceof UmemByteBuf u && u.headroom() >= headers) {
+        // the headers go right below the payload: into the frame's headroom and any bytes already read;
+        // a frame already queued (the same buffer written twice) is sent as a copy
+        if (content instanceof UmemByteBuf u && u.headroom() + u.readerIndex() >= headers) {
             for (QueueSocket candidate : queues) {
-                if (candidate.queue.pool() == u.pool()) {
-                    qs = candidate;
-                    inPlace = u;
+                if (candidate.queue.pool().owns(u)) {
+                    if (candidate.queue.pool().holdForSend(u)) {
+                        qs = candidate;
+                        inPlace = u;
+                    }
                     break;
                 }
             }
         }
         if (!reserveTxSlot(qs)) {
+            if (inPlace != null) {
+                qs.queue.pool().cancelHold(inPlace);
+            }
             counters.txRingFull++;
             return SendResult.NO_ROOM;
         }
         UmemFramePool pool = qs.queue.pool();
-        MemorySegment region = pool.umem().region();
+        MemorySegment region = qs.queue.region();
         long frame;
         int head;
         if (inPlace != null) {
-            inPlace.retain();
-            pool.sendInPlace(inPlace);
             frame = inPlace.frameAddress();
-            head = inPlace.readerIndex() - headers;
+            head = inPlace.headroom() + inPlace.readerIndex() - headers;
             txZeroCopy++;
         } else {
             frame = takeTxFrame(pool);
@@ -419,18 +419,7 @@ public final class XdpFastPath {
 
     private long takeTxFrame(UmemFramePool pool) {
         if (txFrameCount == 0) {
-            pool.lock().lock();
-            try {
-                while (txFrameCount < TX_BATCH) {
-                    long f = pool.allocateTxFrame();
-                    if (f < 0) {
-                        break;
-                    }
-                    txFrames[txFrameCount++] = f;
-                }
-            } finally {
-                pool.lock().unlock();
-            }
+            txFrameCount = pool.takeForSend(txFrames, TX_BATCH);
             if (txFrameCount == 0) {
                 for (QueueSocket qs : queues) {
                     kick(qs);
@@ -463,15 +452,8 @@ public final class XdpFastPath {
             reap(qs);
         }
         if (txFrameCount > 0) {
-            UmemFramePool pool = queues[0].queue.pool();
-            pool.lock().lock();
-            try {
-                while (txFrameCount > 0) {
-                    pool.unallocateTxFrame(txFrames[--txFrameCount]);
-                }
-            } finally {
-                pool.lock().unlock();
-            }
+            queues[0].queue.pool().cancelSend(txFrames, txFrameCount);
+            txFrameCount = 0;
         }
     }
 
@@ -499,13 +481,7 @@ public final class XdpFastPath {
     }
 
     private static void reap(QueueSocket qs) {
-        UmemFramePool pool = qs.queue.pool();
-        pool.lock().lock();
-        try {
-            pool.reapCompletions(qs.queue.anchor().completion(), qs.queue.anchor().completion().size());
-        } finally {
-            pool.lock().unlock();
-        }
+        qs.queue.reapCompletions();
     }
 
     // ------------------------------------------------------------------------------------- lifecycle
@@ -573,12 +549,6 @@ public final class XdpFastPath {
                 drained += n;
             }
             counters.drop(DropReason.CLOSED, drained);
-            pool.lock().lock();
-            try {
-                pool.receivedLocked(drained);
-            } finally {
-                pool.lock().unlock();
-            }
             reap(qs);
             qs.xsk.close();
             qs.queue.release();

@@ -2,6 +2,8 @@ package org.nettyxdp.xsk;
 
 import io.netty.buffer.ByteBufAllocator;
 import org.nettyxdp.buffer.UmemFramePool;
+import org.nettyxdp.socket.CompletionRing;
+import org.nettyxdp.socket.FillRing;
 import org.nettyxdp.socket.Umem;
 import org.nettyxdp.socket.UmemConfig;
 import org.nettyxdp.socket.XdpSocket;
@@ -10,8 +12,10 @@ import org.nettyxdp.socket.ZeroCopyMode;
 import org.nettyxdp.sys.SyscallException;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One RX/TX queue of an interface as this process uses it: a UMEM with its frame pool and an anchor
@@ -23,11 +27,17 @@ final class XskQueue {
     private static final Map<Long, XskQueue> QUEUES = new HashMap<>();
     /** Ring size of the anchor socket's own RX/TX rings, which carry no traffic. */
     private static final int ANCHOR_RING = 8;
+    /** Frame addresses moved between the pool and a ring per step. */
+    private static final int BATCH = 256;
 
     private final long key;
     private final Umem umem;
     private final XdpSocket anchor;
     private final UmemFramePool pool;
+    /** Guards the queue's fill and completion rings, which every channel on the queue shares. */
+    private final ReentrantLock ringLock = new ReentrantLock();
+    /** Under {@link #ringLock}: addresses in transit between the pool and a ring. */
+    private final long[] addrs = new long[BATCH];
     private int users;
 
     private XskQueue(long key, Umem umem, XdpSocket anchor, UmemFramePool pool) {
@@ -37,7 +47,13 @@ final class XskQueue {
         this.pool = pool;
     }
 
-    /** The queue's shared state, created on first use; pair each call with {@link #release()}. */
+    /**
+     * The queue's shared state, created on first use; pair each call with {@link #release()}. Every
+     * channel on a queue shares its UMEM, so all must ask for the same geometry.
+     *
+     * @throws IOException if the queue already has a UMEM of another geometry, or the UMEM or its
+     *         anchor socket cannot be set up
+     */
     static XskQueue acquire(int ifindex, int queue, UmemConfig umemConfig, XdpSocketConfig socketConfig,
                             ByteBufAllocator alloc) throws IOException {
         long key = (long) ifindex << 32 | queue;
@@ -46,10 +62,20 @@ final class XskQueue {
             if (q == null) {
                 q = create(key, ifindex, queue, umemConfig, socketConfig, alloc);
                 QUEUES.put(key, q);
+            } else if (!q.umem.config().equals(umemConfig)) {
+                throw new IOException("queue " + queue + " of interface " + ifindex + " already has a UMEM of "
+                        + describe(q.umem.config()) + ", shared by every channel on it; this channel asks for "
+                        + describe(umemConfig) + ". Bind every channel on the interface with the same "
+                        + "XdpChannelOption.UMEM_* settings");
             }
             q.users++;
             return q;
         }
+    }
+
+    private static String describe(UmemConfig c) {
+        return c.frameCount() + " frames of " + c.frameSize() + " bytes (headroom " + c.headroom()
+                + ", TX metadata " + c.txMetadataLen() + ")";
     }
 
     private static XskQueue create(long key, int ifindex, int queue, UmemConfig umemConfig,
@@ -59,15 +85,11 @@ final class XskQueue {
             XdpSocketConfig anchorConfig = socketConfig.withQueueId(queue)
                     .withRingSizes(ANCHOR_RING, ANCHOR_RING, socketConfig.fillSize(), socketConfig.completionSize());
             XdpSocket anchor = XdpSocket.open(anchorConfig, umem);
-            UmemFramePool pool = new UmemFramePool(umem, alloc);
-            pool.lock().lock();
-            try {
-                // half the frames wait in the fill ring; the rest serve TX and frames the application holds
-                pool.refill(anchor.fill(), Math.min(socketConfig.fillSize(), umem.frameCount() / 2));
-            } finally {
-                pool.lock().unlock();
-            }
-            return new XskQueue(key, umem, anchor, pool);
+            UmemFramePool pool = new UmemFramePool(umem.region(), umemConfig.frameSize(), alloc);
+            XskQueue q = new XskQueue(key, umem, anchor, pool);
+            // half the frames wait in the fill ring; the rest serve TX and frames the application holds
+            q.refill(Math.min(socketConfig.fillSize(), umem.frameCount() / 2));
+            return q;
         } catch (IOException | RuntimeException e) {
             umem.close();
             throw e;
@@ -83,20 +105,72 @@ final class XskQueue {
         return pool;
     }
 
-    XdpSocket anchor() {
-        return anchor;
+    /** The UMEM region: frame addresses are offsets into it. */
+    MemorySegment region() {
+        return umem.region();
+    }
+
+    /** Puts up to {@code max} free frames on the queue's fill ring; returns how many. Any thread. */
+    int refill(int max) {
+        FillRing fill = anchor.fill();
+        ringLock.lock();
+        try {
+            int slots = fill.reserve(max);
+            int n = 0;
+            while (n < slots) {
+                int k = pool.takeForReceive(addrs, Math.min(BATCH, slots - n));
+                if (k == 0) {
+                    break;
+                }
+                for (int i = 0; i < k; i++) {
+                    fill.put(n + i, addrs[i]);
+                }
+                n += k;
+            }
+            fill.submit(n);
+            return n;
+        } finally {
+            ringLock.unlock();
+        }
+    }
+
+    /** True when the kernel wants a wakeup to take frames off the fill ring. */
+    boolean fillNeedsWakeup() {
+        return anchor.fill().needsWakeup();
+    }
+
+    /** Returns the frames the kernel completed sending to the pool; returns how many. Any thread. */
+    int reapCompletions() {
+        CompletionRing completion = anchor.completion();
+        ringLock.lock();
+        try {
+            int total = 0;
+            int n;
+            while ((n = completion.peek(BATCH)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    addrs[i] = completion.addr(i);
+                }
+                completion.release(n);
+                pool.sent(addrs, n);
+                total += n;
+            }
+            return total;
+        } finally {
+            ringLock.unlock();
+        }
     }
 
     /**
-     * Drops one user; the last one closes the anchor socket and unmaps the UMEM, as soon as the
-     * application has released every buffer it still holds.
+     * Drops one user; the last one reaps the last completions, closes the anchor socket and closes the
+     * pool, which unmaps the UMEM as soon as the application has released every buffer it still holds.
      */
     void release() {
         synchronized (QUEUES) {
             if (--users == 0) {
                 QUEUES.remove(key);
+                reapCompletions();
                 anchor.close();
-                pool.whenDrained(() -> {
+                pool.close(() -> {
                     try {
                         umem.close();
                     } catch (SyscallException ignored) {
