@@ -1,7 +1,11 @@
 package org.nettyxdp.xsk;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+import org.nettyxdp.bpf.XdpMode;
 import org.nettyxdp.buffer.UmemByteBuf;
 import org.nettyxdp.buffer.UmemFramePool;
 import org.nettyxdp.netlink.LinkInfo;
@@ -14,6 +18,7 @@ import org.nettyxdp.socket.UmemConfig;
 import org.nettyxdp.socket.XdpSocket;
 import org.nettyxdp.socket.XdpSocketConfig;
 import org.nettyxdp.socket.XdpStatistics;
+import org.nettyxdp.socket.ZeroCopyMode;
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.SyscallException;
@@ -41,6 +46,7 @@ import java.net.InetSocketAddress;
  * <p>Event-loop confined, except where noted.
  */
 public final class XdpFastPath {
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(XdpFastPath.class);
     /** TX descriptors reserved per batch. */
     private static final int TX_BATCH = 64;
 
@@ -104,9 +110,14 @@ public final class XdpFastPath {
     private final UdpFrameParser parser;
     private final UdpFrameWriter writer;
     private final int frameCapacity;
+    /** Every queue takes and sends descriptor chains ({@code XDP_USE_SG}, program with frags). */
+    private final boolean multiBuffer;
     /** Frames the application may hold before RX copies; from the option and the shared UMEM, per batch. */
     private int copyThreshold;
 
+    /** The multi-buffer packet being received (RX) or sent (TX) right now. */
+    private final FrameChain chain;
+    private final int frameSize;
     private final long[] txFrames = new long[TX_BATCH];
     private int txFrameCount;
     /** TX counts since the last {@link #flush()}, published to the channel's counters there. */
@@ -120,7 +131,8 @@ public final class XdpFastPath {
     private boolean released;
 
     private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
-                        QueueSocket[] queues, FastPathSettings settings) {
+                        QueueSocket[] queues, FastPathSettings settings, boolean multiBuffer) {
+        this.multiBuffer = multiBuffer;
         this.iface = iface;
         this.slot = slot;
         this.port = local.getPort();
@@ -138,6 +150,8 @@ public final class XdpFastPath {
                 link.index());
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
+        this.chain = new FrameChain(frameCapacity);
+        this.frameSize = settings.umem().frameSize();
     }
 
     /**
@@ -157,10 +171,15 @@ public final class XdpFastPath {
             int ring = settings.ringSize();
             XdpSocketConfig socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
                     Math.max(ring, Math.min(umem.frameCount() / 2, 65536)), Math.max(ring, 2048),
-                    settings.zeroCopy(), true, false);
+                    settings.zeroCopy(), true, iface.hasFrags());
             for (int q = 0; q < queues.length; q++) {
                 XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
                 try {
+                    if (settings.zeroCopy() == ZeroCopyMode.REQUIRED && !queue.isZeroCopy()) {
+                        throw new IOException("XdpChannelOption.ZERO_COPY is REQUIRED but queue " + q + " of "
+                                + link.name() + " is bound in copy mode (the kernel chose it for an earlier channel,"
+                                + " or the driver has no zero-copy support); use ZeroCopyMode.AUTO to accept it");
+                    }
                     XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
                     if (settings.busyPollBudget() > 0) {
                         preferBusyPoll(xsk, settings.busyPollBudget());
@@ -172,9 +191,17 @@ public final class XdpFastPath {
                 }
                 iface.setSocket(slot, q, queues[q].xsk.fd());
             }
-            iface.addPort(port, boundIp, slot, umem.maxRxFrameLength());
+            boolean multiBuffer = iface.hasFrags();
+            for (QueueSocket qs : queues) {
+                multiBuffer &= qs.queue.isMultiBuffer();
+            }
+            // multi-buffer: every frame the interface takes fits a chain; else longer ones go to the kernel
+            iface.addPort(port, boundIp, slot, multiBuffer ? 0 : umem.maxRxFrameLength());
             portAdded = true;
-            return new XdpFastPath(iface, slot, local, boundIp, queues, settings);
+            XdpFastPath fp = new XdpFastPath(iface, slot, local, boundIp, queues, settings, multiBuffer);
+            logger.info("{} on {}: XDP {}, {}", local, link.name(),
+                    iface.attachedMode() == XdpMode.DRV ? "native" : "generic", fp.describeQueues());
+            return fp;
         } catch (IOException | RuntimeException e) {
             if (slot >= 0) {
                 iface.removeChannel(portAdded ? port : -1, boundIp, slot);
@@ -194,6 +221,41 @@ public final class XdpFastPath {
         Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_PREFER_BUSY_POLL, 1, "SO_PREFER_BUSY_POLL");
         Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_BUSY_POLL, 50, "SO_BUSY_POLL");
         Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_BUSY_POLL_BUDGET, budget, "SO_BUSY_POLL_BUDGET");
+    }
+
+    /** True if the steering program runs in native (driver) mode, false for generic (SKB) mode. */
+    public boolean isNativeMode() {
+        return iface.attachedMode() == XdpMode.DRV;
+    }
+
+    /** True if the kernel bound queue {@code q} in zero-copy mode ({@code XDP_OPTIONS}). */
+    public boolean isZeroCopy(int q) {
+        return queues[q].queue.isZeroCopy();
+    }
+
+    /** True if queue {@code q}'s socket bound with {@code XDP_USE_NEED_WAKEUP}. */
+    public boolean isNeedWakeup(int q) {
+        return queues[q].queue.needsWakeupFlag();
+    }
+
+    /** True if queue {@code q}'s socket takes multi-buffer frames ({@code XDP_USE_SG}). */
+    public boolean isMultiBuffer(int q) {
+        return queues[q].queue.isMultiBuffer();
+    }
+
+    /** True if datagrams larger than one frame use this fast path (every queue multi-buffer). */
+    public boolean isMultiBuffer() {
+        return multiBuffer;
+    }
+
+    private String describeQueues() {
+        StringBuilder b = new StringBuilder();
+        for (int q = 0; q < queues.length; q++) {
+            b.append(q == 0 ? "" : "; ").append("queue ").append(q).append(isZeroCopy(q) ? " zero-copy" : " copy")
+                    .append(isNeedWakeup(q) ? ", need-wakeup" : ", no need-wakeup")
+                    .append(isMultiBuffer(q) ? ", multi-buffer" : ", single-buffer");
+        }
+        return b.toString();
     }
 
     /** Descriptors to watch for received frames, one per queue. */
@@ -245,6 +307,7 @@ public final class XdpFastPath {
         long packets = 0;
         long bytes = 0;
         long copied = 0;
+        long chains = 0;
         int taken = 0;
         busy++;
         try {
@@ -252,8 +315,32 @@ public final class XdpFastPath {
                 long addr = rx.addr(taken);
                 int len = rx.len(taken);
                 int options = rx.options(taken);
-                taken++;
-                ByteBuf content = parse(qs, pool, addr, len, options);
+                ByteBuf content;
+                if ((options & XdpPacket.XDP_PKT_CONTD) != 0 && multiBuffer) {
+                    int frames = chainLength(rx, taken, n);
+                    if (frames == 0) {
+                        if (taken > 0) {
+                            break; // the batch ends inside a chain: take it whole next time
+                        }
+                        n = rx.peek(max + chain.maxFragments() + 1);
+                        frames = chainLength(rx, taken, n);
+                    }
+                    if (frames <= 0) {
+                        // longer than any frame (-k) or cut off at the ring's end (0): every frame back
+                        int bad = frames < 0 ? -frames : n - taken;
+                        dropFrames(pool, rx, taken, bad);
+                        taken += bad;
+                        continue;
+                    }
+                    content = parseChain(qs, pool, rx, taken, frames);
+                    taken += frames;
+                    if (content != null) {
+                        chains++;
+                    }
+                } else {
+                    taken++;
+                    content = parse(qs, pool, addr, len, options);
+                }
                 if (content == null) {
                     continue;
                 }
@@ -263,7 +350,7 @@ public final class XdpFastPath {
                 if (content instanceof UmemByteBuf frame) {
                     datagram = qs.datagram(frame, local, parser.sender());
                 } else {
-                    copied++;
+                    copied += content instanceof CompositeByteBuf ? 0 : 1;
                     datagram = new DatagramPacket(content, local, parser.sender());
                 }
                 if (!sink.datagram(datagram) || closed) {
@@ -275,6 +362,7 @@ public final class XdpFastPath {
             counters.rxPackets += packets;
             counters.rxBytes += bytes;
             counters.rxCopied += copied;
+            counters.rxChains += chains;
             qs.queue.refill(qs.xsk.fill().size());
             if (qs.xsk.fill().needsWakeup()) {
                 qs.xsk.wakeupRx();
@@ -307,6 +395,54 @@ public final class XdpFastPath {
         } finally {
             frame.release();
         }
+    }
+
+    /**
+     * Descriptors in the chain starting at peeked entry {@code from}: its length k if it ends (a
+     * descriptor without {@code XDP_PKT_CONTD}) before {@code n}; 0 if it is still open at {@code n};
+     * -k if it runs over {@link FrameChain#maxFragments()} (k: the descriptors to drop, up to and
+     * including its end, or up to {@code n} if it has none there).
+     */
+    private int chainLength(RxRing rx, int from, int n) {
+        int max = chain.maxFragments();
+        for (int i = from; i < n; i++) {
+            if ((rx.options(i) & XdpPacket.XDP_PKT_CONTD) == 0) {
+                int k = i - from + 1;
+                return k <= max ? k : -k;
+            }
+        }
+        return n - from > max ? -(n - from) : 0;
+    }
+
+    private void dropFrames(UmemFramePool pool, RxRing rx, int from, int k) {
+        for (int i = from; i < from + k; i++) {
+            pool.drop(rx.addr(i));
+        }
+        counters.drop(DropReason.MULTI_BUFFER);
+    }
+
+    /**
+     * Validates the multi-buffer packet in peeked entries {@code [from, from + k)}; returns its payload
+     * as a composite over the frames (each a {@link UmemByteBuf}, index 0 the first payload byte),
+     * or a copy when the application holds too many frames; or null after dropping every frame and
+     * counting why.
+     */
+    private ByteBuf parseChain(QueueSocket qs, UmemFramePool pool, RxRing rx, int from, int k) {
+        chain.reset();
+        for (int i = from; i < from + k; i++) {
+            chain.add(rx.addr(i), rx.len(i));
+        }
+        XdpPacket p = qs.packet.resetFromDescriptor(chain.addr(0), chain.len(0), rx.options(from));
+        DropReason drop = parser.validate(p, chain, tunables.rxChecksum());
+        if (drop != null) {
+            counters.drop(drop);
+            for (int i = 0; i < k; i++) {
+                pool.drop(chain.addr(i));
+            }
+            return null;
+        }
+        return FrameChainContent.build(chain, pool, frameSize, parser.payloadHead(p), parser.payloadLength(),
+                pool.applicationFrames() + k > copyThreshold, tunables.allocator());
     }
 
     // ------------------------------------------------------------------------------------------ TX
