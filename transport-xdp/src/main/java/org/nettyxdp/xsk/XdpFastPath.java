@@ -119,11 +119,13 @@ public final class XdpFastPath {
     private final FrameChain chain;
     private final int frameSize;
     private final long[] txFrames = new long[TX_BATCH];
+    private final long[] chainFrames = new long[FrameChain.MAX_TX_FRAGMENTS];
     private int txFrameCount;
     /** TX counts since the last {@link #flush()}, published to the channel's counters there. */
     private long txPackets;
     private long txBytes;
     private long txZeroCopy;
+    private long txChainCount;
     /** Set once {@link #close()} was asked for: no new work starts. Volatile for {@link #frameBuffer()}. */
     private volatile boolean closed;
     /** Nesting depth of {@link #receive} and {@link #flush}: rings must stay mapped while positive. */
@@ -485,8 +487,12 @@ public final class XdpFastPath {
         }
         int headers = v4 ? UdpFrameWriter.IPV4_HEADERS : UdpFrameWriter.IPV6_HEADERS;
         int payload = content.readableBytes();
-        if (headers - EthHdr.LEN + payload > mtu || headers + payload > frameCapacity) {
+        if (headers - EthHdr.LEN + payload > mtu) {
             return SendResult.SLOW_PATH;
+        }
+        if (headers + payload > frameCapacity) {
+            return multiBuffer ? sendChain(content, v4, hop, recipient.getPort(), headers, payload)
+                    : SendResult.SLOW_PATH;
         }
         UmemByteBuf inPlace = null;
         QueueSocket qs = queues[0];
@@ -536,6 +542,77 @@ public final class XdpFastPath {
         return SendResult.QUEUED;
     }
 
+    /**
+     * Sends a datagram larger than one frame as a descriptor chain ({@code XDP_PKT_CONTD} on all but the
+     * last): copied once into as many free frames as it needs, the headers in the first. More
+     * fragments than the kernel builds into one packet take the kernel socket.
+     */
+    private SendResult sendChain(ByteBuf content, boolean v4, NextHops.Hop hop, int port, int headers, int payload) {
+        int k = (headers + payload + frameCapacity - 1) / frameCapacity;
+        if (k > FrameChain.MAX_TX_FRAGMENTS) {
+            return SendResult.SLOW_PATH;
+        }
+        QueueSocket qs = queues[0];
+        if (!reserveTxSlots(qs, k)) {
+            counters.txRingFull++;
+            return SendResult.NO_ROOM;
+        }
+        UmemFramePool pool = qs.queue.pool();
+        int got = 0;
+        for (; got < k; got++) {
+            long f = takeTxFrame(pool);
+            if (f < 0) {
+                break;
+            }
+            chainFrames[got] = f;
+        }
+        if (got < k) {
+            pool.cancelSend(chainFrames, got);
+            counters.txRingFull++;
+            return SendResult.NO_ROOM;
+        }
+        MemorySegment region = qs.queue.region();
+        chain.reset();
+        int from = content.readerIndex();
+        int left = payload;
+        for (int i = 0; i < k; i++) {
+            long data = chainFrames[i] + XdpPacket.XDP_PACKET_HEADROOM;
+            int offset = i == 0 ? headers : 0;
+            int n = Math.min(frameCapacity - offset, left);
+            Buffers.copy(content, from, region, data + offset, n);
+            from += n;
+            left -= n;
+            chain.add(data, offset + n);
+        }
+        writer.write(region, chain.addr(0), v4, hop, port, payload, tunables.trafficClass(), chain);
+        TxRing tx = qs.xsk.tx();
+        for (int i = 0; i < k; i++) {
+            tx.put(qs.txUsed++, chain.addr(i), chain.len(i), i < k - 1 ? XdpPacket.XDP_PKT_CONTD : 0);
+        }
+        txPackets++;
+        txBytes += payload;
+        txChainCount++;
+        return SendResult.QUEUED;
+    }
+
+    /** Makes sure {@code k} consecutive TX slots are reserved, publishing what is queued first if needed. */
+    private boolean reserveTxSlots(QueueSocket qs, int k) {
+        if (qs.txReserved - qs.txUsed >= k) {
+            return true;
+        }
+        TxRing tx = qs.xsk.tx();
+        if (qs.txUsed > 0) {
+            publish(qs);
+        }
+        qs.txReserved = tx.reserve(TX_BATCH);
+        if (qs.txReserved < k) {
+            kick(qs);
+            reap(qs);
+            qs.txReserved = tx.reserve(TX_BATCH);
+        }
+        return qs.txReserved >= k;
+    }
+
     private boolean reserveTxSlot(QueueSocket qs) {
         if (qs.txUsed < qs.txReserved) {
             return true;
@@ -576,6 +653,8 @@ public final class XdpFastPath {
             counters.txPackets += txPackets;
             counters.txBytes += txBytes;
             counters.txZeroCopy += txZeroCopy;
+            counters.txChains += txChainCount;
+            txChainCount = 0;
             txPackets = 0;
             txBytes = 0;
             txZeroCopy = 0;
