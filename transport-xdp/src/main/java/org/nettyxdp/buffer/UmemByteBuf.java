@@ -40,9 +40,10 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * adjustHead(-n)} grows the packet down into it and <em>re-bases</em> the buffer: index 0 moves to the
  * new head, so the {@code n} bytes become indexes {@code 0..n-1} and every old index {@code i} becomes
  * {@code i + n}. {@code adjustHead(+n)} drops {@code n} bytes from the front the same way.
- * {@link #adjustTail(int)} moves the end. After either, the buffer's readable bytes are the whole
- * packet: the reader index is 0 and the writer index the tail. This is how the channel prepends a
- * reply's headers in place: writing a received buffer back sends its own frame.
+ * After {@code adjustHead} the readable bytes are the whole packet: the reader index is 0 and the
+ * writer index stays on the tail. {@link #adjustTail(int)} moves the end (the writer index). The
+ * channel uses the same headroom to prepend a reply's headers: writing a received buffer back sends
+ * its own frame, with no copy.
  *
  * <pre>{@code
  * ByteBuf content = datagram.content();     // "hello": index 0 is 'h', readerIndex 0, writerIndex 5
@@ -54,13 +55,19 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * frame.adjustTail(-3);                     // the packet ends after "he": writerIndex 4
  * }</pre>
  *
- * <h2>Lifetime</h2>
+ * Slices and duplicates index relative to this buffer, so ones taken before a re-base see the moved
+ * indexes.
+ *
+ * <h2>Lifetime and what is safe</h2>
  * Buffer objects are reused frame by frame, like Netty's pooled buffers: do not touch one after
- * releasing it. Every access through the buffer (and through its slices, duplicates and
- * {@link #nioBuffer() NIO buffers}) checks that the UMEM is still mapped and throws
- * {@link IllegalStateException} once it is not; the UMEM stays mapped until the application has
- * released every buffer of it. A {@link #memoryAddress() memory address} is not checked: it is valid
- * only while the buffer is held (reference count above 0).
+ * releasing it. Until the frame is reused, the buffer and its slices and duplicates then throw
+ * {@link io.netty.util.IllegalReferenceCountException}; a second release throws it too and frees
+ * nothing. The UMEM stays mapped until the application has released every buffer of it (also after
+ * its channel closed); every access through the buffer, its slices, duplicates and
+ * {@link #nioBuffer() NIO buffers} checks that the memory is still mapped, so a kept NIO buffer used
+ * after the unmap throws {@link IllegalStateException} rather than crashing the JVM. Only the raw
+ * {@link #memoryAddress() memory address} is unchecked: use it (as native codecs do) while the buffer
+ * is held, never after releasing it.
  */
 public final class UmemByteBuf extends AbstractReferenceCountedByteBuf {
     private static final ValueLayout.OfShort SHORT_BE =

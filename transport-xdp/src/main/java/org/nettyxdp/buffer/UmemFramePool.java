@@ -365,8 +365,9 @@ public final class UmemFramePool {
             reclaimReleased();
             n = Math.min(n, freeCount);
             for (int i = 0; i < n; i++) {
+                // free by construction: every frame reaches the stack through a checked move to FREE
                 int index = free[--freeCount];
-                move(index, FREE, to);
+                STATE.setRelease(state, index, to);
                 addrs[i] = (long) index << frameShift;
             }
         } finally {
