@@ -180,7 +180,7 @@ public final class XdpFastPath {
                     if (settings.zeroCopy() == ZeroCopyMode.REQUIRED && !queue.isZeroCopy()) {
                         throw new IOException("XdpChannelOption.ZERO_COPY is REQUIRED but queue " + q + " of "
                                 + link.name() + " is bound in copy mode (the kernel chose it for an earlier channel,"
-                                + " or the driver has no zero-copy support); use ZeroCopyMode.AUTO to accept it");
+                                + " or the driver has no zero-copy support); use XdpZeroCopy.AUTO to accept it");
                     }
                     XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
                     if (settings.busyPollBudget() > 0) {

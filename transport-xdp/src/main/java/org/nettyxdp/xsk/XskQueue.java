@@ -127,7 +127,7 @@ final class XskQueue {
                 throw new IOException("XdpChannelOption.ZERO_COPY is REQUIRED but the kernel refuses zero-copy AF_XDP"
                         + " on queue " + config.queueId() + " of interface " + config.ifindex() + " ("
                         + Errno.name(e.errno()) + "): the driver has no AF_XDP zero-copy support, or XDP runs in"
-                        + " generic (SKB) mode; use ZeroCopyMode.AUTO to accept copy mode", e);
+                        + " generic (SKB) mode; use XdpZeroCopy.AUTO to accept copy mode", e);
             }
             throw e;
         }
