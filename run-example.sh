@@ -2,6 +2,9 @@
 # Builds the examples module (and the library) and runs one example:
 #   ./run-example.sh echo  [--bind ADDR:PORT] [--interface NAME] [--mode auto|skb|drv]
 #   ./run-example.sh proxy --backend HOST:PORT [--listen ADDR:PORT] [--interface NAME] [--mode ...] [--idle SECONDS]
+#   ./run-example.sh http3 [--bind ADDR:PORT] [--interface NAME] [--mode ...] [--cert FILE --key FILE]
+#   ./run-example.sh http3-client --server HOST:PORT [--path /N] [--requests N] [--bind ADDR] [--transport xdp|nio]
+#   ./run-example.sh dns [--bind ADDR:PORT] [--interface NAME] [--mode ...] [--hosts FILE]
 # Needs root (or CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW, CAP_IPC_LOCK) and JDK 22+ (25 recommended).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,8 +12,11 @@ cd "$(dirname "$0")"
 case "${1:-}" in
   echo) main=XdpEchoServer ;;
   proxy) main=XdpUdpProxy ;;
+  http3) main=XdpHttp3Server ;;
+  http3-client) main=XdpHttp3Client ;;
+  dns) main=XdpDnsServer ;;
   *)
-    sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -43,10 +43,12 @@ class XdpEchoServerTest {
             echo(pair, pair.peerV4(), server.localAddress(), n);
             XdpChannelMetrics m = server.metrics();
             assertEquals(n, m.rxFastPackets(), m.toString());
-            assertEquals(n, m.txFastPackets(), m.toString());
-            assertEquals(n, m.txZeroCopy(), "every reply left in the frame its request arrived in: " + m);
+            // replies to a new peer take the kernel socket until its next hop is resolved (off the event loop)
+            assertEquals(n, m.txFastPackets() + m.txSlowPackets(), m.toString());
+            assertTrue(m.txFastPackets() >= n * 3 / 4, m.toString());
+            assertEquals(m.txFastPackets(), m.txZeroCopy(), "every fast reply left in the frame its request arrived in: " + m);
             assertEquals(0, m.dropped(), m.toString());
-            assertTrue(Cli.stats(server).startsWith("fast path: rx " + n + " tx " + n), Cli.stats(server));
+            assertTrue(Cli.stats(server).startsWith("fast path: rx " + n + " tx " + m.txFastPackets()), Cli.stats(server));
         } finally {
             server.close().sync();
         }

@@ -49,6 +49,8 @@ import java.util.function.ToDoubleFunction;
  * or frame</td></tr>
  * <tr><td>{@code xdp.channel.tx.kick.errors}</td><td>counter</td><td></td><td>TX kicks the kernel
  * refused</td></tr>
+ * <tr><td>{@code xdp.channel.tx.drain.timeouts}</td><td>counter</td><td></td><td>writes failed because
+ * nothing could be sent for {@code TX_DRAIN_TIMEOUT_MILLIS}</td></tr>
  * <tr><td>{@code xdp.channel.drops}</td><td>counter</td><td>{@code reason}: a {@link DropReason}</td>
  * <td>frames the channel dropped</td></tr>
  * <tr><td>{@code xdp.channel.kernel.*}</td><td>counter</td><td></td><td>the kernel's
@@ -148,6 +150,9 @@ public final class XdpChannelMetricsBinder implements MeterBinder, AutoCloseable
                 "writes that found no TX slot or free frame and waited", Tags.empty(), XdpChannelMetrics::txRingFull);
         counter(meters, registry, "xdp.channel.tx.kick.errors", "events", "TX kicks the kernel refused",
                 Tags.empty(), XdpChannelMetrics::txKickErrors);
+        counter(meters, registry, "xdp.channel.tx.drain.timeouts", "datagrams",
+                "writes failed because nothing could be sent for TX_DRAIN_TIMEOUT_MILLIS", Tags.empty(),
+                XdpChannelMetrics::txDrainTimeouts);
         for (DropReason reason : DropReason.values()) {
             counter(meters, registry, "xdp.channel.drops", "frames", "frames the channel dropped, by reason",
                     Tags.of("reason", reason.name()), m -> m.drops().getOrDefault(reason, 0L));

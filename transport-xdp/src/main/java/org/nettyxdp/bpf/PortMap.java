@@ -17,16 +17,16 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  *   <li>Key: {@code struct { u32 port; u32 family; u8 addr[16]; }} (24 bytes). {@code port} is in
  *       <b>host byte order</b> (0..65535; the program converts the wire's big-endian port with
  *       {@code BPF_END}). {@code family} 4 = the IPv4 address in {@code addr[0..3]} (rest zero),
- *       16 = the IPv6 address in {@code addr[0..15]}, both in network byte order; {@code family} 0 with
- *       an all-zero {@code addr} is the <em>wildcard</em> entry of the port: any destination address
- *       of either family.</li>
+ *       16 = the IPv6 address in {@code addr[0..15]}, both in network byte order; An all-zero
+ *       {@code addr} is the port's <em>wildcard</em> entry of that family: any local destination
+ *       address of the family. A dual-stack IPv6 channel puts both wildcard entries.</li>
  *   <li>Value: {@code struct { u32 slot; u32 max_frame_len; }} (8 bytes) — the channel's slot (its
  *       range of indexes in the {@link XskMap}) and the longest frame its UMEM takes (longer frames go
  *       to the kernel, {@code XDP_PASS}; 0 means no limit, multi-buffer mode).</li>
  * </ul>
  *
  * <p>The program looks up the exact key (port, the frame's family, the frame's destination) first and
- * the port's wildcard key second, so several channels can share a port when bound to different
+ * the port's wildcard key of the frame's family second, so several channels can share a port when bound to different
  * addresses, and a wildcard entry can coexist with specific ones: the specific entry wins for its
  * address. An IPv4-mapped IPv6 address ({@code ::ffff:a.b.c.d}) is an IPv6 key and never matches an
  * IPv4 frame.
@@ -42,8 +42,6 @@ public final class PortMap extends BpfMap {
     static final int KEY_FAMILY = 4;
     /** Key offset of {@code addr}. */
     static final int KEY_ADDR = 8;
-    /** {@code family}: the wildcard entry, any destination address, IPv4 or IPv6. */
-    static final int FAMILY_ANY = 0;
     /** {@code family}: an IPv4 address. */
     static final int FAMILY_IPV4 = 4;
     /** {@code family}: an IPv6 address. */
@@ -63,18 +61,13 @@ public final class PortMap extends BpfMap {
         return new PortMap(fd, BpfAttr.objName(name), maxEntries);
     }
 
-    /** {@link #put(int, InetAddress, int, int)} of the port's wildcard entry (any address). */
-    public void put(int port, int slot, int maxFrameLen) throws BpfException {
-        put(port, null, slot, maxFrameLen);
-    }
-
     /**
      * Steers UDP datagrams to {@code address:port} to {@code slot}, inserting or replacing that
      * (port, address) entry. Entries for other addresses of the port are not touched.
      *
      * @param address     the channel's bound address ({@link Inet4Address} or {@link Inet6Address}; a
-     *                    scope id is ignored); {@code null} or a wildcard address ({@code 0.0.0.0},
-     *                    {@code ::}) for the port's wildcard entry: any address of either family not
+     *                    scope id is ignored); a wildcard address ({@code 0.0.0.0}, {@code ::}) for the
+     *                    port's wildcard entry of that family: any local address of the family not
      *                    claimed by a specific entry
      * @param maxFrameLen the longest frame (first buffer) the channel takes; 0 for no limit
      */
@@ -95,13 +88,8 @@ public final class PortMap extends BpfMap {
         }
     }
 
-    /** {@link #remove(int, InetAddress)} of the port's wildcard entry. */
-    public boolean remove(int port) throws BpfException {
-        return remove(port, null);
-    }
-
     /**
-     * Stops steering {@code address:port} ({@code address} null or wildcard: the port's wildcard entry);
+     * Stops steering {@code address:port} ({@code address} a wildcard: the port's wildcard entry of its family);
      * returns {@code false} if that entry did not exist.
      */
     public boolean remove(int port, InetAddress address) throws BpfException {
@@ -110,14 +98,9 @@ public final class PortMap extends BpfMap {
         }
     }
 
-    /** {@link #get(int, InetAddress)} of the port's wildcard entry. */
-    public Entry get(int port) throws BpfException {
-        return get(port, null);
-    }
-
     /**
-     * The entry for exactly {@code address:port} ({@code address} null or wildcard: the port's wildcard
-     * entry), or {@code null}. No wildcard fallback: this is the map's content, not the program's verdict.
+     * The entry for exactly {@code address:port} ({@code address} a wildcard: the port's wildcard
+     * entry of its family), or {@code null}. No wildcard fallback: this is the map's content, not the program's verdict.
      */
     public Entry get(int port, InetAddress address) throws BpfException {
         try (Arena arena = Arena.ofConfined()) {
@@ -134,10 +117,10 @@ public final class PortMap extends BpfMap {
         if (port < 0 || port > 0xffff) {
             throw new IllegalArgumentException("UDP port out of range: " + port);
         }
-        byte[] addr = address == null || address.isAnyLocalAddress() ? new byte[0] : address.getAddress();
+        byte[] addr = address.getAddress(); // a wildcard is all zeros
         MemorySegment key = arena.allocate(KEY_SIZE, 4); // zeroed
         key.set(JAVA_INT, KEY_PORT, port);
-        key.set(JAVA_INT, KEY_FAMILY, addr.length); // 0, 4 or 16
+        key.set(JAVA_INT, KEY_FAMILY, addr.length); // 4 or 16
         MemorySegment.copy(addr, 0, key, JAVA_BYTE, KEY_ADDR, addr.length);
         return key;
     }

@@ -20,31 +20,37 @@ import static org.nettyxdp.bpf.Reg.R9;
 
 /**
  * The XDP program that steers UDP datagrams for bound ports into AF_XDP sockets and passes
- * everything else to the kernel.
+ * everything else to the kernel. It takes only what the kernel would deliver to the channel's own
+ * socket, because it runs before the kernel's checks; anything in doubt is the kernel's.
  *
- * <p>Per frame: Ethernet, optionally one 802.1Q/802.1ad tag ({@code 0x8100}/{@code 0x88a8}), then
+ * <p>Per frame:
  * <ul>
+ *   <li>Ethernet destination equal to the interface's MAC address (baked in at load time). Frames for
+ *       other hosts (promiscuous mode, bridges, macvlan tenants) and group addresses (multicast,
+ *       broadcast: the kernel delivers those to every member socket) go to the kernel.</li>
+ *   <li>Untagged: a frame with an 802.1Q/802.1ad tag belongs to a VLAN device the kernel knows about
+ *       (or drops when there is none), so it is passed.</li>
  *   <li>IPv4: version 4, IHL &ge; 5 (options skipped), not a fragment (MF clear and offset 0),
- *       protocol UDP;</li>
- *   <li>IPv6: version 6, next header UDP directly (extension headers are left to the kernel);</li>
+ *       protocol UDP. IPv6: version 6, next header UDP directly (extension headers are left to the
+ *       kernel).</li>
+ *   <li>The IP destination is one of the host's addresses ({@link LocalAddressMap}); frames the host
+ *       would forward, and directed broadcasts, are passed.</li>
  * </ul>
- * Frames to a group (multicast or broadcast) MAC address go to the kernel, which delivers them to
- * every member socket. Then the {@link PortMap} is searched twice: first for the exact key (UDP
- * destination port, the frame's family, its IP destination address), then for the port's wildcard key
- * (port, family 0, zero address). So several channels can share a port when bound to different
- * addresses, and an entry bound to an address wins over the port's wildcard entry. A frame to a
- * destination with neither entry goes to the kernel, where a socket bound to another address of the
- * interface with the same port receives it; an IPv4 entry never takes an IPv6 frame and vice versa
- * (the family is part of the key). On a hit whose
- * {@code max_frame_len} is non-zero and smaller than the frame (total length, all fragments of a
+ * Then the {@link PortMap} is searched twice: first for the exact key (UDP destination port, the
+ * frame's family, its IP destination address), then for the port's wildcard key of the frame's family
+ * (port, family, zero address). So several channels can share a port when bound to different
+ * addresses, an entry bound to an address wins over the port's wildcard entry, and a channel of one
+ * family never takes the other's frames (a dual-stack IPv6 channel puts both wildcard keys). On a hit
+ * whose {@code max_frame_len} is non-zero and smaller than the frame (total length, all fragments of a
  * multi-buffer frame), the frame is passed to the kernel, which would otherwise drop it silently.
  * Otherwise the verdict is {@code bpf_redirect_map(xsks, slot * numQueues + rx_queue_index, fallback)}.
  * Frames arriving on a queue {@code >= numQueues} are passed (their index would fall into the next
  * slot's range). Anything else — ARP, ICMP, TCP, other ports, truncated headers — is {@code XDP_PASS}.
+ * Source addresses are checked by the channel (martians are counted drops there), not here.
  *
- * <p>{@code numQueues} is baked into the program as an immediate at load time: it is fixed per
- * interface (the number of RX queues, i.e. combined channels) and a constant keeps the hot path free
- * of a config-map lookup. If the queue count changes, load a new program and replace the link.
+ * <p>{@code numQueues} and the MAC address are immediates: both are fixed per interface and constants
+ * keep the hot path free of a config-map lookup. If either changes, load a new program and replace
+ * the link.
  *
  * <p>The fallback of {@code bpf_redirect_map} (taken when the XSKMAP index holds no socket) is
  * {@link XdpAction#PASS} in production; tests load it with {@link XdpAction#DROP} so that
@@ -59,11 +65,8 @@ public final class UdpSteeringProgram {
     public static final String NAME = "nx_udp_steer";
 
     private static final int ETH_HLEN = 14;
-    private static final int VLAN_HLEN = 4;
     private static final int ETH_P_IP = 0x0800;
     private static final int ETH_P_IPV6 = 0x86dd;
-    private static final int ETH_P_8021Q = 0x8100;
-    private static final int ETH_P_8021AD = 0x88a8;
     private static final int IPPROTO_UDP = 17;
     private static final int IPV4_MIN_HLEN = 20;
     private static final int IPV6_HLEN = 40;
@@ -75,6 +78,8 @@ public final class UdpSteeringProgram {
     private static final int KEY_SLOT = -PortMap.KEY_SIZE;
     private static final int KEY_FAMILY_SLOT = KEY_SLOT + PortMap.KEY_FAMILY;
     private static final int KEY_ADDR_SLOT = KEY_SLOT + PortMap.KEY_ADDR;
+    /** The (family, addr) tail of the port key is a {@link LocalAddressMap} key. */
+    private static final int LOCAL_KEY_SLOT = KEY_FAMILY_SLOT;
     /** IPv4 flags/fragment-offset word: MF bit and 13-bit offset (DF ignored). */
     private static final int IP_MF_OFFSET = 0x3fff;
     /** struct xdp_md offsets. */
@@ -94,8 +99,9 @@ public final class UdpSteeringProgram {
     }
 
     /** Loads the program for production: fallback {@link XdpAction#PASS}, no multi-buffer. */
-    public static BpfProgram load(PortMap ports, XskMap xsks, int numQueues) throws BpfException {
-        return load(ports, xsks, numQueues, XdpAction.PASS, false);
+    public static BpfProgram load(PortMap ports, LocalAddressMap locals, XskMap xsks, int numQueues, byte[] mac)
+            throws BpfException {
+        return load(ports, locals, xsks, numQueues, mac, XdpAction.PASS, false);
     }
 
     /**
@@ -103,23 +109,32 @@ public final class UdpSteeringProgram {
      *
      * @param numQueues number of RX queues of the interface; the XSKMAP index is
      *                  {@code slot * numQueues + rx_queue_index}
+     * @param mac       the interface's MAC address (6 bytes; all zero on {@code lo})
      * @param fallback  verdict when the XSKMAP index is empty: ABORTED, DROP, PASS or TX
      * @param frags     load with {@code BPF_F_XDP_HAS_FRAGS} (needed when any channel uses multi-buffer,
      *                  or the device MTU exceeds a page)
      */
-    public static BpfProgram load(PortMap ports, XskMap xsks, int numQueues, XdpAction fallback, boolean frags)
-            throws BpfException {
-        return BpfProgram.loadXdp(assemble(ports.fd(), xsks.fd(), numQueues, fallback), NAME, frags);
+    public static BpfProgram load(PortMap ports, LocalAddressMap locals, XskMap xsks, int numQueues, byte[] mac,
+                                  XdpAction fallback, boolean frags) throws BpfException {
+        return BpfProgram.loadXdp(assemble(ports.fd(), locals.fd(), xsks.fd(), numQueues, mac, fallback), NAME,
+                frags);
     }
 
     /** The program's instructions for the given map fds (for tests and inspection). */
-    public static long[] assemble(int portMapFd, int xskMapFd, int numQueues, XdpAction fallback) {
+    public static long[] assemble(int portMapFd, int localMapFd, int xskMapFd, int numQueues, byte[] mac,
+                                  XdpAction fallback) {
         if (numQueues < 1) {
             throw new IllegalArgumentException("numQueues must be >= 1: " + numQueues);
         }
         if (fallback == XdpAction.REDIRECT) {
             throw new IllegalArgumentException("the redirect fallback must be ABORTED, DROP, PASS or TX");
         }
+        if (mac == null || mac.length != 6) {
+            throw new IllegalArgumentException("the interface MAC address must have 6 bytes");
+        }
+        // the destination MAC as the two little-endian loads below see it
+        int macLow = (mac[0] & 0xff) | (mac[1] & 0xff) << 8 | (mac[2] & 0xff) << 16 | (mac[3] & 0xff) << 24;
+        int macHigh = (mac[4] & 0xff) | (mac[5] & 0xff) << 8;
         BpfAssembler a = new BpfAssembler();
         // r6 = ctx, r7 = data (from L3 on: the IP header), r8 = data_end, r9 = cursor (start of the
         // current header). r6-r9 are callee-saved: they and the stack survive the helper calls.
@@ -130,20 +145,14 @@ public final class UdpSteeringProgram {
          .mov64(R9, R7)
          .alu64(AluOp.ADD, R9, ETH_HLEN)
          .jmp(GT, R9, R8, "pass")
-         // group (multicast or broadcast) destination MAC: the kernel delivers to every member
-         .ldx(B, R2, R7, 0)
-         .alu64(AluOp.AND, R2, 1)
-         .jmp(NE, R2, 0, "pass")
+         // destination MAC must be the interface's: others (and group addresses) are the kernel's
+         .ldx(W, R2, R7, 0)
+         .jmp32(NE, R2, macLow, "pass")
+         .ldx(H, R2, R7, 4)
+         .jmp(NE, R2, macHigh, "pass")
+         // untagged only: a VLAN tag (0x8100, 0x88a8) is another ethertype and passes below
          .ldx(H, R2, R7, 12)
          .endToBe(R2, 16)
-         .jmp(EQ, R2, ETH_P_8021Q, "vlan")
-         .jmp(NE, R2, ETH_P_8021AD, "l3")
-         .label("vlan")
-         .alu64(AluOp.ADD, R9, VLAN_HLEN)
-         .jmp(GT, R9, R8, "pass")
-         .ldx(H, R2, R7, ETH_HLEN + 2)
-         .endToBe(R2, 16)
-         .label("l3")
          .jmp(EQ, R2, ETH_P_IP, "ipv4")
          .jmp(NE, R2, ETH_P_IPV6, "pass")
          // IPv6: fixed 40-byte header, next header must be UDP
@@ -199,14 +208,19 @@ public final class UdpSteeringProgram {
          .ldx(H, R2, R9, 2)
          .endToBe(R2, 16)
          .stx(W, R10, KEY_SLOT, R2)
+         // the destination must be one of the host's addresses
+         .ldMapFd(R1, localMapFd)
+         .mov64(R2, R10)
+         .alu64(AluOp.ADD, R2, LOCAL_KEY_SLOT)
+         .call(BpfCommand.FN_MAP_LOOKUP_ELEM)  // clobbers r1-r5; r6-r9 and the stack survive
+         .jmp(EQ, R0, 0, "pass")
          // 1st lookup: exact (port, family, destination)
          .ldMapFd(R1, portMapFd)
          .mov64(R2, R10)
          .alu64(AluOp.ADD, R2, KEY_SLOT)
-         .call(BpfCommand.FN_MAP_LOOKUP_ELEM)  // clobbers r1-r5; r6-r9 and the stack survive
-         .jmp(NE, R0, 0, "hit")
-         // 2nd lookup: the port's wildcard (port, 0, zeros)
-         .st(W, R10, KEY_FAMILY_SLOT, PortMap.FAMILY_ANY);
+         .call(BpfCommand.FN_MAP_LOOKUP_ELEM)
+         .jmp(NE, R0, 0, "hit");
+        // 2nd lookup: the port's wildcard of the frame's family (port, family, zeros)
         for (int i = 0; i < 16; i += 4) {
             a.st(W, R10, KEY_ADDR_SLOT + i, 0);
         }

@@ -5,12 +5,14 @@ import java.util.BitSet;
 
 /**
  * Everything one interface needs to steer UDP into AF_XDP sockets: one {@link XskMap}
- * ({@code maxSlots * numQueues} entries), one {@link PortMap}, one {@link UdpSteeringProgram} and
- * the {@link XdpLink} that attaches it. Channels on the interface share it; each takes a slot
+ * ({@code maxSlots * numQueues} entries), one {@link PortMap}, one {@link LocalAddressMap} (the
+ * destinations the program takes at all: fill it before steering a port), one
+ * {@link UdpSteeringProgram} and the {@link XdpLink} that attaches it. Channels on the interface share it; each takes a slot
  * ({@link #allocateSlot()}), registers its socket for every queue and then its port.
  *
  * <pre>{@code
- * try (XdpSteering steering = XdpSteering.open(ifindex, numQueues, 64, 1024, XdpMode.AUTO, false)) {
+ * try (XdpSteering steering = XdpSteering.open(ifindex, mac, numQueues, 64, 1024, XdpMode.AUTO, false)) {
+ *     steering.locals().add(boundIp);                // the host's addresses
  *     int slot = steering.allocateSlot();
  *     for (int q = 0; q < numQueues; q++) {
  *         steering.setSocket(slot, q, xskFd[q]);     // sockets first ...
@@ -33,17 +35,19 @@ public final class XdpSteering implements AutoCloseable {
     private final int numQueues;
     private final int maxSlots;
     private final PortMap ports;
+    private final LocalAddressMap locals;
     private final XskMap xsks;
     private final BpfProgram program;
     private final XdpLink link;
     private final BitSet slots = new BitSet();
 
-    private XdpSteering(int ifindex, int numQueues, int maxSlots, PortMap ports, XskMap xsks, BpfProgram program,
-                        XdpLink link) {
+    private XdpSteering(int ifindex, int numQueues, int maxSlots, PortMap ports, LocalAddressMap locals,
+                        XskMap xsks, BpfProgram program, XdpLink link) {
         this.ifindex = ifindex;
         this.numQueues = numQueues;
         this.maxSlots = maxSlots;
         this.ports = ports;
+        this.locals = locals;
         this.xsks = xsks;
         this.program = program;
         this.link = link;
@@ -53,32 +57,37 @@ public final class XdpSteering implements AutoCloseable {
      * Creates the maps, loads the steering program (fallback {@code XDP_PASS}) and attaches it.
      *
      * @param ifindex   the interface
+     * @param mac       its MAC address (6 bytes, all zero on {@code lo}): only frames to it are steered
      * @param numQueues its number of RX queues (combined channels)
      * @param maxSlots  how many channels can share the interface
-     * @param maxPorts  how many (port, address) entries can be steered at once
+     * @param maxPorts  how many (port, address) entries can be steered at once; as many local addresses
+     *                  can be known
      * @param mode      attach mode; {@link XdpMode#DRV} fails with a clear message where unsupported
      * @param frags     load with multi-buffer support (needed if any channel binds with XDP_USE_SG or the
      *                  MTU exceeds a page)
      * @throws BpfException if any step fails; whatever was created is closed again
      */
-    public static XdpSteering open(int ifindex, int numQueues, int maxSlots, int maxPorts, XdpMode mode,
-                                   boolean frags) throws BpfException {
+    public static XdpSteering open(int ifindex, byte[] mac, int numQueues, int maxSlots, int maxPorts,
+                                   XdpMode mode, boolean frags) throws BpfException {
         if (numQueues < 1 || maxSlots < 1 || maxPorts < 1) {
             throw new IllegalArgumentException("numQueues, maxSlots and maxPorts must be >= 1");
         }
         int entries = Math.multiplyExact(numQueues, maxSlots);
         PortMap ports = null;
+        LocalAddressMap locals = null;
         XskMap xsks = null;
         BpfProgram program = null;
         try {
             ports = PortMap.create("nx_ports_" + ifindex, maxPorts);
+            locals = LocalAddressMap.create("nx_local_" + ifindex, maxPorts);
             xsks = XskMap.create("nx_xsks_" + ifindex, entries);
-            program = UdpSteeringProgram.load(ports, xsks, numQueues, XdpAction.PASS, frags);
+            program = UdpSteeringProgram.load(ports, locals, xsks, numQueues, mac, XdpAction.PASS, frags);
             XdpLink link = XdpLink.attach(program, ifindex, mode);
-            return new XdpSteering(ifindex, numQueues, maxSlots, ports, xsks, program, link);
+            return new XdpSteering(ifindex, numQueues, maxSlots, ports, locals, xsks, program, link);
         } catch (BpfException | RuntimeException e) {
             closeQuietly(program);
             closeQuietly(xsks);
+            closeQuietly(locals);
             closeQuietly(ports);
             throw e;
         }
@@ -122,18 +131,13 @@ public final class XdpSteering implements AutoCloseable {
         xsks.clear(UdpSteeringProgram.xskIndex(slot, queue, numQueues));
     }
 
-    /** {@link #putPort(int, InetAddress, int, int)} for any destination address (the port's wildcard entry). */
-    public void putPort(int port, int slot, int maxFrameLen) throws BpfException {
-        putPort(port, null, slot, maxFrameLen);
-    }
-
     /**
      * Steers UDP to {@code bound:port} into {@code slot}. Several slots can share a port with different
-     * bound addresses; a frame goes to the entry of its destination address if there is one, else to the
-     * port's wildcard entry if there is one, else to the kernel.
+     * bound addresses; a frame to a local address goes to the entry of its destination address if there
+     * is one, else to the port's wildcard entry of its family if there is one, else to the kernel.
      *
-     * @param bound       the channel's bound address, or {@code null} (or a wildcard address) for the
-     *                    port's wildcard entry
+     * @param bound       the channel's bound address, or a wildcard address ({@code 0.0.0.0}, {@code ::})
+     *                    for the port's wildcard entry of that family
      * @param maxFrameLen longest frame the slot's UMEM frames take; longer ones go to the kernel. 0 = no
      *                    limit (multi-buffer sockets; the program must have been opened with frags)
      */
@@ -142,13 +146,8 @@ public final class XdpSteering implements AutoCloseable {
         ports.put(port, bound, slot, maxFrameLen);
     }
 
-    /** Removes the port's wildcard entry; returns {@code false} if there was none. */
-    public boolean removePort(int port) throws BpfException {
-        return removePort(port, null);
-    }
-
     /**
-     * Stops steering {@code bound:port} ({@code bound} null or wildcard: the port's wildcard entry);
+     * Stops steering {@code bound:port} ({@code bound} a wildcard: the port's wildcard entry of its family);
      * entries for other addresses stay. Returns {@code false} if the entry did not exist.
      */
     public boolean removePort(int port, InetAddress bound) throws BpfException {
@@ -177,6 +176,11 @@ public final class XdpSteering implements AutoCloseable {
         return ports;
     }
 
+    /** The host addresses the program takes frames for; keep it current (see {@link LocalAddressMap}). */
+    public LocalAddressMap locals() {
+        return locals;
+    }
+
     public XskMap xsks() {
         return xsks;
     }
@@ -189,12 +193,13 @@ public final class XdpSteering implements AutoCloseable {
         return link;
     }
 
-    /** Detaches the program, then closes program, port map and XSKMAP; idempotent. */
+    /** Detaches the program, then closes program, port map, local address map and XSKMAP; idempotent. */
     @Override
     public void close() {
         link.close();
         program.close();
         ports.close();
+        locals.close();
         xsks.close();
     }
 }

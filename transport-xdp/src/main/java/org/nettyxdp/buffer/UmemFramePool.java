@@ -149,6 +149,16 @@ public final class UmemFramePool {
         return buf;
     }
 
+    /**
+     * True if {@code addr} lies in a frame of this pool that the kernel holds (given to it on the fill
+     * ring and not taken back since): the only frames an RX descriptor may name. Never throws, moves
+     * nothing; lock-free.
+     */
+    public boolean inKernel(long addr) {
+        long index = addr >>> frameShift;
+        return addr >= 0 && index < buffers.length && (byte) STATE.getAcquire(state, (int) index) == KERNEL;
+    }
+
     /** Takes back the frame at {@code addr} from the kernel without handing it out (a dropped frame). */
     public void drop(long addr) {
         int index = index(addr);

@@ -20,12 +20,15 @@ import java.net.SocketException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.channels.NotYetConnectedException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * Sends what a channel's outbound buffer holds: each datagram through AF_XDP where the fast path takes
  * it, else through the companion kernel socket. A {@link SegmentedDatagramPacket} is sent as its
  * segments, each its own datagram, as epoll does with {@code UDP_SEGMENT}. When the TX ring or the
- * socket buffer is full, the rest waits for a retry scheduled on the event loop. Event-loop confined.
+ * socket buffer is full, the rest waits for a retry scheduled on the event loop; when nothing at all
+ * could be sent for the drain timeout, the waiting writes fail with a {@link TxDrainTimeoutException}.
+ * Event-loop confined.
  */
 final class DatagramWriter {
     /** Delay before retrying a write that found no room. */
@@ -39,16 +42,27 @@ final class DatagramWriter {
     private final CompanionSocket companion;
     private final XdpChannelMetrics.SlowPathCounters counters;
     private final Runnable retry;
+    private final IntSupplier drainTimeoutMillis;
     private boolean retryScheduled;
+    /** Whether the last write ended waiting for room, and since when nothing has been sent. */
+    private boolean stalled;
+    private long stalledSince;
+    /** Datagrams (or segments) sent so far: a write that sends none makes no progress. */
+    private long sends;
     /** An error the kernel reported with nothing to read, for the next write of a connected channel. */
     private int pendingErrno;
     /** Bytes of the current segmented packet already sent (its leading segments). */
     private int segmentsSent;
 
-    /** {@code flush} is what the retry runs: typically the channel's flush. */
-    DatagramWriter(CompanionSocket companion, XdpChannelMetrics.SlowPathCounters counters, Runnable flush) {
+    /**
+     * {@code flush} is what the retry runs: typically the channel's flush; {@code drainTimeoutMillis}
+     * is read at each stall.
+     */
+    DatagramWriter(CompanionSocket companion, XdpChannelMetrics.SlowPathCounters counters,
+                   IntSupplier drainTimeoutMillis, Runnable flush) {
         this.companion = companion;
         this.counters = counters;
+        this.drainTimeoutMillis = drainTimeoutMillis;
         this.retry = () -> {
             retryScheduled = false;
             flush.run();
@@ -70,6 +84,7 @@ final class DatagramWriter {
     void write(ChannelOutboundBuffer in, XdpFastPath fp, InetSocketAddress remote, boolean connected,
                EventLoop loop) {
         boolean waiting = false;
+        long sendsBefore = sends;
         try {
             for (;;) {
                 Object msg = in.current();
@@ -104,6 +119,7 @@ final class DatagramWriter {
                         ? sendSegments(fp, data, segmentSize, to, viaConnect)
                         : send(fp, data, to, viaConnect);
                 if (outcome == Outcome.SENT) {
+                    sends++;
                     in.remove();
                 } else if (outcome == Outcome.WAIT) {
                     waiting = true;
@@ -117,10 +133,43 @@ final class DatagramWriter {
                 fp.flush();
             }
         }
+        if (waiting) {
+            waiting = !timedOut(in, fp, sends != sendsBefore);
+        } else {
+            stalled = false;
+        }
         if (waiting && !retryScheduled) {
             retryScheduled = true;
             loop.schedule(retry, NO_ROOM_RETRY_MICROS, TimeUnit.MICROSECONDS);
         }
+    }
+
+    /**
+     * The write ended waiting for room: starts the stall clock if it sent something (or was not stalled),
+     * else, once the clock has run for the drain timeout, fails every waiting write. True if it did.
+     */
+    private boolean timedOut(ChannelOutboundBuffer in, XdpFastPath fp, boolean progressed) {
+        long now = System.nanoTime();
+        if (progressed || !stalled) {
+            stalled = true;
+            stalledSince = now;
+            return false;
+        }
+        int millis = drainTimeoutMillis.getAsInt();
+        if (now - stalledSince < TimeUnit.MILLISECONDS.toNanos(millis)) {
+            return false;
+        }
+        stalled = false;
+        segmentsSent = 0;
+        int failed = in.size();
+        TxDrainTimeoutException cause = new TxDrainTimeoutException((fp != null
+                ? "the TX ring of " + fp.link().name() : "the socket buffer") + " took no datagram for " + millis
+                + " ms (XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS); " + failed + " waiting write(s) failed");
+        while (in.remove(cause)) {
+            // fail them all
+        }
+        counters.txDrainTimeouts += failed;
+        return true;
     }
 
     /** Sends the segments of {@code data} not sent yet; all of them, or as many as fit before WAIT. */
@@ -138,6 +187,7 @@ final class DatagramWriter {
                 segmentsSent = 0;
                 return outcome;
             }
+            sends++;
             segmentsSent += len;
         }
         segmentsSent = 0;

@@ -1,5 +1,6 @@
 package org.nettyxdp.channel;
 
+import org.nettyxdp.bpf.LocalAddressMap;
 import org.nettyxdp.bpf.PortMap;
 import org.nettyxdp.bpf.UdpSteeringProgram;
 import org.nettyxdp.bpf.XskMap;
@@ -215,8 +216,9 @@ public final class Xdp {
      */
     private static Throwable probeKernel() {
         try (PortMap ports = PortMap.create("nx_probe_ports", 1);
+             LocalAddressMap locals = LocalAddressMap.create("nx_probe_local", 1);
              XskMap xsks = XskMap.create("nx_probe_xsks", 1)) {
-            UdpSteeringProgram.load(ports, xsks, 1).close();
+            UdpSteeringProgram.load(ports, locals, xsks, 1, new byte[6]).close();
         } catch (Exception e) {
             return new UnsupportedOperationException("the kernel refused to load the XDP steering program: "
                     + e.getMessage() + "; check the capabilities (CAP_BPF, CAP_PERFMON) and that the kernel has"

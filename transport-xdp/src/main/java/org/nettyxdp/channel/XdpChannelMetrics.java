@@ -26,6 +26,8 @@ import java.util.Map;
  * @param txSlowBytes     their payload bytes
  * @param txRingFull      times a write found no TX slot or free frame and waited
  * @param txKickErrors    TX kicks the kernel refused with a real error (e.g. ENETDOWN: the interface went down)
+ * @param txDrainTimeouts writes failed with a {@link TxDrainTimeoutException}: nothing could be sent for
+ *                        {@link XdpChannelOption#TX_DRAIN_TIMEOUT_MILLIS}
  * @param drops           dropped frames by reason
  * @param kernel          the kernel's XDP_STATISTICS, summed over the channel's sockets
  * @param rxMultiBuffer   of the fast-path datagrams received, those that arrived over several frames
@@ -36,7 +38,7 @@ import java.util.Map;
 public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlowPackets, long rxSlowBytes,
                                 long rxCopied, long txFastPackets, long txFastBytes, long txZeroCopy,
                                 long txSlowPackets, long txSlowBytes, long txRingFull, long txKickErrors,
-                                Map<DropReason, Long> drops, Kernel kernel, long rxMultiBuffer,
+                                long txDrainTimeouts, Map<DropReason, Long> drops, Kernel kernel, long rxMultiBuffer,
                                 long txMultiBuffer, Modes modes) {
     /**
      * The modes the kernel put the channel's fast path in, which may differ from those asked for
@@ -134,16 +136,19 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
                 + ", tx fast " + txFastPackets + " (zero-copy " + txZeroCopy + ") slow " + txSlowPackets
                 + ", dropped " + dropped() + (dropped() > 0 ? " " + drops : "")
                 + ", tx waits " + txRingFull + (txKickErrors > 0 ? ", tx kick errors " + txKickErrors : "")
+                + (txDrainTimeouts > 0 ? ", tx drain timeouts " + txDrainTimeouts : "")
                 + (rxMultiBuffer + txMultiBuffer > 0 ? ", multi-buffer rx " + rxMultiBuffer + " tx " + txMultiBuffer : "")
                 + ", kernel " + kernel + ", " + modes;
     }
 
-    /** The kernel-socket counters of a channel: written by its event loop only, read by anyone. */
+    /** The counters a channel keeps itself (kernel-socket traffic, write timeouts): written by its event loop only. */
     static final class SlowPathCounters {
         volatile long rxPackets;
         volatile long rxBytes;
         volatile long txPackets;
         volatile long txBytes;
+        /** Writes failed because nothing could be sent for the drain timeout (either path). */
+        volatile long txDrainTimeouts;
     }
 
     /** A snapshot of {@code slow} and of {@code fast} (null: the channel never had a fast path). */
@@ -156,10 +161,11 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
         }
         if (fast == null) {
             return new XdpChannelMetrics(0, 0, slow.rxPackets, slow.rxBytes, 0, 0, 0, 0, slow.txPackets,
-                    slow.txBytes, 0, 0, Map.copyOf(d), Kernel.of(kernel), 0, 0, modes);
+                    slow.txBytes, 0, 0, slow.txDrainTimeouts, Map.copyOf(d), Kernel.of(kernel), 0, 0, modes);
         }
         return new XdpChannelMetrics(fast.rxPackets(), fast.rxBytes(), slow.rxPackets, slow.rxBytes, fast.rxCopied(),
                 fast.txPackets(), fast.txBytes(), fast.txZeroCopy(), slow.txPackets, slow.txBytes, fast.txRingFull(),
-                fast.txKickErrors(), Map.copyOf(d), Kernel.of(kernel), fast.rxChains(), fast.txChains(), modes);
+                fast.txKickErrors(), slow.txDrainTimeouts, Map.copyOf(d), Kernel.of(kernel), fast.rxChains(),
+                fast.txChains(), modes);
     }
 }

@@ -47,6 +47,16 @@ public final class XdpChannelOption<T> extends ChannelOption<T> {
      * instead of in interrupts. Pair it with {@link XdpIoHandlerConfig#setBusyPoll(boolean)}.
      */
     public static final ChannelOption<Integer> BUSY_POLL_BUDGET = valueOf(XdpChannelOption.class, "BUSY_POLL_BUDGET");
+    /**
+     * How long a write may wait for room to send, in milliseconds (default 1000): when the TX ring (or
+     * the kernel socket's buffer) has not taken a single datagram for this long, every write waiting in
+     * the outbound buffer fails with a {@link TxDrainTimeoutException} and is counted in
+     * {@link XdpChannelMetrics#txDrainTimeouts()}. The datagrams are not diverted to the kernel socket:
+     * a ring that stops draining means the interface sends nothing, whichever path queues to it. Later
+     * writes try again. May change at any time.
+     */
+    public static final ChannelOption<Integer> TX_DRAIN_TIMEOUT_MILLIS =
+            valueOf(XdpChannelOption.class, "TX_DRAIN_TIMEOUT_MILLIS");
     /** Whether to take the XDP fast path at all (default true); false makes the channel a plain kernel socket. */
     public static final ChannelOption<Boolean> FAST_PATH = valueOf(XdpChannelOption.class, "FAST_PATH");
 

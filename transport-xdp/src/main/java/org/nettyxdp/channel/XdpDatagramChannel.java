@@ -71,6 +71,8 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
     private final XdpChannelMetrics.SlowPathCounters counters = new XdpChannelMetrics.SlowPathCounters();
     private final DatagramWriter writer;
     private XdpFastPath fastPath;
+    /** The fast path being opened, while an interface queue is busy. */
+    private FastPathOpener opener;
     private IoRegistration registration;
     private volatile InetSocketAddress local;
     private volatile InetSocketAddress remote;
@@ -96,7 +98,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             throw new io.netty.channel.ChannelException("cannot open the companion UDP socket: " + e.getMessage(), e);
         }
         this.config = new XdpDatagramChannelConfig(this);
-        this.writer = new DatagramWriter(companion, counters, () -> {
+        this.writer = new DatagramWriter(companion, counters, config::getTxDrainTimeoutMillis, () -> {
             if (open) {
                 ((XdpUnsafe) unsafe()).flush0Now();
             }
@@ -264,23 +266,66 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
         bound = true;
     }
 
-    /** Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, if given) and the bound port. */
+    /**
+     * Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, if given) and the bound port, never blocking
+     * the event loop. Failures fail the bind, except one: an interface queue still busy with a socket
+     * closed moments ago. Netty's bind cannot wait, so the channel then binds at once on its kernel
+     * socket, which serves the port like NIO, and the fast path joins when the queue is free
+     * ({@link FastPathOpener} retries it on the event loop; {@link #isFastPathActive()} tells); should
+     * the queue stay busy for {@link FastPathOpener#BUSY_TIMEOUT_MILLIS}, the channel keeps the kernel
+     * socket only, with a WARN.
+     */
     private void openFastPath(InetAddress ip) throws IOException {
-        try {
-            fastPath = FastPathBinder.open(ip, config.getInterfaceName(), local, config.fastPathSettings());
-        } catch (PortTakenException e) {
-            // steering is keyed by (port, address): another XDP channel of this process has exactly this
-            // port and address on this interface (possible with SO_REUSEADDR/SO_REUSEPORT); this one
-            // serves it through the kernel socket, like NIO
-            logger.warn("{}: {}; this channel uses the kernel socket only", this, e.getMessage());
+        XdpFastPath.Opening opening = FastPathBinder.opening(ip, config.getInterfaceName(), local,
+                config.fastPathSettings());
+        if (opening == null) {
             return;
         }
-        if (fastPath == null) {
+        FastPathOpener o = FastPathOpener.start(eventLoop(), opening);
+        io.netty.util.concurrent.Future<XdpFastPath> f = o.future();
+        if (f.isDone()) {
+            if (f.isSuccess()) {
+                installFastPath(f.getNow());
+            } else if (f.cause() instanceof PortTakenException e) {
+                portTaken(e);
+            } else if (f.cause() instanceof IOException e) {
+                throw e;
+            } else {
+                throw new IOException(f.cause().getMessage(), f.cause());
+            }
             return;
         }
+        logger.debug("{}: an interface queue is busy; the kernel socket serves until the fast path is open", this);
+        opener = o;
+        f.addListener(done -> {
+            opener = null;
+            if (done.isSuccess()) {
+                installFastPath(f.getNow());
+            } else if (done.cause() instanceof PortTakenException e) {
+                portTaken(e);
+            } else if (!done.isCancelled()) {
+                logger.warn("{}: cannot open the fast path: {}; this channel uses the kernel socket only", this,
+                        done.cause().getMessage(), done.cause());
+            }
+        });
+    }
+
+    private void portTaken(PortTakenException e) {
+        // steering is keyed by (port, address): another XDP channel of this process has exactly this
+        // port and address on this interface (possible with SO_REUSEADDR/SO_REUSEPORT); this one
+        // serves it through the kernel socket, like NIO
+        logger.warn("{}: {}; this channel uses the kernel socket only", this, e.getMessage());
+    }
+
+    private void installFastPath(XdpFastPath fp) {
+        if (!open) {
+            fp.close();
+            return;
+        }
+        fastPath = fp;
         xskEvents = -1;
         if (connected) {
-            fastPath.connect(remote);
+            fp.connect(remote);
         }
         if (registration != null) {
             updateInterest();
@@ -308,6 +353,10 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
         IoRegistration reg = registration;
         if (reg != null) {
             reg.cancel();
+        }
+        FastPathOpener o = opener;
+        if (o != null) {
+            o.cancel();
         }
         try {
             if (fastPath != null) {
@@ -440,21 +489,38 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             if (!open) {
                 return;
             }
-            if (fd == companion.fd()) {
-                if ((events & (Linux.EPOLLERR | Linux.EPOLLHUP)) != 0 && (events & Linux.EPOLLIN) == 0) {
-                    companionError();
+            try {
+                if (fd == companion.fd()) {
+                    if ((events & (Linux.EPOLLERR | Linux.EPOLLHUP)) != 0 && (events & Linux.EPOLLIN) == 0) {
+                        companionError();
+                    }
+                    if ((events & Linux.EPOLLIN) != 0) {
+                        readCompanion();
+                    }
+                    return;
                 }
-                if ((events & Linux.EPOLLIN) != 0) {
-                    readCompanion();
+                XdpFastPath fp = fastPath;
+                if (fp != null && (events & Linux.EPOLLIN) != 0) {
+                    int q = fp.queueOf(fd);
+                    if (q >= 0) {
+                        readFast(fp, q);
+                    }
                 }
-                return;
+            } catch (Throwable t) {
+                failed(t);
             }
-            XdpFastPath fp = fastPath;
-            if (fp != null && (events & Linux.EPOLLIN) != 0) {
-                int q = fp.queueOf(fd);
-                if (q >= 0) {
-                    readFast(fp, q);
-                }
+        }
+
+        /**
+         * Reading threw (e.g. out of direct memory for a copy): the pipeline sees the cause, then the
+         * channel closes, taking its port out of the steering program; the loop serves on.
+         */
+        private void failed(Throwable t) {
+            logger.warn("{}: reading failed; closing the channel", XdpDatagramChannel.this, t);
+            try {
+                pipeline().fireExceptionCaught(t);
+            } finally {
+                close(voidPromise());
             }
         }
 

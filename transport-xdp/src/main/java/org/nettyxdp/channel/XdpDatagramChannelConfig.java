@@ -52,6 +52,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
     private volatile double copyFallbackThreshold = 0.5;
     private volatile boolean fastPath = true;
     private volatile int busyPollBudget;
+    private volatile int txDrainTimeoutMillis = 1000;
     private volatile int trafficClass;
     private volatile NetworkInterface multicastInterface;
 
@@ -68,7 +69,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
                 XdpChannelOption.INTERFACE, XdpChannelOption.XDP_MODE, XdpChannelOption.ZERO_COPY,
                 XdpChannelOption.UMEM_FRAME_SIZE, XdpChannelOption.UMEM_FRAME_COUNT, XdpChannelOption.UMEM_HEADROOM,
                 XdpChannelOption.RING_SIZE, XdpChannelOption.RX_CHECKSUM, XdpChannelOption.COPY_FALLBACK_THRESHOLD,
-                XdpChannelOption.FAST_PATH, XdpChannelOption.BUSY_POLL_BUDGET);
+                XdpChannelOption.FAST_PATH, XdpChannelOption.BUSY_POLL_BUDGET, XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS);
     }
 
     @Override
@@ -137,6 +138,9 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         if (option == XdpChannelOption.BUSY_POLL_BUDGET) {
             return (T) Integer.valueOf(busyPollBudget);
         }
+        if (option == XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS) {
+            return (T) Integer.valueOf(txDrainTimeoutMillis);
+        }
         return super.getOption(option);
     }
 
@@ -186,6 +190,8 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
             setFastPath((Boolean) value);
         } else if (option == XdpChannelOption.BUSY_POLL_BUDGET) {
             setBusyPollBudget((Integer) value);
+        } else if (option == XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS) {
+            setTxDrainTimeoutMillis((Integer) value);
         } else {
             return super.setOption(option, value);
         }
@@ -337,6 +343,19 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
             throw new IllegalArgumentException("BUSY_POLL_BUDGET must be in [0, 65535]: " + budget);
         }
         this.busyPollBudget = budget;
+        return this;
+    }
+
+    public int getTxDrainTimeoutMillis() {
+        return txDrainTimeoutMillis;
+    }
+
+    /** See {@link XdpChannelOption#TX_DRAIN_TIMEOUT_MILLIS}: a positive number of milliseconds. */
+    public XdpDatagramChannelConfig setTxDrainTimeoutMillis(int millis) {
+        if (millis <= 0) {
+            throw new IllegalArgumentException("TX_DRAIN_TIMEOUT_MILLIS must be > 0: " + millis);
+        }
+        this.txDrainTimeoutMillis = millis;
         return this;
     }
 

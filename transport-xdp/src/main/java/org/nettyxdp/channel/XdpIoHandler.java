@@ -116,7 +116,11 @@ public final class XdpIoHandler implements IoHandler {
             }
             Registration reg = byFd.get((int) data);
             if (reg != null && reg.isValid()) {
-                reg.handle.handle(reg, event.set((int) data, ev));
+                try {
+                    reg.handle.handle(reg, event.set((int) data, ev));
+                } catch (Throwable t) {
+                    failed(reg, t);
+                }
                 handled++;
             }
         }
@@ -124,6 +128,22 @@ public final class XdpIoHandler implements IoHandler {
             context.reportActiveIoTime(handled == 0 ? 0 : System.nanoTime() - start);
         }
         return handled;
+    }
+
+    /**
+     * A handle threw out of {@code handle}: nothing may escape the loop, which serves every other
+     * channel too. The handle is closed (a channel closes, so its port stops being steered) and, should
+     * even that fail, its descriptors leave the epoll set so it is not called again.
+     */
+    private static void failed(Registration reg, Throwable t) {
+        logger.warn("{} failed on the event loop; closing it", reg.handle, t);
+        try {
+            reg.handle.close();
+        } catch (Throwable e) {
+            logger.warn("failed to close {}", reg.handle, e);
+        } finally {
+            reg.cancel();
+        }
     }
 
     private static int timeoutMillis(IoHandlerContext context) {

@@ -1,5 +1,6 @@
 package org.nettyxdp.netlink;
 
+import org.nettyxdp.packet.MacAddress;
 import java.lang.foreign.MemorySegment;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;

@@ -1,5 +1,6 @@
 package org.nettyxdp.netlink;
 
+import org.nettyxdp.packet.MacAddress;
 import java.lang.foreign.MemorySegment;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -131,7 +132,7 @@ final class NlAttrs {
         for (int i = 0; i < 6; i++) {
             bits = (bits << 8) | Byte.toUnsignedInt(seg.get(JAVA_BYTE, offset[type] + i));
         }
-        return new MacAddress(bits);
+        return MacAddress.of(bits);
     }
 
     /**

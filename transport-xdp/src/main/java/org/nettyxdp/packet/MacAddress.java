@@ -50,6 +50,22 @@ public final class MacAddress {
     }
 
     /**
+     * The address in the six octets of {@code b} from {@code off}.
+     *
+     * @throws IllegalArgumentException unless six octets are there
+     */
+    public static MacAddress of(byte[] b, int off) {
+        if (off < 0 || b.length - off < 6) {
+            throw new IllegalArgumentException("a MAC address needs 6 octets at offset " + off + " of " + b.length);
+        }
+        long bits = 0;
+        for (int i = 0; i < 6; i++) {
+            bits = bits << 8 | (b[off + i] & 0xFF);
+        }
+        return new MacAddress(bits);
+    }
+
+    /**
      * Parses the colon-separated form, e.g. {@code "02:00:5e:10:00:01"} (case-insensitive).
      *
      * @throws IllegalArgumentException if {@code text} is not six colon-separated hex octets
@@ -67,6 +83,11 @@ public final class MacAddress {
             bits = bits << 8 | HexFormat.fromHexDigits(part);
         }
         return new MacAddress(bits);
+    }
+
+    /** True for {@code 00:00:00:00:00:00}, which devices without a link-layer address report. */
+    public boolean isZero() {
+        return bits == 0;
     }
 
     /** The address as the low 48 bits of a {@code long}. */

@@ -30,6 +30,23 @@ public final class FastPathBinder {
      */
     public static XdpFastPath open(InetAddress ip, String interfaceName, InetSocketAddress local,
                                    FastPathSettings settings) throws IOException {
+        LinkInfo link = link(ip, interfaceName, local, settings);
+        return link == null ? null : XdpFastPath.open(link, local, ip.isAnyLocalAddress() ? null : ip, settings);
+    }
+
+    /**
+     * As {@link #open}, but returns the fast path as an {@link XdpFastPath.Opening} that never waits for
+     * a busy queue (for the event loop, which retries it later), or null where the bind has none.
+     */
+    public static XdpFastPath.Opening opening(InetAddress ip, String interfaceName, InetSocketAddress local,
+                                              FastPathSettings settings) throws IOException {
+        LinkInfo link = link(ip, interfaceName, local, settings);
+        return link == null ? null : XdpFastPath.opening(link, local, ip.isAnyLocalAddress() ? null : ip, settings);
+    }
+
+    /** The interface the fast path of {@code local} runs on, or null where it has none. */
+    private static LinkInfo link(InetAddress ip, String interfaceName, InetSocketAddress local,
+                                 FastPathSettings settings) throws IOException {
         boolean wildcard = ip.isAnyLocalAddress();
         if (wildcard && interfaceName == null) {
             logger.debug("{} bound to the wildcard address without XdpChannelOption.INTERFACE: kernel socket only",
@@ -61,6 +78,6 @@ public final class FastPathBinder {
             logger.debug("{}: MTU {} of {} exceeds a UMEM frame ({} bytes): larger frames take the kernel path",
                     local, link.mtu(), link.name(), frameLimit);
         }
-        return XdpFastPath.open(link, local, wildcard ? null : ip, settings);
+        return link;
     }
 }

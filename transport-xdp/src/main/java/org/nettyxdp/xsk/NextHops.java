@@ -10,23 +10,40 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Where fast-path frames to a destination go: the next hop's MAC address and our source address,
  * from the kernel's route and neighbour tables (rtnetlink), cached per destination.
  *
- * <p>A destination the fast path cannot serve (routed out of another interface, neighbour not yet
- * resolved, IPv4 on {@code lo} without {@code route_localnet}) resolves to {@code null}; the
- * datagram then goes through the companion socket, whose send also makes the kernel resolve the
- * neighbour. Misses are remembered for {@link #RETRY_NANOS} so a busy sender asks netlink rarely.
- * Event-loop confined.
+ * <p>{@link #lookup} never blocks: a destination not in the cache (or whose entry expired) is handed
+ * to one resolver thread shared by the process, and the datagram takes the companion socket at once
+ * (whose send also makes the kernel resolve the neighbour). The resolver asks netlink, through a
+ * socket this instance opened in the channel's namespace, and stores the answer; later datagrams to
+ * the destination take the fast path. A destination the fast path cannot serve (routed out of another
+ * interface, neighbour not yet resolved, IPv4 on {@code lo} without {@code route_localnet}) is
+ * remembered as such for {@link #RETRY_NANOS}; resolved hops for {@link #HOP_TTL_NANOS}, after which
+ * they are used while being resolved again. At most {@link #MAX_ENTRIES} destinations are cached and
+ * {@link #MAX_PENDING} resolutions queued (beyond that a request is dropped and asked again later), and
+ * the resolver paces itself (about 5000 resolutions per second at most), so
+ * a flood of new sources costs the event loop one map probe and, at worst, a queue offer per datagram.
+ * {@link #lookup} is event-loop confined; the cache is shared with the resolver.
  */
 public final class NextHops implements AutoCloseable {
     public static final long RETRY_NANOS = 50_000_000L;
-    private static final int MAX_ENTRIES = 4096;
+    /** How long a resolved hop is used before it is resolved again. */
+    public static final long HOP_TTL_NANOS = 5_000_000_000L;
+    /** How long a queued resolution may take before it is asked for again. */
+    private static final long PENDING_NANOS = 1_000_000_000L;
+    static final int MAX_ENTRIES = 4096;
+    static final int MAX_PENDING = 1024;
+    /** Pause of the resolver after each resolution (caps it at about 5000 per second). */
+    static final long RESOLVE_INTERVAL_NANOS = 200_000L;
+    private static final ThreadPoolExecutor RESOLVER = resolver();
 
     /**
      * A resolved next hop: the MAC address frames go to, and the destination and preferred source
@@ -41,19 +58,34 @@ public final class NextHops implements AutoCloseable {
         }
     }
 
-    private record Entry(Hop hop, long expiresNanos) {
+    /** A cached answer; {@code pending} while the resolver works on it. */
+    private record Entry(Hop hop, long expiresNanos, boolean pending) {
     }
 
     private final int ifindex;
     private final boolean loopback;
     private final boolean loopbackIpv4FastPath;
-    private final Map<InetAddress, Entry> cache = new HashMap<>();
-    private RtNetlink netlink;
+    private final ConcurrentHashMap<InetAddress, Entry> cache = new ConcurrentHashMap<>();
+    /** Opened by the constructor, so in the namespace of the thread that binds the channel. */
+    private final RtNetlink netlink;
+    private volatile boolean closed;
 
-    NextHops(int ifindex, boolean loopback) {
+    NextHops(int ifindex, boolean loopback) throws IOException {
         this.ifindex = ifindex;
         this.loopback = loopback;
         this.loopbackIpv4FastPath = loopback && loopbackAcceptsOwnIpv4();
+        this.netlink = new RtNetlink();
+    }
+
+    private static ThreadPoolExecutor resolver() {
+        ThreadPoolExecutor e = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(MAX_PENDING), r -> {
+                    Thread t = new Thread(r, "nx-next-hops");
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.DiscardPolicy());
+        e.allowCoreThreadTimeOut(true);
+        return e;
     }
 
     /**
@@ -72,18 +104,45 @@ public final class NextHops implements AutoCloseable {
         }
     }
 
-    /** The next hop for {@code destination}, or null when the fast path cannot reach it now. */
+    /**
+     * The next hop for {@code destination}, or null when the fast path cannot reach it now (not yet
+     * known: resolution is requested in the background). Never blocks.
+     */
     Hop lookup(InetAddress destination) {
         Entry e = cache.get(destination);
-        if (e != null && (e.hop != null || System.nanoTime() < e.expiresNanos)) {
+        long now = System.nanoTime();
+        if (e != null && now - e.expiresNanos < 0) {
             return e.hop;
         }
-        Hop hop = resolve(destination);
+        request(destination, e, now);
+        return e == null ? null : e.hop; // a stale hop serves while it is resolved again
+    }
+
+    private void request(InetAddress destination, Entry stale, long now) {
+        if (closed) {
+            return;
+        }
         if (cache.size() >= MAX_ENTRIES) {
             cache.clear();
         }
-        cache.put(destination, new Entry(hop, System.nanoTime() + RETRY_NANOS));
-        return hop;
+        Entry pending = new Entry(stale == null ? null : stale.hop, now + PENDING_NANOS, true);
+        boolean mine = stale == null ? cache.putIfAbsent(destination, pending) == null
+                : cache.replace(destination, stale, pending);
+        if (mine) {
+            RESOLVER.execute(() -> resolveInBackground(destination));
+        }
+    }
+
+    private void resolveInBackground(InetAddress destination) {
+        if (closed) {
+            return;
+        }
+        Hop hop = resolve(destination);
+        cache.put(destination, new Entry(hop, System.nanoTime() + (hop != null ? HOP_TTL_NANOS : RETRY_NANOS),
+                false));
+        // at most one resolution per RESOLVE_INTERVAL_NANOS: a flood of new sources costs a bounded share of
+        // a CPU here; what cannot be resolved in time stays on the kernel socket, like a kernel socket
+        java.util.concurrent.locks.LockSupport.parkNanos(RESOLVE_INTERVAL_NANOS);
     }
 
     /** Forgets every cached hop (e.g. after a neighbour may have changed). */
@@ -91,14 +150,16 @@ public final class NextHops implements AutoCloseable {
         cache.clear();
     }
 
+    /** Destinations cached now (resolved, unreachable or pending). */
+    int size() {
+        return cache.size();
+    }
+
     private Hop resolve(InetAddress destination) {
         if (loopback && destination instanceof Inet4Address && !loopbackIpv4FastPath) {
             return null;
         }
         try {
-            if (netlink == null) {
-                netlink = new RtNetlink();
-            }
             Route route = netlink.route(destination);
             if (route.oif() != ifindex) {
                 return null;
@@ -113,17 +174,16 @@ public final class NextHops implements AutoCloseable {
             if (n.isEmpty() || !n.get().isValid() || n.get().mac() == null) {
                 return null;
             }
-            return Hop.of(MacAddress.of(n.get().mac().bits()), destination, route.preferredSource());
-        } catch (IOException e) {
-            return null;
+            return Hop.of(n.get().mac(), destination, route.preferredSource());
+        } catch (IOException | RuntimeException e) {
+            return null; // closed under the resolver, or no route: the kernel socket serves it
         }
     }
 
     @Override
     public void close() {
-        if (netlink != null) {
-            netlink.close();
-            netlink = null;
-        }
+        closed = true;
+        netlink.close();
+        cache.clear();
     }
 }

@@ -2,7 +2,10 @@ package org.nettyxdp.xsk;
 
 import java.io.IOException;
 
-/** The port map already has an entry for the (port, address): another XDP channel serves it here. */
+/**
+ * The port cannot be steered to this channel: another XDP channel of the process has the same (port,
+ * address), or another process's socket shares the port and the kernel would give it the datagrams.
+ */
 public final class PortTakenException extends IOException {
     private static final long serialVersionUID = 1L;
 

@@ -12,6 +12,7 @@ import org.nettyxdp.netlink.LinkInfo;
 import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.packet.EthHdr;
 import org.nettyxdp.packet.XdpPacket;
+import org.nettyxdp.socket.BindBusyException;
 import org.nettyxdp.socket.RxRing;
 import org.nettyxdp.socket.TxRing;
 import org.nettyxdp.socket.UmemConfig;
@@ -30,7 +31,9 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The AF_XDP side of one datagram channel: a socket on every RX queue of the channel's
@@ -76,10 +79,11 @@ public final class XdpFastPath {
         int txReserved;
         int txUsed;
 
-        QueueSocket(XskQueue queue, XdpSocket xsk, int frameSize) {
+        QueueSocket(XskQueue queue, XdpSocket xsk) {
             this.queue = queue;
             this.xsk = xsk;
-            this.packet = new XdpPacket(queue.region(), frameSize);
+            // the queue's geometry, which the first channel on it chose, not necessarily this one's
+            this.packet = new XdpPacket(queue.region(), queue.frameSize());
             this.datagrams = new FrameDatagramPacket[queue.pool().frameCount()];
         }
 
@@ -98,10 +102,13 @@ public final class XdpFastPath {
     private final int port;
     /** The channel's local address: the recipient of every datagram it receives. */
     private final InetSocketAddress local;
-    /** The bound address, null for the wildcard: with {@link #port}, the channel's steering entry. */
-    private final InetAddress boundIp;
+    /** The addresses of the channel's steering entries with {@link #port} (wildcards: one per family). */
+    private final List<InetAddress> steered;
     private final int boundIpv4;
     private final byte[] boundIpv6;
+    /** Whether datagrams of each family are the channel's (an IPv6 channel takes IPv4 when dual-stack). */
+    private final boolean accept4;
+    private final boolean accept6;
     private final QueueSocket[] queues;
     private final FastPathSettings.Tunables tunables;
     private final FastPathCounters counters = new FastPathCounters();
@@ -133,90 +140,257 @@ public final class XdpFastPath {
     private boolean released;
 
     private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
-                        QueueSocket[] queues, FastPathSettings settings, boolean multiBuffer) {
+                        List<InetAddress> steered, QueueSocket[] queues, FastPathSettings settings,
+                        boolean multiBuffer) throws IOException {
         this.multiBuffer = multiBuffer;
         this.iface = iface;
         this.slot = slot;
         this.port = local.getPort();
         this.local = local;
-        this.boundIp = boundIp;
+        this.steered = steered;
         this.boundIpv4 = boundIp instanceof Inet4Address ? toInt(boundIp.getAddress()) : 0;
         this.boundIpv6 = boundIp instanceof Inet6Address ? boundIp.getAddress() : null;
+        this.accept4 = steered.stream().anyMatch(a -> a instanceof Inet4Address);
+        this.accept6 = steered.stream().anyMatch(a -> a instanceof Inet6Address);
         this.queues = queues;
         this.tunables = settings.tunables();
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
-        long ifMac = link.mac() == null ? 0 : link.mac().bits();
+        long ifMac = link.mac() == null ? 0 : link.mac().toLong();
         this.mtu = link.mtu();
-        this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, ifMac, !link.isLoopback() && ifMac != 0,
-                link.index());
+        this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, accept4, accept6, ifMac,
+                !link.isLoopback() && ifMac != 0, link.index(), link.isLoopback(), iface::locals);
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
         this.chain = new FrameChain(frameCapacity);
         this.frameSize = settings.umem().frameSize();
     }
 
+    /** Longest {@link #open} waits for busy queues, parking the calling thread between attempts. */
+    private static final long OPEN_BUSY_WAIT_NANOS = 2_000_000_000L;
+
     /**
-     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them.
-     * {@code boundIp} is null for the wildcard address.
+     * {@link #open(LinkInfo, InetSocketAddress, InetAddress, boolean, FastPathSettings)} of a dual-stack
+     * channel ({@code IPV6_V6ONLY} off, the companion socket's setting): an IPv6 wildcard channel also
+     * takes IPv4.
      */
     public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
                                    FastPathSettings settings) throws IOException {
-        int port = local.getPort();
-        XdpInterface iface = XdpInterface.acquire(link, settings.attachMode());
-        int slot = -1;
-        QueueSocket[] queues = new QueueSocket[iface.queues()];
-        boolean portAdded = false;
-        try {
-            slot = iface.allocateSlot();
+        return open(link, local, boundIp, false, settings);
+    }
+
+    /**
+     * Binds a socket on every RX queue of {@code link} and steers UDP port {@code port} to them, for
+     * what the kernel would deliver to the channel's socket (see {@link #opening(LinkInfo,
+     * InetSocketAddress, InetAddress, boolean, FastPathSettings)}). A queue still busy from a socket
+     * closed moments ago is waited for, parking this thread (at most 2 s): off the event loop only; an
+     * event loop uses {@link #opening} and retries later instead.
+     */
+    public static XdpFastPath open(LinkInfo link, InetSocketAddress local, InetAddress boundIp, boolean v6Only,
+                                   FastPathSettings settings) throws IOException {
+        Opening opening = opening(link, local, boundIp, v6Only, settings);
+        long deadline = System.nanoTime() + OPEN_BUSY_WAIT_NANOS;
+        for (;;) {
+            try {
+                return opening.attempt();
+            } catch (BindBusyException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    opening.abandon();
+                    throw e;
+                }
+                LockSupport.parkNanos(e.retryAfterNanos());
+            }
+        }
+    }
+
+    /** {@link #opening(LinkInfo, InetSocketAddress, InetAddress, boolean, FastPathSettings)} of a dual-stack channel. */
+    public static Opening opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp,
+                                  FastPathSettings settings) throws IOException {
+        return opening(link, local, boundIp, false, settings);
+    }
+
+    /**
+     * Starts opening a fast path as {@link #open} does, without ever waiting: see {@link Opening}.
+     * It steers what the kernel would deliver to the channel's socket: datagrams to {@code boundIp}, or
+     * with {@code boundIp} null (the wildcard) to any local address of the channel's family
+     * ({@code local}'s; an IPv6 channel also IPv4 unless {@code v6Only}). Where another process's socket
+     * shares the port ({@link PortSharing}) and the kernel would give it some of those datagrams, that
+     * part stays with the kernel; if nothing is left, {@link PortTakenException} says why. Takes the
+     * interface's steering (attaching the program on first use).
+     */
+    public static Opening opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, boolean v6Only,
+                                  FastPathSettings settings) throws IOException {
+        List<InetAddress> steered = steeredAddresses(local, boundIp, v6Only);
+        return new Opening(link, local, boundIp, steered, settings, XdpInterface.acquire(link, settings.attachMode()));
+    }
+
+    /**
+     * A fast path being opened queue by queue, never blocking: {@link #attempt()} binds the sockets not
+     * bound yet and, when a queue is still busy (its previous socket closed moments ago), throws a
+     * {@link BindBusyException} keeping what it has, to be called again later; or {@link #abandon()}
+     * gives everything back. Event-loop confined.
+     */
+    public static final class Opening {
+        private final LinkInfo link;
+        private final InetSocketAddress local;
+        private final InetAddress boundIp;
+        /** The addresses of the channel's steering entries (see {@link #steeredAddresses}), less shared ones. */
+        private List<InetAddress> steered;
+        private final FastPathSettings settings;
+        private final XdpInterface iface;
+        private final XdpSocketConfig socketConfig;
+        private final QueueSocket[] queues;
+        private int slot = -1;
+        private boolean finished;
+
+        private Opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, List<InetAddress> steered,
+                        FastPathSettings settings, XdpInterface iface) {
+            this.link = link;
+            this.local = local;
+            this.boundIp = boundIp;
+            this.steered = steered;
+            this.settings = settings;
+            this.iface = iface;
             UmemConfig umem = settings.umem();
             int ring = settings.ringSize();
-            XdpSocketConfig socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
+            this.socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
                     Math.max(ring, Math.min(umem.frameCount() / 2, 65536)), Math.max(ring, 2048),
                     settings.zeroCopy(), true, iface.hasFrags());
-            for (int q = 0; q < queues.length; q++) {
-                XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
-                try {
-                    if (settings.zeroCopy() == ZeroCopyMode.REQUIRED && !queue.isZeroCopy()) {
-                        throw new IOException("XdpChannelOption.ZERO_COPY is REQUIRED but queue " + q + " of "
-                                + link.name() + " is bound in copy mode (the kernel chose it for an earlier channel,"
-                                + " or the driver has no zero-copy support); use XdpZeroCopy.AUTO to accept it");
+            this.queues = new QueueSocket[iface.queues()];
+        }
+
+        /**
+         * Binds what is not bound yet and, once every queue has its socket, steers the port to them.
+         *
+         * @throws BindBusyException a queue is still busy: nothing is given back; attempt again later
+         * @throws IOException       any other failure, after giving everything back
+         */
+        public XdpFastPath attempt() throws IOException {
+            if (finished) {
+                throw new IllegalStateException("already opened or abandoned");
+            }
+            boolean portAdded = false;
+            try {
+                if (slot < 0) {
+                    steered = unshared(local.getPort(), steered, local.getAddress() instanceof Inet6Address);
+                    slot = iface.allocateSlot();
+                }
+                UmemConfig umem = settings.umem();
+                for (int q = 0; q < queues.length; q++) {
+                    if (queues[q] == null) {
+                        queues[q] = openQueue(q, umem);
+                        iface.setSocket(slot, q, queues[q].xsk.fd());
                     }
-                    XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
+                }
+                boolean multiBuffer = iface.hasFrags();
+                for (QueueSocket qs : queues) {
+                    multiBuffer &= qs.queue.isMultiBuffer();
+                }
+                // multi-buffer: every frame the interface takes fits a chain; else longer ones go to the kernel
+                iface.addPort(local.getPort(), steered, slot, multiBuffer ? 0 : umem.maxRxFrameLength());
+                portAdded = true;
+                XdpFastPath fp = new XdpFastPath(iface, slot, local, boundIp, steered, queues, settings, multiBuffer);
+                finished = true;
+                logger.info("{} on {}: XDP {}, {}", local, link.name(),
+                        iface.attachedMode() == XdpMode.DRV ? "native" : "generic", fp.describeQueues());
+                return fp;
+            } catch (BindBusyException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                release(portAdded);
+                throw e;
+            }
+        }
+
+        private QueueSocket openQueue(int q, UmemConfig umem) throws IOException {
+            XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
+            try {
+                if (settings.zeroCopy() == ZeroCopyMode.REQUIRED && !queue.isZeroCopy()) {
+                    throw new IOException("XdpChannelOption.ZERO_COPY is REQUIRED but queue " + q + " of "
+                            + link.name() + " is bound in copy mode (the kernel chose it for an earlier channel,"
+                            + " or the driver has no zero-copy support); use XdpZeroCopy.AUTO to accept it");
+                }
+                XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
+                try {
                     if (settings.busyPollBudget() > 0) {
                         preferBusyPoll(xsk, settings.busyPollBudget());
                     }
-                    queues[q] = new QueueSocket(queue, xsk, umem.frameSize());
+                    return new QueueSocket(queue, xsk);
                 } catch (IOException | RuntimeException e) {
-                    queue.release();
+                    xsk.close();
                     throw e;
                 }
-                iface.setSocket(slot, q, queues[q].xsk.fd());
+            } catch (IOException | RuntimeException e) {
+                queue.release();
+                throw e;
             }
-            boolean multiBuffer = iface.hasFrags();
-            for (QueueSocket qs : queues) {
-                multiBuffer &= qs.queue.isMultiBuffer();
-            }
-            // multi-buffer: every frame the interface takes fits a chain; else longer ones go to the kernel
-            iface.addPort(port, boundIp, slot, multiBuffer ? 0 : umem.maxRxFrameLength());
-            portAdded = true;
-            XdpFastPath fp = new XdpFastPath(iface, slot, local, boundIp, queues, settings, multiBuffer);
-            logger.info("{} on {}: XDP {}, {}", local, link.name(),
-                    iface.attachedMode() == XdpMode.DRV ? "native" : "generic", fp.describeQueues());
-            return fp;
-        } catch (IOException | RuntimeException e) {
-            if (slot >= 0) {
-                iface.removeChannel(portAdded ? port : -1, boundIp, slot);
-            }
-            for (QueueSocket qs : queues) {
-                if (qs != null) {
-                    qs.xsk.close();
-                    qs.queue.release();
-                }
-            }
-            iface.release();
-            throw e;
         }
+
+        /** Gives back every socket, queue and the interface; idempotent, a no-op once opened. */
+        public void abandon() {
+            if (!finished) {
+                release(false);
+            }
+        }
+
+        private void release(boolean portAdded) {
+            finished = true;
+            try {
+                if (slot >= 0) {
+                    iface.removeChannel(portAdded ? local.getPort() : -1, steered, slot);
+                }
+            } finally {
+                for (int q = 0; q < queues.length; q++) {
+                    if (queues[q] != null) {
+                        queues[q].xsk.close();
+                        queues[q].queue.release();
+                    } else {
+                        XskQueue.discardSpare(link.index(), q);
+                    }
+                }
+                iface.release();
+            }
+        }
+    }
+
+    /**
+     * {@code steered} less what another process's socket shares ({@link PortSharing}), logged; throws
+     * {@link PortTakenException} when nothing is left.
+     */
+    private static List<InetAddress> unshared(int port, List<InetAddress> steered, boolean ipv6) throws IOException {
+        List<String> shared = new ArrayList<>();
+        List<InetAddress> unshared = PortSharing.unshared(port, steered, ipv6, shared);
+        if (unshared.isEmpty()) {
+            throw new PortTakenException(String.join("; ", shared));
+        }
+        for (String why : shared) {
+            logger.info("{}; that part of the port stays on the kernel socket", why);
+        }
+        return unshared;
+    }
+
+    /** The addresses of the channel's steering entries: the bound one, or the wildcard of each family. */
+    private static List<InetAddress> steeredAddresses(InetSocketAddress local, InetAddress boundIp, boolean v6Only)
+            throws IOException {
+        if (boundIp != null && !boundIp.isAnyLocalAddress()) {
+            return List.of(boundIp);
+        }
+        InetAddress any4 = InetAddress.getByAddress(new byte[4]);
+        if (local.getAddress() instanceof Inet6Address) {
+            InetAddress any6 = InetAddress.getByAddress(new byte[16]);
+            return v6Only ? List.of(any6) : List.of(any6, any4);
+        }
+        return List.of(any4);
+    }
+
+    /**
+     * Re-reads the host's addresses (rtnetlink) for every interface the process steers on: what the
+     * programs take as local destinations and what the channels drop as their own (martian) sources.
+     * Addresses are read when a channel binds; call this when they change later (an address
+     * notification). Any thread; may block on netlink.
+     */
+    public static void refreshLocalAddresses() {
+        XdpInterface.refreshAll();
     }
 
     private static void preferBusyPoll(XdpSocket xsk, int budget) throws SyscallException {
@@ -360,17 +534,21 @@ public final class XdpFastPath {
                 }
             }
         } finally {
-            rx.release(taken);
-            counters.rxPackets += packets;
-            counters.rxBytes += bytes;
-            counters.rxCopied += copied;
-            counters.rxChains += chains;
-            qs.queue.refill(qs.xsk.fill().size());
-            if (qs.xsk.fill().needsWakeup()) {
-                qs.xsk.wakeupRx();
-            }
-            if (--busy == 0 && closed) {
-                release();
+            try {
+                rx.release(taken);
+                counters.rxPackets += packets;
+                counters.rxBytes += bytes;
+                counters.rxCopied += copied;
+                counters.rxChains += chains;
+                qs.queue.refill(qs.xsk.fill().size());
+                if (qs.xsk.fill().needsWakeup()) {
+                    qs.xsk.wakeupRx();
+                }
+            } finally {
+                // whatever failed above, a close asked for during the batch still happens
+                if (--busy == 0 && closed) {
+                    release();
+                }
             }
         }
         return taken;
@@ -378,6 +556,9 @@ public final class XdpFastPath {
 
     /** Validates one frame; returns its payload (owning the frame, or a copy), or null after counting a drop. */
     private ByteBuf parse(QueueSocket qs, UmemFramePool pool, long addr, int len, int options) {
+        if (!takeDescriptor(pool, addr, len)) {
+            return null;
+        }
         XdpPacket p = qs.packet.resetFromDescriptor(addr, len, options);
         DropReason drop = parser.validate(p, tunables.rxChecksum());
         if (drop != null) {
@@ -418,7 +599,9 @@ public final class XdpFastPath {
 
     private void dropFrames(UmemFramePool pool, RxRing rx, int from, int k) {
         for (int i = from; i < from + k; i++) {
-            pool.drop(rx.addr(i));
+            if (takeDescriptor(pool, rx.addr(i), rx.len(i))) {
+                pool.drop(rx.addr(i));
+            }
         }
         counters.drop(DropReason.MULTI_BUFFER);
     }
@@ -431,8 +614,21 @@ public final class XdpFastPath {
      */
     private ByteBuf parseChain(QueueSocket qs, UmemFramePool pool, RxRing rx, int from, int k) {
         chain.reset();
+        boolean valid = true;
         for (int i = from; i < from + k; i++) {
-            chain.add(rx.addr(i), rx.len(i));
+            long addr = rx.addr(i);
+            int len = rx.len(i);
+            if (takeDescriptor(pool, addr, len)) {
+                chain.add(addr, len);
+            } else {
+                valid = false; // counted, and its frame given back if it was the kernel's
+            }
+        }
+        if (!valid) {
+            for (int i = 0; i < chain.count(); i++) {
+                pool.drop(chain.addr(i));
+            }
+            return null;
         }
         XdpPacket p = qs.packet.resetFromDescriptor(chain.addr(0), chain.len(0), rx.options(from));
         DropReason drop = parser.validate(p, chain, tunables.rxChecksum());
@@ -445,6 +641,41 @@ public final class XdpFastPath {
         }
         return FrameChainContent.build(chain, pool, frameSize, parser.payloadHead(p), parser.payloadLength(),
                 pool.applicationFrames() + k > copyThreshold, tunables.allocator());
+    }
+
+    /**
+     * Takes the frame of RX descriptor {@code (addr, len)} back from the kernel. False after counting an
+     * {@link DropReason#INVALID_DESCRIPTOR} drop when the descriptor fails validation; its frame then
+     * goes back to the pool if (and only if) it is one the kernel had, so nothing is freed twice.
+     */
+    private boolean takeDescriptor(UmemFramePool pool, long addr, int len) {
+        int verdict = RxDescriptor.check(addr, len, (long) pool.frameCount() * frameSize(pool), frameSize(pool));
+        boolean kernels = verdict != RxDescriptor.NOT_A_FRAME && pool.inKernel(addr);
+        if (verdict == RxDescriptor.VALID && kernels) {
+            return true;
+        }
+        counters.drop(DropReason.INVALID_DESCRIPTOR);
+        if (kernels) {
+            pool.drop(addr);
+        }
+        return false;
+    }
+
+    private static int frameSize(UmemFramePool pool) {
+        return pool.frameCapacity() + XdpPacket.XDP_PACKET_HEADROOM;
+    }
+
+    /**
+     * Test access: what {@link #receive} does with descriptor {@code (addr, len)} on queue {@code q},
+     * up to the parse; the frame, if valid, is returned to the pool. Event loop (or test) thread.
+     */
+    boolean takeDescriptorForTest(int q, long addr, int len) {
+        UmemFramePool pool = queues[q].queue.pool();
+        boolean valid = takeDescriptor(pool, addr, len);
+        if (valid) {
+            pool.drop(addr);
+        }
+        return valid;
     }
 
     // ------------------------------------------------------------------------------------------ TX
@@ -475,7 +706,7 @@ public final class XdpFastPath {
         }
         InetAddress ip = recipient.getAddress();
         boolean v4 = ip instanceof Inet4Address;
-        if (v4 ? boundIpv6 != null : boundIpv4 != 0) {
+        if (v4 ? !accept4 || boundIpv6 != null : !accept6 || boundIpv4 != 0) {
             return SendResult.SLOW_PATH;
         }
         if (ip.isMulticastAddress() || ip.isAnyLocalAddress()) {
@@ -695,8 +926,11 @@ public final class XdpFastPath {
         }
     }
 
-    private static void reap(QueueSocket qs) {
-        qs.queue.reapCompletions();
+    private void reap(QueueSocket qs) {
+        int invalid = qs.queue.reapCompletions();
+        if (invalid > 0) {
+            counters.drop(DropReason.INVALID_DESCRIPTOR, invalid);
+        }
     }
 
     // ------------------------------------------------------------------------------------- lifecycle
@@ -748,28 +982,48 @@ public final class XdpFastPath {
         if (released) {
             return;
         }
-        flush();
-        released = true;
-        iface.removeChannel(port, boundIp, slot);
-        for (QueueSocket qs : queues) {
-            RxRing rx = qs.xsk.rx();
-            UmemFramePool pool = qs.queue.pool();
-            int n;
-            int drained = 0;
-            while ((n = rx.peek(256)) > 0) {
-                for (int i = 0; i < n; i++) {
-                    pool.drop(rx.addr(i));
-                }
-                rx.release(n);
-                drained += n;
-            }
-            counters.drop(DropReason.CLOSED, drained);
-            reap(qs);
-            qs.xsk.close();
-            qs.queue.release();
+        try {
+            flush();
+        } finally {
+            released = true;
+            // first of all, and whatever fails later: no datagram may be steered to sockets nobody reads
+            iface.removeChannel(port, steered, slot);
+            releaseQueues();
         }
-        nextHops.close();
-        iface.release();
+    }
+
+    private void releaseQueues() {
+        try {
+            for (QueueSocket qs : queues) {
+                try {
+                    drainRx(qs);
+                    reap(qs);
+                } finally {
+                    qs.xsk.close();
+                    qs.queue.release();
+                }
+            }
+        } finally {
+            nextHops.close();
+            iface.release();
+        }
+    }
+
+    /** Returns every frame still waiting in {@code qs}'s RX ring to the pool, counted as CLOSED drops. */
+    private void drainRx(QueueSocket qs) {
+        RxRing rx = qs.xsk.rx();
+        UmemFramePool pool = qs.queue.pool();
+        int n;
+        while ((n = rx.peek(256)) > 0) {
+            for (int i = 0; i < n; i++) {
+                long addr = rx.addr(i);
+                if (takeDescriptor(pool, addr, rx.len(i))) {
+                    pool.drop(addr);
+                    counters.drop(DropReason.CLOSED);
+                }
+            }
+            rx.release(n);
+        }
     }
 
     static int toInt(byte[] a) {

@@ -6,7 +6,9 @@ import org.nettyxdp.bpf.BpfException;
 import org.nettyxdp.bpf.PortMap;
 import org.nettyxdp.bpf.XdpMode;
 import org.nettyxdp.bpf.XdpSteering;
+import org.nettyxdp.netlink.AddressInfo;
 import org.nettyxdp.netlink.LinkInfo;
+import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.sys.Errno;
 
 import java.io.IOException;
@@ -14,24 +16,39 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
  * The {@link XdpSteering} of one interface as this process shares it: every channel bound there uses
  * the same program and maps, each with its own slot and port. Attached by the first channel, detached
  * by the last one to leave (and by the kernel, should the process die).
+ *
+ * <p>It also keeps the host's addresses ({@link LocalAddresses}) in the program's local address map
+ * and for the channels' martian checks: read from rtnetlink when attached and at every port added;
+ * {@link #updateLocalAddresses} takes a new address list (a netlink listener calls
+ * {@link #refreshAll()} on {@code RTM_NEWADDR}/{@code RTM_DELADDR}).
  */
 final class XdpInterface {
     /** Channels one interface can host at once. */
     static final int MAX_SLOTS = 64;
+    /** Entries of the port map, and host addresses the local address map holds. */
+    static final int MAX_LOCAL_ADDRESSES = 1024;
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(XdpInterface.class);
     private static final Map<Integer, XdpInterface> ATTACHED = new HashMap<>();
 
     private final LinkInfo link;
     private final XdpMode mode;
     private final XdpSteering steering;
+    /** What the local address map holds (guarded by ATTACHED). */
+    private final Set<InetAddress> mapped = new HashSet<>();
+    private volatile LocalAddresses locals = LocalAddresses.NONE;
     private int users;
 
     private XdpInterface(LinkInfo link, XdpMode mode, XdpSteering steering) {
@@ -57,6 +74,12 @@ final class XdpInterface {
             if (iface == null) {
                 XdpSteering steering = open(link, mode);
                 iface = new XdpInterface(link, mode, steering);
+                try {
+                    iface.refreshLocalAddresses();
+                } catch (IOException | RuntimeException e) {
+                    steering.close();
+                    throw e;
+                }
                 ATTACHED.put(link.index(), iface);
             } else if (mode != XdpMode.AUTO && iface.mode != XdpMode.AUTO && mode != iface.mode) {
                 throw new IOException("XDP is attached to " + link.name() + " in " + iface.mode
@@ -76,9 +99,10 @@ final class XdpInterface {
      */
     private static XdpSteering open(LinkInfo link, XdpMode mode) throws IOException {
         int queues = activeRxQueues(link);
+        byte[] mac = link.mac() == null ? new byte[6] : link.mac().toArray();
         XdpMode first = mode == XdpMode.AUTO ? XdpMode.DRV : mode;
         try {
-            return openWithFrags(link, queues, first);
+            return openWithFrags(link, mac, queues, first);
         } catch (BpfException e) {
             boolean noNative = e.errno() == Errno.EOPNOTSUPP || e.errno() == Errno.ERANGE;
             if (first != XdpMode.DRV || !noNative) {
@@ -94,13 +118,13 @@ final class XdpInterface {
                         + " XdpChannelOption.XDP_MODE to SKB or AUTO", e);
             }
             logger.debug("native XDP unavailable on {} ({}); using generic (SKB) XDP", link.name(), e.getMessage());
-            return openWithFrags(link, queues, XdpMode.SKB);
+            return openWithFrags(link, mac, queues, XdpMode.SKB);
         }
     }
 
     /** The kernels this library runs on (5.18+) all take {@code BPF_F_XDP_HAS_FRAGS}. */
-    private static XdpSteering openWithFrags(LinkInfo link, int queues, XdpMode mode) throws BpfException {
-        return XdpSteering.open(link.index(), queues, MAX_SLOTS, MAX_SLOTS, mode, true);
+    private static XdpSteering openWithFrags(LinkInfo link, byte[] mac, int queues, XdpMode mode) throws BpfException {
+        return XdpSteering.open(link.index(), mac, queues, MAX_SLOTS, MAX_LOCAL_ADDRESSES, mode, true);
     }
 
     /**
@@ -124,6 +148,67 @@ final class XdpInterface {
         return link;
     }
 
+    /** The host's addresses as this interface sees them now (a snapshot; read per frame). */
+    LocalAddresses locals() {
+        return locals;
+    }
+
+    /** Re-reads the host's addresses from rtnetlink into the local address map. */
+    void refreshLocalAddresses() throws IOException {
+        List<AddressInfo> all;
+        try (RtNetlink rtnl = new RtNetlink()) {
+            all = rtnl.addresses();
+        }
+        updateLocalAddresses(all);
+    }
+
+    /**
+     * Makes {@code all} (every address of every interface of the namespace, as {@code RTM_GETADDR}
+     * dumps them) the host's addresses: the steering program takes frames to exactly the new set from
+     * now on, and martian checks use it. Addresses added before removed ones, so a renumbering never
+     * leaves a gap. Any thread.
+     */
+    void updateLocalAddresses(Collection<AddressInfo> all) throws IOException {
+        LocalAddresses next = LocalAddresses.of(all, link.index(), link.isLoopback());
+        synchronized (ATTACHED) {
+            Set<InetAddress> wanted = new HashSet<>(next.destinations());
+            for (InetAddress a : wanted) {
+                if (mapped.add(a)) {
+                    steering.locals().add(a);
+                }
+            }
+            List<InetAddress> gone = new ArrayList<>();
+            for (InetAddress a : mapped) {
+                if (!wanted.contains(a)) {
+                    gone.add(a);
+                }
+            }
+            for (InetAddress a : gone) {
+                steering.locals().remove(a);
+                mapped.remove(a);
+            }
+            locals = next;
+        }
+    }
+
+    /**
+     * Re-reads the host's addresses for every interface this process steers on; call it when the
+     * addresses change (a netlink address notification). Failures are logged, the old set stays.
+     */
+    static void refreshAll() {
+        List<XdpInterface> all;
+        synchronized (ATTACHED) {
+            all = new ArrayList<>(ATTACHED.values());
+        }
+        for (XdpInterface iface : all) {
+            try {
+                iface.refreshLocalAddresses();
+            } catch (IOException | RuntimeException e) {
+                logger.warn("cannot refresh the local addresses of {}: {}", iface.link.name(), e.toString());
+            }
+        }
+    }
+
     int queues() {
         return steering.numQueues();
     }
@@ -142,34 +227,43 @@ final class XdpInterface {
     }
 
     /**
-     * Starts steering UDP to {@code bound:port} ({@code bound} null: any address) to {@code slot}; fails
-     * if another channel has exactly that (port, address). Channels bound to different addresses share
-     * the port; a wildcard channel and channels bound to specific addresses may coexist, and a frame
-     * goes to the channel bound to its destination address before the wildcard one (whether the kernel
-     * lets their companion sockets share the port is up to it: SO_REUSEADDR).
+     * Starts steering UDP to {@code port} of each address of {@code keys} to {@code slot} (a wildcard
+     * address: any local address of its family; a dual-stack channel gives both wildcards); fails,
+     * steering nothing, if another channel has exactly one of those (port, address) pairs. Re-reads
+     * the host's addresses first. Channels bound to different addresses share the port; a wildcard
+     * channel and channels bound to specific addresses may coexist, and a frame goes to the channel
+     * bound to its destination address before the wildcard one (whether the kernel lets their
+     * companion sockets share the port is up to it: SO_REUSEADDR).
      */
-    void addPort(int port, InetAddress bound, int slot, int maxFrameLen) throws IOException {
+    void addPort(int port, List<InetAddress> keys, int slot, int maxFrameLen) throws IOException {
+        refreshLocalAddresses();
         synchronized (ATTACHED) {
-            if (steering.ports().get(port, bound) != null) {
-                throw new PortTakenException("UDP port " + port + " of "
-                        + (bound == null ? "any address" : bound.getHostAddress()) + " on " + link.name()
-                        + " is already steered to another XDP channel");
+            for (InetAddress key : keys) {
+                if (steering.ports().get(port, key) != null) {
+                    throw new PortTakenException("UDP port " + port + " of "
+                            + (key.isAnyLocalAddress() ? "any address" : key.getHostAddress()) + " on "
+                            + link.name() + " is already steered to another XDP channel");
+                }
             }
-            steering.putPort(port, bound, slot, maxFrameLen);
+            for (InetAddress key : keys) {
+                steering.putPort(port, key, slot, maxFrameLen);
+            }
         }
     }
 
     /**
-     * Undoes {@link #addPort} (when {@code port > 0}; only if the entry of {@code bound:port} is still
-     * this slot's), the slot's queue sockets and the slot itself.
+     * Undoes {@link #addPort} (when {@code port > 0}; only the entries of {@code keys} still this
+     * slot's), the slot's queue sockets and the slot itself.
      */
-    void removeChannel(int port, InetAddress bound, int slot) {
+    void removeChannel(int port, List<InetAddress> keys, int slot) {
         try {
             if (port > 0) {
                 synchronized (ATTACHED) {
-                    PortMap.Entry entry = steering.ports().get(port, bound);
-                    if (entry != null && entry.slot() == slot) {
-                        steering.removePort(port, bound);
+                    for (InetAddress key : keys) {
+                        PortMap.Entry entry = steering.ports().get(port, key);
+                        if (entry != null && entry.slot() == slot) {
+                            steering.removePort(port, key);
+                        }
                     }
                 }
             }

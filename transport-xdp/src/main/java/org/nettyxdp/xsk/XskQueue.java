@@ -2,6 +2,7 @@ package org.nettyxdp.xsk;
 
 import io.netty.buffer.ByteBufAllocator;
 import org.nettyxdp.buffer.UmemFramePool;
+import org.nettyxdp.socket.BindBusyException;
 import org.nettyxdp.socket.CompletionRing;
 import org.nettyxdp.socket.FillRing;
 import org.nettyxdp.socket.Umem;
@@ -26,6 +27,11 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class XskQueue {
     private static final Map<Long, XskQueue> QUEUES = new HashMap<>();
+    /**
+     * The UMEM of a queue whose anchor found it busy, kept (unregistered) for the next attempt so a
+     * retry does not map and populate the whole area again; see {@link #discardSpare}.
+     */
+    private static final Map<Long, Umem> SPARE = new HashMap<>();
     /** Ring size of the anchor socket's own RX/TX rings, which carry no traffic. */
     private static final int ANCHOR_RING = 8;
     /** Frame addresses moved between the pool and a ring per step. */
@@ -52,6 +58,7 @@ final class XskQueue {
      * The queue's shared state, created on first use; pair each call with {@link #release()}. Every
      * channel on a queue shares its UMEM, so all must ask for the same geometry.
      *
+     * @throws BindBusyException the queue still has another socket (never waited for): try again later
      * @throws IOException if the queue already has a UMEM of another geometry, or the UMEM or its
      *         anchor socket cannot be set up
      */
@@ -81,16 +88,27 @@ final class XskQueue {
 
     private static XskQueue create(long key, int ifindex, int queue, UmemConfig umemConfig,
                                    XdpSocketConfig socketConfig, ByteBufAllocator alloc) throws IOException {
-        Umem umem = Umem.allocate(umemConfig);
+        Umem umem = SPARE.remove(key);
+        if (umem != null && !umem.config().equals(umemConfig)) {
+            umem.close();
+            umem = null;
+        }
+        if (umem == null) {
+            umem = Umem.allocate(umemConfig);
+        }
         try {
             XdpSocketConfig anchorConfig = socketConfig.withQueueId(queue)
                     .withRingSizes(ANCHOR_RING, ANCHOR_RING, socketConfig.fillSize(), socketConfig.completionSize());
+            // never parks: a busy queue is the caller's to retry later (BindBusyException)
             XdpSocket anchor = openAnchor(anchorConfig, umem);
             UmemFramePool pool = new UmemFramePool(umem.region(), umemConfig.frameSize(), alloc);
             XskQueue q = new XskQueue(key, umem, anchor, pool);
             // half the frames wait in the fill ring; the rest serve TX and frames the application holds
             q.refill(Math.min(socketConfig.fillSize(), umem.frameCount() / 2));
             return q;
+        } catch (BindBusyException e) {
+            SPARE.put(key, umem);
+            throw e;
         } catch (IOException | RuntimeException e) {
             umem.close();
             throw e;
@@ -120,7 +138,7 @@ final class XskQueue {
 
     private static XdpSocket bindAnchor(XdpSocketConfig config, Umem umem) throws IOException {
         try {
-            return XdpSocket.open(config, umem);
+            return XdpSocket.open(config, umem, 0);
         } catch (SyscallException e) {
             if (config.zeroCopy() == ZeroCopyMode.REQUIRED && !config.multiBuffer()
                     && (e.errno() == Errno.EOPNOTSUPP || e.errno() == Errno.EINVAL)) {
@@ -148,13 +166,33 @@ final class XskQueue {
         return anchor.config().needWakeup();
     }
 
-    /** Binds a channel's socket on this queue, sharing the UMEM. */
+    /** Unmaps the UMEM kept for queue {@code queue} of {@code ifindex} after a busy attempt, if any. */
+    static void discardSpare(int ifindex, int queue) {
+        Umem umem;
+        synchronized (QUEUES) {
+            umem = SPARE.remove((long) ifindex << 32 | queue);
+        }
+        if (umem != null) {
+            try {
+                umem.close();
+            } catch (SyscallException ignored) {
+                // unmapping cannot fail for a mapping we made
+            }
+        }
+    }
+
+    /** Binds a channel's socket on this queue, sharing the UMEM; a busy queue throws at once. */
     XdpSocket openSocket(XdpSocketConfig config) throws SyscallException {
-        return XdpSocket.openShared(config.withZeroCopy(ZeroCopyMode.AUTO), anchor);
+        return XdpSocket.openShared(config.withZeroCopy(ZeroCopyMode.AUTO), anchor, 0);
     }
 
     UmemFramePool pool() {
         return pool;
+    }
+
+    /** Bytes per frame of the queue's UMEM (the first channel on the queue chose it). */
+    int frameSize() {
+        return umem.config().frameSize();
     }
 
     /** The UMEM region: frame addresses are offsets into it. */
@@ -191,22 +229,24 @@ final class XskQueue {
         return anchor.fill().needsWakeup();
     }
 
-    /** Returns the frames the kernel completed sending to the pool; returns how many. Any thread. */
+    /**
+     * Returns the frames the kernel completed sending to the pool. Returns how many completions named
+     * no frame being sent (ignored, never freed twice); 0 normally. Any thread.
+     */
     int reapCompletions() {
         CompletionRing completion = anchor.completion();
         ringLock.lock();
         try {
-            int total = 0;
+            int invalid = 0;
             int n;
             while ((n = completion.peek(BATCH)) > 0) {
                 for (int i = 0; i < n; i++) {
                     addrs[i] = completion.addr(i);
                 }
                 completion.release(n);
-                pool.sent(addrs, n);
-                total += n;
+                invalid += pool.sent(addrs, n);
             }
-            return total;
+            return invalid;
         } finally {
             ringLock.unlock();
         }

@@ -188,11 +188,14 @@ class BpfAssemblerTest {
 
     @Test
     void steeringProgramAssemblesWithoutKernel() {
-        long[] code = UdpSteeringProgram.assemble(3, 4, 2, XdpAction.PASS);
+        byte[] mac = {2, 0, 0, 0, 0, 1};
+        long[] code = UdpSteeringProgram.assemble(3, 5, 4, 2, mac, XdpAction.PASS);
         assertTrue(code.length > 40 && code.length < 150, "length " + code.length);
-        assertThrows(IllegalArgumentException.class, () -> UdpSteeringProgram.assemble(3, 4, 0, XdpAction.PASS));
+        assertThrows(IllegalArgumentException.class, () -> UdpSteeringProgram.assemble(3, 5, 4, 0, mac, XdpAction.PASS));
         assertThrows(IllegalArgumentException.class,
-                () -> UdpSteeringProgram.assemble(3, 4, 1, XdpAction.REDIRECT));
+                () -> UdpSteeringProgram.assemble(3, 5, 4, 1, mac, XdpAction.REDIRECT));
+        assertThrows(IllegalArgumentException.class,
+                () -> UdpSteeringProgram.assemble(3, 5, 4, 1, new byte[4], XdpAction.PASS));
     }
 
     @Test

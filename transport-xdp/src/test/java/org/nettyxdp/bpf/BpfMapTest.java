@@ -74,19 +74,20 @@ class BpfMapTest {
     @Test
     void portMapPutGetRemove() throws Exception {
         try (PortMap ports = PortMap.create("nx_test_ports", 64)) {
-            assertNull(ports.get(9000));
-            ports.put(9000, 3, 3498);
-            assertEquals(new PortMap.Entry(3, 3498), ports.get(9000));
-            ports.put(9000, 4, 0);
-            assertEquals(new PortMap.Entry(4, 0), ports.get(9000));
-            ports.put(65535, 1, 100);
-            ports.put(0, 2, 100);
-            assertEquals(new PortMap.Entry(1, 100), ports.get(65535));
-            assertTrue(ports.remove(9000));
-            assertFalse(ports.remove(9000));
-            assertNull(ports.get(9000));
-            assertThrows(IllegalArgumentException.class, () -> ports.put(65536, 0, 0));
-            assertThrows(IllegalArgumentException.class, () -> ports.put(-1, 0, 0));
+            java.net.InetAddress any = java.net.InetAddress.getByName("0.0.0.0");
+            assertNull(ports.get(9000, any));
+            ports.put(9000, any, 3, 3498);
+            assertEquals(new PortMap.Entry(3, 3498), ports.get(9000, any));
+            ports.put(9000, any, 4, 0);
+            assertEquals(new PortMap.Entry(4, 0), ports.get(9000, any));
+            ports.put(65535, any, 1, 100);
+            ports.put(0, any, 2, 100);
+            assertEquals(new PortMap.Entry(1, 100), ports.get(65535, any));
+            assertTrue(ports.remove(9000, any));
+            assertFalse(ports.remove(9000, any));
+            assertNull(ports.get(9000, any));
+            assertThrows(IllegalArgumentException.class, () -> ports.put(65536, any, 0, 0));
+            assertThrows(IllegalArgumentException.class, () -> ports.put(-1, any, 0, 0));
         }
     }
 
@@ -98,15 +99,19 @@ class BpfMapTest {
             java.net.InetAddress v6 = java.net.InetAddress.getByName("fd00::1:2");
             ports.put(1, v4, 0, 100);
             ports.put(1, v6, 1, 200);
-            ports.put(1, null, 2, 300);
+            java.net.InetAddress any4 = java.net.InetAddress.getByName("0.0.0.0");
+            java.net.InetAddress any6 = java.net.InetAddress.getByName("::");
+            ports.put(1, any4, 2, 300);
             assertEquals(new PortMap.Entry(0, 100), ports.get(1, v4));
             assertEquals(new PortMap.Entry(1, 200), ports.get(1, v6));
-            assertEquals(new PortMap.Entry(2, 300), ports.get(1));
+            assertEquals(new PortMap.Entry(2, 300), ports.get(1, any4));
             assertNull(ports.get(1, v4b), "no wildcard fallback in get");
             assertNull(ports.get(2, v4));
-            // 0.0.0.0 and :: are the wildcard entry
-            assertEquals(new PortMap.Entry(2, 300), ports.get(1, java.net.InetAddress.getByName("0.0.0.0")));
-            assertEquals(new PortMap.Entry(2, 300), ports.get(1, java.net.InetAddress.getByName("::")));
+            // 0.0.0.0 and :: are the wildcard entries of their families
+            assertNull(ports.get(1, any6), "the IPv4 wildcard is not the IPv6 one");
+            ports.put(1, any6, 5, 500);
+            assertEquals(new PortMap.Entry(5, 500), ports.get(1, any6));
+            assertTrue(ports.remove(1, any6));
             ports.put(1, v4, 3, 0);
             assertEquals(new PortMap.Entry(3, 0), ports.get(1, v4), "replaced");
             // an IPv4-mapped IPv6 address is another key than the IPv4 address
@@ -120,9 +125,9 @@ class BpfMapTest {
             assertFalse(ports.remove(1, v4));
             assertNull(ports.get(1, v4));
             assertEquals(new PortMap.Entry(1, 200), ports.get(1, v6), "other addresses stay");
-            assertEquals(new PortMap.Entry(2, 300), ports.get(1));
-            assertTrue(ports.remove(1, null));
-            assertNull(ports.get(1));
+            assertEquals(new PortMap.Entry(2, 300), ports.get(1, any4));
+            assertTrue(ports.remove(1, any4));
+            assertNull(ports.get(1, any4));
         }
     }
 
@@ -193,6 +198,6 @@ class BpfMapTest {
         ports.close();
         ports.close();
         assertTrue(ports.isClosed());
-        assertThrows(IllegalStateException.class, () -> ports.put(1, 0, 0));
+        assertThrows(IllegalStateException.class, () -> ports.put(1, java.net.InetAddress.getByName("::"), 0, 0));
     }
 }

@@ -36,16 +36,20 @@ class LiveSteeringTest {
     void steeredPortIsTakenOtherPortsReachTheKernel(XdpMode mode) throws Exception {
         VethPair pair = HOSTS.vethPair(1);
         int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
+        byte[] mac = hostMac(pair);
         try (PortMap ports = PortMap.create("nx_live_ports", 8);
+             LocalAddressMap locals = LocalAddressMap.create("nx_live_local", 8);
              XskMap xsks = XskMap.create("nx_live_xsks", 1);
-             BpfProgram prog = UdpSteeringProgram.load(ports, xsks, 1, XdpAction.DROP, false);
+             BpfProgram prog = UdpSteeringProgram.load(ports, locals, xsks, 1, mac, XdpAction.DROP, false);
              XdpLink link = XdpLink.attach(prog, ifindex, mode);
              DatagramSocket steered4 = bound(pair.hostV4());
              DatagramSocket other4 = bound(pair.hostV4());
              DatagramSocket steered6 = bound(pair.hostV6());
              DatagramSocket other6 = bound(pair.hostV6())) {
-            ports.put(steered4.getLocalPort(), 0, 0);
-            ports.put(steered6.getLocalPort(), 0, 0);
+            locals.add(pair.hostV4());
+            locals.add(pair.hostV6());
+            ports.put(steered4.getLocalPort(), pair.hostV4(), 0, 0);
+            ports.put(steered6.getLocalPort(), pair.hostV6(), 0, 0);
             send(pair, pair.hostV4(), other4.getLocalPort(), steered4.getLocalPort());
             send(pair, pair.hostV6(), other6.getLocalPort(), steered6.getLocalPort());
             assertEquals(COUNT, drain(other4), "IPv4 datagrams to an unsteered port reach the kernel");
@@ -54,7 +58,7 @@ class LiveSteeringTest {
             assertEquals(0, drain(steered6), "IPv6 datagrams to the steered port are taken by XDP");
 
             // unsteer: the port reaches the kernel again
-            ports.remove(steered4.getLocalPort());
+            ports.remove(steered4.getLocalPort(), pair.hostV4());
             send(pair, pair.hostV4(), steered4.getLocalPort(), -1);
             assertEquals(COUNT, drain(steered4), "unsteered port reaches the kernel");
             assertTrue(link.fd() > 0);
@@ -79,6 +83,11 @@ class LiveSteeringTest {
             assertTrue(n >= COUNT && n < COUNT + 10, "counted " + n + " frames for " + COUNT + " datagrams");
             assertTrue(link.fd() > 0);
         }
+    }
+
+    private static byte[] hostMac(VethPair pair) throws IOException {
+        String mac = Files.readString(Path.of("/sys/class/net/" + pair.hostIf() + "/address")).trim();
+        return java.util.HexFormat.ofDelimiter(":").parseHex(mac);
     }
 
     private static DatagramSocket bound(InetAddress addr) throws IOException {

@@ -18,6 +18,7 @@ import org.nettyxdp.sys.Errno;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.nettyxdp.bpf.Frames.ETH_P_ARP;
 import static org.nettyxdp.bpf.Frames.ETH_P_IP;
 import static org.nettyxdp.bpf.Frames.ETH_P_IPV6;
@@ -39,7 +40,8 @@ import static org.nettyxdp.bpf.Frames.udp;
 /**
  * The steering program run by the kernel on crafted frames ({@code BPF_PROG_TEST_RUN}). It is loaded
  * with fallback {@code XDP_DROP} and an empty XSKMAP, so a steered frame comes back as DROP and a
- * frame left to the kernel as PASS.
+ * frame left to the kernel as PASS. The interface's MAC is {@link #MAC} (the frames' destination), the
+ * host's addresses 10.0.0.2, .3, .9 and fd00::2, ::3, ::9.
  */
 class UdpSteeringProgramTest {
     static final XdpAction STEERED = XdpAction.DROP;
@@ -58,8 +60,10 @@ class UdpSteeringProgramTest {
     static final int V6OTHER = 9301;
     /** Bound to ::ffff:10.0.0.2, an IPv6 address: never matches IPv4 frames to 10.0.0.2. */
     static final int V4MAPPED = 9302;
-    /** Bound to 0.0.0.0: any address, both families. */
+    /** Bound to 0.0.0.0: any local IPv4 address. */
     static final int V4WILDCARD = 9202;
+    /** Bound to :: only (IPV6_V6ONLY): any local IPv6 address. */
+    static final int V6WILDCARD = 9204;
     /** Bound to 10.0.0.2 with frame limit {@link #LIMIT}. */
     static final int V4LIMITED = 9203;
     /** 10.0.0.2 and fd00::2 without limit, plus a wildcard entry limited to {@link #LIMIT}. */
@@ -74,7 +78,11 @@ class UdpSteeringProgramTest {
     static final int V4_DST = 14 + 16;
     static final int V6_DST = 14 + 24;
 
+    /** The interface's MAC address: the destination of {@link Frames#eth}. */
+    static final byte[] MAC = {0x02, 0, 0, 0, 0, 0x01};
+
     static PortMap ports;
+    static LocalAddressMap locals;
     static XskMap xsks;
     static BpfProgram program;
 
@@ -82,24 +90,29 @@ class UdpSteeringProgramTest {
     static void load() throws Exception {
         BpfTestSupport.assumeRoot();
         ports = PortMap.create("nx_t_ports", 32);
+        locals = LocalAddressMap.create("nx_t_locals", 16);
         xsks = XskMap.create("nx_t_xsks", 32);
-        program = UdpSteeringProgram.load(ports, xsks, 1, XdpAction.DROP, false);
-        ports.put(PORT, 0, 0);
-        ports.put(LIMITED, 1, LIMIT);
+        program = UdpSteeringProgram.load(ports, locals, xsks, 1, MAC, XdpAction.DROP, false);
+        for (String a : new String[] {"10.0.0.2", "10.0.0.3", "10.0.0.9", "fd00::2", "fd00::3", "fd00::9"}) {
+            locals.add(InetAddress.getByName(a));
+        }
+        wildcards(ports, PORT, 0, 0);
+        wildcards(ports, LIMITED, 1, LIMIT);
         ports.put(V4PORT, InetAddress.getByName("10.0.0.2"), 2, 0);
         ports.put(V6PORT, InetAddress.getByName("fd00::2"), 3, 0);
         ports.put(V4OTHER, InetAddress.getByName("10.0.0.3"), 4, 0);
         ports.put(V6OTHER, InetAddress.getByName("fd00::3"), 5, 0);
         byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 10, 0, 0, 2};
         ports.put(V4MAPPED, Inet6Address.getByAddress(null, mapped, -1), 6, 0);
-        ports.put(V4WILDCARD, InetAddress.getByName("0.0.0.0"), 7, 0);
+        ports.put(V4WILDCARD, ANY4, 7, 0);
+        ports.put(V6WILDCARD, ANY6, 18, 0);
         ports.put(V4LIMITED, InetAddress.getByName("10.0.0.2"), 8, LIMIT);
         // several entries on one port; the frame limits tell which entry took a frame
         ports.put(MIXED, InetAddress.getByName("10.0.0.2"), 9, 0);
         ports.put(MIXED, InetAddress.getByName("fd00::2"), 10, 0);
-        ports.put(MIXED, null, 11, LIMIT);
+        wildcards(ports, MIXED, 11, LIMIT);
         ports.put(MIXED_LIMITED_EXACT, InetAddress.getByName("10.0.0.2"), 12, LIMIT);
-        ports.put(MIXED_LIMITED_EXACT, null, 13, 0);
+        wildcards(ports, MIXED_LIMITED_EXACT, 13, 0);
         ports.put(SHARED, InetAddress.getByName("10.0.0.2"), 14, 0);
         ports.put(SHARED, InetAddress.getByName("10.0.0.3"), 15, LIMIT);
         ports.put(SHARED, InetAddress.getByName("fd00::2"), 16, 0);
@@ -114,9 +127,34 @@ class UdpSteeringProgramTest {
         if (xsks != null) {
             xsks.close();
         }
+        if (locals != null) {
+            locals.close();
+        }
         if (ports != null) {
             ports.close();
         }
+    }
+
+    static final InetAddress ANY4 = address("0.0.0.0");
+    static final InetAddress ANY6 = address("::");
+
+    static InetAddress address(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    /** The wildcard entries of both families, as a dual-stack channel puts them. */
+    static void wildcards(PortMap map, int port, int slot, int limit) throws BpfException {
+        map.put(port, ANY4, slot, limit);
+        map.put(port, ANY6, slot, limit);
+    }
+
+    static void removeWildcards(PortMap map, int port) throws BpfException {
+        map.remove(port, ANY4);
+        map.remove(port, ANY6);
     }
 
     static XdpAction run(byte[] frame) throws BpfException {
@@ -150,6 +188,8 @@ class UdpSteeringProgramTest {
                 c("IPv4 UDP to bound port, multicast MAC 01:00:5e", withByte(v4udp(PORT, 32), 0, 0x01), KERNEL),
                 c("IPv6 UDP to bound port, multicast MAC 33:33", withByte(v6udp(PORT, 32), 0, 0x33), KERNEL),
                 c("IPv4 UDP to bound port, broadcast MAC", withByte(v4udp(PORT, 32), 0, 0xff), KERNEL),
+                c("IPv4 UDP to bound port, another host's MAC", withByte(v4udp(PORT, 32), 5, 0x77), KERNEL),
+                c("IPv6 UDP to bound port, another host's MAC", withByte(v6udp(PORT, 32), 1, 0x10), KERNEL),
                 c("IPv4 UDP to byte-swapped port", v4udp(Integer.reverseBytes(PORT) >>> 16, 32), KERNEL),
                 c("IPv6 UDP to bound port", v6udp(PORT, 32), STEERED),
                 c("IPv6 UDP to other port", v6udp(OTHER, 32), KERNEL),
@@ -172,18 +212,18 @@ class UdpSteeringProgramTest {
                 c("IPv4 IHL 0", eth(ETH_P_IP, ipv4(PROTO_UDP, 0, 0, udp(1, PORT, 8))), KERNEL),
                 c("version 6 under EtherType IPv4", withByte(v4udp(PORT, 8), 14, 0x65), KERNEL),
                 c("version 4 under EtherType IPv6", withByte(v6udp(PORT, 8), 14, 0x40), KERNEL),
-                c("802.1Q IPv4 UDP to bound port", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, PORT, 16))),
-                        STEERED),
-                c("802.1Q IPv6 UDP to bound port", ethVlan(0x8100, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, PORT, 16))),
-                        STEERED),
-                c("802.1ad IPv4 UDP to bound port", ethVlan(0x88a8, ETH_P_IP, ipv4(PROTO_UDP, udp(1, PORT, 16))),
-                        STEERED),
-                c("802.1ad IPv6 UDP to bound port",
-                        ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, PORT, 16))), STEERED),
+                c("802.1Q IPv4 UDP to bound port (a VLAN: the kernel's)", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, PORT, 16))),
+                        KERNEL),
+                c("802.1Q IPv6 UDP to bound port (a VLAN: the kernel's)", ethVlan(0x8100, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, PORT, 16))),
+                        KERNEL),
+                c("802.1ad IPv4 UDP to bound port (a VLAN: the kernel's)", ethVlan(0x88a8, ETH_P_IP, ipv4(PROTO_UDP, udp(1, PORT, 16))),
+                        KERNEL),
+                c("802.1ad IPv6 UDP to bound port (a VLAN: the kernel's)",
+                        ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, PORT, 16))), KERNEL),
                 c("802.1Q IPv4 UDP to other port", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, OTHER, 16))),
                         KERNEL),
-                c("802.1Q IPv4 IHL 7", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 7, 0, udp(1, PORT, 16))),
-                        STEERED),
+                c("802.1Q IPv4 IHL 7 (a VLAN: the kernel's)", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 7, 0, udp(1, PORT, 16))),
+                        KERNEL),
                 c("802.1Q IPv4 fragment", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 5, 0x2000, udp(1, PORT, 16))),
                         KERNEL),
                 c("QinQ (two tags) is left to the kernel",
@@ -217,8 +257,8 @@ class UdpSteeringProgramTest {
                         eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, V4PORT, 8))), STEERED),
                 c("IPv4 entry, IHL 15, other destination",
                         withByte(eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, V4PORT, 8))), V4_DST + 3, 9), KERNEL),
-                c("IPv4 entry, 802.1Q, matching destination",
-                        ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, V4PORT, 16))), STEERED),
+                c("IPv4 entry, 802.1Q, matching destination (a VLAN: the kernel's)",
+                        ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, V4PORT, 16))), KERNEL),
                 c("IPv4 entry, 802.1Q, other destination",
                         withByte(ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, V4PORT, 16))), V4_DST + 4 + 3, 3),
                         KERNEL),
@@ -228,8 +268,8 @@ class UdpSteeringProgramTest {
                 c("IPv6 entry, matching destination", v6udp(V6PORT, 32), STEERED),
                 c("IPv6 entry fd00::3, destination fd00::2", v6udp(V6OTHER, 32), KERNEL),
                 c("IPv6 entry, IPv4 frame", v4udp(V6PORT, 32), KERNEL),
-                c("IPv6 entry, 802.1ad, matching destination",
-                        ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, V6PORT, 16))), STEERED),
+                c("IPv6 entry, 802.1ad, matching destination (a VLAN: the kernel's)",
+                        ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, V6PORT, 16))), KERNEL),
                 c("IPv6 entry, 802.1ad, other destination",
                         withByte(ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, V6PORT, 16))), V6_DST + 4, 0xfe),
                         KERNEL),
@@ -238,10 +278,21 @@ class UdpSteeringProgramTest {
                 c("IPv4-mapped IPv6 entry, IPv4 frame to that address", v4udp(V4MAPPED, 32), KERNEL),
                 c("any-address entry, IPv4", v4udp(PORT, 32), STEERED),
                 c("any-address entry, IPv6", v6udp(PORT, 32), STEERED),
-                c("any-address entry, IPv4 other destination", withByte(v4udp(PORT, 32), V4_DST + 3, 77), STEERED),
-                c("any-address entry, IPv6 other destination", withByte(v6udp(PORT, 32), V6_DST + 15, 77), STEERED),
-                c("0.0.0.0 entry (any), IPv4", v4udp(V4WILDCARD, 32), STEERED),
-                c("0.0.0.0 entry (any), IPv6", v6udp(V4WILDCARD, 32), STEERED),
+                c("any-address entry, IPv4 other local destination", withByte(v4udp(PORT, 32), V4_DST + 3, 3),
+                        STEERED),
+                c("any-address entry, IPv6 other local destination", withByte(v6udp(PORT, 32), V6_DST + 15, 3),
+                        STEERED),
+                c("any-address entry, IPv4 destination not local (forwarded)",
+                        withByte(v4udp(PORT, 32), V4_DST + 3, 77), KERNEL),
+                c("any-address entry, IPv6 destination not local (forwarded)",
+                        withByte(v6udp(PORT, 32), V6_DST + 15, 77), KERNEL),
+                c("any-address entry, IPv4 subnet broadcast destination",
+                        withByte(v4udp(PORT, 32), V4_DST + 3, 255), KERNEL),
+                c("any-address entry, IPv4 loopback destination", v4To(PORT, new byte[] {127, 0, 0, 1}), KERNEL),
+                c("0.0.0.0 entry, IPv4", v4udp(V4WILDCARD, 32), STEERED),
+                c("0.0.0.0 entry, IPv6: another family's", v6udp(V4WILDCARD, 32), KERNEL),
+                c(":: entry (V6ONLY), IPv6", v6udp(V6WILDCARD, 32), STEERED),
+                c(":: entry (V6ONLY), IPv4: another family's", v4udp(V6WILDCARD, 32), KERNEL),
                 c("IPv4 entry with limit, matching, at the limit", v4udp(V4LIMITED, LIMIT - 42), STEERED),
                 c("IPv4 entry with limit, matching, one byte over", v4udp(V4LIMITED, LIMIT - 41), KERNEL),
                 c("IPv4 entry with limit, other destination",
@@ -254,6 +305,11 @@ class UdpSteeringProgramTest {
         for (int i = 0; i < 16; i++) {
             cases.add(c("IPv6 entry, destination byte " + i + " differs",
                     withByte(v6udp(V6PORT, 8), V6_DST + i, v6udp(V6PORT, 8)[V6_DST + i] ^ 0x80), KERNEL));
+        }
+        // every byte of the MAC is compared
+        for (int i = 0; i < 6; i++) {
+            cases.add(c("destination MAC byte " + i + " differs",
+                    withByte(v4udp(V4PORT, 8), i, MAC[i] ^ 0x40), KERNEL));
         }
         return cases.stream();
     }
@@ -279,6 +335,7 @@ class UdpSteeringProgramTest {
                 c("unlimited wildcard takes another destination, big",
                         withByte(v4udp(MIXED_LIMITED_EXACT, BIG), V4_DST + 3, 9), STEERED),
                 c("unlimited wildcard takes IPv6, big", v6udp(MIXED_LIMITED_EXACT, BIG), STEERED),
+                c("wildcard, IPv4 destination not local", withByte(v4udp(MIXED, 8), V4_DST + 3, 77), KERNEL),
                 c("two IPv4 addresses, 10.0.0.2 (no limit), big", v4udp(SHARED, BIG), STEERED),
                 c("two IPv4 addresses, 10.0.0.3 (limited), small", withByte(v4udp(SHARED, 8), V4_DST + 3, 3), STEERED),
                 c("two IPv4 addresses, 10.0.0.3 (limited), big", withByte(v4udp(SHARED, BIG), V4_DST + 3, 3), KERNEL),
@@ -289,9 +346,9 @@ class UdpSteeringProgramTest {
                 c("two IPv6 addresses, fd00::3 (limited), big", withByte(v6udp(SHARED, BIG), V6_DST + 15, 3), KERNEL),
                 c("two IPv6 addresses, fd00::4 (neither, no wildcard)",
                         withByte(v6udp(SHARED, 8), V6_DST + 15, 4), KERNEL),
-                c("shared port, 802.1Q IPv4 to 10.0.0.3",
+                c("shared port, 802.1Q IPv4 to 10.0.0.3 (a VLAN: the kernel's)",
                         withByte(ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, SHARED, 8))), V4_DST + 4 + 3, 3),
-                        STEERED),
+                        KERNEL),
                 c("shared port, 802.1ad IPv6 to fd00::4",
                         withByte(ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, SHARED, 8))), V6_DST + 4 + 15, 4),
                         KERNEL),
@@ -301,6 +358,13 @@ class UdpSteeringProgramTest {
                         withByte(eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, SHARED, BIG))), V4_DST + 3, 3), KERNEL),
                 c("shared port, IHL 15 IPv4 to 10.0.0.2, big",
                         eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, SHARED, BIG))), STEERED));
+    }
+
+    /** An IPv4 UDP frame to {@code port} at {@code destination}. */
+    static byte[] v4To(int port, byte[] destination) {
+        byte[] f = v4udp(port, 8);
+        System.arraycopy(destination, 0, f, V4_DST, 4);
+        return f;
     }
 
     /** An IPv6 UDP frame to {@code port} whose destination starts with {@code prefix} and is zero after. */
@@ -331,17 +395,33 @@ class UdpSteeringProgramTest {
             ports.remove(9501, a);
             assertEquals(KERNEL, run(toA));
             assertEquals(STEERED, run(toB));
-            ports.put(9501, null, 2, 0);
+            wildcards(ports, 9501, 2, 0);
             assertEquals(STEERED, run(toA), "now the wildcard's");
             ports.remove(9501, b);
-            ports.remove(9501);
+            removeWildcards(ports, 9501);
             assertEquals(KERNEL, run(toA));
             assertEquals(KERNEL, run(toB));
         } finally {
             ports.remove(9501, a);
             ports.remove(9501, b);
-            ports.remove(9501);
+            removeWildcards(ports, 9501);
         }
+    }
+
+    @Test
+    void wildcardFollowsTheLocalAddressMap() throws Exception {
+        InetAddress c = InetAddress.getByName("10.0.0.3");
+        byte[] toC = withByte(v4udp(PORT, 8), V4_DST + 3, 3);
+        assertEquals(STEERED, run(toC));
+        try {
+            assertTrue(locals.remove(c));
+            assertEquals(KERNEL, run(toC), "no longer a local address: the kernel's");
+            assertEquals(STEERED, run(v4udp(PORT, 8)), "other addresses stay");
+        } finally {
+            locals.add(c);
+        }
+        assertTrue(locals.contains(c));
+        assertEquals(STEERED, run(toC));
     }
 
     @ParameterizedTest(name = "{0} -> {2}")
@@ -369,15 +449,11 @@ class UdpSteeringProgramTest {
         return Stream.of(
                 Arguments.of("IPv4 UDP", v4udp(PORT, 0)),
                 Arguments.of("IPv6 UDP", v6udp(PORT, 0)),
-                Arguments.of("802.1Q IPv4 IHL 6 UDP", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 6, 0, udp(1, PORT, 0)))),
-                Arguments.of("802.1ad IPv6 UDP", ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, PORT, 0)))),
+                Arguments.of("IPv4 IHL 6 UDP", eth(ETH_P_IP, ipv4(PROTO_UDP, 6, 0, udp(1, PORT, 0)))),
                 Arguments.of("IPv4 IHL 15 UDP", eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, PORT, 0)))),
                 Arguments.of("IPv4 UDP, IPv4 entry", v4udp(V4PORT, 0)),
                 Arguments.of("IPv6 UDP, IPv6 entry", v6udp(V6PORT, 0)),
-                Arguments.of("802.1Q IPv4 IHL 6 UDP, IPv4 entry",
-                        ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 6, 0, udp(1, V4PORT, 0)))),
-                Arguments.of("802.1ad IPv6 UDP, IPv6 entry",
-                        ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, V6PORT, 0)))),
+                Arguments.of("IPv4 IHL 6 UDP, IPv4 entry", eth(ETH_P_IP, ipv4(PROTO_UDP, 6, 0, udp(1, V4PORT, 0)))),
                 Arguments.of("IPv4 UDP, shared port, wildcard entry", withByte(v4udp(MIXED, 0), V4_DST + 3, 9)),
                 Arguments.of("IPv6 UDP, shared port, second address", withByte(v6udp(SHARED, 0), V6_DST + 15, 3)));
     }
@@ -402,16 +478,16 @@ class UdpSteeringProgramTest {
 
     @Test
     void productionFallbackPassesWhenNoSocketIsSet() throws Exception {
-        try (BpfProgram prod = UdpSteeringProgram.load(ports, xsks, 1)) {
+        try (BpfProgram prod = UdpSteeringProgram.load(ports, locals, xsks, 1, MAC)) {
             assertEquals(XdpAction.PASS, prod.testRun(v4udp(PORT, 32)).action());
         }
     }
 
     @Test
     void removedPortIsNoLongerSteered() throws Exception {
-        ports.put(9500, 2, 0);
+        ports.put(9500, ANY4, 2, 0);
         assertEquals(STEERED, run(v4udp(9500, 8)));
-        ports.remove(9500);
+        ports.remove(9500, ANY4);
         assertEquals(KERNEL, run(v4udp(9500, 8)));
     }
 
@@ -419,10 +495,10 @@ class UdpSteeringProgramTest {
     void multiBufferFramesUseTheirTotalLength() throws Exception {
         try (PortMap p = PortMap.create("nx_t_ports_mb", 8);
              XskMap x = XskMap.create("nx_t_xsks_mb", 8);
-             BpfProgram frags = UdpSteeringProgram.load(p, x, 1, XdpAction.DROP, true)) {
-            p.put(1000, 0, 0);
-            p.put(1001, 0, 4000);
-            p.put(1002, 0, 6000);
+             BpfProgram frags = UdpSteeringProgram.load(p, locals, x, 1, MAC, XdpAction.DROP, true)) {
+            p.put(1000, ANY4, 0, 0);
+            p.put(1001, ANY4, 0, 4000);
+            p.put(1002, ANY4, 0, 6000);
             // 6000 bytes: larger than one page, so BPF_PROG_TEST_RUN builds a multi-buffer frame
             int payload = 6000 - 14 - 20 - 8;
             assertEquals(STEERED, frags.testRun(v4udp(1000, payload)).action(), "no limit");
@@ -436,8 +512,8 @@ class UdpSteeringProgramTest {
     void queuesAtOrBeyondNumQueuesPass() throws Exception {
         BpfTestSupport.assumeRootWithIp();
         try (BareVeth veth = BareVeth.create(4);
-             BpfProgram two = UdpSteeringProgram.load(ports, xsks, 2, XdpAction.DROP, false);
-             BpfProgram four = UdpSteeringProgram.load(ports, xsks, 4, XdpAction.DROP, false)) {
+             BpfProgram two = UdpSteeringProgram.load(ports, locals, xsks, 2, MAC, XdpAction.DROP, false);
+             BpfProgram four = UdpSteeringProgram.load(ports, locals, xsks, 4, MAC, XdpAction.DROP, false)) {
             byte[] frame = v4udp(PORT, 16);
             IntStream.range(0, 4).forEach(q -> {
                 try {

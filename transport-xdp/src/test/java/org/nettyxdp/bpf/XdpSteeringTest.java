@@ -19,7 +19,10 @@ class XdpSteeringTest {
     @Test
     void opensAttachesAndClosesInOrder() throws Exception {
         try (BareVeth veth = BareVeth.create(2)) {
-            XdpSteering s = XdpSteering.open(veth.ifindex, 2, 4, 16, XdpMode.SKB, false);
+            XdpSteering s = XdpSteering.open(veth.ifindex, new byte[] {2, 0, 0, 0, 0, 1}, 2, 4, 16, XdpMode.SKB,
+                    false);
+            java.net.InetAddress any = java.net.InetAddress.getByName("0.0.0.0");
+            s.locals().add(java.net.InetAddress.getByName("10.0.0.2"));
             try {
                 assertTrue(veth.show().contains(" xdpgeneric "), veth.show());
                 assertEquals(8, s.xsks().maxEntries());
@@ -27,20 +30,20 @@ class XdpSteeringTest {
                 int b = s.allocateSlot();
                 assertEquals(0, a);
                 assertEquals(1, b);
-                s.putPort(9000, b, 2048);
-                assertEquals(new PortMap.Entry(1, 2048), s.ports().get(9000));
+                s.putPort(9000, any, b, 2048);
+                assertEquals(new PortMap.Entry(1, 2048), s.ports().get(9000, any));
                 // no sockets set: the production program passes steered frames to the kernel
                 byte[] frame = Frames.eth(Frames.ETH_P_IP, Frames.ipv4(Frames.PROTO_UDP, Frames.udp(1, 9000, 8)));
                 assertEquals(XdpAction.PASS, s.program().testRun(frame).action());
                 s.clearSocket(b, 1);
-                assertTrue(s.removePort(9000));
-                assertFalse(s.removePort(9000));
+                assertTrue(s.removePort(9000, any));
+                assertFalse(s.removePort(9000, any));
                 s.releaseSlot(a);
                 assertEquals(0, s.allocateSlot());
                 s.allocateSlot();
                 s.allocateSlot();
                 assertThrows(IllegalStateException.class, s::allocateSlot);
-                assertThrows(IllegalArgumentException.class, () -> s.putPort(1, 4, 0));
+                assertThrows(IllegalArgumentException.class, () -> s.putPort(1, any, 4, 0));
             } finally {
                 s.close();
                 s.close();
@@ -52,7 +55,7 @@ class XdpSteeringTest {
     @Test
     void failedAttachLeavesNothingBehind() throws Exception {
         int lo = org.nettyxdp.sys.Syscalls.ifNameToIndex("lo");
-        BpfException e = assertThrows(BpfException.class, () -> XdpSteering.open(lo, 1, 1, 1, XdpMode.DRV, false));
+        BpfException e = assertThrows(BpfException.class, () -> XdpSteering.open(lo, new byte[6], 1, 1, 1, XdpMode.DRV, false));
         assertTrue(e.getMessage().contains("XdpMode.SKB"), e.getMessage());
     }
 }

@@ -83,8 +83,11 @@ class XdpEchoTest {
             XdpChannelMetrics m = ch.eventLoop().submit(ch::metrics).get();
             assertEquals(count, received, "echoes received; metrics: " + m);
             assertEquals(count, m.rxFastPackets(), m.toString());
-            assertEquals(count, m.txFastPackets(), m.toString());
-            assertEquals(count, m.txZeroCopy(), "every echo reused its RX frame: " + m);
+            // the first echoes to a new destination take the kernel socket while its next hop is resolved
+            // off the event loop; every later one takes the fast path
+            assertEquals(count, m.txFastPackets() + m.txSlowPackets(), m.toString());
+            assertTrue(m.txFastPackets() >= count * 3 / 4, "kernel socket only while the next hop resolves: " + m);
+            assertEquals(m.txFastPackets(), m.txZeroCopy(), "every fast echo reused its RX frame: " + m);
             assertEquals(0, m.dropped(), m.toString());
             assertEquals(0, m.rxCopied(), "zero-copy RX: " + m);
             Thread.sleep(100);

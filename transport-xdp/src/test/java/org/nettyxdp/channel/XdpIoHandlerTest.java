@@ -52,6 +52,43 @@ class XdpIoHandlerTest {
     }
 
     @Test
+    void aHandleThatThrowsIsClosedAndTheLoopRunsOn() throws Exception {
+        XdpEventLoopGroup group = new XdpEventLoopGroup(1);
+        // an eventfd with a count stays readable: a handle that never reads it is called on every run
+        int fd = org.nettyxdp.sys.Syscalls.eventfd(1, org.nettyxdp.sys.Linux.EFD_NONBLOCK
+                | org.nettyxdp.sys.Linux.EFD_CLOEXEC);
+        try {
+            io.netty.channel.IoEventLoop loop = (io.netty.channel.IoEventLoop) group.next();
+            java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+            CountDownLatch closed = new CountDownLatch(1);
+            XdpIoHandle failing = new XdpIoHandle() {
+                @Override
+                public void handle(io.netty.channel.IoRegistration registration, io.netty.channel.IoEvent event) {
+                    calls.incrementAndGet();
+                    throw new IllegalStateException("injected");
+                }
+
+                @Override
+                public void close() {
+                    closed.countDown();
+                }
+            };
+            io.netty.channel.IoRegistration reg = loop.register(failing).get();
+            loop.submit(() -> reg.submit(new XdpIoOps(fd, org.nettyxdp.sys.Linux.EPOLLIN))).sync();
+            assertTrue(closed.await(5, TimeUnit.SECONDS), "the failing handle was closed");
+            for (int i = 0; i < 10; i++) {
+                loop.submit(() -> { }).sync();
+            }
+            assertTrue(loop.submit(() -> !reg.isValid()).get(), "and is no longer registered");
+            org.junit.jupiter.api.Assertions.assertEquals(1, calls.get(), "nor called again");
+            assertTrue(!loop.isShuttingDown());
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            org.nettyxdp.sys.Syscalls.close(fd);
+        }
+    }
+
+    @Test
     void anIdleLoopBurnsNoCpu() throws Exception {
         XdpEventLoopGroup group = new XdpEventLoopGroup(1);
         try {

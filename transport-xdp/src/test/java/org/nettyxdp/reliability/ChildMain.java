@@ -23,7 +23,11 @@ import java.util.List;
  *       that XDP mode, prints {@code READY port...}, then waits until killed or stdin closes;</li>
  *   <li>{@code try IP[:PORT] [key=value ...]}: binds one channel with the given options
  *       ({@code mode, iface, frameSize, frameCount, headroom, ring, copy}), prints {@code OK ...}
- *       or {@code ERROR} followed by the exception chain, closes it and exits (0 or 2).</li>
+ *       or {@code ERROR} followed by the exception chain, closes it and exits (0 or 2);</li>
+ *   <li>{@code hoard IP COPY}: binds an echoing channel and one that keeps every datagram it
+ *       receives (copy fallback threshold {@code COPY}) on one event loop, prints
+ *       {@code READY echo=PORT hoard=PORT}, then {@code EVENT name[ cause]} for the hoarding channel's
+ *       {@code exceptionCaught} and {@code channelInactive}, and waits until killed.</li>
  * </ul>
  */
 public final class ChildMain {
@@ -36,6 +40,7 @@ public final class ChildMain {
             switch (args[0]) {
                 case "hold" -> hold(group, args);
                 case "try" -> System.exit(tryBind(group, args));
+                case "hoard" -> hoard(group, args);
                 default -> throw new IllegalArgumentException(args[0]);
             }
         } finally {
@@ -112,6 +117,42 @@ public final class ChildMain {
         } finally {
             System.out.flush();
         }
+    }
+
+    private static void hoard(EventLoopGroup group, String[] args) throws Exception {
+        InetAddress ip = InetAddress.getByName(args[1]);
+        XdpDatagramChannel echo = (XdpDatagramChannel) new Bootstrap().group(group)
+                .channel(XdpDatagramChannel.class).handler(new Echo())
+                .bind(new InetSocketAddress(ip, 0)).sync().channel();
+        XdpDatagramChannel hoard = (XdpDatagramChannel) new Bootstrap().group(group)
+                .channel(XdpDatagramChannel.class)
+                .option(XdpChannelOption.COPY_FALLBACK_THRESHOLD, Double.parseDouble(args[2]))
+                .handler(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                    final List<Object> held = new ArrayList<>();
+
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        held.add(msg);
+                    }
+
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        System.out.println("EVENT exceptionCaught " + cause.getClass().getName() + " after "
+                                + held.size() + " held");
+                    }
+
+                    @Override
+                    public void channelInactive(ChannelHandlerContext ctx) {
+                        held.forEach(io.netty.util.ReferenceCountUtil::release);
+                        held.clear();
+                        System.out.println("EVENT channelInactive");
+                    }
+                })
+                .bind(new InetSocketAddress(ip, 0)).sync().channel();
+        System.out.println("READY echo=" + echo.localAddress().getPort() + " hoard=" + hoard.localAddress().getPort()
+                + " fast=" + (echo.isFastPathActive() && hoard.isFastPathActive()));
+        System.out.flush();
+        Thread.sleep(Long.MAX_VALUE);
     }
 
     /** Echoes every datagram back to its sender. */

@@ -106,11 +106,11 @@ class HostileFramesTest {
         pair.peer().exec("ip link set dev " + pair.peerIf() + " mtu " + PEER_MTU);
         byte[] hostMac;
         try (RtNetlink rtnl = new RtNetlink()) {
-            hostMac = rtnl.link(pair.hostIf()).mac().toBytes();
+            hostMac = rtnl.link(pair.hostIf()).mac().toArray();
         }
         byte[] peerMac = pair.peer().call(() -> {
             try (RtNetlink rtnl = new RtNetlink()) {
-                return rtnl.link(pair.peerIf()).mac().toBytes();
+                return rtnl.link(pair.peerIf()).mac().toArray();
             }
         });
 

@@ -95,7 +95,7 @@ final class HostileMix {
     private static final String[] KINDS = {
         // valid: fast path
         "v4", "v4", "v4", "v4", "v4", "v4", "v6", "v6", "v6", "v4-runt", "v4-padded", "v4-options", "v4-nocsum",
-        "v4-udp-shorter-than-ip", "v4-ttl1-tos", "v4-vlan", "v6-padded",
+        "v4-udp-shorter-than-ip", "v4-ttl1-tos", "v6-padded",
         // valid, longer than a UMEM frame: fast path as multi-buffer chains, between single frames
         "v4-jumbo", "v6-jumbo",
         // valid: kernel path
@@ -104,14 +104,14 @@ final class HostileMix {
         "v4-jumbo-udpcsum", "v6-jumbo-udpcsum", "v4-jumbo-iplen-long",
         // invalid: the channel drops
         "v4-iplen-long", "v4-iplen-short", "v4-udplen-short", "v4-udplen-long", "v4-ipcsum", "v4-udpcsum",
-        "v4-wrong-ip", "v4-to-port6", "v6-to-port4", "v4-qinq", "v6-plen-long", "v6-plen-short",
-        "v6-udplen-short", "v6-udplen-long", "v6-udpcsum", "v6-zerocsum", "v4-vlan-udpcsum",
+        "v4-wrong-ip", "v4-to-port6", "v6-to-port4", "v6-plen-long", "v6-plen-short",
+        "v6-udplen-short", "v6-udplen-long", "v6-udpcsum", "v6-zerocsum",
         // invalid: the program passes them and the kernel deals with them
         "trunc-eth", "trunc-ip4", "trunc-udp4", "trunc-vlan", "trunc-ip6", "trunc-udp6", "v4-ihl-small",
         "v4-ihl-big", "v4-version", "v6-version", "v4-lone-frag", "v4-tcp", "v4-icmp", "v4-proto253",
         "v4-other-port", "ethertype", "ethertype", "double-tag", "v6-routing0", "v6-hbh-udpcsum",
-        "v4-beyond-mtu",
-        // by design: steered although the kernel would not accept them
+        "v4-beyond-mtu", "v4-vlan", "v4-qinq", "v4-vlan-udpcsum",
+        // for other hosts, or for every host: the program leaves them to the kernel
         "v4-foreign-mac", "v4-broadcast-mac",
     };
 
@@ -221,7 +221,8 @@ final class HostileMix {
                 return one(s, kind, Fate.FAST, null, 4, v4Frame(ip));
             }
             case "v4-vlan":
-                return one(s, kind, Fate.FAST, null, 4,
+                // a VLAN the host has no device for: the program passes it and the kernel drops it
+                return one(s, kind, Fate.KERNEL, null, 4,
                         ethTagged(ends.hostMac, ends.peerMac, ETH_VLAN, ETH_IPV4, plain4(s, smallLen())));
             case "v4-frag": {
                 // one datagram in 2-4 fragments, in random order; the kernel reassembles it
@@ -324,7 +325,7 @@ final class HostileMix {
             case "v4-vlan-udpcsum": {
                 byte[] ip = plain4(s, smallLen());
                 corruptUdpChecksum(ip, 20, p4, h4);
-                return one(s, kind, Fate.DROP, DropReason.BAD_UDP_CHECKSUM, 4,
+                return one(s, kind, Fate.KERNEL, null, 4,
                         ethTagged(ends.hostMac, ends.peerMac, ETH_VLAN, ETH_IPV4, ip));
             }
             // the program compares the destination address and family with the channel's bound address
@@ -339,8 +340,8 @@ final class HostileMix {
                 return one(s, kind, Fate.KERNEL, null, 4,
                         v6Frame(ipv6(p6, h6, UDP, udp6(s, ends.port4, smallLen()))));
             case "v4-qinq":
-                // one 802.1ad tag: the program and the channel both look through it
-                return one(s, kind, Fate.FAST, null, 4,
+                // one 802.1ad tag, a VLAN the host does not have: the kernel's, which drops it
+                return one(s, kind, Fate.KERNEL, null, 4,
                         ethTagged(ends.hostMac, ends.peerMac, ETH_QINQ, ETH_IPV4, plain4(s, smallLen())));
             case "v6-plen-long": {
                 byte[] ip = plain6(s, smallLen());
@@ -505,13 +506,15 @@ final class HostileMix {
                 return one(s, kind, Fate.KERNEL, null, 4, v4Frame(plain4(s, frameLen - 14 - 28)));
             }
             case "v4-foreign-mac": {
-                // a unicast frame for another host (promiscuous mode, a bridge): not ours, as the kernel decides too
+                // a unicast frame for another host (promiscuous mode, a bridge): the program passes it, the
+                // kernel drops it (PACKET_OTHERHOST)
                 byte[] mac = {0x02, 0x11, 0x22, 0x33, 0x44, (byte) random.nextInt(256)};
-                return one(s, kind, Fate.DROP, DropReason.NOT_FOR_US, 4, eth(mac, ends.peerMac, ETH_IPV4, plain4(s, smallLen())));
+                return one(s, kind, Fate.KERNEL, null, 4, eth(mac, ends.peerMac, ETH_IPV4, plain4(s, smallLen())));
             }
             case "v4-broadcast-mac": {
                 byte[] mac = {-1, -1, -1, -1, -1, -1};
-                return one(s, kind, Fate.AT_MOST_ONCE, null, 4, eth(mac, ends.peerMac, ETH_IPV4, plain4(s, smallLen())));
+                // to every host: the program passes it, the kernel delivers it (unicast IP, our address)
+                return one(s, kind, Fate.SLOW, null, 4, eth(mac, ends.peerMac, ETH_IPV4, plain4(s, smallLen())));
             }
             default:
                 throw new IllegalArgumentException(kind);

@@ -42,7 +42,9 @@ class RawAfXdpEndToEndTest {
         int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
         InetAddress host = ipv6 ? pair.hostV6() : pair.hostV4();
         InetAddress peer = ipv6 ? pair.peerV6() : pair.peerV4();
-        try (XdpSteering steering = XdpSteering.open(ifindex, 1, 1, 4, mode, false);
+        byte[] mac = java.util.HexFormat.ofDelimiter(":").parseHex(java.nio.file.Files.readString(
+                java.nio.file.Path.of("/sys/class/net/" + pair.hostIf() + "/address")).trim());
+        try (XdpSteering steering = XdpSteering.open(ifindex, mac, 1, 1, 4, mode, false);
              Umem umem = Umem.allocate(UmemConfig.DEFAULT);
              XdpSocket xsk = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0), umem);
              DatagramSocket otherPort = new DatagramSocket(new InetSocketAddress(host, 0));
@@ -55,7 +57,8 @@ class RawAfXdpEndToEndTest {
             fill.submit(n);
             int slot = steering.allocateSlot();
             steering.setSocket(slot, 0, xsk.fd());
-            steering.putPort(PORT, slot, umem.config().maxRxFrameLength());
+            steering.locals().add(host);
+            steering.putPort(PORT, host, slot, umem.config().maxRxFrameLength());
 
             byte[] hello = "ping".getBytes(StandardCharsets.US_ASCII);
             pair.peer().call(() -> {

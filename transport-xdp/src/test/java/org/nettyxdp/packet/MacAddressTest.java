@@ -1,4 +1,4 @@
-package org.nettyxdp.netlink;
+package org.nettyxdp.packet;
 
 import org.junit.jupiter.api.Test;
 
@@ -12,11 +12,10 @@ class MacAddressTest {
     @Test
     void roundTrips() {
         MacAddress m = MacAddress.parse("02:00:5E:10:00:Ff");
-        assertEquals(0x02005e1000ffL, m.bits());
+        assertEquals(0x02005e1000ffL, m.toLong());
         assertEquals("02:00:5e:10:00:ff", m.toString());
-        assertArrayEquals(new byte[] {2, 0, 0x5e, 0x10, 0, (byte) 0xff}, m.toBytes());
-        assertEquals(m, MacAddress.of(m.toBytes()));
-        assertEquals(m, MacAddress.parse("02-00-5e-10-00-ff"));
+        assertArrayEquals(new byte[] {2, 0, 0x5e, 0x10, 0, (byte) 0xff}, m.toArray());
+        assertEquals(m, MacAddress.of(m.toArray()));
         assertEquals(m, MacAddress.of(new byte[] {9, 2, 0, 0x5e, 0x10, 0, (byte) 0xff}, 1));
     }
 
@@ -31,7 +30,7 @@ class MacAddressTest {
 
     @Test
     void rejectsGarbage() {
-        assertThrows(IllegalArgumentException.class, () -> new MacAddress(1L << 48));
+        assertThrows(IllegalArgumentException.class, () -> MacAddress.of(1L << 48));
         assertThrows(IllegalArgumentException.class, () -> MacAddress.parse("02:00:5e:10:00"));
         assertThrows(IllegalArgumentException.class, () -> MacAddress.parse("02:00:5e:10:00:fg"));
         assertThrows(IllegalArgumentException.class, () -> MacAddress.parse("02:00:5e:10:00.ff"));

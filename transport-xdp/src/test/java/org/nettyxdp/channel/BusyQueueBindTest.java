@@ -1,0 +1,178 @@
+package org.nettyxdp.channel;
+
+import io.netty.bootstrap.Bootstrap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.nettyxdp.socket.Umem;
+import org.nettyxdp.socket.UmemConfig;
+import org.nettyxdp.socket.XdpSocket;
+import org.nettyxdp.socket.XdpSocketConfig;
+import org.nettyxdp.sys.Syscalls;
+import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.VethPair;
+import org.nettyxdp.testing.XdpLoops;
+
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A bind whose interface queue is busy (EBUSY: another AF_XDP socket holds it, or one closed moments
+ * ago is not released yet) never blocks the event loop: the channel binds at once on its kernel socket,
+ * serves through it, and gains the fast path on the event loop once the queue is free.
+ */
+class BusyQueueBindTest {
+    @RegisterExtension
+    static final TestHosts HOSTS = new TestHosts();
+    @RegisterExtension
+    static final XdpLoops LOOPS = new XdpLoops(1);
+
+    @Test
+    void aBusyQueueIsRetriedOnTheLoopWhileTheKernelSocketServes() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
+        // a foreign AF_XDP socket with its own UMEM holds queue 0: every bind of ours there is EBUSY
+        Umem foreignUmem = Umem.allocate(new UmemConfig(2048, 64, 0, 0));
+        XdpSocket foreign = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withRingSizes(64, 64, 64, 64),
+                foreignUmem);
+        XdpDatagramChannel server;
+        try {
+            server = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
+                    .option(XdpChannelOption.UMEM_FRAME_COUNT, 256)
+                    .handler(new EchoHandler())
+                    .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+            try {
+                assertTrue(server.isActive(), "bound on the kernel socket");
+                assertFalse(server.isFastPathActive(), "the queue is busy");
+                // the loop is not parked by the retries: tasks run (the kernel socket serving meanwhile is
+                // shown by the next test, whose queue stays busy)
+                for (int i = 0; i < 5; i++) {
+                    assertEquals(0, server.eventLoop().submit(() -> 0).get(1, TimeUnit.SECONDS));
+                }
+            } catch (Throwable t) {
+                server.close();
+                throw t;
+            }
+        } finally {
+            foreign.close();
+            foreignUmem.close();
+        }
+        try {
+            // the queue is free: the retry gets it
+            for (int i = 0; i < 200 && !server.isFastPathActive(); i++) {
+                Thread.sleep(10);
+            }
+            assertTrue(server.isFastPathActive(), "the fast path joined once the queue was free");
+            assertEquals(100, echoes(pair, server.localAddress(), 100));
+            XdpChannelMetrics m = metrics(server);
+            assertTrue(m.rxFastPackets() > 0, m.toString());
+        } finally {
+            server.close().sync();
+        }
+    }
+
+    @Test
+    void aQueueThatStaysBusyLeavesTheChannelOnItsKernelSocket() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
+        try (Umem foreignUmem = Umem.allocate(new UmemConfig(2048, 64, 0, 0));
+             XdpSocket foreign = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withRingSizes(64, 64, 64, 64),
+                     foreignUmem)) {
+            XdpDatagramChannel server = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group())
+                    .channel(XdpDatagramChannel.class)
+                    .option(XdpChannelOption.UMEM_FRAME_COUNT, 256)
+                    .handler(new EchoHandler())
+                    .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+            try {
+                Thread.sleep(FastPathOpener.BUSY_TIMEOUT_MILLIS + 500);
+                assertFalse(server.isFastPathActive());
+                assertTrue(server.isActive());
+                assertEquals(20, echoes(pair, server.localAddress(), 20), "the kernel socket serves");
+                assertEquals(20, metrics(server).rxSlowPackets());
+            } finally {
+                server.close().sync();
+            }
+        }
+    }
+
+    @Test
+    void closingWhileTheQueueIsBusyGivesEverythingBack() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
+        InetSocketAddress at;
+        try (Umem foreignUmem = Umem.allocate(new UmemConfig(2048, 64, 0, 0));
+             XdpSocket foreign = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withRingSizes(64, 64, 64, 64),
+                     foreignUmem)) {
+            XdpDatagramChannel server = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group())
+                    .channel(XdpDatagramChannel.class)
+                    .option(XdpChannelOption.UMEM_FRAME_COUNT, 256)
+                    .handler(new EchoHandler())
+                    .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+            at = server.localAddress();
+            assertFalse(server.isFastPathActive());
+            server.close().sync();
+        }
+        Thread.sleep(200);
+        // nothing of the abandoned opening steers the port: a plain kernel socket bound to it receives
+        try (DatagramChannel kernel = DatagramChannel.open()) {
+            kernel.bind(at);
+            kernel.socket().setSoTimeout(2000);
+            pair.peer().call(() -> {
+                try (DatagramChannel client = DatagramChannel.open()) {
+                    client.bind(new InetSocketAddress(pair.peerV4(), 0));
+                    client.send(ByteBuffer.wrap(new byte[] {7}), at);
+                }
+                return null;
+            });
+            java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[16], 16);
+            kernel.socket().receive(p);
+            assertEquals(1, p.getLength());
+        }
+        // and the queue is free for a new channel's fast path
+        XdpDatagramChannel next = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group())
+                .channel(XdpDatagramChannel.class).handler(new EchoHandler())
+                .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+        try {
+            for (int i = 0; i < 200 && !next.isFastPathActive(); i++) {
+                Thread.sleep(10);
+            }
+            assertTrue(next.isFastPathActive());
+            assertEquals(20, echoes(pair, next.localAddress(), 20));
+        } finally {
+            next.close().sync();
+        }
+    }
+
+    private static XdpChannelMetrics metrics(XdpDatagramChannel ch) throws Exception {
+        return ch.eventLoop().submit(ch::metrics).get();
+    }
+
+    private static int echoes(VethPair pair, InetSocketAddress target, int count) throws Exception {
+        return pair.peer().call(() -> {
+            try (DatagramChannel client = DatagramChannel.open()) {
+                client.bind(new InetSocketAddress(pair.peerV4(), 0));
+                client.socket().setSoTimeout(2000);
+                int ok = 0;
+                for (int i = 0; i < count; i++) {
+                    client.send(ByteBuffer.wrap(("echo " + i).getBytes()), target);
+                    try {
+                        java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[64], 64);
+                        client.socket().receive(p);
+                        if (new String(p.getData(), 0, p.getLength()).equals("echo " + i)) {
+                            ok++;
+                        }
+                    } catch (SocketTimeoutException e) {
+                        // counted by the caller
+                    }
+                }
+                return ok;
+            }
+        });
+    }
+}
