@@ -121,11 +121,13 @@ class MultiBufferTest {
             XdpChannelMetrics m = ch.eventLoop().submit(ch::metrics).get();
             assertEquals(count, received, "echoes received; metrics: " + m);
             assertEquals(count, m.rxFastPackets(), "every datagram on the fast path: " + m);
-            assertEquals(count, m.txFastPackets(), "every echo on the fast path: " + m);
             assertEquals(0, m.rxSlowPackets(), m.toString());
-            assertEquals(0, m.txSlowPackets(), m.toString());
+            // the first echoes take the kernel socket while the peer's next hop is resolved off the loop
+            assertEquals(count, m.txFastPackets() + m.txSlowPackets(), m.toString());
+            assertTrue(m.txFastPackets() >= count * 3 / 4, "kernel socket only while the next hop resolves: " + m);
             assertTrue(m.rxMultiBuffer() > count / 2, "most datagrams span several frames: " + m);
-            assertEquals(m.rxMultiBuffer(), m.txMultiBuffer(), "what arrived as a chain leaves as one: " + m);
+            assertTrue(m.txMultiBuffer() >= m.rxMultiBuffer() - m.txSlowPackets(),
+                    "what arrived as a chain leaves as one: " + m);
             assertEquals(m.rxMultiBuffer(), composites.get(), "chains reach the handler as composites");
             assertEquals(0, m.dropped(), m.toString());
             assertBalanced(ch);
@@ -156,6 +158,10 @@ class MultiBufferTest {
                     try (DatagramChannel client = DatagramChannel.open()) {
                         client.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                         client.socket().setSoTimeout(2000);
+                        // a first small datagram has the reply's next hop resolved (off the event loop)
+                        client.send(ByteBuffer.wrap(new byte[100]), ch.localAddress());
+                        client.socket().receive(new java.net.DatagramPacket(new byte[200], 200));
+                        Thread.sleep(200);
                         for (int size : new int[] {30_000, 65_507}) {
                             byte[] payload = new byte[size];
                             random.nextBytes(payload);
@@ -166,13 +172,13 @@ class MultiBufferTest {
                         }
                     }
                     XdpChannelMetrics m = ch.eventLoop().submit(ch::metrics).get();
-                    assertEquals(2, m.rxFastPackets(), "both on the fast path: " + m);
+                    assertEquals(3, m.rxFastPackets(), "all on the fast path: " + m);
                     assertEquals(2, m.rxMultiBuffer(), m.toString());
                     assertEquals(2, composites.get());
                     // 30 000 B fits a chain the kernel sends; 65 507 B needs more fragments: kernel socket
-                    assertEquals(1, m.txFastPackets(), m.toString());
                     assertEquals(1, m.txMultiBuffer(), m.toString());
-                    assertEquals(1, m.txSlowPackets(), m.toString());
+                    assertEquals(3, m.txFastPackets() + m.txSlowPackets(), m.toString());
+                    assertEquals(m.txFastPackets() == 2 ? 1 : 2, m.txSlowPackets(), m.toString());
                     assertEquals(0, m.dropped(), m.toString());
                     assertBalanced(ch);
                 } finally {
