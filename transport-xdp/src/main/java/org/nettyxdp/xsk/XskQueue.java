@@ -46,12 +46,18 @@ final class XskQueue {
     /** Under {@link #ringLock}: addresses in transit between the pool and a ring. */
     private final long[] addrs = new long[BATCH];
     private int users;
+    /**
+     * Frames RX refills leave free, so sends needing fresh frames (multi-buffer chains: a received
+     * chain is not sent in place) are not starved by a kernel receiving at full rate: an eighth of the UMEM.
+     */
+    private final int txReserve;
 
     private XskQueue(long key, Umem umem, XdpSocket anchor, UmemFramePool pool) {
         this.key = key;
         this.umem = umem;
         this.anchor = anchor;
         this.pool = pool;
+        this.txReserve = anchor.config().multiBuffer() ? pool.frameCount() / 8 : 0;
     }
 
     /**
@@ -208,7 +214,7 @@ final class XskQueue {
             int slots = fill.reserve(max);
             int n = 0;
             while (n < slots) {
-                int k = pool.takeForReceive(addrs, Math.min(BATCH, slots - n));
+                int k = pool.takeForReceive(addrs, Math.min(BATCH, slots - n), txReserve);
                 if (k == 0) {
                     break;
                 }

@@ -136,6 +136,54 @@ class MultiBufferTest {
         }
     }
 
+    /** Bursts of jumbo datagrams: many chains in flight on both rings at once. */
+    @Test
+    void jumboBurstsEchoOnTheFastPath() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        org.nettyxdp.testing.Shell.run("ip link set " + pair.hostIf() + " mtu 9000");
+        pair.peer().exec("ip link set " + pair.peerIf() + " mtu 9000");
+        AtomicInteger composites = new AtomicInteger();
+        Channel server = new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
+                .option(XdpChannelOption.XDP_MODE, XdpAttachMode.DRV)
+                .handler(new CheckingEcho(composites))
+                .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+        try {
+            XdpDatagramChannel ch = (XdpDatagramChannel) server;
+            InetSocketAddress target = ch.localAddress();
+            int bursts = 20;
+            int burst = 50;
+            int received = pair.peer().call(() -> {
+                try (DatagramChannel client = DatagramChannel.open()) {
+                    client.bind(new InetSocketAddress(pair.peerV4(), 0));
+                    client.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4 << 20);
+                    client.socket().setSoTimeout(1000);
+                    int ok = 0;
+                    for (int b = 0; b < bursts; b++) {
+                        for (int i = 0; i < burst; i++) {
+                            client.send(ByteBuffer.allocate(8000), target);
+                        }
+                        for (int i = 0; i < burst; i++) {
+                            try {
+                                client.socket().receive(new java.net.DatagramPacket(new byte[9000], 9000));
+                                ok++;
+                            } catch (SocketTimeoutException e) {
+                                break;
+                            }
+                        }
+                    }
+                    return ok;
+                }
+            });
+            XdpChannelMetrics m = ch.eventLoop().submit(ch::metrics).get();
+            assertEquals(m.rxFastPackets(), m.txFastPackets() + m.txSlowPackets(), "every datagram echoed: " + m);
+            assertTrue(m.txFastPackets() >= m.rxFastPackets() * 3 / 4, m.toString());
+            assertTrue(received >= m.rxFastPackets() * 9 / 10, received + " echoes; " + m);
+            assertBalanced(ch);
+        } finally {
+            server.close().sync();
+        }
+    }
+
     @Test
     void largeDatagramsOverLoopback() throws Exception {
         NetNs ns = HOSTS.namespace();
