@@ -5,6 +5,8 @@
 #   ./run-example.sh http3 [--bind ADDR:PORT] [--interface NAME] [--mode ...] [--cert FILE --key FILE]
 #   ./run-example.sh http3-client --server HOST:PORT [--path /N] [--requests N] [--bind ADDR] [--transport xdp|nio]
 #   ./run-example.sh dns [--bind ADDR:PORT] [--interface NAME] [--mode ...] [--hosts FILE]
+#   ./run-example.sh reflector [--interface NAME --port N] [--count N]   (no --interface: a demo on its own veth pair)
+#   ./run-example.sh counter [--interface NAME --prefix CIDR]             (no --interface: a demo on its own veth pair)
 # Needs root (or CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW, CAP_IPC_LOCK) and JDK 22+ (25 recommended).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,8 +17,10 @@ case "${1:-}" in
   http3) main=XdpHttp3Server ;;
   http3-client) main=XdpHttp3Client ;;
   dns) main=XdpDnsServer ;;
+  reflector) main=XdpReflector ;;
+  counter) main=XdpProtocolCounter ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

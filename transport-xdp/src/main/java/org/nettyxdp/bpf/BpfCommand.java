@@ -20,6 +20,7 @@ public final class BpfCommand {
     // enum bpf_map_type
     public static final int MAP_TYPE_HASH = 1;
     public static final int MAP_TYPE_ARRAY = 2;
+    public static final int MAP_TYPE_PROG_ARRAY = 3;
     public static final int MAP_TYPE_PERCPU_ARRAY = 6;
     public static final int MAP_TYPE_XSKMAP = 17;
 
@@ -50,6 +51,7 @@ public final class BpfCommand {
 
     // helper function ids (enum bpf_func_id)
     public static final int FN_MAP_LOOKUP_ELEM = 1;
+    public static final int FN_TAIL_CALL = 12;
     public static final int FN_REDIRECT_MAP = 51;
     public static final int FN_XDP_GET_BUFF_LEN = 188;
 

@@ -45,7 +45,8 @@ import static org.nettyxdp.bpf.Reg.R9;
  * multi-buffer frame), the frame is passed to the kernel, which would otherwise drop it silently.
  * Otherwise the verdict is {@code bpf_redirect_map(xsks, slot * numQueues + rx_queue_index, fallback)}.
  * Frames arriving on a queue {@code >= numQueues} are passed (their index would fall into the next
- * slot's range). Anything else — ARP, ICMP, TCP, other ports, truncated headers — is {@code XDP_PASS}.
+ * slot's range). Anything else — ARP, ICMP, TCP, other ports, truncated headers — is {@code XDP_PASS},
+ * after the raw channels' filters had their turn when loaded with a program array ({@link #passExit}).
  * Source addresses are checked by the channel (martians are counted drops there), not here.
  *
  * <p>{@code numQueues} and the MAC address are immediates: both are fixed per interface and constants
@@ -120,9 +121,28 @@ public final class UdpSteeringProgram {
                 frags);
     }
 
+    /**
+     * Loads the program with the raw-channel tail call: every frame it does not steer goes to
+     * {@code rawPrograms[0]} ({@link RawFilterProgram}) first, and to the kernel if that slot is empty.
+     */
+    public static BpfProgram load(PortMap ports, LocalAddressMap locals, XskMap xsks, BpfMap rawPrograms,
+                                  int numQueues, byte[] mac, XdpAction fallback, boolean frags) throws BpfException {
+        return BpfProgram.loadXdp(assemble(ports.fd(), locals.fd(), xsks.fd(), numQueues, mac, fallback,
+                rawPrograms.fd()), NAME, frags);
+    }
+
     /** The program's instructions for the given map fds (for tests and inspection). */
     public static long[] assemble(int portMapFd, int localMapFd, int xskMapFd, int numQueues, byte[] mac,
                                   XdpAction fallback) {
+        return assemble(portMapFd, localMapFd, xskMapFd, numQueues, mac, fallback, -1);
+    }
+
+    /**
+     * The program's instructions; with {@code rawProgArrayFd >= 0}, frames it does not steer are
+     * tail-called into index 0 of that {@code BPF_MAP_TYPE_PROG_ARRAY} (see {@link #passExit}).
+     */
+    public static long[] assemble(int portMapFd, int localMapFd, int xskMapFd, int numQueues, byte[] mac,
+                                  XdpAction fallback, int rawProgArrayFd) {
         if (numQueues < 1) {
             throw new IllegalArgumentException("numQueues must be >= 1: " + numQueues);
         }
@@ -235,7 +255,7 @@ public final class UdpSteeringProgram {
          .jmp(EQ, R7, 0, "redirect")
          .mov64(R1, R6)
          .call(BpfCommand.FN_XDP_GET_BUFF_LEN)
-         .jmp(GT, R0, R7, "pass")
+         .jmp(GT, R0, R7, "kernel")
          // redirect to xsks[slot * numQueues + rx_queue_index]
          .label("redirect")
          .ldx(W, R2, R6, MD_RX_QUEUE_INDEX)
@@ -247,9 +267,30 @@ public final class UdpSteeringProgram {
          .mov64(R3, fallback.code())
          .call(BpfCommand.FN_REDIRECT_MAP)
          .exit()
-         .label("pass")
+         // a datagram for a bound port too long for its frames: the channel's kernel socket takes it
+         .label("kernel")
          .mov64(R0, XdpAction.PASS.code())
          .exit();
+        passExit(a, rawProgArrayFd);
         return a.build();
+    }
+
+    /**
+     * The exit of every frame the program does not steer, at label {@code "pass"} (r6 = ctx): the
+     * raw channels' filter program gets it first ({@code bpf_tail_call(ctx, rawPrograms, 0)}), and
+     * when no raw channel is bound (empty slot: the call falls through) or without a program array
+     * ({@code progArrayFd < 0}) it is {@code XDP_PASS}. So datagram channels' ports always win over raw
+     * filters.
+     */
+    static void passExit(BpfAssembler a, int progArrayFd) {
+        a.label("pass");
+        if (progArrayFd >= 0) {
+            a.mov64(R1, R6)
+             .ldMapFd(R2, progArrayFd)
+             .mov64(R3, XdpSteering.RAW_PROGRAM_INDEX)
+             .call(BpfCommand.FN_TAIL_CALL);
+        }
+        a.mov64(R0, XdpAction.PASS.code())
+         .exit();
     }
 }

@@ -1,7 +1,12 @@
 package org.nettyxdp.bpf;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.util.BitSet;
+import java.util.List;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * Everything one interface needs to steer UDP into AF_XDP sockets: one {@link XskMap}
@@ -27,10 +32,19 @@ import java.util.BitSet;
  * }
  * }</pre>
  *
+ * <p>Raw channels share the attachment: they take raw slots ({@link #allocateRawSlot()}), register
+ * their sockets in a second XSKMAP ({@link #rawXsks()}, same indexing) and their filters with
+ * {@link #setRawFilters}, which loads a {@link RawFilterProgram} into the program array the steering
+ * program tail-calls for every frame it does not steer (so datagram ports come first, then the raw
+ * filters in order, then the kernel).
+ *
  * <p>{@link #close()} detaches (closes the link) first, then closes program and maps. Map updates
  * are thread-safe; slot allocation is synchronized.
  */
 public final class XdpSteering implements AutoCloseable {
+    /** The index in {@link #rawPrograms()} the steering program tail-calls. */
+    public static final int RAW_PROGRAM_INDEX = 0;
+
     private final int ifindex;
     private final int numQueues;
     private final int maxSlots;
@@ -40,9 +54,18 @@ public final class XdpSteering implements AutoCloseable {
     private final BpfProgram program;
     private final XdpLink link;
     private final BitSet slots = new BitSet();
+    private final BitSet rawSlots = new BitSet();
+    private final XskMap rawXsks;
+    private final BpfMap rawPrograms;
+    private final boolean frags;
+    private BpfProgram rawProgram;
 
     private XdpSteering(int ifindex, int numQueues, int maxSlots, PortMap ports, LocalAddressMap locals,
-                        XskMap xsks, BpfProgram program, XdpLink link) {
+                        XskMap xsks, BpfProgram program, XdpLink link, XskMap rawXsks, BpfMap rawPrograms,
+                        boolean frags) {
+        this.rawXsks = rawXsks;
+        this.rawPrograms = rawPrograms;
+        this.frags = frags;
         this.ifindex = ifindex;
         this.numQueues = numQueues;
         this.maxSlots = maxSlots;
@@ -77,15 +100,23 @@ public final class XdpSteering implements AutoCloseable {
         LocalAddressMap locals = null;
         XskMap xsks = null;
         BpfProgram program = null;
+        XskMap rawXsks = null;
+        BpfMap rawPrograms = null;
         try {
             ports = PortMap.create("nx_ports_" + ifindex, maxPorts);
             locals = LocalAddressMap.create("nx_local_" + ifindex, maxPorts);
             xsks = XskMap.create("nx_xsks_" + ifindex, entries);
-            program = UdpSteeringProgram.load(ports, locals, xsks, numQueues, mac, XdpAction.PASS, frags);
+            rawXsks = XskMap.create("nx_rawxsk_" + ifindex, entries);
+            rawPrograms = BpfMap.create(BpfCommand.MAP_TYPE_PROG_ARRAY, "nx_rawprog_" + ifindex, 4, 4, 1, 0);
+            program = UdpSteeringProgram.load(ports, locals, xsks, rawPrograms, numQueues, mac, XdpAction.PASS,
+                    frags);
             XdpLink link = XdpLink.attach(program, ifindex, mode);
-            return new XdpSteering(ifindex, numQueues, maxSlots, ports, locals, xsks, program, link);
+            return new XdpSteering(ifindex, numQueues, maxSlots, ports, locals, xsks, program, link, rawXsks,
+                    rawPrograms, frags);
         } catch (BpfException | RuntimeException e) {
             closeQuietly(program);
+            closeQuietly(rawPrograms);
+            closeQuietly(rawXsks);
             closeQuietly(xsks);
             closeQuietly(locals);
             closeQuietly(ports);
@@ -154,6 +185,81 @@ public final class XdpSteering implements AutoCloseable {
         return ports.remove(port, bound);
     }
 
+    /** Takes a free raw-channel slot. */
+    public synchronized int allocateRawSlot() {
+        int slot = rawSlots.nextClearBit(0);
+        if (slot >= maxSlots) {
+            throw new IllegalStateException("all " + maxSlots + " raw slots of ifindex " + ifindex + " are in use");
+        }
+        rawSlots.set(slot);
+        return slot;
+    }
+
+    /** Returns a slot taken with {@link #allocateRawSlot()}. */
+    public synchronized void releaseRawSlot(int slot) {
+        checkSlot(slot);
+        rawSlots.clear(slot);
+    }
+
+    /** Points raw slot {@code slot} on {@code queue} at the bound AF_XDP socket {@code xskFd}. */
+    public void setRawSocket(int slot, int queue, int xskFd) throws BpfException {
+        checkSlot(slot);
+        rawXsks.set(UdpSteeringProgram.xskIndex(slot, queue, numQueues), xskFd);
+    }
+
+    /** Removes the raw socket of {@code (slot, queue)}. */
+    public void clearRawSocket(int slot, int queue) throws BpfException {
+        checkSlot(slot);
+        rawXsks.clear(UdpSteeringProgram.xskIndex(slot, queue, numQueues));
+    }
+
+    /**
+     * Replaces the raw channels' filters, evaluated in the given order: loads their
+     * {@link RawFilterProgram} and swaps it into the tail-call slot atomically (frames in flight see
+     * the old or the new program). An empty list empties the slot: every frame the steering program
+     * does not take goes to the kernel.
+     */
+    public synchronized void setRawFilters(List<RawFilterProgram.Entry> entries) throws BpfException {
+        BpfProgram old = rawProgram;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocateFrom(JAVA_INT, RAW_PROGRAM_INDEX);
+            if (entries.isEmpty()) {
+                rawPrograms.delete(key);
+                rawProgram = null;
+            } else {
+                for (RawFilterProgram.Entry e : entries) {
+                    checkSlot(e.slot());
+                }
+                BpfProgram p = RawFilterProgram.load(entries, rawXsks, numQueues, XdpAction.PASS, frags);
+                try {
+                    rawPrograms.update(key, arena.allocateFrom(JAVA_INT, p.fd()), BpfCommand.BPF_ANY);
+                } catch (BpfException e) {
+                    p.close();
+                    throw e;
+                }
+                rawProgram = p;
+            }
+        }
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /** The XSKMAP of the raw channels' sockets. */
+    public XskMap rawXsks() {
+        return rawXsks;
+    }
+
+    /** The program array the steering program tail-calls ({@link #RAW_PROGRAM_INDEX}). */
+    public BpfMap rawPrograms() {
+        return rawPrograms;
+    }
+
+    /** The raw filter program in the tail-call slot now, or null. */
+    public synchronized BpfProgram rawProgram() {
+        return rawProgram;
+    }
+
     private void checkSlot(int slot) {
         if (slot < 0 || slot >= maxSlots) {
             throw new IllegalArgumentException("slot " + slot + " outside [0, " + maxSlots + ")");
@@ -198,6 +304,14 @@ public final class XdpSteering implements AutoCloseable {
     public void close() {
         link.close();
         program.close();
+        synchronized (this) {
+            if (rawProgram != null) {
+                rawProgram.close();
+                rawProgram = null;
+            }
+        }
+        rawPrograms.close();
+        rawXsks.close();
         ports.close();
         locals.close();
         xsks.close();

@@ -91,6 +91,8 @@ public final class UmemByteBuf extends AbstractReferenceCountedByteBuf {
     /** {@link #frame} as an NIO buffer, and a duplicate of it for {@link #internalNioBuffer} (made on first use). */
     private final ByteBuffer frameNio;
     private ByteBuffer tmpNio;
+    /** The {@link #packet()} view, made on first use and reused for every frame this object carries. */
+    private XdpPacket packet;
     /** Where index 0 lies in {@link #frame}: the headroom below the packet. */
     private int head;
     private int capacity;
@@ -212,6 +214,45 @@ public final class UmemByteBuf extends AbstractReferenceCountedByteBuf {
             capacity = newTail;
         }
         setIndex(Math.min(readerIndex(), newTail), newTail);
+        return this;
+    }
+
+    /**
+     * This frame as an {@link XdpPacket}, for typed header access ({@code packet.read(0, ethHdr)}) and
+     * in-place edits, its head on index 0 and its tail on the writer index. The view is reused (no
+     * allocation per frame) and reset by every call: take it again after moving the buffer's head or
+     * tail. Length changes made through the view ({@code adjustHead}, {@code adjustTail},
+     * {@code insert}, {@code append}) reach the buffer with {@link #syncFromPacket()}. TX metadata
+     * ({@link XdpPacket#setTxMetadata}) is accepted only where the device and the UMEM support it.
+     */
+    public XdpPacket packet() {
+        ensureAccessible();
+        XdpPacket p = packet;
+        if (p == null) {
+            packet = p = new XdpPacket(pool.region(), pool.frameSize(), pool.txOffloads());
+        }
+        return p.reset(frameAddr, head, head + writerIndex(), options);
+    }
+
+    /**
+     * Takes over the head, tail and options the {@link #packet()} view moved to: index 0 becomes its
+     * head, the reader index 0 and the writer index its tail.
+     *
+     * @return this
+     */
+    public UmemByteBuf syncFromPacket() {
+        ensureAccessible();
+        XdpPacket p = packet;
+        if (p == null || p.frameAddr() != frameAddr) {
+            throw new IllegalStateException("no packet view of this frame: call packet() first");
+        }
+        head = p.head();
+        capacity = frameCapacity - head;
+        maxCapacity(capacity);
+        options = p.options();
+        setIndex(0, p.tail() - head);
+        markReaderIndex();
+        markWriterIndex();
         return this;
     }
 

@@ -58,6 +58,9 @@ public final class UmemFramePool {
     private final AtomicInteger application = new AtomicInteger();
     private final AtomicReference<Runnable> onDrained = new AtomicReference<>();
     private volatile boolean closed;
+    private final MemorySegment region;
+    private final int frameSize;
+    private volatile int txOffloads;
 
     /**
      * A pool over every frame of {@code region}, which must be a whole number of frames of
@@ -78,6 +81,8 @@ public final class UmemFramePool {
                     + "of " + frameSize + "-byte frames");
         }
         int frames = (int) count;
+        this.region = region;
+        this.frameSize = frameSize;
         this.frameShift = Integer.numberOfTrailingZeros(frameSize);
         this.frameCapacity = frameSize - XdpPacket.XDP_PACKET_HEADROOM;
         this.buffers = new UmemByteBuf[frames];
@@ -91,6 +96,29 @@ public final class UmemFramePool {
         }
         this.freeCount = frames;
         this.released = MpscIntQueue.create(Math.max(2, Integer.highestOneBit(frames - 1) << 1), -1);
+    }
+
+    /** The UMEM region the frames lie in: frame addresses are offsets into it. */
+    public MemorySegment region() {
+        return region;
+    }
+
+    /** Bytes per frame, the kernel's headroom included. */
+    public int frameSize() {
+        return frameSize;
+    }
+
+    /**
+     * The {@code XdpPacket.TX_OFFLOAD_*} flags packet views of these frames accept: what the device
+     * advertises and the UMEM has a metadata area for (0: checksums in software).
+     */
+    public int txOffloads() {
+        return txOffloads;
+    }
+
+    /** Sets {@link #txOffloads()}; the queue's owner decides it once, at creation. */
+    public void setTxOffloads(int flags) {
+        txOffloads = flags;
     }
 
     /** Frames in the UMEM. */

@@ -1,5 +1,7 @@
 package org.nettyxdp.socket;
 
+import org.nettyxdp.packet.XdpPacket;
+
 /**
  * Geometry of a {@link Umem}: how many frames of which size, the headroom the kernel leaves in front
  * of received data, and the TX metadata area.
@@ -22,9 +24,9 @@ public record UmemConfig(int frameSize, int frameCount, int headroom, int txMeta
         if (frameCount < 64 || Integer.bitCount(frameCount) != 1) {
             throw new IllegalArgumentException("frameCount must be a power of two >= 64: " + frameCount);
         }
-        if (headroom < 0 || headroom > frameSize - XdpConstants.XDP_PACKET_HEADROOM - 128) {
+        if (headroom < 0 || headroom > frameSize - XdpPacket.XDP_PACKET_HEADROOM - 128) {
             throw new IllegalArgumentException("headroom out of range [0, "
-                    + (frameSize - XdpConstants.XDP_PACKET_HEADROOM - 128) + "]: " + headroom);
+                    + (frameSize - XdpPacket.XDP_PACKET_HEADROOM - 128) + "]: " + headroom);
         }
         if (txMetadataLen < 0 || txMetadataLen > 256 || (txMetadataLen & 7) != 0) {
             throw new IllegalArgumentException("txMetadataLen must be a multiple of 8 in [0, 256]: " + txMetadataLen);
@@ -38,7 +40,7 @@ public record UmemConfig(int frameSize, int frameCount, int headroom, int txMeta
 
     /** Longest frame one RX chunk holds: the frame minus both headrooms. */
     public int maxRxFrameLength() {
-        return frameSize - XdpConstants.XDP_PACKET_HEADROOM - headroom;
+        return frameSize - XdpPacket.XDP_PACKET_HEADROOM - headroom;
     }
 
     public UmemConfig withFrameSize(int v) {

@@ -31,9 +31,6 @@ final class XdpConstants {
     static final long XDP_UMEM_PGOFF_FILL_RING = 0x100000000L;
     static final long XDP_UMEM_PGOFF_COMPLETION_RING = 0x180000000L;
 
-    /** Bytes the kernel reserves in front of every frame's data ({@code XDP_PACKET_HEADROOM}). */
-    static final int XDP_PACKET_HEADROOM = 256;
-
     private XdpConstants() {
     }
 }

@@ -24,9 +24,10 @@ import java.util.concurrent.TimeUnit;
  * to one resolver thread shared by the process, and the datagram takes the companion socket at once
  * (whose send also makes the kernel resolve the neighbour). The resolver asks netlink, through a
  * socket this instance opened in the channel's namespace, and stores the answer; later datagrams to
- * the destination take the fast path. A destination the fast path cannot serve (routed out of another
- * interface, neighbour not yet resolved, IPv4 on {@code lo} without {@code route_localnet}) is
- * remembered as such for {@link #RETRY_NANOS}; resolved hops for {@link #HOP_TTL_NANOS}, after which
+ * the destination take the fast path. A neighbour the kernel has not resolved yet is asked for again
+ * after {@link #NEIGHBOUR_RETRY_NANOS}; a destination the fast path cannot serve (routed out of another
+ * interface, IPv4 on {@code lo} without {@code route_localnet}) is remembered as such for
+ * {@link #RETRY_NANOS}; resolved hops for {@link #HOP_TTL_NANOS}, after which
  * they are used while being resolved again. At most {@link #MAX_ENTRIES} destinations are cached and
  * {@link #MAX_PENDING} resolutions queued (beyond that a request is dropped and asked again later), and
  * the resolver paces itself (about 5000 resolutions per second at most), so
@@ -37,6 +38,13 @@ public final class NextHops implements AutoCloseable {
     public static final long RETRY_NANOS = 50_000_000L;
     /** How long a resolved hop is used before it is resolved again. */
     public static final long HOP_TTL_NANOS = 5_000_000_000L;
+    /**
+     * How soon a neighbour the kernel has not resolved yet is asked for again: the kernel socket's
+     * send that made the miss also made the kernel resolve it, which takes about a round trip.
+     */
+    static final long NEIGHBOUR_RETRY_NANOS = 2_000_000L;
+    /** What {@link #resolve} returns for a route whose neighbour is not resolved yet. */
+    private static final Hop UNRESOLVED_NEIGHBOUR = new Hop(0, new byte[0], new byte[0], 0, 0);
     /** How long a queued resolution may take before it is asked for again. */
     private static final long PENDING_NANOS = 1_000_000_000L;
     static final int MAX_ENTRIES = 4096;
@@ -138,8 +146,8 @@ public final class NextHops implements AutoCloseable {
             return;
         }
         Hop hop = resolve(destination);
-        cache.put(destination, new Entry(hop, System.nanoTime() + (hop != null ? HOP_TTL_NANOS : RETRY_NANOS),
-                false));
+        long ttl = hop == UNRESOLVED_NEIGHBOUR ? NEIGHBOUR_RETRY_NANOS : hop != null ? HOP_TTL_NANOS : RETRY_NANOS;
+        cache.put(destination, new Entry(hop == UNRESOLVED_NEIGHBOUR ? null : hop, System.nanoTime() + ttl, false));
         // at most one resolution per RESOLVE_INTERVAL_NANOS: a flood of new sources costs a bounded share of
         // a CPU here; what cannot be resolved in time stays on the kernel socket, like a kernel socket
         java.util.concurrent.locks.LockSupport.parkNanos(RESOLVE_INTERVAL_NANOS);
@@ -155,6 +163,7 @@ public final class NextHops implements AutoCloseable {
         return cache.size();
     }
 
+    /** The hop, {@link #UNRESOLVED_NEIGHBOUR}, or null where the fast path cannot reach {@code destination}. */
     private Hop resolve(InetAddress destination) {
         if (loopback && destination instanceof Inet4Address && !loopbackIpv4FastPath) {
             return null;
@@ -172,7 +181,7 @@ public final class NextHops implements AutoCloseable {
             }
             Optional<Neighbour> n = netlink.neighbour(ifindex, route.nextHop());
             if (n.isEmpty() || !n.get().isValid() || n.get().mac() == null) {
-                return null;
+                return UNRESOLVED_NEIGHBOUR;
             }
             return Hop.of(n.get().mac(), destination, route.preferredSource());
         } catch (IOException | RuntimeException e) {

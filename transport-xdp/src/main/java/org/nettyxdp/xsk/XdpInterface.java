@@ -3,7 +3,9 @@ package org.nettyxdp.xsk;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.nettyxdp.bpf.BpfException;
+import org.nettyxdp.bpf.FrameMatch;
 import org.nettyxdp.bpf.PortMap;
+import org.nettyxdp.bpf.RawFilterProgram;
 import org.nettyxdp.bpf.XdpMode;
 import org.nettyxdp.bpf.XdpSteering;
 import org.nettyxdp.netlink.AddressInfo;
@@ -20,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,6 +49,8 @@ final class XdpInterface {
     private final LinkInfo link;
     private final XdpMode mode;
     private final XdpSteering steering;
+    /** Raw channels' filters by raw slot, in the order they were added: the order they are tried. */
+    private final Map<Integer, RawFilterProgram.Entry> rawFilters = new LinkedHashMap<>();
     /** What the local address map holds (guarded by ATTACHED). */
     private final Set<InetAddress> mapped = new HashSet<>();
     private volatile LocalAddresses locals = LocalAddresses.NONE;
@@ -274,6 +279,56 @@ final class XdpInterface {
             // the maps go away with the program when the last channel leaves
         }
         steering.releaseSlot(slot);
+    }
+
+    /** Takes a free raw-channel slot, or throws when {@link #MAX_SLOTS} raw channels use this interface. */
+    int allocateRawSlot() throws IOException {
+        try {
+            return steering.allocateRawSlot();
+        } catch (IllegalStateException e) {
+            throw new IOException("too many raw XDP channels on " + link.name() + " (at most " + MAX_SLOTS + ")", e);
+        }
+    }
+
+    void setRawSocket(int slot, int queue, int xskFd) throws BpfException {
+        steering.setRawSocket(slot, queue, xskFd);
+    }
+
+    /**
+     * Starts steering frames {@code match} takes, on the queues of {@code queueMask}, to raw slot
+     * {@code slot}: after every filter added before it, and only frames no datagram channel takes.
+     */
+    void addRawFilter(int slot, FrameMatch match, long queueMask) throws BpfException {
+        synchronized (ATTACHED) {
+            rawFilters.put(slot, new RawFilterProgram.Entry(slot, match, queueMask));
+            try {
+                steering.setRawFilters(new ArrayList<>(rawFilters.values()));
+            } catch (BpfException | RuntimeException e) {
+                rawFilters.remove(slot);
+                throw e;
+            }
+        }
+    }
+
+    /** Undoes {@link #addRawFilter}, the slot's queue sockets and the slot itself. */
+    void removeRawChannel(int slot) {
+        synchronized (ATTACHED) {
+            try {
+                if (rawFilters.remove(slot) != null) {
+                    steering.setRawFilters(new ArrayList<>(rawFilters.values()));
+                }
+            } catch (BpfException e) {
+                logger.warn("cannot update the raw filters of {}: {}", link.name(), e.getMessage());
+            }
+        }
+        try {
+            for (int q = 0; q < queues(); q++) {
+                steering.clearRawSocket(slot, q);
+            }
+        } catch (BpfException ignored) {
+            // the maps go away with the program when the last channel leaves
+        }
+        steering.releaseRawSlot(slot);
     }
 
     /** Drops one user; the last one detaches the program and frees the maps. */

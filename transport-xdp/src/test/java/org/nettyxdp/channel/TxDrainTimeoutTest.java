@@ -54,8 +54,14 @@ class TxDrainTimeoutTest {
             assertTrue(server.isFastPathActive());
             InetSocketAddress serverAt = server.localAddress();
             InetSocketAddress clientAt = (InetSocketAddress) client.getLocalAddress();
-            assertEquals(20, echoes(pair, client, serverAt, 20));
-            assertEquals(20, metrics(server).txFastPackets(), "replies take the fast path");
+            // the first replies take the kernel socket while the client's next hop resolves (off the loop)
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            long fastBefore;
+            do {
+                fastBefore = metrics(server).txFastPackets();
+                assertEquals(20, echoes(pair, client, serverAt, 20));
+            } while (metrics(server).txFastPackets() - fastBefore < 20 && System.nanoTime() < deadline);
+            assertEquals(20, metrics(server).txFastPackets() - fastBefore, "replies take the fast path");
 
             Shell.run("ip link set dev " + pair.hostIf() + " down");
             List<ChannelFuture> writes = server.eventLoop().submit(() -> {

@@ -212,13 +212,17 @@ class XdpChannelBehaviourTest {
         try (DatagramSocket peer = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)))) {
             InetSocketAddress to = new InetSocketAddress(pair.peerV4(), peer.getLocalPort());
             peer.setSoTimeout(2000);
-            // the first datagram makes the kernel resolve the peer's MAC; later ones take the fast path
-            ch.writeAndFlush(new DatagramPacket(text("prime"), to)).sync();
-            pair.peer().call(() -> {
-                peer.receive(new java.net.DatagramPacket(new byte[100], 100));
-                return null;
-            });
-            Thread.sleep(org.nettyxdp.xsk.NextHops.RETRY_NANOS / 1_000_000 * 2);
+            // the first datagrams take the kernel socket, which makes the kernel resolve the peer's MAC;
+            // once the fast path has it (resolved off the event loop), later ones take the fast path
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            do {
+                ch.writeAndFlush(new DatagramPacket(text("prime"), to)).sync();
+                pair.peer().call(() -> {
+                    peer.receive(new java.net.DatagramPacket(new byte[100], 100));
+                    return null;
+                });
+                Thread.sleep(5);
+            } while (ch.eventLoop().submit(ch::metrics).get().txFastPackets() == 0 && System.nanoTime() < deadline);
             for (int i = 0; i < 20; i++) {
                 ByteBuf buf = ch.frameBuffer();
                 assertTrue(buf instanceof org.nettyxdp.buffer.UmemByteBuf, buf.toString());

@@ -139,6 +139,8 @@ public final class Harness {
                         measure(t.label, "latency", () -> latency(one, gen, t, payload, a));
                     }
                 }
+                measure(RawReflectorRow.TRANSPORT, "echo",
+                        () -> RawReflectorRow.measure(this, one, ctl, gen, PORT, payload, a));
             }
             // placement sensitivity: the same XDP rows with the NAPI threads next to the server
             measure("xdp_drop", "rx", () -> xdpDrop(one, gen, 64, b));
@@ -199,7 +201,7 @@ public final class Harness {
     private record Sample(long nanos, long count, long sent, long allocated, long cpu) {
     }
 
-    private interface Counter {
+    interface Counter {
         long get() throws Exception;
     }
 
@@ -210,7 +212,7 @@ public final class Harness {
      * Runs the generator and samples {@code counter} over the measurement window in slices. The rate
      * is the median slice; allocation and CPU time of {@code loopThread} per packet over the whole window.
      */
-    private Drive drive(BenchHost h, NsThread gen, int payload, Counter counter, Thread loopThread,
+    Drive drive(BenchHost h, NsThread gen, int payload, Counter counter, Thread loopThread,
                         Placement p, List<String> napiInterfaces) throws Exception {
         napi(h, napiInterfaces, p);
         XdpTxGenerator g = gen.call(() -> new XdpTxGenerator(h, PORT, payload));
