@@ -152,9 +152,12 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
     }
 
     /** A snapshot of {@code slow} and of {@code fast} (null: the channel never had a fast path). */
-    static XdpChannelMetrics of(SlowPathCounters slow, XdpFastPath fp, XdpStatistics kernel) {
-        FastPathCounters fast = fp == null ? null : fp.counters();
-        Modes modes = Modes.of(fp);
+    static XdpChannelMetrics of(SlowPathCounters slow, FastPathCounters fast, XdpStatistics kernel) {
+        return of(slow, fast, kernel, Modes.NONE);
+    }
+
+    /** As {@link #of(SlowPathCounters, FastPathCounters, XdpStatistics)}, with the modes the kernel chose. */
+    static XdpChannelMetrics of(SlowPathCounters slow, FastPathCounters fast, XdpStatistics kernel, Modes modes) {
         Map<DropReason, Long> d = new EnumMap<>(DropReason.class);
         for (DropReason r : DropReason.values()) {
             d.put(r, fast == null ? 0L : fast.drops(r));

@@ -157,7 +157,8 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
     public XdpChannelMetrics metrics() {
         XdpFastPath fp = fastPath;
         XdpStatistics kernel = fp == null ? XdpStatistics.ZERO : fp.statistics();
-        return XdpChannelMetrics.of(counters, fp, kernel);
+        return XdpChannelMetrics.of(counters, fp == null ? null : fp.counters(), kernel,
+                XdpChannelMetrics.Modes.of(fp));
     }
 
     /**
