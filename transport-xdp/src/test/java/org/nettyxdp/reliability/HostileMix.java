@@ -526,11 +526,12 @@ final class HostileMix {
         byte[] u = slice(ip, l4, ip.length);
         int good = FrameKit.get16(u, 6);
         int partial = FrameKit.partialValue(u, src, dst);
-        int bad;
-        do {
-            bad = random.nextInt(0x10000);
-        } while (bad == good || bad == 0 || bad == partial || (good == 0xffff && bad == 0)
-                || (bad == 0xffff && good == 0) || onesEqual(bad, good));
+        // one draw whatever the addresses, so mixes with the same seed and other ends stay in step
+        int bad = random.nextInt(0x10000);
+        while (bad == good || bad == 0 || bad == partial || (good == 0xffff && bad == 0)
+                || (bad == 0xffff && good == 0) || onesEqual(bad, good)) {
+            bad = (bad + 1) & 0xffff;
+        }
         put16(ip, l4 + 6, bad);
     }
 
