@@ -2,6 +2,7 @@
 # Builds the examples module (and the library) and runs one example:
 #   ./run-example.sh echo  [--bind ADDR:PORT] [--interface NAME] [--mode auto|skb|drv]
 #   ./run-example.sh proxy --backend HOST:PORT [--listen ADDR:PORT] [--interface NAME] [--mode ...] [--idle SECONDS]
+#   ./run-example.sh reuseport-echo [--bind ADDR:PORT] [--loops N] [--interface NAME] [--mode ...]
 #   ./run-example.sh http3 [--bind ADDR:PORT] [--interface NAME] [--mode ...] [--cert FILE --key FILE]
 #   ./run-example.sh http3-client --server HOST:PORT [--path /N] [--requests N] [--bind ADDR] [--transport xdp|nio]
 #   ./run-example.sh dns [--bind ADDR:PORT] [--interface NAME] [--mode ...] [--hosts FILE]
@@ -14,13 +15,14 @@ cd "$(dirname "$0")"
 case "${1:-}" in
   echo) main=XdpEchoServer ;;
   proxy) main=XdpUdpProxy ;;
+  reuseport-echo) main=XdpReusePortEchoServer ;;
   http3) main=XdpHttp3Server ;;
   http3-client) main=XdpHttp3Client ;;
   dns) main=XdpDnsServer ;;
   reflector) main=XdpReflector ;;
   counter) main=XdpProtocolCounter ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

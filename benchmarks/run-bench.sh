@@ -7,12 +7,16 @@
 #   BENCH_QUICK=1 benchmarks/run-bench.sh   # 64 B only
 #
 # Writes bench-results.json and bench-results.png to the current directory. Traffic never leaves
-# the veth pairs (10.251.1.0/24 and 10.251.2.0/24 between this namespace and nxb-c1 / nxb-c2).
+# the veth pairs (10.251.1.0/24 and 10.251.2.0/24 between this namespace and nxb-c1 / nxb-c2;
+# BENCH_TAG and BENCH_NET change the names and the 251).
 set -euo pipefail
 
 OUT_DIR=$PWD
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
+# names and subnet of the veths and namespaces: change them to run beside another run of this script
+TAG=${BENCH_TAG:-nxb}
+NET=${BENCH_NET:-251}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
 
 if [ "$(id -u)" != 0 ]; then
@@ -38,43 +42,8 @@ if [ -z "${JAVA_HOME:-}" ]; then
 fi
 [ -n "${JAVA_HOME:-}" ] || { echo "no JDK 25: set JAVA_HOME" >&2; exit 1; }
 
-# --- test hosts -------------------------------------------------------------------------------
-HOSTS=()
-cleanup() {
-  for i in 1 2; do
-    ip link del "nxb${i}h" 2>/dev/null || true
-    ip netns del "nxb-c${i}" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cleanup # leftovers of a killed run
-
-make_host() { # index queues
-  local i=$1 q=$2 h="nxb${1}h" p="nxb${1}p" ns="nxb-c${1}"
-  local hip="10.251.${i}.1" pip="10.251.${i}.2"
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  ip link add "$h" numrxqueues "$q" numtxqueues "$q" type veth peer name "$p" numrxqueues "$q" numtxqueues "$q" netns "$ns"
-  ip addr add "$hip/24" dev "$h"
-  ip -n "$ns" addr add "$pip/24" dev "$p"
-  ip link set "$h" up
-  ip -n "$ns" link set "$p" up
-  local hmac pmac
-  hmac=$(cat "/sys/class/net/$h/address")
-  pmac=$(ip netns exec "$ns" cat "/sys/class/net/$p/address")
-  # static neighbours: the counters on the client side drop everything, ARP included
-  ip neigh replace "$pip" lladdr "$pmac" dev "$h" nud permanent
-  ip -n "$ns" neigh replace "$hip" lladdr "$hmac" dev "$p" nud permanent
-  # GRO on gives every veth end a NAPI instance (without it only an XDP program does), and threaded
-  # NAPI makes that poller a kthread (napi/IF-N) the harness pins: the kernel's RX work then runs in
-  # the same, stated place for every transport, not in whichever thread's softirq happened to send.
-  ethtool -K "$h" gro on >/dev/null
-  ip netns exec "$ns" ethtool -K "$p" gro on >/dev/null
-  echo 1 > "/sys/class/net/$h/threaded"
-  ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/$p/threaded"
-  HOSTS+=("$q:$h:$p:$ns:$hip:$pip")
-}
+# --- test hosts (bench-hosts.sh: make_host, cleanup, HOSTS) ----------------------------------
+. "$REPO/benchmarks/bench-hosts.sh"
 make_host 1 1
 make_host 2 2
 

@@ -48,6 +48,16 @@ public final class XdpChannelOption<T> extends ChannelOption<T> {
      */
     public static final ChannelOption<Integer> BUSY_POLL_BUDGET = valueOf(XdpChannelOption.class, "BUSY_POLL_BUDGET");
     /**
+     * {@code SO_REUSEPORT} of the channel's kernel socket (default false), as
+     * {@code EpollChannelOption.SO_REUSEPORT}: several channels, typically one per event loop of an
+     * {@link XdpEventLoopGroup}, may bind the same address and port. On the fast path they split the
+     * interface's RX queues between them, each queue served by exactly one channel (so one loop), each
+     * channel sending on a queue of its own; with more channels than queues the extra ones receive
+     * nothing until a channel with queues closes and hands its queues over. Set it before bind on every
+     * channel of the address and port. See {@code docs/SCALING.md}.
+     */
+    public static final ChannelOption<Boolean> SO_REUSEPORT = valueOf(XdpChannelOption.class, "SO_REUSEPORT");
+    /**
      * How long a write may wait for room to send, in milliseconds (default 1000): when the TX ring (or
      * the kernel socket's buffer) has not taken a single datagram for this long, every write waiting in
      * the outbound buffer fails with a {@link TxDrainTimeoutException} and is counted in

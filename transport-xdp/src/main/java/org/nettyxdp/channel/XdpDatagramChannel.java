@@ -162,6 +162,47 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
     }
 
     /**
+     * The RX queues of {@link #fastPathInterface()} steered to this channel now: all of them, unless
+     * channels share the address and port through {@link XdpChannelOption#SO_REUSEPORT}, which split
+     * them. Empty without a fast path (or for a channel that owns no queue: more channels than queues).
+     * Any thread.
+     */
+    public int[] fastPathQueues() {
+        XdpFastPath fp = fastPath;
+        if (fp == null) {
+            return new int[0];
+        }
+        int n = 0;
+        int[] q = new int[fp.queueCount()];
+        for (int i = 0; i < q.length; i++) {
+            if (fp.ownsQueue(i)) {
+                q[n++] = i;
+            }
+        }
+        return java.util.Arrays.copyOf(q, n);
+    }
+
+    /** Datagrams received so far from each RX queue of the interface (event loop). */
+    long[] fastPathRxByQueue() {
+        XdpFastPath fp = fastPath;
+        long[] r = new long[fp == null ? 0 : fp.queueCount()];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = fp.rxPackets(i);
+        }
+        return r;
+    }
+
+    /** Datagrams sent so far on each TX queue of the interface (event loop). */
+    long[] fastPathTxByQueue() {
+        XdpFastPath fp = fastPath;
+        long[] r = new long[fp == null ? 0 : fp.queueCount()];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = fp.txPackets(i);
+        }
+        return r;
+    }
+
+    /**
      * Where the frames of each of the channel's UMEMs are (one per interface queue); empty without a
      * fast path. Exact when no datagram is moving, e.g. after a test's traffic has stopped.
      */

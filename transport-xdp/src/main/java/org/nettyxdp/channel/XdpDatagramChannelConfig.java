@@ -69,7 +69,8 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
                 XdpChannelOption.INTERFACE, XdpChannelOption.XDP_MODE, XdpChannelOption.ZERO_COPY,
                 XdpChannelOption.UMEM_FRAME_SIZE, XdpChannelOption.UMEM_FRAME_COUNT, XdpChannelOption.UMEM_HEADROOM,
                 XdpChannelOption.RING_SIZE, XdpChannelOption.RX_CHECKSUM, XdpChannelOption.COPY_FALLBACK_THRESHOLD,
-                XdpChannelOption.FAST_PATH, XdpChannelOption.BUSY_POLL_BUDGET, XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS);
+                XdpChannelOption.FAST_PATH, XdpChannelOption.BUSY_POLL_BUDGET, XdpChannelOption.SO_REUSEPORT,
+                XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS);
     }
 
     @Override
@@ -138,6 +139,9 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         if (option == XdpChannelOption.BUSY_POLL_BUDGET) {
             return (T) Integer.valueOf(busyPollBudget);
         }
+        if (option == XdpChannelOption.SO_REUSEPORT) {
+            return (T) Boolean.valueOf(isReusePort());
+        }
         if (option == XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS) {
             return (T) Integer.valueOf(txDrainTimeoutMillis);
         }
@@ -190,6 +194,8 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
             setFastPath((Boolean) value);
         } else if (option == XdpChannelOption.BUSY_POLL_BUDGET) {
             setBusyPollBudget((Integer) value);
+        } else if (option == XdpChannelOption.SO_REUSEPORT) {
+            setReusePort((Boolean) value);
         } else if (option == XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS) {
             setTxDrainTimeoutMillis((Integer) value);
         } else {
@@ -371,7 +377,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
             case REQUIRED -> ZeroCopyMode.REQUIRED;
             case OFF -> ZeroCopyMode.OFF;
         };
-        return new FastPathSettings(umem, ringSize, attach, zc, busyPollBudget, tunables);
+        return new FastPathSettings(umem, ringSize, attach, zc, busyPollBudget, tunables, isReusePort());
     }
 
     private final FastPathSettings.Tunables tunables = new FastPathSettings.Tunables() {
@@ -456,6 +462,25 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
             throw new ChannelException(e);
         }
         this.trafficClass = tc;
+        return this;
+    }
+
+    /** {@code SO_REUSEPORT} of the kernel socket: see {@link XdpChannelOption#SO_REUSEPORT}. */
+    public boolean isReusePort() {
+        try {
+            return socket().getInt(Linux.SOL_SOCKET, Linux.SO_REUSEPORT, "SO_REUSEPORT") != 0;
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+    }
+
+    /** Sets {@code SO_REUSEPORT}; before bind, on every channel sharing the address and port. */
+    public XdpDatagramChannelConfig setReusePort(boolean reusePort) {
+        try {
+            socket().setInt(Linux.SOL_SOCKET, Linux.SO_REUSEPORT, reusePort ? 1 : 0, "SO_REUSEPORT");
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
         return this;
     }
 

@@ -18,9 +18,11 @@ import java.util.Objects;
  * @param zeroCopy       whether the sockets bind in zero-copy mode
  * @param busyPollBudget {@code SO_BUSY_POLL_BUDGET} of each socket, 0 for no busy polling
  * @param tunables       the options read per batch
+ * @param reusePort      whether the channel has {@code SO_REUSEPORT}: channels with it on one address
+ *                       and port split the interface's RX queues between them
  */
 public record FastPathSettings(UmemConfig umem, int ringSize, XdpMode attachMode, ZeroCopyMode zeroCopy,
-                               int busyPollBudget, Tunables tunables) {
+                               int busyPollBudget, Tunables tunables, boolean reusePort) {
     public FastPathSettings {
         Objects.requireNonNull(umem, "umem");
         Objects.requireNonNull(attachMode, "attachMode");
@@ -32,6 +34,12 @@ public record FastPathSettings(UmemConfig umem, int ringSize, XdpMode attachMode
         if (busyPollBudget < 0) {
             throw new IllegalArgumentException("busyPollBudget must be >= 0: " + busyPollBudget);
         }
+    }
+
+    /** Settings without {@code SO_REUSEPORT}: the channel serves its port and address alone. */
+    public FastPathSettings(UmemConfig umem, int ringSize, XdpMode attachMode, ZeroCopyMode zeroCopy,
+                            int busyPollBudget, Tunables tunables) {
+        this(umem, ringSize, attachMode, zeroCopy, busyPollBudget, tunables, false);
     }
 
     /** Options the fast path reads on every batch, so a change applies to the next one. */

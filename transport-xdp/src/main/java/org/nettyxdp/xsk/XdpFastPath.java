@@ -52,6 +52,12 @@ public final class XdpFastPath {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(XdpFastPath.class);
     /** TX descriptors reserved per batch. */
     private static final int TX_BATCH = 64;
+    /**
+     * {@code SOL_XDP} option {@code XDP_MAX_TX_SKB_BUDGET} (Linux 6.17+): how many descriptors one
+     * copy-mode {@code sendto} sends (32 by default, at most the TX ring size).
+     */
+    private static final int SOL_XDP = 283;
+    private static final int XDP_MAX_TX_SKB_BUDGET = 9;
 
     /** Receives the datagrams {@link #receive} produces. */
     public interface DatagramSink {
@@ -78,6 +84,11 @@ public final class XdpFastPath {
         final FrameDatagramPacket[] datagrams;
         int txReserved;
         int txUsed;
+        /** Frames were published here and the TX ring was not yet seen empty after a reap. */
+        boolean txOutstanding;
+        /** Datagrams received from and queued on this queue (event-loop confined; read on the loop). */
+        long rxPackets;
+        long txPackets;
 
         QueueSocket(XskQueue queue, XdpSocket xsk) {
             this.queue = queue;
@@ -98,7 +109,24 @@ public final class XdpFastPath {
     }
 
     private final XdpInterface iface;
-    private final int slot;
+    /** Set once the fast path has joined its port's group. */
+    private PortGroup group;
+    private final PortGroup.Member membership = new PortGroup.Member() {
+        @Override
+        public int socketFd(int queue) {
+            return queues[queue].xsk.fd();
+        }
+
+        @Override
+        public void assign(boolean[] ownedQueues, int tx) {
+            owned = ownedQueues;
+            txQueue = tx;
+        }
+    };
+    /** RX queues steered to this channel's sockets; replaced whole by the group (any thread). */
+    private volatile boolean[] owned;
+    /** The queue this channel transmits on; set by the group (any thread). */
+    private volatile int txQueue;
     private final int port;
     /** The channel's local address: the recipient of every datagram it receives. */
     private final InetSocketAddress local;
@@ -128,6 +156,8 @@ public final class XdpFastPath {
     private final long[] txFrames = new long[TX_BATCH];
     private final long[] chainFrames = new long[FrameChain.MAX_TX_FRAGMENTS];
     private int txFrameCount;
+    /** The pool {@link #txFrames} came from. */
+    private UmemFramePool txFramesPool;
     /** TX counts since the last {@link #flush()}, published to the channel's counters there. */
     private long txPackets;
     private long txBytes;
@@ -139,12 +169,12 @@ public final class XdpFastPath {
     private int busy;
     private boolean released;
 
-    private XdpFastPath(XdpInterface iface, int slot, InetSocketAddress local, InetAddress boundIp,
+    private XdpFastPath(XdpInterface iface, InetSocketAddress local, InetAddress boundIp,
                         List<InetAddress> steered, QueueSocket[] queues, FastPathSettings settings,
                         boolean multiBuffer) throws IOException {
         this.multiBuffer = multiBuffer;
         this.iface = iface;
-        this.slot = slot;
+        this.owned = new boolean[queues.length];
         this.port = local.getPort();
         this.local = local;
         this.steered = steered;
@@ -240,7 +270,7 @@ public final class XdpFastPath {
         private final XdpInterface iface;
         private final XdpSocketConfig socketConfig;
         private final QueueSocket[] queues;
-        private int slot = -1;
+        private boolean checked;
         private boolean finished;
 
         private Opening(LinkInfo link, InetSocketAddress local, InetAddress boundIp, List<InetAddress> steered,
@@ -269,27 +299,26 @@ public final class XdpFastPath {
             if (finished) {
                 throw new IllegalStateException("already opened or abandoned");
             }
-            boolean portAdded = false;
             try {
-                if (slot < 0) {
+                if (!checked) {
                     steered = unshared(local.getPort(), steered, local.getAddress() instanceof Inet6Address);
-                    slot = iface.allocateSlot();
+                    checked = true;
                 }
                 UmemConfig umem = settings.umem();
                 for (int q = 0; q < queues.length; q++) {
                     if (queues[q] == null) {
                         queues[q] = openQueue(q, umem);
-                        iface.setSocket(slot, q, queues[q].xsk.fd());
                     }
                 }
                 boolean multiBuffer = iface.hasFrags();
                 for (QueueSocket qs : queues) {
                     multiBuffer &= qs.queue.isMultiBuffer();
                 }
-                // multi-buffer: every frame the interface takes fits a chain; else longer ones go to the kernel
-                iface.addPort(local.getPort(), steered, slot, multiBuffer ? 0 : umem.maxRxFrameLength());
-                portAdded = true;
-                XdpFastPath fp = new XdpFastPath(iface, slot, local, boundIp, steered, queues, settings, multiBuffer);
+                XdpFastPath fp = new XdpFastPath(iface, local, boundIp, steered, queues, settings, multiBuffer);
+                // the port's group (SO_REUSEPORT: shared with other channels) points the queues at us;
+                // multi-buffer: every frame the interface takes fits a chain, else longer ones go to the kernel
+                fp.group = iface.join(local.getPort(), steered, settings.reusePort(),
+                        multiBuffer ? 0 : umem.maxRxFrameLength(), fp.membership);
                 finished = true;
                 logger.info("{} on {}: XDP {}, {}", local, link.name(),
                         iface.attachedMode() == XdpMode.DRV ? "native" : "generic", fp.describeQueues());
@@ -297,7 +326,7 @@ public final class XdpFastPath {
             } catch (BindBusyException e) {
                 throw e;
             } catch (IOException | RuntimeException e) {
-                release(portAdded);
+                release();
                 throw e;
             }
         }
@@ -315,6 +344,7 @@ public final class XdpFastPath {
                     if (settings.busyPollBudget() > 0) {
                         preferBusyPoll(xsk, settings.busyPollBudget());
                     }
+                    raiseTxBudget(xsk, settings.ringSize());
                     return new QueueSocket(queue, xsk);
                 } catch (IOException | RuntimeException e) {
                     xsk.close();
@@ -329,27 +359,22 @@ public final class XdpFastPath {
         /** Gives back every socket, queue and the interface; idempotent, a no-op once opened. */
         public void abandon() {
             if (!finished) {
-                release(false);
+                release();
             }
         }
 
-        private void release(boolean portAdded) {
+        private void release() {
             finished = true;
-            try {
-                if (slot >= 0) {
-                    iface.removeChannel(portAdded ? local.getPort() : -1, steered, slot);
+            // join() undoes its own steering when it fails: only sockets, queues and the interface remain
+            for (int q = 0; q < queues.length; q++) {
+                if (queues[q] != null) {
+                    queues[q].xsk.close();
+                    queues[q].queue.release();
+                } else {
+                    XskQueue.discardSpare(link.index(), q);
                 }
-            } finally {
-                for (int q = 0; q < queues.length; q++) {
-                    if (queues[q] != null) {
-                        queues[q].xsk.close();
-                        queues[q].queue.release();
-                    } else {
-                        XskQueue.discardSpare(link.index(), q);
-                    }
-                }
-                iface.release();
             }
+            iface.release();
         }
     }
 
@@ -391,6 +416,19 @@ public final class XdpFastPath {
      */
     public static void refreshLocalAddresses() {
         XdpInterface.refreshAll();
+    }
+
+    /**
+     * Lets one kick send a whole TX ring in copy mode instead of 32 frames, so a flush takes one
+     * {@code sendto} instead of one per 32 datagrams. Older kernels do not know the option: they keep
+     * their budget and {@link #kick} loops.
+     */
+    private static void raiseTxBudget(XdpSocket xsk, int ring) {
+        try {
+            Syscalls.setsockopt(xsk.fd(), SOL_XDP, XDP_MAX_TX_SKB_BUDGET, ring, "XDP_MAX_TX_SKB_BUDGET");
+        } catch (SyscallException e) {
+            // ENOPROTOOPT before Linux 6.17: 32 descriptors per sendto
+        }
     }
 
     private static void preferBusyPoll(XdpSocket xsk, int budget) throws SyscallException {
@@ -455,6 +493,26 @@ public final class XdpFastPath {
 
     public LinkInfo link() {
         return iface.link();
+    }
+
+    /** True if RX queue {@code queue} is steered to this channel now. Any thread. */
+    public boolean ownsQueue(int queue) {
+        return owned[queue];
+    }
+
+    /** The queue this channel transmits on. Any thread. */
+    public int txQueue() {
+        return txQueue;
+    }
+
+    /** Datagrams received from RX queue {@code queue}. Event loop. */
+    public long rxPackets(int queue) {
+        return queues[queue].rxPackets;
+    }
+
+    /** Datagrams queued for sending on queue {@code queue}. Event loop. */
+    public long txPackets(int queue) {
+        return queues[queue].txPackets;
     }
 
     /** Restricts RX to datagrams from {@code peer} (null: from anyone). */
@@ -536,6 +594,7 @@ public final class XdpFastPath {
         } finally {
             try {
                 rx.release(taken);
+                qs.rxPackets += packets;
                 counters.rxPackets += packets;
                 counters.rxBytes += bytes;
                 counters.rxCopied += copied;
@@ -692,7 +751,7 @@ public final class XdpFastPath {
         if (closed) {
             return null;
         }
-        UmemFramePool pool = queues[0].queue.pool();
+        UmemFramePool pool = queues[txQueue].queue.pool();
         return pool.allocate(FRAME_BUFFER_HEADROOM, pool.frameCount() / 4);
     }
 
@@ -726,7 +785,7 @@ public final class XdpFastPath {
                     : SendResult.SLOW_PATH;
         }
         UmemByteBuf inPlace = null;
-        QueueSocket qs = queues[0];
+        QueueSocket qs = queues[txQueue];
         // the headers go right below the payload: into the frame's headroom and any bytes already read;
         // a frame already queued (the same buffer written twice) is sent as a copy
         if (content instanceof UmemByteBuf u && u.headroom() + u.readerIndex() >= headers) {
@@ -768,6 +827,7 @@ public final class XdpFastPath {
         long l2 = frame + XdpPacket.XDP_PACKET_HEADROOM + head;
         writer.write(region, l2, v4, hop, recipient.getPort(), payload, tunables.trafficClass());
         qs.xsk.tx().put(qs.txUsed++, l2, headers + payload, 0);
+        qs.txPackets++;
         txPackets++;
         txBytes += payload;
         return SendResult.QUEUED;
@@ -862,7 +922,12 @@ public final class XdpFastPath {
     }
 
     private long takeTxFrame(UmemFramePool pool) {
+        if (txFramesPool != pool && txFrameCount > 0) {
+            txFramesPool.cancelSend(txFrames, txFrameCount);
+            txFrameCount = 0;
+        }
         if (txFrameCount == 0) {
+            txFramesPool = pool;
             txFrameCount = pool.takeForSend(txFrames, TX_BATCH);
             if (txFrameCount == 0) {
                 for (QueueSocket qs : queues) {
@@ -890,15 +955,20 @@ public final class XdpFastPath {
             txBytes = 0;
             txZeroCopy = 0;
         }
-        for (QueueSocket qs : queues) {
+        boolean[] mine = owned;
+        for (int q = 0; q < queues.length; q++) {
+            QueueSocket qs = queues[q];
             if (qs.txUsed > 0) {
                 publish(qs);
                 kick(qs);
             }
-            reap(qs);
+            // another channel's queue (SO_REUSEPORT) only while our own frames may still be on it
+            if (qs.txOutstanding || mine[q]) {
+                reap(qs);
+            }
         }
         if (txFrameCount > 0) {
-            queues[0].queue.pool().cancelSend(txFrames, txFrameCount);
+            txFramesPool.cancelSend(txFrames, txFrameCount);
             txFrameCount = 0;
         }
     }
@@ -907,6 +977,7 @@ public final class XdpFastPath {
         qs.xsk.tx().submit(qs.txUsed);
         qs.txUsed = 0;
         qs.txReserved = 0;
+        qs.txOutstanding = true;
     }
 
     /**
@@ -930,6 +1001,9 @@ public final class XdpFastPath {
         int invalid = qs.queue.reapCompletions();
         if (invalid > 0) {
             counters.drop(DropReason.INVALID_DESCRIPTOR, invalid);
+        }
+        if (qs.xsk.tx().entries() == 0) {
+            qs.txOutstanding = false;
         }
     }
 
@@ -987,7 +1061,8 @@ public final class XdpFastPath {
         } finally {
             released = true;
             // first of all, and whatever fails later: no datagram may be steered to sockets nobody reads
-            iface.removeChannel(port, steered, slot);
+            // (the group's other channels take this one's queues over, or the last one removes the port)
+            iface.leave(port, steered, group, membership);
             releaseQueues();
         }
     }

@@ -54,7 +54,12 @@ final class XdpInterface {
     /** What the local address map holds (guarded by ATTACHED). */
     private final Set<InetAddress> mapped = new HashSet<>();
     private volatile LocalAddresses locals = LocalAddresses.NONE;
+    /** The channels of each (port, steered addresses) here; guarded by ATTACHED. */
+    private final Map<PortKey, PortGroup> groups = new HashMap<>();
     private int users;
+
+    private record PortKey(int port, List<InetAddress> keys) {
+    }
 
     private XdpInterface(LinkInfo link, XdpMode mode, XdpSteering steering) {
         this.link = link;
@@ -229,6 +234,61 @@ final class XdpInterface {
 
     void setSocket(int slot, int queue, int xskFd) throws BpfException {
         steering.setSocket(slot, queue, xskFd);
+    }
+
+    /**
+     * Makes {@code member} a server of {@code port} at {@code keys} (see {@link #addPort}): the first
+     * channel takes a slot, points every queue at its sockets and adds the steering entries; with
+     * {@code reusePort} on it and on every later channel of the same port and addresses, those join its
+     * {@link PortGroup} and the queues are split between them.
+     *
+     * @throws PortTakenException another channel serves exactly this port and address, and not both
+     *                            have {@code SO_REUSEPORT}
+     */
+    PortGroup join(int port, List<InetAddress> keys, boolean reusePort, int maxFrameLen, PortGroup.Member member)
+            throws IOException {
+        synchronized (ATTACHED) {
+            PortKey key = new PortKey(port, List.copyOf(keys));
+            PortGroup group = groups.get(key);
+            if (group != null) {
+                if (!group.admits(reusePort)) {
+                    throw new PortTakenException("UDP port " + port + " of " + keys + " on " + link.name()
+                            + " is already steered to another XDP channel (set XdpChannelOption.SO_REUSEPORT"
+                            + " on every channel of that address and port to split the queues between them)");
+                }
+                group.join(member);
+                return group;
+            }
+            group = new PortGroup(this, allocateSlot(), reusePort);
+            boolean joined = false;
+            try {
+                group.join(member);
+                joined = true;
+                addPort(port, keys, group.slot(), maxFrameLen);
+            } catch (IOException | RuntimeException e) {
+                if (joined) {
+                    group.leave(member);
+                }
+                removeChannel(-1, keys, group.slot());
+                throw e;
+            }
+            groups.put(key, group);
+            return group;
+        }
+    }
+
+    /**
+     * Undoes {@link #join}: the group's other members take over {@code member}'s queues; the last one
+     * to leave removes the steering entries and frees the slot.
+     */
+    void leave(int port, List<InetAddress> keys, PortGroup group, PortGroup.Member member) {
+        synchronized (ATTACHED) {
+            if (group.leave(member)) {
+                return;
+            }
+            groups.remove(new PortKey(port, List.copyOf(keys)), group);
+            removeChannel(port, keys, group.slot());
+        }
     }
 
     /**

@@ -157,7 +157,9 @@ public final class Harness {
                 }
             }
         }
+        scaleRows(hosts, a);
         Report.print(rows, a, b);
+        ScaleReport.print(rows, shards);
         Report.writeJson(rows, Path.of("bench-results.json"));
     }
 
@@ -188,6 +190,10 @@ public final class Harness {
                                     r.serverCpu() * 100, r.cpuNsPerPacket()),
                             Double.isNaN(r.bytesPerPacket()) ? "" : String.format(", %.1f B/pkt allocated",
                                     r.bytesPerPacket())));
+            if (Report.generatorLimited(r)) {
+                System.out.printf("      generator-limited: %.0f%% of the offered load was served; the server's"
+                        + " capacity is above this row%n", 100 * r.pps() / r.genPps());
+            }
             if (!r.note().isEmpty()) {
                 System.out.println("      " + r.note());
             }
@@ -214,6 +220,14 @@ public final class Harness {
      */
     Drive drive(BenchHost h, NsThread gen, int payload, Counter counter, Thread loopThread,
                         Placement p, List<String> napiInterfaces) throws Exception {
+        return driveAll(h, gen, payload, counter, loopThread == null ? List.of() : List.of(loopThread), p,
+                napiInterfaces);
+    }
+
+    /** {@link #drive} with CPU time and allocation summed over {@code loopThreads} (schedstat of the first). */
+    private Drive driveAll(BenchHost h, NsThread gen, int payload, Counter counter, List<Thread> loopThreads,
+                        Placement p, List<String> napiInterfaces) throws Exception {
+        Thread loopThread = loopThreads.isEmpty() ? null : loopThreads.get(0);
         napi(h, napiInterfaces, p);
         XdpTxGenerator g = gen.call(() -> new XdpTxGenerator(h, PORT, payload));
         Future<Object> running = gen.submit(() -> {
@@ -225,12 +239,12 @@ public final class Harness {
             Path task = loopThread == null ? null : SchedStat.find(loopThread.getName());
             SchedStat q0 = SchedStat.read(task);
             VethCounters v0 = VethCounters.read(h);
-            Sample first = sample(counter, g, loopThread);
+            Sample first = sample(counter, g, loopThreads);
             Sample prev = first;
             double[] rates = new double[SLICES];
             for (int i = 0; i < SLICES; i++) {
                 Thread.sleep(measureNanos / SLICES / 1_000_000);
-                Sample next = sample(counter, g, loopThread);
+                Sample next = sample(counter, g, loopThreads);
                 rates[i] = (next.count - prev.count) / ((next.nanos - prev.nanos) / 1e9);
                 prev = next;
             }
@@ -273,9 +287,13 @@ public final class Harness {
 
     private final java.util.Set<String> warnedNapi = new java.util.HashSet<>();
 
-    private static Sample sample(Counter c, XdpTxGenerator g, Thread t) throws Exception {
-        long alloc = t == null ? 0 : THREADS.getThreadAllocatedBytes(t.threadId());
-        long cpu = t == null ? 0 : THREADS.getThreadCpuTime(t.threadId());
+    private static Sample sample(Counter c, XdpTxGenerator g, List<Thread> threads) throws Exception {
+        long alloc = 0;
+        long cpu = 0;
+        for (Thread t : threads) {
+            alloc += THREADS.getThreadAllocatedBytes(t.threadId());
+            cpu += THREADS.getThreadCpuTime(t.threadId());
+        }
         long count = c.get();
         long sent = g.sent();
         return new Sample(System.nanoTime(), count, sent, alloc, cpu);
@@ -345,6 +363,103 @@ public final class Harness {
             }
         }
         throw new IllegalStateException("no UDP socket on port " + port + " in /proc/net/udp");
+    }
+
+    /** One scale-out row: loops, aggregate rate, CPU per packet over all loops, each loop's share. */
+    record Shard(int queues, int loops, String workload, double pps, double cpuNsPerPacket, double[] shares) {
+    }
+
+    private final List<Shard> shards = new ArrayList<>();
+
+    /**
+     * The rows of issue 15: the raw-socket floor (echo and RX sink without Netty), SO_REUSEPORT scale-out
+     * (1 queue / 1 loop, 2 queues / 2 loops on CPUs 0 and 1), and latency with busy polling.
+     */
+    private void scaleRows(List<BenchHost> hosts, Placement a) throws Exception {
+        BenchHost one = hosts.get(0);
+        try (NsThread gen = new NsThread(one.ns(), loadCpu, "gen-" + one.ns());
+             NsThread ctl = new NsThread(one.ns(), -1, "ctl-" + one.ns())) {
+            measure("raw_xsk", "rx", () -> rawXsk(one, gen, ctl, false, 64, a));
+            measure("raw_xsk", "echo", () -> rawXsk(one, gen, ctl, true, 64, a));
+            measure("xdp_drv_bp", "latency", () -> busyPollLatency(one, gen, 64, a));
+            measure("xdp_shard", "rx", () -> shard(one, gen, ctl, 1, false, a));
+            measure("xdp_shard", "echo", () -> shard(one, gen, ctl, 1, true, a));
+        }
+        for (BenchHost h : hosts.subList(1, hosts.size())) {
+            if (h.queues() < 2) {
+                continue;
+            }
+            try (NsThread gen = new NsThread(h.ns(), loadCpu, "gen-" + h.ns());
+                 NsThread ctl = new NsThread(h.ns(), -1, "ctl-" + h.ns())) {
+                measure("xdp_shard", "rx", () -> shard(h, gen, ctl, h.queues(), false, a));
+                measure("xdp_shard", "echo", () -> shard(h, gen, ctl, h.queues(), true, a));
+            }
+        }
+    }
+
+    private Row rawXsk(BenchHost h, NsThread gen, NsThread ctl, boolean echo, int payload, Placement p)
+            throws Exception {
+        try (RawXskServer s = new RawXskServer(h.hostIf(), h.hostIp(), PORT, echo,
+                p.serverCpu());
+             ClientCounter replies = echo ? ctl.call(() -> new ClientCounter(h.peerIf())) : null) {
+            Counter c = echo ? replies::count : s::count;
+            List<String> napi = echo ? List.of(h.hostIf(), h.peerIf()) : List.of(h.hostIf());
+            Drive r = drive(h, gen, payload, c, s.loopThread(), p, napi);
+            return new Row(h.queues(), p.name(), "raw_xsk", echo ? "echo" : "rx", payload, r.pps(), Double.NaN,
+                    Double.NaN, Double.NaN, r.genPps(), r.allocPerPacket(), r.cpuNsPerPacket(), r.serverCpu(),
+                    r.runqWait(), "AF_XDP socket and steering program only, no Netty; " + r.kernel());
+        }
+    }
+
+    private Row busyPollLatency(BenchHost h, NsThread gen, int payload, Placement p) throws Exception {
+        String old = System.getProperty("bench.xdpBusyPoll");
+        System.setProperty("bench.xdpBusyPoll", "true");
+        try {
+            Row r = latency(h, gen, Server.Transport.XDP_DRV, payload, p);
+            return new Row(r.queues(), r.placement(), "xdp_drv_bp", r.workload(), r.payload(), r.pps(), r.p50(),
+                    r.p99(), r.p999(), r.genPps(), r.bytesPerPacket(), r.cpuNsPerPacket(), r.serverCpu(),
+                    r.runqWait(), ("XdpIoHandlerConfig.setBusyPoll(true) " + r.note()).trim());
+        } finally {
+            if (old == null) {
+                System.clearProperty("bench.xdpBusyPoll");
+            } else {
+                System.setProperty("bench.xdpBusyPoll", old);
+            }
+        }
+    }
+
+    /** {@code loops} SO_REUSEPORT channels on loops pinned to CPUs 0..loops-1 (the server CPU first). */
+    private Row shard(BenchHost h, NsThread gen, NsThread ctl, int loops, boolean echo, Placement p)
+            throws Exception {
+        int[] cpus = new int[loops];
+        for (int i = 0; i < loops; i++) {
+            cpus[i] = i == 0 ? p.serverCpu() : (p.serverCpu() + i) % Runtime.getRuntime().availableProcessors();
+        }
+        try (ShardedServer s = new ShardedServer(new InetSocketAddress(h.hostIp(), PORT), loops, echo, cpus);
+             ClientCounter replies = echo ? ctl.call(() -> new ClientCounter(h.peerIf())) : null) {
+            long[] before = s.counts();
+            Counter c = echo ? replies::count : s::count;
+            List<String> napi = echo ? List.of(h.hostIf(), h.peerIf()) : List.of(h.hostIf());
+            Drive r = driveAll(h, gen, 64, c, s.loopThreads(), p, napi);
+            long[] after = s.counts();
+            double total = 0;
+            double[] shares = new double[loops];
+            for (int i = 0; i < loops; i++) {
+                shares[i] = after[i] - before[i];
+                total += shares[i];
+            }
+            StringBuilder sb = new StringBuilder("loops on cpus " + java.util.Arrays.toString(cpus) + ", queues "
+                    + s.queues() + ", each loop's share of the packets (whole run):");
+            for (int i = 0; i < loops; i++) {
+                shares[i] = total == 0 ? 0 : shares[i] / total;
+                sb.append(String.format(" %.0f%%", shares[i] * 100));
+            }
+            String workload = echo ? "echo" : "rx";
+            shards.add(new Shard(h.queues(), loops, workload, r.pps(), r.cpuNsPerPacket(), shares));
+            return new Row(h.queues(), p.name(), "xdp_shard", workload, 64, r.pps(), Double.NaN, Double.NaN,
+                    Double.NaN, r.genPps(), r.allocPerPacket(), r.cpuNsPerPacket(), r.serverCpu(), r.runqWait(),
+                    sb + "; loop cpu is the sum over the loops; " + r.kernel());
+        }
     }
 
     private static String xdpNote(Server s) {

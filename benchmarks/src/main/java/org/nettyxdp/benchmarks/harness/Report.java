@@ -20,12 +20,15 @@ final class Report {
         System.out.println("pps: median of " + 12 + " slices; loop cpu: the server's event loop thread's CPU share;"
                 + " cpu wait: share of the window it was runnable but had no CPU (other tenants);"
                 + " ns/pkt: its CPU time per packet; B/pkt: bytes it allocated per packet");
+        System.out.println("gen pps: the load offered; G after pps: generator-limited (at least 90% of the offered"
+                + " load served), so the server's capacity is above the row, which measured the generator");
         String fmt = "%-2s %-3s %-9s %-8s %6s %12s %8s %8s %8s %8s %12s %8s %8s %7s %7s%n";
         System.out.printf(fmt, "q", "pl", "transport", "workload", "bytes", "pps", "vs epoll", "p50 us", "p99 us",
                 "p99.9 us", "gen pps", "loop cpu", "cpu wait", "ns/pkt", "B/pkt");
         for (Harness.Row r : rows) {
             System.out.printf(fmt, r.queues(), r.placement(), r.transport(), r.workload(), r.payload(),
-                    r.workload().equals("latency") ? "-" : String.format("%,.0f", r.pps()),
+                    r.workload().equals("latency") ? "-"
+                            : String.format("%,.0f", r.pps()) + (generatorLimited(r) ? " G" : ""),
                     ratio(rows, r), num(r.p50()), num(r.p99()), num(r.p999()),
                     Double.isNaN(r.genPps()) ? "-" : String.format("%,.0f", r.genPps()),
                     Double.isNaN(r.serverCpu()) ? "-" : String.format("%.0f%%", r.serverCpu() * 100),
@@ -83,6 +86,11 @@ final class Report {
         }
         double v = r.workload().equals("latency") ? e.get().p99() / r.p99() : r.pps() / e.get().pps();
         return String.format("%.2fx", v);
+    }
+
+    /** True for a pps row that served at least 90% of what the generator offered. */
+    static boolean generatorLimited(Harness.Row r) {
+        return !r.workload().equals("latency") && r.genPps() > 0 && r.pps() >= 0.9 * r.genPps();
     }
 
     private static String num(double v) {

@@ -1,0 +1,196 @@
+package org.nettyxdp.benchmarks.harness;
+
+import org.nettyxdp.bpf.XdpMode;
+import org.nettyxdp.bpf.XdpSteering;
+import org.nettyxdp.socket.CompletionRing;
+import org.nettyxdp.socket.FillRing;
+import org.nettyxdp.socket.RxRing;
+import org.nettyxdp.socket.TxRing;
+import org.nettyxdp.socket.Umem;
+import org.nettyxdp.socket.UmemConfig;
+import org.nettyxdp.socket.XdpSocket;
+import org.nettyxdp.socket.XdpSocketConfig;
+import org.nettyxdp.socket.ZeroCopyMode;
+import org.nettyxdp.sys.EpollEvent;
+import org.nettyxdp.sys.Linux;
+import org.nettyxdp.sys.Syscalls;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.InetAddress;
+
+/**
+ * The floor of our own stack: an RX sink and an echo written directly on {@code org.nettyxdp.socket}
+ * and the steering program, no Netty, no channel, no parsing. One thread pinned to a CPU, one AF_XDP
+ * socket on queue 0, the same steering program, ring sizes and TX budget as the channel's fast path.
+ * The sink returns every frame to the fill ring; the echo swaps the Ethernet, IP and UDP addresses in
+ * place (the checksums do not change) and sends the same frame back, like a minimal C AF_XDP echo.
+ * Blocks in {@code epoll_wait} when idle, as the event loop does in {@code epoll_wait}.
+ */
+final class RawXskServer implements AutoCloseable {
+    private static final int RING = 2048;
+    private static final int BATCH = 64;
+    private static final VarHandle COUNT;
+
+    static {
+        try {
+            COUNT = MethodHandles.lookup().findVarHandle(RawXskServer.class, "count", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final XdpSteering steering;
+    private final Umem umem;
+    private final XdpSocket xsk;
+    private final boolean echo;
+    private final Thread thread;
+    private volatile boolean stop;
+    @SuppressWarnings("unused") // through COUNT
+    private long count;
+
+    RawXskServer(String ifName, InetAddress hostIp, int port, boolean echo, int cpu) throws Exception {
+        this.echo = echo;
+        int ifindex = Syscalls.ifNameToIndex(ifName);
+        byte[] mac = java.util.HexFormat.ofDelimiter(":").parseHex(java.nio.file.Files.readString(
+                java.nio.file.Path.of("/sys/class/net/" + ifName + "/address")).trim());
+        steering = XdpSteering.open(ifindex, mac, 1, 1, 4, XdpMode.DRV, false);
+        try {
+            umem = Umem.allocate(new UmemConfig(4096, 8192, 0, 0));
+            xsk = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withZeroCopy(ZeroCopyMode.AUTO)
+                    .withRingSizes(RING, RING, 4096, RING), umem);
+            try {
+                Syscalls.setsockopt(xsk.fd(), 283, 9, RING, "XDP_MAX_TX_SKB_BUDGET");
+            } catch (Exception e) {
+                // older kernel: 32 per sendto
+            }
+            FillRing fill = xsk.fill();
+            int n = fill.reserve(4096);
+            for (int i = 0; i < n; i++) {
+                fill.put(i, umem.allocateFrame());
+            }
+            fill.submit(n);
+            int slot = steering.allocateSlot();
+            steering.setSocket(slot, 0, xsk.fd());
+            steering.locals().add(hostIp);
+            steering.putPort(port, hostIp, slot, 0);
+        } catch (Exception e) {
+            steering.close();
+            throw e;
+        }
+        thread = new Thread(() -> {
+            try {
+                Affinity.pin(cpu);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            loop();
+        }, "server-raw_xsk");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    Thread loopThread() {
+        return thread;
+    }
+
+    long count() {
+        return (long) COUNT.getOpaque(this);
+    }
+
+    private void loop() {
+        RxRing rx = xsk.rx();
+        FillRing fill = xsk.fill();
+        TxRing tx = xsk.tx();
+        CompletionRing comp = xsk.completion();
+        MemorySegment region = umem.region();
+        long received = 0;
+        int ep = -1;
+        try (Arena arena = Arena.ofConfined()) {
+            ep = Syscalls.epollCreate();
+            MemorySegment ev = arena.allocate(EpollEvent.LAYOUT);
+            EpollEvent.set(ev, Linux.EPOLLIN, xsk.fd());
+            Syscalls.epollCtl(ep, Linux.EPOLL_CTL_ADD, xsk.fd(), ev);
+            while (!stop) {
+                int n = rx.peek(BATCH);
+                if (n == 0) {
+                    Syscalls.epollWaitRaw(ep, ev, 1, 100);
+                    continue;
+                }
+                if (!echo) {
+                    int f = fill.reserve(n);
+                    for (int i = 0; i < f; i++) {
+                        fill.put(i, rx.addr(i));
+                    }
+                    fill.submit(f);
+                    for (int i = f; i < n; i++) {
+                        umem.freeFrame(rx.addr(i)); // fill ring full (cannot happen: it holds every frame)
+                    }
+                } else {
+                    int t = tx.reserve(n);
+                    for (int i = 0; i < t; i++) {
+                        long addr = rx.addr(i);
+                        swap(region, addr);
+                        tx.put(i, addr, rx.len(i), 0);
+                    }
+                    tx.submit(t);
+                    if (t < n) {
+                        int f = fill.reserve(n - t);
+                        for (int i = 0; i < f; i++) {
+                            fill.put(i, rx.addr(t + i));
+                        }
+                        fill.submit(f);
+                    }
+                    xsk.kickTx();
+                    int c = comp.peek(RING);
+                    int f = fill.reserve(c);
+                    for (int i = 0; i < f; i++) {
+                        fill.put(i, comp.addr(i));
+                    }
+                    fill.submit(f);
+                    comp.release(f);
+                }
+                rx.release(n);
+                if (fill.needsWakeup()) {
+                    xsk.wakeupRx();
+                }
+                received += n;
+                COUNT.setOpaque(this, received);
+            }
+        } catch (org.nettyxdp.sys.SyscallException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            if (ep >= 0) {
+                Syscalls.close(ep);
+            }
+        }
+    }
+
+    /** Swaps source and destination of the Ethernet, IPv4 and UDP headers (checksums unchanged). */
+    private static void swap(MemorySegment r, long frame) {
+        long dstMac = r.get(ValueLayout.JAVA_INT_UNALIGNED, frame) & 0xffffffffL
+                | (long) (r.get(ValueLayout.JAVA_SHORT_UNALIGNED, frame + 4) & 0xffff) << 32;
+        MemorySegment.copy(r, frame + 6, r, frame, 6);
+        r.set(ValueLayout.JAVA_INT_UNALIGNED, frame + 6, (int) dstMac);
+        r.set(ValueLayout.JAVA_SHORT_UNALIGNED, frame + 10, (short) (dstMac >>> 32));
+        long ip = frame + 14;
+        int src = r.get(ValueLayout.JAVA_INT_UNALIGNED, ip + 12);
+        r.set(ValueLayout.JAVA_INT_UNALIGNED, ip + 12, r.get(ValueLayout.JAVA_INT_UNALIGNED, ip + 16));
+        r.set(ValueLayout.JAVA_INT_UNALIGNED, ip + 16, src);
+        long udp = ip + ((r.get(ValueLayout.JAVA_BYTE, ip) & 0x0f) << 2);
+        int ports = r.get(ValueLayout.JAVA_INT_UNALIGNED, udp);
+        r.set(ValueLayout.JAVA_INT_UNALIGNED, udp, Integer.rotateLeft(ports, 16));
+    }
+
+    @Override
+    public void close() throws Exception {
+        stop = true;
+        thread.join(2000);
+        steering.close();
+        xsk.close();
+        umem.close();
+    }
+}
