@@ -30,8 +30,9 @@ class BindModesTest {
 
     @Test
     void metricsSayWhatTheKernelChose() throws Exception {
-        VethPair pair = HOSTS.vethPair(2);
         for (XdpAttachMode mode : new XdpAttachMode[] {XdpAttachMode.AUTO, XdpAttachMode.SKB}) {
+            // a fresh pair each: a queue just left stays busy a moment (the bind would wait for it)
+            VethPair pair = HOSTS.vethPair(2);
             XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group())
                     .channel(XdpDatagramChannel.class).option(XdpChannelOption.XDP_MODE, mode)
                     .handler(new ChannelInboundHandlerAdapter())
