@@ -148,7 +148,15 @@ public final class UmemFramePool {
      * {@code addrs[0..n)}; returns n, 0 once the pool is closed.
      */
     public int takeForReceive(long[] addrs, int max) {
-        return take(addrs, max, KERNEL);
+        return take(addrs, max, KERNEL, 0);
+    }
+
+    /**
+     * As {@link #takeForReceive(long[], int)}, leaving at least {@code reserve} frames free (for sends
+     * that need fresh frames, such as multi-buffer chains, while the kernel receives at full rate).
+     */
+    public int takeForReceive(long[] addrs, int max, int reserve) {
+        return take(addrs, max, KERNEL, reserve);
     }
 
     /** Gives back {@code n} frames from {@code addrs[from..]} taken for the kernel that it never got. */
@@ -394,6 +402,10 @@ public final class UmemFramePool {
     }
 
     private int take(long[] addrs, int max, byte to) {
+        return take(addrs, max, to, 0);
+    }
+
+    private int take(long[] addrs, int max, byte to, int reserve) {
         int n = Math.min(max, addrs.length);
         lock.lock();
         try {
@@ -401,7 +413,7 @@ public final class UmemFramePool {
                 return 0;
             }
             reclaimReleased();
-            n = Math.min(n, freeCount);
+            n = Math.max(0, Math.min(n, freeCount - reserve));
             for (int i = 0; i < n; i++) {
                 // free by construction: every frame reaches the stack through a checked move to FREE
                 int index = free[--freeCount];

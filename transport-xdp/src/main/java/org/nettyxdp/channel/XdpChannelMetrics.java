@@ -3,8 +3,10 @@ package org.nettyxdp.channel;
 import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.socket.XdpStatistics;
 import org.nettyxdp.xsk.FastPathCounters;
+import org.nettyxdp.xsk.XdpFastPath;
 
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -30,12 +32,78 @@ import java.util.Map;
  * @param kernel          the kernel's XDP_STATISTICS, summed over the channel's sockets
  * @param fastPathLosses  times an interface's fast path was lost (interface deleted, program detached by
  *                        someone else) and its datagrams moved to the kernel socket
+ * @param rxMultiBuffer   of the fast-path datagrams received, those that arrived over several frames
+ * @param txMultiBuffer   of the fast-path datagrams sent, those sent as a chain of several frames
+ * @param modes           what the kernel chose at bind: attach mode, per queue zero-copy, need-wakeup
+ *                        and multi-buffer
  */
 public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlowPackets, long rxSlowBytes,
                                 long rxCopied, long txFastPackets, long txFastBytes, long txZeroCopy,
                                 long txSlowPackets, long txSlowBytes, long txRingFull, long txKickErrors,
                                 long txDrainTimeouts, Map<DropReason, Long> drops, Kernel kernel,
-                                long fastPathLosses) {
+                                long fastPathLosses, long rxMultiBuffer, long txMultiBuffer, Modes modes) {
+    /**
+     * The modes the kernel put the channel's fast path in, which may differ from those asked for
+     * ({@link XdpChannelOption#XDP_MODE} {@code AUTO}, {@link XdpChannelOption#ZERO_COPY} {@code AUTO},
+     * a kernel or driver without multi-buffer).
+     *
+     * @param attachMode the steering program's attach mode in effect: {@link XdpAttachMode#DRV} (native) or
+     *                   {@link XdpAttachMode#SKB} (generic); null without a fast path
+     * @param queues     the channel's AF_XDP socket on each interface queue; empty without a fast path
+     */
+    public record Modes(XdpAttachMode attachMode, List<QueueMode> queues) {
+        /** No fast path. */
+        public static final Modes NONE = new Modes(null, List.of());
+
+        public Modes {
+            queues = List.copyOf(queues);
+        }
+
+        /** True if datagrams larger than one UMEM frame use the fast path: every queue is multi-buffer. */
+        public boolean multiBuffer() {
+            return !queues.isEmpty() && queues.stream().allMatch(QueueMode::multiBuffer);
+        }
+
+        static Modes of(XdpFastPath fp) {
+            if (fp == null) {
+                return NONE;
+            }
+            QueueMode[] q = new QueueMode[fp.queueCount()];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = new QueueMode(i, fp.isZeroCopy(i), fp.isNeedWakeup(i), fp.isMultiBuffer(i));
+            }
+            return new Modes(fp.isNativeMode() ? XdpAttachMode.DRV : XdpAttachMode.SKB, List.of(q));
+        }
+
+        @Override
+        public String toString() {
+            if (attachMode == null) {
+                return "no fast path";
+            }
+            StringBuilder b = new StringBuilder(attachMode == XdpAttachMode.DRV ? "native" : "generic");
+            for (QueueMode q : queues) {
+                b.append(", ").append(q);
+            }
+            return b.toString();
+        }
+    }
+
+    /**
+     * How the kernel bound the channel's socket on one interface queue.
+     *
+     * @param queue       the queue id
+     * @param zeroCopy    zero-copy mode ({@code XDP_OPTIONS_ZEROCOPY}), else copy mode
+     * @param needWakeup  bound with {@code XDP_USE_NEED_WAKEUP}
+     * @param multiBuffer bound with {@code XDP_USE_SG}: frames larger than a UMEM frame arrive and leave as chains
+     */
+    public record QueueMode(int queue, boolean zeroCopy, boolean needWakeup, boolean multiBuffer) {
+        @Override
+        public String toString() {
+            return "queue " + queue + (zeroCopy ? " zero-copy" : " copy") + (needWakeup ? " need-wakeup" : "")
+                    + (multiBuffer ? " multi-buffer" : " single-buffer");
+        }
+    }
+
     /**
      * The kernel's own counters for the channel's AF_XDP sockets ({@code XDP_STATISTICS}), summed
      * over its queues.
@@ -72,7 +140,8 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
                 + ", tx waits " + txRingFull + (txKickErrors > 0 ? ", tx kick errors " + txKickErrors : "")
                 + (fastPathLosses > 0 ? ", fast path lost " + fastPathLosses + "x" : "")
                 + (txDrainTimeouts > 0 ? ", tx drain timeouts " + txDrainTimeouts : "")
-                + ", kernel " + kernel;
+                + (rxMultiBuffer + txMultiBuffer > 0 ? ", multi-buffer rx " + rxMultiBuffer + " tx " + txMultiBuffer : "")
+                + ", kernel " + kernel + ", " + modes;
     }
 
     /** The counters a channel keeps itself (kernel-socket traffic, write timeouts): written by its event loop only. */
@@ -87,16 +156,23 @@ public record XdpChannelMetrics(long rxFastPackets, long rxFastBytes, long rxSlo
 
     /** A snapshot of {@code slow} and of {@code fast} (null: the channel never had a fast path). */
     static XdpChannelMetrics of(SlowPathCounters slow, FastPathCounters fast, XdpStatistics kernel, long losses) {
+        return of(slow, fast, kernel, losses, Modes.NONE);
+    }
+
+    /** As {@link #of(SlowPathCounters, FastPathCounters, XdpStatistics, long)}, with the modes the kernel chose. */
+    static XdpChannelMetrics of(SlowPathCounters slow, FastPathCounters fast, XdpStatistics kernel, long losses,
+                                Modes modes) {
         Map<DropReason, Long> d = new EnumMap<>(DropReason.class);
         for (DropReason r : DropReason.values()) {
             d.put(r, fast == null ? 0L : fast.drops(r));
         }
         if (fast == null) {
             return new XdpChannelMetrics(0, 0, slow.rxPackets, slow.rxBytes, 0, 0, 0, 0, slow.txPackets,
-                    slow.txBytes, 0, 0, slow.txDrainTimeouts, Map.copyOf(d), Kernel.of(kernel), losses);
+                    slow.txBytes, 0, 0, slow.txDrainTimeouts, Map.copyOf(d), Kernel.of(kernel), losses, 0, 0, modes);
         }
         return new XdpChannelMetrics(fast.rxPackets(), fast.rxBytes(), slow.rxPackets, slow.rxBytes, fast.rxCopied(),
                 fast.txPackets(), fast.txBytes(), fast.txZeroCopy(), slow.txPackets, slow.txBytes, fast.txRingFull(),
-                fast.txKickErrors(), slow.txDrainTimeouts, Map.copyOf(d), Kernel.of(kernel), losses);
+                fast.txKickErrors(), slow.txDrainTimeouts, Map.copyOf(d), Kernel.of(kernel), losses, fast.rxChains(),
+                fast.txChains(), modes);
     }
 }

@@ -173,7 +173,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
         FastPathSet fp = fastPath;
         XdpStatistics kernel = fp == null ? XdpStatistics.ZERO : fp.statistics();
         return XdpChannelMetrics.of(counters, fp == null ? null : fp.counters(), kernel,
-                fp == null ? 0 : fp.losses());
+                fp == null ? 0 : fp.losses(), XdpChannelMetrics.Modes.of(fp == null ? null : fp.first()));
     }
 
     /**

@@ -21,7 +21,10 @@ public enum DropReason {
     MARTIAN_SOURCE,
     /** From a peer other than the one the channel is connected to. */
     NOT_CONNECTED_PEER,
-    /** Split over several frames (multi-buffer), which this channel does not reassemble. */
+    /**
+     * Split over several frames (multi-buffer) where the channel's sockets take no chains, or a chain
+     * it cannot take: more frames than the largest datagram needs, or cut off before its last frame.
+     */
     MULTI_BUFFER,
     /** Still waiting in the channel's RX ring when the channel closed. */
     CLOSED,

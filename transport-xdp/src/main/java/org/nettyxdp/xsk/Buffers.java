@@ -13,7 +13,11 @@ public final class Buffers {
 
     /** Copies the {@code length} readable bytes of {@code content} to {@code dst} at {@code offset}. */
     public static void copy(ByteBuf content, MemorySegment dst, long offset, int length) {
-        int from = content.readerIndex();
+        copy(content, content.readerIndex(), dst, offset, length);
+    }
+
+    /** Copies {@code length} bytes of {@code content} from index {@code from} to {@code dst} at {@code offset}. */
+    public static void copy(ByteBuf content, int from, MemorySegment dst, long offset, int length) {
         if (content.hasArray()) {
             MemorySegment.copy(content.array(), content.arrayOffset() + from, dst, JAVA_BYTE, offset, length);
         } else if (content.hasMemoryAddress()) {

@@ -10,6 +10,8 @@ public final class FastPathCounters {
     volatile long rxPackets;
     volatile long rxBytes;
     volatile long rxCopied;
+    volatile long rxChains;
+    volatile long txChains;
     volatile long txPackets;
     volatile long txBytes;
     volatile long txZeroCopy;
@@ -53,6 +55,16 @@ public final class FastPathCounters {
     /** Received datagrams copied out of the UMEM because the application held too many frames. */
     public long rxCopied() {
         return rxCopied;
+    }
+
+    /** Of the datagrams received, those that arrived over several frames (multi-buffer). */
+    public long rxChains() {
+        return rxChains;
+    }
+
+    /** Of the datagrams sent, those sent over several frames (a descriptor chain). */
+    public long txChains() {
+        return txChains;
     }
 
     /** Datagrams sent through AF_XDP. */

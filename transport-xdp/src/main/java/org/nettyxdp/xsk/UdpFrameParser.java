@@ -46,6 +46,8 @@ final class UdpFrameParser {
     private final byte[] addr16 = new byte[16];
     private final LongObjectHashMap<InetSocketAddress> senders4 = new LongObjectHashMap<>();
     private final long seed = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+    /** The multi-buffer packet being validated, or null for a single frame. */
+    private FrameChain chain;
     private InetSocketAddress connectedPeer;
     private InetSocketAddress sender;
 
@@ -100,19 +102,36 @@ final class UdpFrameParser {
 
     /** Null if {@code p} is a valid datagram for the channel, else why it is dropped. */
     DropReason validate(XdpPacket p, RxChecksumPolicy policy) {
+        if (p.isContinued()) {
+            return DropReason.MULTI_BUFFER;
+        }
+        return validate(p, null, policy);
+    }
+
+    /**
+     * Null if the multi-buffer packet {@code chain}, whose first fragment {@code p} is, is a valid
+     * datagram for the channel, else why it is dropped (null {@code chain}: {@code p} alone). The
+     * headers must lie whole in the first fragment, as the kernel's own multi-buffer receive and the
+     * verifier's linear-data rule require; lengths count every fragment and the UDP checksum covers
+     * them all.
+     */
+    DropReason validate(XdpPacket p, FrameChain chain, RxChecksumPolicy policy) {
+        this.chain = chain;
         try {
             return check(p, policy);
         } catch (PacketException e) {
             return DropReason.TRUNCATED;
+        } finally {
+            this.chain = null;
         }
     }
 
     private DropReason check(XdpPacket p, RxChecksumPolicy policy) {
-        int len = p.len();
-        if (p.isContinued()) {
-            return DropReason.MULTI_BUFFER;
-        }
-        if (len < EthHdr.LEN) {
+        // headers are read from the first fragment (linear); lengths are checked against the whole frame
+        int linear = p.len();
+        long whole = chain == null ? linear : chain.total();
+        int len = (int) Math.min(whole, Integer.MAX_VALUE);
+        if (linear < EthHdr.LEN) {
             return DropReason.TRUNCATED;
         }
         p.read(0, eth);
@@ -124,7 +143,7 @@ final class UdpFrameParser {
         int l3 = eth.size();
         int type = eth.etherType();
         if (type == EtherType.IPV4) {
-            if (len < l3 + Ipv4Hdr.LEN) {
+            if (linear < l3 + Ipv4Hdr.LEN) {
                 return DropReason.TRUNCATED;
             }
             p.read(l3, ip4);
@@ -133,7 +152,7 @@ final class UdpFrameParser {
             if (ip4.version() != 4 || ihl < Ipv4Hdr.LEN) {
                 return DropReason.BAD_LENGTH;
             }
-            if (len < l3 + ihl + UdpHdr.LEN) {
+            if (linear < l3 + ihl + UdpHdr.LEN) {
                 return DropReason.TRUNCATED;
             }
             if (total < ihl + UdpHdr.LEN || l3 + total > len) {
@@ -162,7 +181,7 @@ final class UdpFrameParser {
             }
             sender = sender4(ip4.source(), udp.sourcePort());
         } else if (type == EtherType.IPV6) {
-            if (len < l3 + Ipv6Hdr.LEN + UdpHdr.LEN) {
+            if (linear < l3 + Ipv6Hdr.LEN + UdpHdr.LEN) {
                 return DropReason.TRUNCATED;
             }
             p.read(l3, ip6);
@@ -209,12 +228,27 @@ final class UdpFrameParser {
         if (policy == RxChecksumPolicy.IGNORE) {
             return true;
         }
-        Checksum.UdpStatus status = v4 ? Checksum.verifyUdp(ip4, udp) : Checksum.verifyUdp(ip6, udp);
+        Checksum.UdpStatus status = chain != null ? verifyChain(v4)
+                : v4 ? Checksum.verifyUdp(ip4, udp) : Checksum.verifyUdp(ip6, udp);
         return switch (status) {
             case VALID, ABSENT -> true;
             case PARTIAL -> policy == RxChecksumPolicy.VERIFY_UNLESS_PARTIAL;
             case INVALID -> false;
         };
+    }
+
+    /** {@link Checksum#verifyUdp} over the fragments of {@link #chain}. */
+    private Checksum.UdpStatus verifyChain(boolean v4) {
+        int length = udp.length();
+        if (udp.checksum() == 0) {
+            return v4 ? Checksum.UdpStatus.ABSENT : Checksum.UdpStatus.INVALID;
+        }
+        int pseudo = v4 ? Checksum.pseudoHeaderSum(ip4, IpProto.UDP, length)
+                : Checksum.pseudoHeaderSum(ip6, IpProto.UDP, length);
+        if (Checksum.add(pseudo, chain.sum(udp.segment(), udp.offset(), length)) == 0xFFFF) {
+            return Checksum.UdpStatus.VALID;
+        }
+        return udp.checksum() == pseudo ? Checksum.UdpStatus.PARTIAL : Checksum.UdpStatus.INVALID;
     }
 
     private InetSocketAddress sender4(int ip, int port) {

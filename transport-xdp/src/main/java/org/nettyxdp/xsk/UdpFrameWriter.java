@@ -61,6 +61,16 @@ final class UdpFrameWriter {
      */
     void write(MemorySegment region, long l2, boolean v4, NextHops.Hop hop, int destinationPort, int payload,
                int trafficClass) {
+        write(region, l2, v4, hop, destinationPort, payload, trafficClass, null);
+    }
+
+    /**
+     * As {@link #write(MemorySegment, long, boolean, NextHops.Hop, int, int, int)} for a datagram sent
+     * as the descriptor chain {@code chain} (null: one frame), whose first fragment starts at {@code l2}:
+     * the UDP checksum covers the payload across every fragment.
+     */
+    void write(MemorySegment region, long l2, boolean v4, NextHops.Hop hop, int destinationPort, int payload,
+               int trafficClass, FrameChain chain) {
         // Ethernet, written raw: a header view would read the old frame's EtherType to find a VLAN tag
         putMac(region, l2, hop.mac());
         putMac(region, l2 + 6, ifMac);
@@ -90,7 +100,15 @@ final class UdpFrameWriter {
         udp.setDestinationPort(destinationPort);
         udp.setLength(UdpHdr.LEN + payload);
         udp.setChecksum(0);
-        udp.setChecksum(v4 ? Checksum.udp(ip4, udp) : Checksum.udp(ip6, udp));
+        if (chain == null) {
+            udp.setChecksum(v4 ? Checksum.udp(ip4, udp) : Checksum.udp(ip6, udp));
+        } else {
+            int length = UdpHdr.LEN + payload;
+            int pseudo = v4 ? Checksum.pseudoHeaderSum(ip4, IpProto.UDP, length)
+                    : Checksum.pseudoHeaderSum(ip6, IpProto.UDP, length);
+            int checksum = Checksum.finish(Checksum.add(pseudo, chain.sum(region, udp.offset(), length)));
+            udp.setChecksum(checksum == 0 ? 0xFFFF : checksum);
+        }
     }
 
     private static void putMac(MemorySegment region, long offset, long mac) {

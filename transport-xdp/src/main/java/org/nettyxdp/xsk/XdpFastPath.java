@@ -1,7 +1,11 @@
 package org.nettyxdp.xsk;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+import org.nettyxdp.bpf.XdpMode;
 import org.nettyxdp.buffer.UmemByteBuf;
 import org.nettyxdp.buffer.UmemFramePool;
 import org.nettyxdp.netlink.LinkInfo;
@@ -15,6 +19,7 @@ import org.nettyxdp.socket.UmemConfig;
 import org.nettyxdp.socket.XdpSocket;
 import org.nettyxdp.socket.XdpSocketConfig;
 import org.nettyxdp.socket.XdpStatistics;
+import org.nettyxdp.socket.ZeroCopyMode;
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.SyscallException;
@@ -44,8 +49,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Event-loop confined, except where noted.
  */
 public final class XdpFastPath {
-    private static final io.netty.util.internal.logging.InternalLogger logger =
-            io.netty.util.internal.logging.InternalLoggerFactory.getInstance(XdpFastPath.class);
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(XdpFastPath.class);
     /** TX descriptors reserved per batch. */
     private static final int TX_BATCH = 64;
     /**
@@ -148,10 +152,16 @@ public final class XdpFastPath {
     private final int frameLimit;
     /** When the fast path was opened ({@link System#nanoTime()}): older reports of the link predate it. */
     private final long openedNanos = System.nanoTime();
+    /** Every queue takes and sends descriptor chains ({@code XDP_USE_SG}, program with frags). */
+    private final boolean multiBuffer;
     /** Frames the application may hold before RX copies; from the option and the shared UMEM, per batch. */
     private int copyThreshold;
 
+    /** The multi-buffer packet being received (RX) or sent (TX) right now. */
+    private final FrameChain chain;
+    private final int frameSize;
     private final long[] txFrames = new long[TX_BATCH];
+    private final long[] chainFrames = new long[FrameChain.MAX_TX_FRAGMENTS];
     private int txFrameCount;
     /** The pool {@link #txFrames} came from. */
     private UmemFramePool txFramesPool;
@@ -159,6 +169,7 @@ public final class XdpFastPath {
     private long txPackets;
     private long txBytes;
     private long txZeroCopy;
+    private long txChainCount;
     /** Set once {@link #close()} was asked for: no new work starts. Volatile for {@link #frameBuffer()}. */
     private volatile boolean closed;
     /** Nesting depth of {@link #receive} and {@link #flush}: rings must stay mapped while positive. */
@@ -166,8 +177,9 @@ public final class XdpFastPath {
     private boolean released;
 
     private XdpFastPath(XdpInterface iface, InetSocketAddress local, InetAddress boundIp,
-                        List<InetAddress> steered, QueueSocket[] queues, FastPathSettings settings)
-            throws IOException {
+                        List<InetAddress> steered, QueueSocket[] queues, FastPathSettings settings,
+                        boolean multiBuffer) throws IOException {
+        this.multiBuffer = multiBuffer;
         this.iface = iface;
         this.owned = new boolean[queues.length];
         this.port = local.getPort();
@@ -188,6 +200,8 @@ public final class XdpFastPath {
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
         this.frameLimit = settings.umem().maxRxFrameLength();
+        this.chain = new FrameChain(frameCapacity);
+        this.frameSize = settings.umem().frameSize();
     }
 
     /** Longest {@link #open} waits for busy queues, parking the calling thread between attempts. */
@@ -279,7 +293,7 @@ public final class XdpFastPath {
             int ring = settings.ringSize();
             this.socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
                     Math.max(ring, Math.min(umem.frameCount() / 2, 65536)), Math.max(ring, 2048),
-                    settings.zeroCopy(), true, false);
+                    settings.zeroCopy(), true, iface.hasFrags());
             this.queues = new QueueSocket[iface.queues()];
         }
 
@@ -304,11 +318,18 @@ public final class XdpFastPath {
                         queues[q] = openQueue(q, umem);
                     }
                 }
-                XdpFastPath fp = new XdpFastPath(iface, local, boundIp, steered, queues, settings);
-                // the port's group (SO_REUSEPORT: shared with other channels) points the queues at us
-                fp.group = iface.join(local.getPort(), steered, settings.reusePort(), umem.maxRxFrameLength(),
-                        fp.membership);
+                boolean multiBuffer = iface.hasFrags();
+                for (QueueSocket qs : queues) {
+                    multiBuffer &= qs.queue.isMultiBuffer();
+                }
+                XdpFastPath fp = new XdpFastPath(iface, local, boundIp, steered, queues, settings, multiBuffer);
+                // the port's group (SO_REUSEPORT: shared with other channels) points the queues at us;
+                // multi-buffer: every frame the interface takes fits a chain, else longer ones go to the kernel
+                fp.group = iface.join(local.getPort(), steered, settings.reusePort(),
+                        multiBuffer ? 0 : umem.maxRxFrameLength(), fp.membership);
                 finished = true;
+                logger.info("{} on {}: XDP {}, {}", local, link.name(),
+                        iface.attachedMode() == XdpMode.DRV ? "native" : "generic", fp.describeQueues());
                 return fp;
             } catch (BindBusyException e) {
                 throw e;
@@ -321,6 +342,11 @@ public final class XdpFastPath {
         private QueueSocket openQueue(int q, UmemConfig umem) throws IOException {
             XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
             try {
+                if (settings.zeroCopy() == ZeroCopyMode.REQUIRED && !queue.isZeroCopy()) {
+                    throw new IOException("XdpChannelOption.ZERO_COPY is REQUIRED but queue " + q + " of "
+                            + link.name() + " is bound in copy mode (the kernel chose it for an earlier channel,"
+                            + " or the driver has no zero-copy support); use XdpZeroCopy.AUTO to accept it");
+                }
                 XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
                 try {
                     if (settings.busyPollBudget() > 0) {
@@ -417,6 +443,41 @@ public final class XdpFastPath {
         Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_PREFER_BUSY_POLL, 1, "SO_PREFER_BUSY_POLL");
         Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_BUSY_POLL, 50, "SO_BUSY_POLL");
         Syscalls.setsockopt(xsk.fd(), Linux.SOL_SOCKET, Linux.SO_BUSY_POLL_BUDGET, budget, "SO_BUSY_POLL_BUDGET");
+    }
+
+    /** True if the steering program runs in native (driver) mode, false for generic (SKB) mode. */
+    public boolean isNativeMode() {
+        return iface.attachedMode() == XdpMode.DRV;
+    }
+
+    /** True if the kernel bound queue {@code q} in zero-copy mode ({@code XDP_OPTIONS}). */
+    public boolean isZeroCopy(int q) {
+        return queues[q].queue.isZeroCopy();
+    }
+
+    /** True if queue {@code q}'s socket bound with {@code XDP_USE_NEED_WAKEUP}. */
+    public boolean isNeedWakeup(int q) {
+        return queues[q].queue.needsWakeupFlag();
+    }
+
+    /** True if queue {@code q}'s socket takes multi-buffer frames ({@code XDP_USE_SG}). */
+    public boolean isMultiBuffer(int q) {
+        return queues[q].queue.isMultiBuffer();
+    }
+
+    /** True if datagrams larger than one frame use this fast path (every queue multi-buffer). */
+    public boolean isMultiBuffer() {
+        return multiBuffer;
+    }
+
+    private String describeQueues() {
+        StringBuilder b = new StringBuilder();
+        for (int q = 0; q < queues.length; q++) {
+            b.append(q == 0 ? "" : "; ").append("queue ").append(q).append(isZeroCopy(q) ? " zero-copy" : " copy")
+                    .append(isNeedWakeup(q) ? ", need-wakeup" : ", no need-wakeup")
+                    .append(isMultiBuffer(q) ? ", multi-buffer" : ", single-buffer");
+        }
+        return b.toString();
     }
 
     /** Descriptors to watch for received frames, one per queue. */
@@ -529,7 +590,7 @@ public final class XdpFastPath {
         }
         addressPresent = present;
         if (present) {
-            iface.addPort(port, steered, group.slot(), frameLimit);
+            iface.addPort(port, steered, group.slot(), multiBuffer ? 0 : frameLimit);
         } else {
             iface.removePort(port, steered.get(0), group.slot());
         }
@@ -567,6 +628,7 @@ public final class XdpFastPath {
         long packets = 0;
         long bytes = 0;
         long copied = 0;
+        long chains = 0;
         int taken = 0;
         busy++;
         try {
@@ -574,8 +636,32 @@ public final class XdpFastPath {
                 long addr = rx.addr(taken);
                 int len = rx.len(taken);
                 int options = rx.options(taken);
-                taken++;
-                ByteBuf content = parse(qs, pool, addr, len, options);
+                ByteBuf content;
+                if ((options & XdpPacket.XDP_PKT_CONTD) != 0 && multiBuffer) {
+                    int frames = chainLength(rx, taken, n);
+                    if (frames == 0) {
+                        if (taken > 0) {
+                            break; // the batch ends inside a chain: take it whole next time
+                        }
+                        n = rx.peek(max + chain.maxFragments() + 1);
+                        frames = chainLength(rx, taken, n);
+                    }
+                    if (frames <= 0) {
+                        // longer than any frame (-k) or cut off at the ring's end (0): every frame back
+                        int bad = frames < 0 ? -frames : n - taken;
+                        dropFrames(pool, rx, taken, bad);
+                        taken += bad;
+                        continue;
+                    }
+                    content = parseChain(qs, pool, rx, taken, frames);
+                    taken += frames;
+                    if (content != null) {
+                        chains++;
+                    }
+                } else {
+                    taken++;
+                    content = parse(qs, pool, addr, len, options);
+                }
                 if (content == null) {
                     continue;
                 }
@@ -585,7 +671,7 @@ public final class XdpFastPath {
                 if (content instanceof UmemByteBuf frame) {
                     datagram = qs.datagram(frame, local, parser.sender());
                 } else {
-                    copied++;
+                    copied += content instanceof CompositeByteBuf ? 0 : 1;
                     datagram = new DatagramPacket(content, local, parser.sender());
                 }
                 if (!sink.datagram(datagram) || closed) {
@@ -599,6 +685,7 @@ public final class XdpFastPath {
                 counters.rxPackets += packets;
                 counters.rxBytes += bytes;
                 counters.rxCopied += copied;
+                counters.rxChains += chains;
                 qs.queue.refill(qs.xsk.fill().size());
                 if (qs.xsk.fill().needsWakeup()) {
                     qs.xsk.wakeupRx();
@@ -637,6 +724,69 @@ public final class XdpFastPath {
         } finally {
             frame.release();
         }
+    }
+
+    /**
+     * Descriptors in the chain starting at peeked entry {@code from}: its length k if it ends (a
+     * descriptor without {@code XDP_PKT_CONTD}) before {@code n}; 0 if it is still open at {@code n};
+     * -k if it runs over {@link FrameChain#maxFragments()} (k: the descriptors to drop, up to and
+     * including its end, or up to {@code n} if it has none there).
+     */
+    private int chainLength(RxRing rx, int from, int n) {
+        int max = chain.maxFragments();
+        for (int i = from; i < n; i++) {
+            if ((rx.options(i) & XdpPacket.XDP_PKT_CONTD) == 0) {
+                int k = i - from + 1;
+                return k <= max ? k : -k;
+            }
+        }
+        return n - from > max ? -(n - from) : 0;
+    }
+
+    private void dropFrames(UmemFramePool pool, RxRing rx, int from, int k) {
+        for (int i = from; i < from + k; i++) {
+            if (takeDescriptor(pool, rx.addr(i), rx.len(i))) {
+                pool.drop(rx.addr(i));
+            }
+        }
+        counters.drop(DropReason.MULTI_BUFFER);
+    }
+
+    /**
+     * Validates the multi-buffer packet in peeked entries {@code [from, from + k)}; returns its payload
+     * as a composite over the frames (each a {@link UmemByteBuf}, index 0 the first payload byte),
+     * or a copy when the application holds too many frames; or null after dropping every frame and
+     * counting why.
+     */
+    private ByteBuf parseChain(QueueSocket qs, UmemFramePool pool, RxRing rx, int from, int k) {
+        chain.reset();
+        boolean valid = true;
+        for (int i = from; i < from + k; i++) {
+            long addr = rx.addr(i);
+            int len = rx.len(i);
+            if (takeDescriptor(pool, addr, len)) {
+                chain.add(addr, len);
+            } else {
+                valid = false; // counted, and its frame given back if it was the kernel's
+            }
+        }
+        if (!valid) {
+            for (int i = 0; i < chain.count(); i++) {
+                pool.drop(chain.addr(i));
+            }
+            return null;
+        }
+        XdpPacket p = qs.packet.resetFromDescriptor(chain.addr(0), chain.len(0), rx.options(from));
+        DropReason drop = parser.validate(p, chain, tunables.rxChecksum());
+        if (drop != null) {
+            counters.drop(drop);
+            for (int i = 0; i < k; i++) {
+                pool.drop(chain.addr(i));
+            }
+            return null;
+        }
+        return FrameChainContent.build(chain, pool, frameSize, parser.payloadHead(p), parser.payloadLength(),
+                pool.applicationFrames() + k > copyThreshold, tunables.allocator());
     }
 
     /**
@@ -714,8 +864,12 @@ public final class XdpFastPath {
         }
         int headers = v4 ? UdpFrameWriter.IPV4_HEADERS : UdpFrameWriter.IPV6_HEADERS;
         int payload = content.readableBytes();
-        if (headers - EthHdr.LEN + payload > mtu || headers + payload > frameCapacity) {
+        if (headers - EthHdr.LEN + payload > mtu) {
             return SendResult.SLOW_PATH;
+        }
+        if (headers + payload > frameCapacity) {
+            return multiBuffer ? sendChain(content, v4, hop, recipient.getPort(), headers, payload)
+                    : SendResult.SLOW_PATH;
         }
         UmemByteBuf inPlace = null;
         QueueSocket qs = queues[txQueue];
@@ -766,6 +920,77 @@ public final class XdpFastPath {
         return SendResult.QUEUED;
     }
 
+    /**
+     * Sends a datagram larger than one frame as a descriptor chain ({@code XDP_PKT_CONTD} on all but the
+     * last): copied once into as many free frames as it needs, the headers in the first. More
+     * fragments than the kernel builds into one packet take the kernel socket.
+     */
+    private SendResult sendChain(ByteBuf content, boolean v4, NextHops.Hop hop, int port, int headers, int payload) {
+        int k = (headers + payload + frameCapacity - 1) / frameCapacity;
+        if (k > FrameChain.MAX_TX_FRAGMENTS) {
+            return SendResult.SLOW_PATH;
+        }
+        QueueSocket qs = queues[0];
+        if (!reserveTxSlots(qs, k)) {
+            counters.txRingFull++;
+            return SendResult.NO_ROOM;
+        }
+        UmemFramePool pool = qs.queue.pool();
+        int got = 0;
+        for (; got < k; got++) {
+            long f = takeTxFrame(pool);
+            if (f < 0) {
+                break;
+            }
+            chainFrames[got] = f;
+        }
+        if (got < k) {
+            pool.cancelSend(chainFrames, got);
+            counters.txRingFull++;
+            return SendResult.NO_ROOM;
+        }
+        MemorySegment region = qs.queue.region();
+        chain.reset();
+        int from = content.readerIndex();
+        int left = payload;
+        for (int i = 0; i < k; i++) {
+            long data = chainFrames[i] + XdpPacket.XDP_PACKET_HEADROOM;
+            int offset = i == 0 ? headers : 0;
+            int n = Math.min(frameCapacity - offset, left);
+            Buffers.copy(content, from, region, data + offset, n);
+            from += n;
+            left -= n;
+            chain.add(data, offset + n);
+        }
+        writer.write(region, chain.addr(0), v4, hop, port, payload, tunables.trafficClass(), chain);
+        TxRing tx = qs.xsk.tx();
+        for (int i = 0; i < k; i++) {
+            tx.put(qs.txUsed++, chain.addr(i), chain.len(i), i < k - 1 ? XdpPacket.XDP_PKT_CONTD : 0);
+        }
+        txPackets++;
+        txBytes += payload;
+        txChainCount++;
+        return SendResult.QUEUED;
+    }
+
+    /** Makes sure {@code k} consecutive TX slots are reserved, publishing what is queued first if needed. */
+    private boolean reserveTxSlots(QueueSocket qs, int k) {
+        if (qs.txReserved - qs.txUsed >= k) {
+            return true;
+        }
+        TxRing tx = qs.xsk.tx();
+        if (qs.txUsed > 0) {
+            publish(qs);
+        }
+        qs.txReserved = tx.reserve(TX_BATCH);
+        if (qs.txReserved < k) {
+            kick(qs);
+            reap(qs);
+            qs.txReserved = tx.reserve(TX_BATCH);
+        }
+        return qs.txReserved >= k;
+    }
+
     private boolean reserveTxSlot(QueueSocket qs) {
         if (qs.txUsed < qs.txReserved) {
             return true;
@@ -811,6 +1036,8 @@ public final class XdpFastPath {
             counters.txPackets += txPackets;
             counters.txBytes += txBytes;
             counters.txZeroCopy += txZeroCopy;
+            counters.txChains += txChainCount;
+            txChainCount = 0;
             txPackets = 0;
             txBytes = 0;
             txZeroCopy = 0;

@@ -67,6 +67,16 @@ final class XdpInterface {
         this.steering = steering;
     }
 
+    /** The mode the program is attached in: {@link XdpMode#DRV} (native) or {@link XdpMode#SKB} (generic). */
+    XdpMode attachedMode() {
+        return steering.link().mode();
+    }
+
+    /** Whether the program handles multi-buffer frames ({@code BPF_F_XDP_HAS_FRAGS}). */
+    boolean hasFrags() {
+        return steering.program().hasFrags();
+    }
+
     /** The interface's steering, attached on first use; pair each call with {@link #release()}. */
     static XdpInterface acquire(LinkInfo link, XdpMode mode) throws IOException {
         synchronized (ATTACHED) {
@@ -91,29 +101,40 @@ final class XdpInterface {
     }
 
     /**
-     * Attaches in {@code mode}. Native XDP refuses an MTU whose frames do not fit one page unless the
-     * program handles multi-buffer frames (ERANGE); generic XDP takes any MTU and, like native, passes
-     * frames longer than a UMEM chunk to the kernel. So AUTO falls back to generic there, and DRV says
-     * what to do.
+     * Attaches in {@code mode}, the program loaded with multi-buffer support ({@code BPF_F_XDP_HAS_FRAGS})
+     * so native XDP takes an MTU larger than a page and sockets may bind with {@code XDP_USE_SG}. {@link XdpMode#AUTO} tries native XDP and
+     * falls back to generic where the driver has none (what the kernel's own choice does, made here
+     * so the mode in effect is known); native XDP that still refuses the MTU (ERANGE: no frags) falls
+     * back to generic under AUTO, and under DRV fails saying what to do.
      */
     private static XdpSteering open(LinkInfo link, XdpMode mode) throws IOException {
         int queues = activeRxQueues(link);
         byte[] mac = link.mac() == null ? new byte[6] : link.mac().toArray();
+        XdpMode first = mode == XdpMode.AUTO ? XdpMode.DRV : mode;
         try {
-            return XdpSteering.open(link.index(), mac, queues, MAX_SLOTS, MAX_LOCAL_ADDRESSES, mode, false);
+            return openWithFrags(link, mac, queues, first);
         } catch (BpfException e) {
-            if (e.errno() != Errno.ERANGE || mode == XdpMode.SKB) {
+            boolean noNative = e.errno() == Errno.EOPNOTSUPP || e.errno() == Errno.ERANGE;
+            if (first != XdpMode.DRV || !noNative) {
                 throw e;
             }
             if (mode == XdpMode.DRV) {
+                if (e.errno() == Errno.EOPNOTSUPP) {
+                    throw e;
+                }
                 throw new IOException("native XDP cannot attach to " + link.name() + ": its MTU " + link.mtu()
-                        + " needs multi-buffer frames, which the steering program does not handle; lower the MTU"
+                        + " needs multi-buffer frames, which this kernel or driver refuses; lower the MTU"
                         + " (native XDP needs a frame to fit one page, about 3500 bytes) or set"
                         + " XdpChannelOption.XDP_MODE to SKB or AUTO", e);
             }
-            logger.info("native XDP refuses the MTU {} of {}; using generic (SKB) XDP", link.mtu(), link.name());
-            return XdpSteering.open(link.index(), mac, queues, MAX_SLOTS, MAX_LOCAL_ADDRESSES, XdpMode.SKB, false);
+            logger.debug("native XDP unavailable on {} ({}); using generic (SKB) XDP", link.name(), e.getMessage());
+            return openWithFrags(link, mac, queues, XdpMode.SKB);
         }
+    }
+
+    /** The kernels this library runs on (5.18+) all take {@code BPF_F_XDP_HAS_FRAGS}. */
+    private static XdpSteering openWithFrags(LinkInfo link, byte[] mac, int queues, XdpMode mode) throws BpfException {
+        return XdpSteering.open(link.index(), mac, queues, MAX_SLOTS, MAX_LOCAL_ADDRESSES, mode, true);
     }
 
     /**

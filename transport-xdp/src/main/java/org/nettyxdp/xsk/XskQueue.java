@@ -10,6 +10,7 @@ import org.nettyxdp.socket.UmemConfig;
 import org.nettyxdp.socket.XdpSocket;
 import org.nettyxdp.socket.XdpSocketConfig;
 import org.nettyxdp.socket.ZeroCopyMode;
+import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.SyscallException;
 
 import java.io.IOException;
@@ -45,12 +46,18 @@ final class XskQueue {
     /** Under {@link #ringLock}: addresses in transit between the pool and a ring. */
     private final long[] addrs = new long[BATCH];
     private int users;
+    /**
+     * Frames RX refills leave free, so sends needing fresh frames (multi-buffer chains: a received
+     * chain is not sent in place) are not starved by a kernel receiving at full rate: an eighth of the UMEM.
+     */
+    private final int txReserve;
 
     private XskQueue(long key, Umem umem, XdpSocket anchor, UmemFramePool pool) {
         this.key = key;
         this.umem = umem;
         this.anchor = anchor;
         this.pool = pool;
+        this.txReserve = anchor.config().multiBuffer() ? pool.frameCount() / 8 : 0;
     }
 
     /**
@@ -99,7 +106,7 @@ final class XskQueue {
             XdpSocketConfig anchorConfig = socketConfig.withQueueId(queue)
                     .withRingSizes(ANCHOR_RING, ANCHOR_RING, socketConfig.fillSize(), socketConfig.completionSize());
             // never parks: a busy queue is the caller's to retry later (BindBusyException)
-            XdpSocket anchor = XdpSocket.open(anchorConfig, umem, 0);
+            XdpSocket anchor = openAnchor(anchorConfig, umem);
             UmemFramePool pool = new UmemFramePool(umem.region(), umemConfig.frameSize(), alloc);
             XskQueue q = new XskQueue(key, umem, anchor, pool);
             // half the frames wait in the fill ring; the rest serve TX and frames the application holds
@@ -112,6 +119,57 @@ final class XskQueue {
             umem.close();
             throw e;
         }
+    }
+
+    /**
+     * Binds the queue's first socket, multi-buffer ({@code XDP_USE_SG}) when asked and the kernel takes
+     * it: a kernel before 6.6 refuses the flag (EINVAL), and so does a zero-copy driver without
+     * multi-buffer support (EOPNOTSUPP); then the socket binds without, and frames longer than a chunk
+     * stay on the kernel path. Zero-copy {@link ZeroCopyMode#REQUIRED} that the kernel refuses fails
+     * saying so.
+     */
+    private static XdpSocket openAnchor(XdpSocketConfig config, Umem umem) throws IOException {
+        if (config.multiBuffer()) {
+            try {
+                return bindAnchor(config, umem);
+            } catch (SyscallException e) {
+                if (e.errno() != Errno.EINVAL && e.errno() != Errno.EOPNOTSUPP) {
+                    throw e;
+                }
+                // a bind refused for SG left the UMEM registrable (XdpSocket's contract): try without
+            }
+        }
+        return bindAnchor(config.withMultiBuffer(false), umem);
+    }
+
+    private static XdpSocket bindAnchor(XdpSocketConfig config, Umem umem) throws IOException {
+        try {
+            return XdpSocket.open(config, umem, 0);
+        } catch (SyscallException e) {
+            if (config.zeroCopy() == ZeroCopyMode.REQUIRED && !config.multiBuffer()
+                    && (e.errno() == Errno.EOPNOTSUPP || e.errno() == Errno.EINVAL)) {
+                throw new IOException("XdpChannelOption.ZERO_COPY is REQUIRED but the kernel refuses zero-copy AF_XDP"
+                        + " on queue " + config.queueId() + " of interface " + config.ifindex() + " ("
+                        + Errno.name(e.errno()) + "): the driver has no AF_XDP zero-copy support, or XDP runs in"
+                        + " generic (SKB) mode; use XdpZeroCopy.AUTO to accept copy mode", e);
+            }
+            throw e;
+        }
+    }
+
+    /** True if the kernel bound the queue in zero-copy mode ({@code XDP_OPTIONS}). */
+    boolean isZeroCopy() {
+        return anchor.isZeroCopy();
+    }
+
+    /** True if the queue's sockets take multi-buffer frames ({@code XDP_USE_SG}). */
+    boolean isMultiBuffer() {
+        return anchor.config().multiBuffer();
+    }
+
+    /** True if the queue's sockets bound with {@code XDP_USE_NEED_WAKEUP}. */
+    boolean needsWakeupFlag() {
+        return anchor.config().needWakeup();
     }
 
     /** Unmaps the UMEM kept for queue {@code queue} of {@code ifindex} after a busy attempt, if any. */
@@ -156,7 +214,7 @@ final class XskQueue {
             int slots = fill.reserve(max);
             int n = 0;
             while (n < slots) {
-                int k = pool.takeForReceive(addrs, Math.min(BATCH, slots - n));
+                int k = pool.takeForReceive(addrs, Math.min(BATCH, slots - n), txReserve);
                 if (k == 0) {
                     break;
                 }

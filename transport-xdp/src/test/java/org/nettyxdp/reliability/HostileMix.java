@@ -96,8 +96,12 @@ final class HostileMix {
         // valid: fast path
         "v4", "v4", "v4", "v4", "v4", "v4", "v6", "v6", "v6", "v4-runt", "v4-padded", "v4-options", "v4-nocsum",
         "v4-udp-shorter-than-ip", "v4-ttl1-tos", "v6-padded",
+        // valid, longer than a UMEM frame: fast path as multi-buffer chains, between single frames
+        "v4-jumbo", "v6-jumbo",
         // valid: kernel path
-        "v4-frag", "v4-frag", "v6-frag", "v6-hbh", "v6-dstopts", "v4-jumbo", "v6-jumbo",
+        "v4-frag", "v4-frag", "v6-frag", "v6-hbh", "v6-dstopts",
+        // invalid chains: a payload byte in a later fragment corrupted; an IP length beyond the chain
+        "v4-jumbo-udpcsum", "v6-jumbo-udpcsum", "v4-jumbo-iplen-long",
         // invalid: the channel drops
         "v4-iplen-long", "v4-iplen-short", "v4-udplen-short", "v4-udplen-long", "v4-ipcsum", "v4-udpcsum",
         "v4-wrong-ip", "v4-to-port6", "v6-to-port4", "v6-plen-long", "v6-plen-short",
@@ -254,22 +258,37 @@ final class HostileMix {
             case "v6-dstopts":
                 return one(s, kind, Fate.SLOW, null, 6,
                         v6Frame(ipv6(p6, h6, FrameKit.IPV6_DSTOPTS, FrameKit.ipv6Options(UDP, udp6(s, ends.port6, smallLen())))));
-            case "v4-jumbo": {
-                // longer than a UMEM chunk but within the MTU: the program passes it, the kernel delivers it
+            case "v4-jumbo", "v4-jumbo-udpcsum", "v4-jumbo-iplen-long": {
+                // longer than a UMEM chunk but within the MTU: a multi-buffer chain on the fast path
                 int frameMax = Math.min(maxFrame, hostMtu + 14);
                 if (frameMax <= chunk) {
                     return null;
                 }
                 int frameLen = chunk + 1 + random.nextInt(frameMax - chunk);
-                return one(s, kind, Fate.SLOW, null, 4, v4Frame(plain4(s, frameLen - 14 - 28)));
+                byte[] ip = plain4(s, frameLen - 14 - 28);
+                if (kind.endsWith("udpcsum")) {
+                    ip[ip.length - 1 - random.nextInt(ip.length - chunk + 14)] ^= 0x5a;
+                    return one(s, kind, Fate.DROP, DropReason.BAD_UDP_CHECKSUM, 4, v4Frame(ip));
+                }
+                if (kind.endsWith("iplen-long")) {
+                    put16(ip, 2, ip.length + 1 + random.nextInt(100));
+                    FrameKit.fixIpv4Checksum(ip, 0);
+                    return one(s, kind, Fate.DROP, DropReason.BAD_LENGTH, 4, v4Frame(ip));
+                }
+                return one(s, kind, Fate.FAST, null, 4, v4Frame(ip));
             }
-            case "v6-jumbo": {
+            case "v6-jumbo", "v6-jumbo-udpcsum": {
                 int frameMax = Math.min(maxFrame, hostMtu + 14);
                 if (frameMax <= chunk) {
                     return null;
                 }
                 int frameLen = chunk + 1 + random.nextInt(frameMax - chunk);
-                return one(s, kind, Fate.SLOW, null, 6, v6Frame(plain6(s, frameLen - 14 - 48)));
+                byte[] ip = plain6(s, frameLen - 14 - 48);
+                if (kind.endsWith("udpcsum")) {
+                    ip[ip.length - 1 - random.nextInt(ip.length - chunk + 14)] ^= 0x5a;
+                    return one(s, kind, Fate.DROP, DropReason.BAD_UDP_CHECKSUM, 6, v6Frame(ip));
+                }
+                return one(s, kind, Fate.FAST, null, 6, v6Frame(ip));
             }
             case "v4-iplen-long": {
                 byte[] ip = plain4(s, smallLen());
@@ -507,11 +526,12 @@ final class HostileMix {
         byte[] u = slice(ip, l4, ip.length);
         int good = FrameKit.get16(u, 6);
         int partial = FrameKit.partialValue(u, src, dst);
-        int bad;
-        do {
-            bad = random.nextInt(0x10000);
-        } while (bad == good || bad == 0 || bad == partial || (good == 0xffff && bad == 0)
-                || (bad == 0xffff && good == 0) || onesEqual(bad, good));
+        // one draw whatever the addresses, so mixes with the same seed and other ends stay in step
+        int bad = random.nextInt(0x10000);
+        while (bad == good || bad == 0 || bad == partial || (good == 0xffff && bad == 0)
+                || (bad == 0xffff && good == 0) || onesEqual(bad, good)) {
+            bad = (bad + 1) & 0xffff;
+        }
         put16(ip, l4 + 6, bad);
     }
 

@@ -49,6 +49,23 @@ final class Recorder extends ChannelInboundHandlerAdapter {
         record((DatagramPacket) msg, 0);
     }
 
+    /** A frame's own buffer, or (multi-buffer) a composite of frames: the fast path's zero-copy content. */
+    static boolean inUmem(ByteBuf c) {
+        if (c instanceof UmemByteBuf) {
+            return true;
+        }
+        if (!(c instanceof io.netty.buffer.CompositeByteBuf composite) || composite.numComponents() == 0) {
+            return false;
+        }
+        for (int i = 0; i < composite.numComponents(); i++) {
+            ByteBuf part = composite.internalComponent(i);
+            if (!(part instanceof UmemByteBuf) && !(part.unwrap() instanceof UmemByteBuf)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private void record(DatagramPacket p, int family) {
         try {
             total.incrementAndGet();
@@ -58,7 +75,7 @@ final class Recorder extends ChannelInboundHandlerAdapter {
                 int seq = c.getInt(r + 4);
                 if (seq >= 0 && seq < counts.length()) {
                     counts.incrementAndGet(seq);
-                    int path = c instanceof UmemByteBuf ? 1 : 2;
+                    int path = inUmem(c) ? 1 : 2;
                     paths.accumulateAndGet(seq, path, (a, b) -> a | b);
                     families.set(seq, family);
                     return;

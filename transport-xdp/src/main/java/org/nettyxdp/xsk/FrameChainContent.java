@@ -1,0 +1,69 @@
+package org.nettyxdp.xsk;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import org.nettyxdp.buffer.UmemByteBuf;
+import org.nettyxdp.buffer.UmemFramePool;
+import org.nettyxdp.packet.XdpPacket;
+
+/**
+ * The payload of a received multi-buffer datagram as one {@link ByteBuf}: a {@link CompositeByteBuf}
+ * over the frames' {@link UmemByteBuf}s (no copy; index 0 the first payload byte; releasing it returns
+ * every frame), or a copy into one buffer when the application already holds too many frames.
+ */
+final class FrameChainContent {
+    private FrameChainContent() {
+    }
+
+    /**
+     * Takes every frame of {@code chain} (validated, all in the kernel's hands) from {@code pool}:
+     * {@code payload} bytes starting at data-area index {@code head} of the first frame and running on
+     * through the others; bytes past them (padding) and frames holding none are returned at once.
+     */
+    static ByteBuf build(FrameChain chain, UmemFramePool pool, int frameSize, int head, int payload, boolean copy,
+                         ByteBufAllocator alloc) {
+        int k = chain.count();
+        CompositeByteBuf composite = null;
+        ByteBuf target = null;
+        try {
+            if (copy) {
+                target = alloc.directBuffer(payload);
+            } else {
+                composite = alloc.compositeDirectBuffer(k);
+                target = composite;
+            }
+            int left = payload;
+            for (int i = 0; i < k; i++) {
+                long addr = chain.addr(i);
+                long frame = addr & -frameSize;
+                int data = (int) (addr - frame - XdpPacket.XDP_PACKET_HEADROOM);
+                int start = i == 0 ? head : data;
+                int end = data + chain.len(i);
+                int n = Math.min(end - start, left);
+                if (n <= 0) {
+                    pool.drop(addr);
+                    continue;
+                }
+                UmemByteBuf buf = pool.wrap(frame, start, start + n, 0);
+                left -= n;
+                if (copy) {
+                    try {
+                        target.writeBytes(buf);
+                    } finally {
+                        buf.release();
+                    }
+                } else {
+                    composite.addComponent(true, buf);
+                }
+            }
+            ByteBuf result = target;
+            target = null;
+            return result;
+        } finally {
+            if (target != null) {
+                target.release();
+            }
+        }
+    }
+}
