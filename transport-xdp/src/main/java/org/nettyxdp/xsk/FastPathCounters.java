@@ -29,6 +29,8 @@ public final class FastPathCounters {
         sum.txZeroCopy += txZeroCopy;
         sum.txRingFull += txRingFull;
         sum.txKickErrors += txKickErrors;
+        sum.rxChains += rxChains;
+        sum.txChains += txChains;
         for (int i = 0; i < drops.length; i++) {
             sum.drops[i] += drops[i];
         }
