@@ -399,6 +399,10 @@ public final class FastPathSet {
         queueInLeg = new int[0];
         for (XdpFastPath leg : l) {
             leg.close();
+            // a closed channel's metrics still count what its fast paths did
+            synchronized (retired) {
+                leg.counters().addTo(retired);
+            }
         }
     }
 
