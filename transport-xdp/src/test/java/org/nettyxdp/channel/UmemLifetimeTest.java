@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.UmemByteBuf;
+import org.nettyxdp.testing.FastPathWait;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
 import org.nettyxdp.testing.XdpLoops;
@@ -63,13 +64,7 @@ class UmemLifetimeTest {
             first.close().sync();
         }
         XdpDatagramChannel larger = (XdpDatagramChannel) bind(pair, 4096).sync().channel();
-        // the kernel may still hold the queue for a moment after the last socket closed: the bind then
-        // completes on the kernel socket and the fast path joins once the queue is free (BusyQueueBindTest)
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!larger.isFastPathActive() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertTrue(larger.isFastPathActive(), "a new UMEM once the queue's last channel is gone");
+        FastPathWait.awaitFastPath(larger, "a new UMEM once the queue's last channel is gone");
         assertEquals(4096 - 256 - 62, larger.maxFramePayload());
         larger.close().sync();
     }
