@@ -75,7 +75,8 @@ class XdpDnsServerTest {
             for (XdpDatagramChannel server : List.of(v4, v6)) {
                 XdpChannelMetrics m = server.metrics();
                 assertTrue(m.rxFastPackets() >= 4, "queries arrived on the fast path: " + m);
-                assertTrue(m.txFastPackets() >= 4, "answers left on the fast path: " + m);
+                assertTrue(m.txFastPackets() + m.txSlowPackets() >= 4 && m.txFastPackets() >= 3,
+                        "answers left on the fast path: " + m);
                 assertEquals(0, m.rxSlowPackets(), m.toString());
                 // the first answer to kdig's host may take the kernel socket while its next hop resolves
                 assertTrue(m.txSlowPackets() <= 1, m.toString());
