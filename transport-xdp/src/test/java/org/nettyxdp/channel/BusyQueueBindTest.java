@@ -8,12 +8,12 @@ import org.nettyxdp.socket.UmemConfig;
 import org.nettyxdp.socket.XdpSocket;
 import org.nettyxdp.socket.XdpSocketConfig;
 import org.nettyxdp.sys.Syscalls;
+import org.nettyxdp.testing.EchoClient;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
 import org.nettyxdp.testing.XdpLoops;
 
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.concurrent.TimeUnit;
@@ -69,7 +69,7 @@ class BusyQueueBindTest {
                 Thread.sleep(10);
             }
             assertTrue(server.isFastPathActive(), "the fast path joined once the queue was free");
-            assertEquals(100, echoes(pair, server.localAddress(), 100));
+            assertEquals(100, EchoClient.echoes(pair, server.localAddress(), 100));
             XdpChannelMetrics m = metrics(server);
             assertTrue(m.rxFastPackets() > 0, m.toString());
         } finally {
@@ -93,7 +93,7 @@ class BusyQueueBindTest {
                 Thread.sleep(org.nettyxdp.xsk.FastPathSet.BUSY_TIMEOUT_MILLIS + 500);
                 assertFalse(server.isFastPathActive());
                 assertTrue(server.isActive());
-                assertEquals(20, echoes(pair, server.localAddress(), 20), "the kernel socket serves");
+                assertEquals(20, EchoClient.echoes(pair, server.localAddress(), 20), "the kernel socket serves");
                 assertEquals(20, metrics(server).rxSlowPackets());
             } finally {
                 server.close().sync();
@@ -143,7 +143,7 @@ class BusyQueueBindTest {
                 Thread.sleep(10);
             }
             assertTrue(next.isFastPathActive());
-            assertEquals(20, echoes(pair, next.localAddress(), 20));
+            assertEquals(20, EchoClient.echoes(pair, next.localAddress(), 20));
         } finally {
             next.close().sync();
         }
@@ -153,26 +153,4 @@ class BusyQueueBindTest {
         return ch.eventLoop().submit(ch::metrics).get();
     }
 
-    private static int echoes(VethPair pair, InetSocketAddress target, int count) throws Exception {
-        return pair.peer().call(() -> {
-            try (DatagramChannel client = DatagramChannel.open()) {
-                client.bind(new InetSocketAddress(pair.peerV4(), 0));
-                client.socket().setSoTimeout(2000);
-                int ok = 0;
-                for (int i = 0; i < count; i++) {
-                    client.send(ByteBuffer.wrap(("echo " + i).getBytes()), target);
-                    try {
-                        java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[64], 64);
-                        client.socket().receive(p);
-                        if (new String(p.getData(), 0, p.getLength()).equals("echo " + i)) {
-                            ok++;
-                        }
-                    } catch (SocketTimeoutException e) {
-                        // counted by the caller
-                    }
-                }
-                return ok;
-            }
-        });
-    }
 }

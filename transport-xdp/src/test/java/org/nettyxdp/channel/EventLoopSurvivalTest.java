@@ -13,12 +13,12 @@ import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
+import org.nettyxdp.testing.EchoClient;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
 import org.nettyxdp.testing.XdpLoops;
 
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
@@ -63,7 +63,7 @@ class EventLoopSurvivalTest {
             InetSocketAddress echoAt = (InetSocketAddress) echo.localAddress();
             InetSocketAddress failingAt = (InetSocketAddress) failing.localAddress();
 
-            assertEquals(50, echoes(pair, echoAt, 50), "echoes before the failure");
+            assertEquals(50, EchoClient.echoes(pair, echoAt, 50), "echoes before the failure");
             pair.peer().call(() -> {
                 try (DatagramChannel client = DatagramChannel.open()) {
                     client.bind(new InetSocketAddress(pair.peerV4(), 0));
@@ -80,7 +80,7 @@ class EventLoopSurvivalTest {
             assertInstanceOf(OutOfMemoryError.class, hoarder.cause);
 
             assertTrue(echo.isOpen());
-            assertEquals(1000, echoes(pair, echoAt, 1000), "the other channel on the loop serves on");
+            assertEquals(1000, EchoClient.echoes(pair, echoAt, 1000), "the other channel on the loop serves on");
 
             // the failed channel's port goes to the kernel again: a plain socket bound to it gets the datagrams
             try (DatagramChannel kernel = DatagramChannel.open()) {
@@ -101,7 +101,7 @@ class EventLoopSurvivalTest {
                     assertEquals(1, p.getLength());
                 }
             }
-            assertEquals(10, echoes(pair, echoAt, 10), "and still serves");
+            assertEquals(10, EchoClient.echoes(pair, echoAt, 10), "and still serves");
             XdpChannelMetrics m = echo.eventLoop().submit(((XdpDatagramChannel) echo)::metrics).get();
             assertEquals(1060, m.rxFastPackets(), m.toString());
             Thread.sleep(100);
@@ -113,29 +113,6 @@ class EventLoopSurvivalTest {
             failing.close().sync();
             echo.close().sync();
         }
-    }
-
-    private static int echoes(VethPair pair, InetSocketAddress target, int count) throws Exception {
-        return pair.peer().call(() -> {
-            try (DatagramChannel client = DatagramChannel.open()) {
-                client.bind(new InetSocketAddress(pair.peerV4(), 0));
-                client.socket().setSoTimeout(2000);
-                int ok = 0;
-                for (int i = 0; i < count; i++) {
-                    client.send(ByteBuffer.wrap(("echo " + i).getBytes()), target);
-                    try {
-                        java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[64], 64);
-                        client.socket().receive(p);
-                        if (new String(p.getData(), 0, p.getLength()).equals("echo " + i)) {
-                            ok++;
-                        }
-                    } catch (SocketTimeoutException e) {
-                        // counted by the caller
-                    }
-                }
-                return ok;
-            }
-        });
     }
 
     /** Keeps every datagram until the channel goes inactive; records the events it sees. */
