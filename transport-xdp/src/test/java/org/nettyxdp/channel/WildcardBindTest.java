@@ -103,7 +103,16 @@ class WildcardBindTest {
                 DatagramPacket first = replies.poll(2, TimeUnit.SECONDS);
                 assertNotNull(first, "first echo");
                 first.release();
-                Thread.sleep(200); // the neighbour is resolved, the fast path's remembered miss expired
+                // the first writes take the kernel socket until the fast path has joined and knows the peer
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                long fastBefore = metrics(ch).txFastPackets();
+                while (metrics(ch).txFastPackets() == fastBefore && System.nanoTime() < deadline) {
+                    ch.writeAndFlush(new DatagramPacket(Unpooled.copyInt(-1), to)).sync();
+                    DatagramPacket prime = replies.poll(2, TimeUnit.SECONDS);
+                    assertNotNull(prime, "priming echo");
+                    prime.release();
+                    Thread.sleep(5);
+                }
                 XdpChannelMetrics before = metrics(ch);
                 for (int i = 0; i < 50; i++) {
                     ch.writeAndFlush(new DatagramPacket(Unpooled.copyInt(i), to)).sync();
