@@ -343,6 +343,11 @@ public final class XdpFastPath {
         return valid;
     }
 
+    /** Queue {@code q}'s socket, for tests that play the kernel's side of its rings. */
+    QueueSocket queueForTest(int q) {
+        return queues[q];
+    }
+
     // ------------------------------------------------------------------------------------------ TX
 
     /**
