@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -43,6 +44,7 @@ public final class RtnlMonitor {
     private static final int RTMGRP_NEIGH = 0x4;
     private static final int RTMGRP_IPV4_IFADDR = 0x10;
     private static final int RTMGRP_IPV4_ROUTE = 0x40;
+    private static final int RTMGRP_IPV4_RULE = 0x80;
     private static final int RTMGRP_IPV6_IFADDR = 0x100;
     private static final int RTMGRP_IPV6_ROUTE = 0x400;
     private static final int RTM_DELLINK = 17;
@@ -106,8 +108,14 @@ public final class RtnlMonitor {
     private final Map<Integer, LinkInfo> links = new HashMap<>();
     /** Addresses by interface index. Guarded by this. */
     private final Map<Integer, List<InetAddress>> addresses = new HashMap<>();
-    /** Known neighbour MACs (0: unusable) by ifindex and address. Monitor thread only. */
-    private final Map<NeighbourKey, Long> neighbours = new HashMap<>();
+    /** Usable neighbour MACs by ifindex and address. Written by the monitor thread only. */
+    private final Map<NeighbourKey, Long> neighbours = new ConcurrentHashMap<>();
+    /** The IPv4 routing tables and rules, read again after every change that may touch them. */
+    private volatile RoutingState routing = RoutingState.UNKNOWN;
+    /** A change was seen since {@link #routing} was read. Monitor thread only. */
+    private boolean routingDirty;
+    /** Most routes {@link #routing} mirrors: a bigger table is not mirrored (lookups ask the kernel). */
+    private static final int MAX_MIRRORED_ROUTES = 65_536;
     private int users;
     private volatile boolean closed;
 
@@ -122,7 +130,7 @@ public final class RtnlMonitor {
             MemorySegment local = arena.allocate(SOCKADDR_NL_SIZE, 4);
             local.set(JAVA_SHORT, 0, (short) Linux.AF_NETLINK);
             local.set(JAVA_INT, 8, RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR
-                    | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE);
+                    | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_IPV4_RULE);
             Syscalls.bind(s, local, SOCKADDR_NL_SIZE, "AF_NETLINK multicast groups");
             try {
                 Syscalls.setsockopt(s, Linux.SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20, "SO_RCVBUFFORCE");
@@ -229,6 +237,25 @@ public final class RtnlMonitor {
         return addresses.getOrDefault(ifindex, List.of());
     }
 
+    /**
+     * The IPv4 routes and rules as last read ({@link RoutingState#UNKNOWN} while a reported change is
+     * being read). Routes are read again after every route, rule, link or address notification (the
+     * kernel removes some routes, those of a link that went down, without one). Any thread, no
+     * blocking.
+     */
+    public RoutingState routing() {
+        return routing;
+    }
+
+    /**
+     * The MAC of the neighbour {@code address} on {@code ifindex} as last reported, in a state the
+     * kernel sends with ({@link Neighbour#isValid()}); 0 if none is known. Any thread, no blocking.
+     */
+    public long neighbourMac(int ifindex, InetAddress address) {
+        Long mac = neighbours.get(new NeighbourKey(ifindex, address));
+        return mac == null ? 0 : mac;
+    }
+
     // ------------------------------------------------------------------------------- monitor thread
 
     private void run() {
@@ -239,6 +266,9 @@ public final class RtnlMonitor {
                 if (System.nanoTime() - nextPoll >= 0 && !closed) {
                     nextPoll = System.nanoTime() + POLL_NANOS;
                     poll();
+                    if (routingDirty) {
+                        readRouting();
+                    }
                 }
             }
         } catch (Throwable t) {
@@ -274,8 +304,38 @@ public final class RtnlMonitor {
                 handle(NlMsgHdr.type(rx, pos), rx.asSlice(pos, len));
             } catch (NetlinkProtocolException e) {
                 logger.debug("rtnetlink monitor: skipping a malformed notification: {}", e.getMessage());
+                routingChanged();
             }
             pos += Rtnl.align(len);
+        }
+        if (routingDirty) {
+            readRouting();
+        }
+    }
+
+    /** Something a route lookup depends on changed: nothing is concluded from the tables until read again. */
+    private void routingChanged() {
+        routingDirty = true;
+        routing = RoutingState.UNKNOWN;
+    }
+
+    /** Reads the IPv4 tables {@code local}, {@code main}, {@code default} and the rules. */
+    private void readRouting() {
+        routingDirty = false;
+        try {
+            List<RouteEntry> mirrored = new ArrayList<>();
+            for (RouteEntry r : queries.routes(Linux.AF_INET)) {
+                if (r.table() == Route.TABLE_LOCAL || r.table() == Route.TABLE_MAIN
+                        || r.table() == RouteEntry.TABLE_DEFAULT) {
+                    mirrored.add(r);
+                }
+            }
+            boolean defaults = FibRule.defaultsOnly(queries.rules(Linux.AF_INET));
+            routing = routingDirty || mirrored.size() > MAX_MIRRORED_ROUTES ? RoutingState.UNKNOWN
+                    : new RoutingState(mirrored, defaults, true);
+        } catch (IOException | RuntimeException e) {
+            logger.debug("rtnetlink monitor of {}: cannot read the routes: {}", namespace, e.toString());
+            routing = RoutingState.UNKNOWN;
         }
     }
 
@@ -288,14 +348,17 @@ public final class RtnlMonitor {
                     old = links.put(link.index(), link);
                 }
                 if (!link.equals(old)) {
+                    routingChanged(); // a link going down takes its routes along without a notification
                     notify(l -> l.linkChanged(link));
                 }
             }
+            case Rtnl.RTM_NEWRULE, Rtnl.RTM_DELRULE -> routingChanged();
             case RTM_DELLINK -> {
                 LinkInfo link = LinkInfo.decode(msg);
                 deleted(link.index(), link.name());
             }
             case Rtnl.RTM_NEWADDR, RTM_DELADDR -> {
+                routingChanged();
                 AddressInfo a = AddressInfo.decode(msg);
                 List<InetAddress> now;
                 synchronized (this) {
@@ -322,6 +385,10 @@ public final class RtnlMonitor {
                 }
             }
             case Rtnl.RTM_NEWROUTE, RTM_DELROUTE -> {
+                if (msg.byteSize() < NlMsgHdr.SIZE + RtMsg.SIZE || msg.get(java.lang.foreign.ValueLayout.JAVA_BYTE,
+                        NlMsgHdr.SIZE + RtMsg.FAMILY) == Linux.AF_INET) {
+                    routingChanged();
+                }
                 if (msg.byteSize() >= NlMsgHdr.SIZE + RtMsg.SIZE) {
                     int rtType = Byte.toUnsignedInt(msg.get(java.lang.foreign.ValueLayout.JAVA_BYTE,
                             NlMsgHdr.SIZE + RtMsg.TYPE));
@@ -359,6 +426,7 @@ public final class RtnlMonitor {
             }
             addresses.remove(ifindex);
         }
+        routingChanged();
         neighbours.keySet().removeIf(k -> k.ifindex() == ifindex);
         notify(l -> l.linkDeleted(ifindex, name));
     }
@@ -397,6 +465,9 @@ public final class RtnlMonitor {
         for (LinkInfo l : gone) {
             deleted(l.index(), l.name());
         }
+        if (!changed.isEmpty()) {
+            routingChanged();
+        }
         for (LinkInfo l : changed) {
             notify(x -> x.linkChanged(l));
         }
@@ -404,6 +475,7 @@ public final class RtnlMonitor {
 
     /** Reads links and addresses again; {@code report}: tell the listeners everything may have changed. */
     private void resync(boolean report) throws IOException {
+        routingChanged();
         List<LinkInfo> now = queries.links();
         neighbours.clear();
         for (Neighbour nb : queries.neighbours(0)) {
@@ -422,6 +494,7 @@ public final class RtnlMonitor {
                 }
                 addrs.forEach((k, v) -> addresses.put(k, List.copyOf(v)));
             }
+            readRouting();
             return;
         }
         reconcileLinks(now);
@@ -433,6 +506,7 @@ public final class RtnlMonitor {
             List<InetAddress> list = List.copyOf(e.getValue());
             notify(l -> l.addressesChanged(e.getKey(), list));
         }
+        readRouting();
         notify(l -> l.routesChanged(0));
     }
 }
