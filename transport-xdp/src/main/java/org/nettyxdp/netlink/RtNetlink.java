@@ -181,9 +181,9 @@ public final class RtNetlink implements AutoCloseable {
      * {@code ip route show table all}; cached clones and exceptions are not listed.
      */
     public synchronized List<RouteEntry> routes(int family) throws IOException {
-        return dump("RTM_GETROUTE", "routes", () -> {
-            begin(Rtnl.RTM_GETROUTE, Rtnl.NLM_F_DUMP, RtMsg.SIZE);
-            tx.set(JAVA_BYTE, NlMsgHdr.SIZE + RtMsg.FAMILY, (byte) family);
+        return socket.dump("RTM_GETROUTE", "routes", () -> {
+            socket.begin(Rtnl.RTM_GETROUTE, Rtnl.NLM_F_DUMP, RtMsg.SIZE);
+            socket.putByte(RtMsg.FAMILY, family);
         }, Rtnl.RTM_NEWROUTE, (msg, out) -> {
             if (msg.get(JAVA_BYTE, NlMsgHdr.SIZE + RtMsg.FAMILY) == family) {
                 out.add(RouteEntry.decode(msg));
@@ -193,9 +193,9 @@ public final class RtNetlink implements AutoCloseable {
 
     /** The policy-routing rules of {@code family}, like {@code ip rule show}. */
     public synchronized List<FibRule> rules(int family) throws IOException {
-        return dump("RTM_GETRULE", "rules", () -> {
-            begin(Rtnl.RTM_GETRULE, Rtnl.NLM_F_DUMP, FibRule.HDR_SIZE);
-            tx.set(JAVA_BYTE, NlMsgHdr.SIZE, (byte) family);
+        return socket.dump("RTM_GETRULE", "rules", () -> {
+            socket.begin(Rtnl.RTM_GETRULE, Rtnl.NLM_F_DUMP, FibRule.HDR_SIZE);
+            socket.putByte(0, family);
         }, Rtnl.RTM_NEWRULE, (msg, out) -> {
             if (msg.get(JAVA_BYTE, NlMsgHdr.SIZE) == family) {
                 out.add(FibRule.decode(msg));
