@@ -51,6 +51,7 @@ public final class RtnlMonitor {
     private static final int RTM_DELADDR = 21;
     private static final int RTM_DELROUTE = 25;
     private static final int RTM_DELNEIGH = 29;
+    private static final int NLM_F_REPLACE = 0x100;
     private static final int SO_RCVBUF = 8;
     private static final int SO_RCVBUFFORCE = 33;
     private static final int SOCKADDR_NL_SIZE = 12;
@@ -84,6 +85,13 @@ public final class RtnlMonitor {
         default void routesChanged(int oif) {
         }
 
+        /**
+         * The IPv4 routing tables or rules changed ({@link RtnlMonitor#routing()}): {@code state} is
+         * the new one, possibly {@link RoutingState#UNKNOWN} while they are read again.
+         */
+        default void routingChanged(RoutingState state) {
+        }
+
         /** Called about once a second, after the interfaces were re-read. */
         default void tick() {
         }
@@ -114,6 +122,8 @@ public final class RtnlMonitor {
     private volatile RoutingState routing = RoutingState.UNKNOWN;
     /** A change was seen since {@link #routing} was read. Monitor thread only. */
     private boolean routingDirty;
+    /** Whether the rules were the defaults when last read. Monitor thread only. */
+    private boolean defaultRules;
     /** Most routes {@link #routing} mirrors: a bigger table is not mirrored (lookups ask the kernel). */
     private static final int MAX_MIRRORED_ROUTES = 65_536;
     private int users;
@@ -238,10 +248,11 @@ public final class RtnlMonitor {
     }
 
     /**
-     * The IPv4 routes and rules as last read ({@link RoutingState#UNKNOWN} while a reported change is
-     * being read). Routes are read again after every route, rule, link or address notification (the
-     * kernel removes some routes, those of a link that went down, without one). Any thread, no
-     * blocking.
+     * The IPv4 routes and rules as last known. A route notification is applied to the mirror at once
+     * and the tables are read again to confirm it; so are they after a link or address change (the
+     * kernel removes the routes of a link that went down without a notification). A rule change,
+     * lost notifications or a notification the mirror cannot apply make it {@link RoutingState#UNKNOWN}
+     * until read again. Any thread, no blocking.
      */
     public RoutingState routing() {
         return routing;
@@ -316,7 +327,48 @@ public final class RtnlMonitor {
     /** Something a route lookup depends on changed: nothing is concluded from the tables until read again. */
     private void routingChanged() {
         routingDirty = true;
-        routing = RoutingState.UNKNOWN;
+        publish(RoutingState.UNKNOWN);
+    }
+
+    private void publish(RoutingState state) {
+        if (state.equals(routing)) {
+            return; // the same tables: listeners keep what they built from them
+        }
+        routing = state;
+        notify(l -> l.routingChanged(state));
+    }
+
+    /**
+     * Applies an IPv4 route notification to the mirror now (and reads the tables again to confirm):
+     * a new route is added (a replacing one takes the place of the route of the same table, prefix,
+     * TOS and metric), a deleted one removed; one that cannot be applied makes the state unknown.
+     */
+    private void routeNotified(int type, int flags, MemorySegment msg) throws NetlinkProtocolException {
+        routingDirty = true;
+        RouteEntry r = RouteEntry.decode(msg);
+        if (r.table() != Route.TABLE_LOCAL && r.table() != Route.TABLE_MAIN && r.table() != RouteEntry.TABLE_DEFAULT) {
+            return;
+        }
+        RoutingState now = routing;
+        if (!now.known()) {
+            return; // being read again anyway
+        }
+        List<RouteEntry> routes = new ArrayList<>(now.routes());
+        if (type == RTM_DELROUTE) {
+            if (!routes.remove(r)) {
+                publish(RoutingState.UNKNOWN);
+                return;
+            }
+        } else if (!routes.contains(r)) {
+            if ((flags & NLM_F_REPLACE) != 0) {
+                routes.removeIf(o -> o.table() == r.table() && o.prefixLength() == r.prefixLength()
+                        && o.destination().equals(r.destination()) && o.tos() == r.tos()
+                        && o.priority() == r.priority());
+            }
+            routes.add(r);
+        }
+        publish(routes.size() > MAX_MIRRORED_ROUTES ? RoutingState.UNKNOWN
+                : new RoutingState(routes, now.defaultRules(), true));
     }
 
     /** Reads the IPv4 tables {@code local}, {@code main}, {@code default} and the rules. */
@@ -330,12 +382,12 @@ public final class RtnlMonitor {
                     mirrored.add(r);
                 }
             }
-            boolean defaults = FibRule.defaultsOnly(queries.rules(Linux.AF_INET));
-            routing = routingDirty || mirrored.size() > MAX_MIRRORED_ROUTES ? RoutingState.UNKNOWN
-                    : new RoutingState(mirrored, defaults, true);
+            defaultRules = FibRule.defaultsOnly(queries.rules(Linux.AF_INET));
+            publish(mirrored.size() > MAX_MIRRORED_ROUTES ? RoutingState.UNKNOWN
+                    : new RoutingState(mirrored, defaultRules, true));
         } catch (IOException | RuntimeException e) {
             logger.debug("rtnetlink monitor of {}: cannot read the routes: {}", namespace, e.toString());
-            routing = RoutingState.UNKNOWN;
+            publish(RoutingState.UNKNOWN);
         }
     }
 
@@ -348,7 +400,7 @@ public final class RtnlMonitor {
                     old = links.put(link.index(), link);
                 }
                 if (!link.equals(old)) {
-                    routingChanged(); // a link going down takes its routes along without a notification
+                    routingDirty = true; // a link going down takes its routes along without a notification
                     notify(l -> l.linkChanged(link));
                 }
             }
@@ -358,7 +410,7 @@ public final class RtnlMonitor {
                 deleted(link.index(), link.name());
             }
             case Rtnl.RTM_NEWADDR, RTM_DELADDR -> {
-                routingChanged();
+                routingDirty = true;
                 AddressInfo a = AddressInfo.decode(msg);
                 List<InetAddress> now;
                 synchronized (this) {
@@ -385,9 +437,11 @@ public final class RtnlMonitor {
                 }
             }
             case Rtnl.RTM_NEWROUTE, RTM_DELROUTE -> {
-                if (msg.byteSize() < NlMsgHdr.SIZE + RtMsg.SIZE || msg.get(java.lang.foreign.ValueLayout.JAVA_BYTE,
-                        NlMsgHdr.SIZE + RtMsg.FAMILY) == Linux.AF_INET) {
+                if (msg.byteSize() < NlMsgHdr.SIZE + RtMsg.SIZE) {
                     routingChanged();
+                } else if (msg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, NlMsgHdr.SIZE + RtMsg.FAMILY)
+                        == Linux.AF_INET) {
+                    routeNotified(type, NlMsgHdr.flags(msg, 0), msg);
                 }
                 if (msg.byteSize() >= NlMsgHdr.SIZE + RtMsg.SIZE) {
                     int rtType = Byte.toUnsignedInt(msg.get(java.lang.foreign.ValueLayout.JAVA_BYTE,
@@ -426,7 +480,7 @@ public final class RtnlMonitor {
             }
             addresses.remove(ifindex);
         }
-        routingChanged();
+        routingDirty = true;
         neighbours.keySet().removeIf(k -> k.ifindex() == ifindex);
         notify(l -> l.linkDeleted(ifindex, name));
     }
@@ -466,7 +520,7 @@ public final class RtnlMonitor {
             deleted(l.index(), l.name());
         }
         if (!changed.isEmpty()) {
-            routingChanged();
+            routingDirty = true;
         }
         for (LinkInfo l : changed) {
             notify(x -> x.linkChanged(l));

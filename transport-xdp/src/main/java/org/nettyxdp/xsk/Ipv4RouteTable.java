@@ -7,8 +7,11 @@ import org.nettyxdp.netlink.RoutingState;
 import java.net.Inet4Address;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -35,7 +38,7 @@ import java.util.TreeSet;
  */
 final class Ipv4RouteTable {
     /** A table that decides nothing (state unknown, policy rules, or no IPv4 at all). */
-    static final Ipv4RouteTable UNSURE = new Ipv4RouteTable(null, null, null, false);
+    static final Ipv4RouteTable UNSURE = new Ipv4RouteTable(null, null, null, Map.of(), Map.of(), false);
 
     /**
      * A {@code main} route the table decides with: its output interface and gateway ({@code 0}:
@@ -45,12 +48,14 @@ final class Ipv4RouteTable {
      * read by the event loop.
      */
     static final class Decided {
+        final RouteEntry route;
         final int oif;
         final int gateway;
         final Inet4Address gatewayAddress;
         volatile Template template;
 
-        Decided(int oif, Inet4Address gateway) {
+        Decided(RouteEntry route, int oif, Inet4Address gateway) {
+            this.route = route;
             this.oif = oif;
             this.gateway = gateway == null ? 0 : gateway.hashCode();
             this.gatewayAddress = gateway;
@@ -59,40 +64,58 @@ final class Ipv4RouteTable {
 
     /**
      * The kernel's answer for a route: the gateway's MAC (0 for an on-link route) and the source
-     * address, until {@code expiresNanos}; {@code refreshNanos} is when the event loop last asked for
-     * it again after it expired (event loop only).
+     * address, asked for at {@code askedNanos}, used until {@code expiresNanos}; {@code refreshNanos}
+     * is when the event loop may ask again after it expired (event loop only).
      */
     static final class Template {
         final long mac;
         final byte[] source;
+        final long askedNanos;
         final long expiresNanos;
         long refreshNanos;
 
-        Template(long mac, byte[] source, long expiresNanos) {
+        Template(long mac, byte[] source, long askedNanos, long expiresNanos) {
             this.mac = mac;
             this.source = source;
+            this.askedNanos = askedNanos;
             this.expiresNanos = expiresNanos;
             this.refreshNanos = expiresNanos;
         }
     }
 
     /** Marks a prefix whose route(s) the table does not decide with (it still hides shorter ones). */
-    private static final Decided UNDECIDED = new Decided(0, null);
+    private static final Decided UNDECIDED = new Decided(null, 0, null);
 
     private final Prefixes local;
     private final Prefixes main;
     private final RoutingState state;
+    /** The routes decided with, to carry their kernel answers over to the next table. */
+    private final Map<RouteEntry, Decided> decidedByRoute;
+    /** The {@code local} table's routes by interface: its addresses, on which the kernel's source depends. */
+    private final Map<Integer, Set<RouteEntry>> localByOif;
     private final boolean sure;
 
-    private Ipv4RouteTable(RoutingState state, Prefixes local, Prefixes main, boolean sure) {
+    private Ipv4RouteTable(RoutingState state, Prefixes local, Prefixes main, Map<RouteEntry, Decided> decidedByRoute,
+                           Map<Integer, Set<RouteEntry>> localByOif, boolean sure) {
         this.state = state;
         this.local = local;
         this.main = main;
+        this.decidedByRoute = decidedByRoute;
+        this.localByOif = localByOif;
         this.sure = sure;
     }
 
     /** The table for {@code state}; {@link #UNSURE} when the state is unknown or not default-ruled. */
     static Ipv4RouteTable of(RoutingState state) {
+        return of(state, UNSURE);
+    }
+
+    /**
+     * As {@link #of(RoutingState)}, keeping the kernel answers {@code previous} learnt for the routes
+     * that did not change (nor did the addresses of their interface): tables change with every route
+     * of every interface of the host, most of them not ours.
+     */
+    static Ipv4RouteTable of(RoutingState state, Ipv4RouteTable previous) {
         if (state == null || !state.known() || !state.defaultRules()) {
             return UNSURE;
         }
@@ -109,18 +132,32 @@ final class Ipv4RouteTable {
             }
             into.computeIfAbsent(key(r.prefixLength(), d.hashCode()), k -> new ArrayList<>()).add(r);
         }
+        Map<Integer, Set<RouteEntry>> localByOif = new HashMap<>();
+        localRoutes.values().forEach(rs -> rs.forEach(
+                r -> localByOif.computeIfAbsent(r.oif(), k -> new HashSet<>()).add(r)));
         Map<Long, Decided> decided = new HashMap<>();
-        mainRoutes.forEach((k, routes) -> decided.put(k, routes.size() == 1 ? decide(routes.get(0)) : UNDECIDED));
+        Map<RouteEntry, Decided> byRoute = new HashMap<>();
+        mainRoutes.forEach((k, routes) -> {
+            Decided d = routes.size() == 1 ? decide(routes.get(0)) : UNDECIDED;
+            if (d != UNDECIDED) {
+                Decided old = previous.decidedByRoute.get(d.route);
+                if (old != null && Objects.equals(previous.localByOif.get(d.oif), localByOif.get(d.oif))) {
+                    d = old;
+                }
+                byRoute.put(d.route, d);
+            }
+            decided.put(k, d);
+        });
         Map<Long, Decided> localMarks = new HashMap<>();
         localRoutes.keySet().forEach(k -> localMarks.put(k, UNDECIDED));
-        return new Ipv4RouteTable(state, new Prefixes(localMarks), new Prefixes(decided), true);
+        return new Ipv4RouteTable(state, new Prefixes(localMarks), new Prefixes(decided), byRoute, localByOif, true);
     }
 
     private static Decided decide(RouteEntry r) {
         boolean ok = r.type() == Route.RTN_UNICAST && r.simple() && r.tos() == 0 && r.sourceLength() == 0
                 && r.oif() > 0 && (r.flags() & (RouteEntry.RTNH_F_DEAD | RouteEntry.RTNH_F_LINKDOWN)) == 0
                 && (r.gateway() == null || r.gateway() instanceof Inet4Address);
-        return ok ? new Decided(r.oif(), (Inet4Address) r.gateway()) : UNDECIDED;
+        return ok ? new Decided(r, r.oif(), (Inet4Address) r.gateway()) : UNDECIDED;
     }
 
     /** The state this table mirrors (null for {@link #UNSURE}). */

@@ -89,8 +89,13 @@ public final class NextHops implements AutoCloseable {
     private final RtNetlink netlink;
     /** The namespace's monitor (its routes and neighbours), or null if it could not be started. */
     private final RtnlMonitor.Subscription monitor;
-    /** The mirror of the routing tables as of {@link RtnlMonitor#routing()}; event loop only. */
-    private Ipv4RouteTable routes = Ipv4RouteTable.UNSURE;
+    /**
+     * The mirror of the routing tables as of {@link RtnlMonitor#routing()}: built on the monitor's
+     * thread after each change, read by the event loop.
+     */
+    private volatile Ipv4RouteTable routes = Ipv4RouteTable.UNSURE;
+    /** Route answers asked for before this ({@link #clear()}) are not used. */
+    private volatile long clearedNanos = System.nanoTime();
     /** Hops the mirror built without a syscall (for tests and metrics). */
     private long mirrored;
     private volatile boolean closed;
@@ -103,7 +108,13 @@ public final class NextHops implements AutoCloseable {
         RtnlMonitor.Subscription m = null;
         if (!loopback) {
             try {
-                m = RtnlMonitor.subscribe(new RtnlMonitor.Listener() { });
+                m = RtnlMonitor.subscribe(new RtnlMonitor.Listener() {
+                    @Override
+                    public void routingChanged(org.nettyxdp.netlink.RoutingState state) {
+                        routes = Ipv4RouteTable.of(state, routes);
+                    }
+                });
+                routes = Ipv4RouteTable.of(m.monitor().routing(), routes);
             } catch (IOException | RuntimeException e) {
                 m = null; // no mirror: every destination is resolved through netlink
             }
@@ -173,7 +184,7 @@ public final class NextHops implements AutoCloseable {
             return null;
         }
         Ipv4RouteTable.Template t = route.template;
-        if (t == null) {
+        if (t == null || t.askedNanos - clearedNanos < 0) {
             return null; // the first destination behind this route: the resolver asks the kernel
         }
         if (now - t.expiresNanos >= 0 && now - t.refreshNanos >= 0) {
@@ -192,10 +203,6 @@ public final class NextHops implements AutoCloseable {
     private Ipv4RouteTable.Decided decided(InetAddress destination) {
         if (monitor == null || !(destination instanceof Inet4Address)) {
             return null;
-        }
-        org.nettyxdp.netlink.RoutingState state = monitor.monitor().routing();
-        if (routes.state() != state) {
-            routes = Ipv4RouteTable.of(state);
         }
         Ipv4RouteTable.Decided route = routes.lookup(destination.hashCode());
         return route != null && route.oif == ifindex ? route : null;
@@ -218,15 +225,15 @@ public final class NextHops implements AutoCloseable {
                 : cache.replace(destination, stale, pending);
         if (mine) {
             Ipv4RouteTable.Decided route = decided(destination);
-            RESOLVER.execute(() -> resolveInBackground(destination, route));
+            RESOLVER.execute(() -> resolveInBackground(destination, route, now));
         }
     }
 
-    private void resolveInBackground(InetAddress destination, Ipv4RouteTable.Decided mirror) {
+    private void resolveInBackground(InetAddress destination, Ipv4RouteTable.Decided mirror, long askedNanos) {
         if (closed) {
             return;
         }
-        Hop hop = resolve(destination, mirror);
+        Hop hop = resolve(destination, mirror, askedNanos);
         long ttl = hop == UNRESOLVED_NEIGHBOUR ? NEIGHBOUR_RETRY_NANOS : hop != null ? HOP_TTL_NANOS : RETRY_NANOS;
         cache.put(destination, new Entry(hop == UNRESOLVED_NEIGHBOUR ? null : hop, System.nanoTime() + ttl, false));
         // at most one resolution per RESOLVE_INTERVAL_NANOS: a flood of new sources costs a bounded share of
@@ -237,7 +244,7 @@ public final class NextHops implements AutoCloseable {
     /** Forgets every cached hop and route answer (e.g. after a neighbour may have changed). Event loop. */
     void clear() {
         cache.clear();
-        routes = Ipv4RouteTable.UNSURE;
+        clearedNanos = System.nanoTime();
     }
 
     /** Destinations cached now (resolved, unreachable or pending). */
@@ -250,7 +257,7 @@ public final class NextHops implements AutoCloseable {
      * {@code destination}. When the kernel's answer is the one {@code mirror} (the mirror's route for
      * it, or null) predicted, the answer becomes the route's template for the destinations behind it.
      */
-    private Hop resolve(InetAddress destination, Ipv4RouteTable.Decided mirror) {
+    private Hop resolve(InetAddress destination, Ipv4RouteTable.Decided mirror, long askedNanos) {
         if (loopback && destination instanceof Inet4Address && !loopbackIpv4FastPath) {
             return null;
         }
@@ -268,7 +275,7 @@ public final class NextHops implements AutoCloseable {
             Optional<Neighbour> n = netlink.neighbour(ifindex, route.nextHop());
             boolean resolved = n.isPresent() && n.get().isValid() && n.get().mac() != null;
             if (mirror != null) {
-                learn(mirror, route, resolved ? n.get().mac().toLong() : 0);
+                learn(mirror, route, resolved ? n.get().mac().toLong() : 0, askedNanos);
             }
             if (!resolved) {
                 return UNRESOLVED_NEIGHBOUR;
@@ -283,7 +290,7 @@ public final class NextHops implements AutoCloseable {
      * Keeps the kernel's answer {@code route} as the template of the mirror's route {@code mirror},
      * if the kernel decided as the mirror did: the main table, the same interface and gateway.
      */
-    private void learn(Ipv4RouteTable.Decided mirror, Route route, long mac) {
+    private void learn(Ipv4RouteTable.Decided mirror, Route route, long mac, long askedNanos) {
         boolean agrees = route.isUnicast() && route.table() == Route.TABLE_MAIN && route.oif() == mirror.oif
                 && (mirror.gateway == 0 ? route.gateway() == null : mirror.gatewayAddress.equals(route.gateway()))
                 && route.preferredSource() instanceof Inet4Address;
@@ -295,7 +302,7 @@ public final class NextHops implements AutoCloseable {
             return; // the gateway's neighbour is not resolved yet: asked again with the next destination
         }
         mirror.template = new Ipv4RouteTable.Template(mirror.gateway != 0 ? mac : 0,
-                route.preferredSource().getAddress(), System.nanoTime() + HOP_TTL_NANOS);
+                route.preferredSource().getAddress(), askedNanos, System.nanoTime() + HOP_TTL_NANOS);
     }
 
     @Override

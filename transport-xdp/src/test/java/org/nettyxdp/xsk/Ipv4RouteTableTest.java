@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -154,8 +155,11 @@ class Ipv4RouteTableTest {
 
             // a route change is followed: the /16 moves to the other interface
             Shell.run("ip -n " + n + " route replace 172.16.0.0/16 via 10.60.0.2 dev " + b);
-            Ipv4RouteTable moved = Ipv4RouteTable.of(settled(sub, nl));
+            Ipv4RouteTable moved = Ipv4RouteTable.of(settled(sub, nl), table);
             assertEquals(ifindex.get(b), moved.lookup(InetAddress.getByName("172.16.1.1").hashCode()).oif);
+            // the routes that did not change keep what the kernel answered for them (one object per route)
+            assertSame(table.lookup(InetAddress.getByName("8.8.8.8").hashCode()),
+                    moved.lookup(InetAddress.getByName("8.8.8.8").hashCode()));
             // a link going down takes its routes along (the kernel sends no route notification for that)
             Shell.run("ip -n " + n + " link set " + b + " down");
             Ipv4RouteTable down = Ipv4RouteTable.of(settled(sub, nl));
