@@ -1,13 +1,10 @@
 package org.nettyxdp.channel;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.AbstractChannel;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.EventLoop;
 import io.netty.channel.IoEvent;
-import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.util.UncheckedBooleanSupplier;
@@ -61,7 +58,7 @@ import java.util.concurrent.TimeUnit;
  *     .bind(new XdpRawAddress("eth0", XdpFrameFilter.udpDestinationPort(7))).sync();
  * }</pre>
  */
-public final class XdpRawChannel extends AbstractChannel {
+public final class XdpRawChannel extends AbstractXdpChannel {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(XdpRawChannel.class);
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 64);
     private static final long NO_ROOM_RETRY_MICROS = 50;
@@ -71,19 +68,29 @@ public final class XdpRawChannel extends AbstractChannel {
     private final XdpRawChannelConfig config = new XdpRawChannelConfig(this);
     private final XdpChannelMetrics.SlowPathCounters none = new XdpChannelMetrics.SlowPathCounters();
     private RawFastPath fastPath;
-    private IoRegistration registration;
     private volatile XdpRawAddress local;
-    private volatile boolean open = true;
     private volatile NetdevFeatures features = NetdevFeatures.NONE;
     private volatile int txOffloads;
-    private boolean readPending;
-    private boolean reading;
     private boolean retryScheduled;
-    private int xskEvents = -1;
 
     /** A raw channel; bind it to an {@link XdpRawAddress}. */
     public XdpRawChannel() {
-        super(null);
+    }
+
+    @Override
+    int companionFd() {
+        return -1;
+    }
+
+    @Override
+    int xskCount() {
+        RawFastPath fp = fastPath;
+        return fp == null ? -1 : fp.queueCount();
+    }
+
+    @Override
+    int xskFd(int i) {
+        return fastPath.socketFd(i);
     }
 
     @Override
@@ -94,11 +101,6 @@ public final class XdpRawChannel extends AbstractChannel {
     @Override
     public ChannelMetadata metadata() {
         return METADATA;
-    }
-
-    @Override
-    public boolean isOpen() {
-        return open;
     }
 
     @Override
@@ -175,35 +177,8 @@ public final class XdpRawChannel extends AbstractChannel {
     }
 
     @Override
-    protected boolean isCompatible(EventLoop loop) {
-        return loop instanceof IoEventLoop l && l.isCompatible(RawUnsafe.class);
-    }
-
-    @Override
     protected AbstractUnsafe newUnsafe() {
         return new RawUnsafe();
-    }
-
-    @Override
-    protected void doRegister(ChannelPromise promise) {
-        ((IoEventLoop) eventLoop()).register((RawUnsafe) unsafe()).addListener(f -> {
-            if (f.isSuccess()) {
-                registration = (IoRegistration) f.getNow();
-                xskEvents = -1;
-                updateInterest();
-                promise.setSuccess();
-            } else {
-                promise.setFailure(f.cause());
-            }
-        });
-    }
-
-    @Override
-    protected void doDeregister() {
-        if (registration != null) {
-            registration.cancel();
-            registration = null;
-        }
     }
 
     @Override
@@ -246,9 +221,7 @@ public final class XdpRawChannel extends AbstractChannel {
         fastPath = fp;
         txOffloads = offloads;
         local = address;
-        if (registration != null) {
-            updateInterest();
-        }
+        socketsChanged();
     }
 
     private static NetdevFeatures queryFeatures(LinkInfo link) {
@@ -268,35 +241,10 @@ public final class XdpRawChannel extends AbstractChannel {
     @Override
     protected void doClose() {
         open = false;
-        IoRegistration reg = registration;
-        if (reg != null) {
-            reg.cancel();
-        }
+        cancelRegistration();
         RawFastPath fp = fastPath;
         if (fp != null) {
             fp.close();
-        }
-    }
-
-    @Override
-    protected void doBeginRead() {
-        readPending = true;
-        updateInterest();
-    }
-
-    private void updateInterest() {
-        IoRegistration reg = registration;
-        RawFastPath fp = fastPath;
-        if (reg == null || !open || fp == null) {
-            return;
-        }
-        boolean wantRead = readPending || config.isAutoRead() && reading;
-        int wanted = wantRead ? Linux.EPOLLIN | Linux.EPOLLERR : Linux.EPOLLERR;
-        if (wanted != xskEvents) {
-            for (int i = 0; i < fp.queueCount(); i++) {
-                reg.submit(new XdpIoOps(fp.socketFd(i), wanted));
-            }
-            xskEvents = wanted;
         }
     }
 
@@ -355,7 +303,6 @@ public final class XdpRawChannel extends AbstractChannel {
     /** The channel's I/O handle: the event loop calls it when a socket is ready. */
     final class RawUnsafe extends AbstractUnsafe implements XdpIoHandle {
         private final RawFastPath.FrameSink sink = this::fireFrame;
-        private RecvByteBufAllocator.ExtendedHandle allocHandle;
 
         @Override
         public void connect(SocketAddress remoteAddress, SocketAddress localAddress, ChannelPromise promise) {
@@ -373,8 +320,7 @@ public final class XdpRawChannel extends AbstractChannel {
             if (i < 0) {
                 return;
             }
-            RecvByteBufAllocator.ExtendedHandle h = handle();
-            h.reset(config);
+            RecvByteBufAllocator.ExtendedHandle h = startRead();
             reading = true;
             try {
                 do {
@@ -384,30 +330,12 @@ public final class XdpRawChannel extends AbstractChannel {
                 } while (open && h.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER));
             } finally {
                 reading = false;
-                h.readComplete();
-                pipeline().fireChannelReadComplete();
-                if (!readPending && !config.isAutoRead()) {
-                    updateInterest();
-                }
+                readComplete(h);
             }
-        }
-
-        private RecvByteBufAllocator.ExtendedHandle handle() {
-            if (allocHandle == null) {
-                allocHandle = (RecvByteBufAllocator.ExtendedHandle) recvBufAllocHandle();
-            }
-            return allocHandle;
         }
 
         private boolean fireFrame(ByteBuf frame) {
-            int len = frame.readableBytes();
-            RecvByteBufAllocator.ExtendedHandle h = allocHandle;
-            h.attemptedBytesRead(len);
-            h.lastBytesRead(Math.max(1, len));
-            h.incMessagesRead(1);
-            readPending = false;
-            pipeline().fireChannelRead(frame);
-            return open && h.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER);
+            return fireRead(readHandle(), frame, frame.readableBytes());
         }
 
         void flush0Now() {
