@@ -1,6 +1,7 @@
 package org.nettyxdp.channel;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
@@ -8,6 +9,7 @@ import io.netty.channel.IoEvent;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.util.UncheckedBooleanSupplier;
+import io.netty.util.concurrent.Future;
 import io.netty.util.internal.StringUtil;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -18,13 +20,18 @@ import org.nettyxdp.netlink.LinkInfo;
 import org.nettyxdp.netlink.NetdevFeatures;
 import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.packet.XdpPacket;
+import org.nettyxdp.socket.BindBusyException;
 import org.nettyxdp.socket.UmemConfig;
 import org.nettyxdp.sys.Linux;
+import org.nettyxdp.xsk.BusyQueueRetry;
 import org.nettyxdp.xsk.RawFastPath;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.SocketAddress;
 import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -72,6 +79,8 @@ public final class XdpRawChannel extends AbstractXdpChannel {
     private volatile NetdevFeatures features = NetdevFeatures.NONE;
     private volatile int txOffloads;
     private boolean retryScheduled;
+    /** A bind waits for a busy queue. */
+    private boolean bindPending;
 
     /** A raw channel; bind it to an {@link XdpRawAddress}. */
     public XdpRawChannel() {
@@ -182,6 +191,65 @@ public final class XdpRawChannel extends AbstractXdpChannel {
     }
 
     @Override
+    public ChannelFuture bind(SocketAddress localAddress) {
+        return bind(localAddress, newPromise());
+    }
+
+    /**
+     * Binds as Netty's channels do, except that a queue still busy with an AF_XDP socket closed moments
+     * ago (the kernel frees it asynchronously) is retried on the event loop, never blocking it, for two
+     * seconds at most: {@code promise} completes when the bind does, or fails saying why. (A bind
+     * issued from a handler, {@code ctx.bind}, is attempted once.)
+     */
+    @Override
+    public ChannelFuture bind(SocketAddress localAddress, ChannelPromise promise) {
+        if (!promise.setUncancellable()) {
+            return promise;
+        }
+        ChannelPromise attempt = newPromise();
+        attempt.addListener(f -> bindAttempted(f, localAddress, promise, null));
+        pipeline().bind(localAddress, attempt);
+        return promise;
+    }
+
+    /** After a bind attempt: done, or a busy queue retried later ({@code busy}: the retries so far). */
+    private void bindAttempted(Future<?> f, SocketAddress localAddress, ChannelPromise promise, BusyQueueRetry busy) {
+        if (f.isSuccess()) {
+            promise.trySuccess();
+            return;
+        }
+        if (!(f.cause() instanceof BindBusyException e) || !open) {
+            promise.tryFailure(f.cause());
+            return;
+        }
+        Throwable failure;
+        try {
+            BusyQueueRetry retry = busy != null ? busy : new BusyQueueRetry((task, delayNanos) ->
+                    eventLoop().schedule(task, delayNanos, TimeUnit.NANOSECONDS));
+            if (retry.retryLater(e, () -> {
+                bindPending = false;
+                if (!open) {
+                    promise.tryFailure(new ClosedChannelException());
+                    return;
+                }
+                ChannelPromise again = newPromise();
+                again.addListener(g -> bindAttempted(g, localAddress, promise, retry));
+                unsafe().bind(localAddress, again);
+            })) {
+                bindPending = true;
+                return;
+            }
+            failure = new BindException("cannot bind to " + localAddress + ": a queue was still busy after "
+                    + BusyQueueRetry.TIMEOUT_MILLIS + " ms (" + e.getMessage() + "; another AF_XDP socket holds it, "
+                    + "or the kernel has not yet freed one closed before)");
+            failure.initCause(e);
+        } catch (RejectedExecutionException r) {
+            failure = r;
+        }
+        promise.tryFailure(failure);
+    }
+
+    @Override
     protected void doBind(SocketAddress localAddress) throws Exception {
         if (!(localAddress instanceof XdpRawAddress address)) {
             throw new IllegalArgumentException("an XdpRawChannel binds to an XdpRawAddress, not "
@@ -189,6 +257,9 @@ public final class XdpRawChannel extends AbstractXdpChannel {
         }
         if (fastPath != null) {
             throw new AlreadyConnectedException();
+        }
+        if (bindPending) {
+            throw new IllegalStateException("a bind of this channel waits for a busy queue already");
         }
         LinkInfo link;
         try (RtNetlink rtnl = new RtNetlink()) {
@@ -205,6 +276,8 @@ public final class XdpRawChannel extends AbstractXdpChannel {
         try {
             fp = RawFastPath.open(link, address.queuesOrNull(), address.filter().match(), config.settings(umem),
                     offloads);
+        } catch (BindBusyException e) {
+            throw e; // the queue frees soon: bind(SocketAddress, ChannelPromise) retries as it is
         } catch (IOException e) {
             if (umem.equals(config.umem())) {
                 throw e;

@@ -18,7 +18,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -46,7 +45,7 @@ public final class FastPathSet {
     public static final String WILDCARD_INTERFACES_PROPERTY = "org.nettyxdp.wildcardInterfaces";
 
     /** How long, in all, an interface queue still busy with a socket closed moments ago is retried. */
-    public static final long BUSY_TIMEOUT_MILLIS = 2000;
+    public static final long BUSY_TIMEOUT_MILLIS = BusyQueueRetry.TIMEOUT_MILLIS;
 
     /** What the channel does for the set. */
     public interface Owner {
@@ -186,13 +185,13 @@ public final class FastPathSet {
         } catch (BindBusyException e) {
             logger.debug("{}: a queue of {} is busy; the kernel socket serves until it is free", local, link.name());
             pending.add(opening);
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BUSY_TIMEOUT_MILLIS);
-            owner.schedule(() -> retry(opening, link, deadline), e.retryAfterNanos());
+            BusyQueueRetry busy = new BusyQueueRetry(owner::schedule);
+            busy.retryLater(e, () -> retry(opening, link, busy));
             return null;
         }
     }
 
-    private void retry(XdpFastPath.Opening opening, LinkInfo link, long deadline) {
+    private void retry(XdpFastPath.Opening opening, LinkInfo link, BusyQueueRetry busy) {
         if (!pending.remove(opening)) {
             return; // abandoned by close()
         }
@@ -204,14 +203,13 @@ public final class FastPathSet {
             XdpFastPath leg = opening.attempt();
             change(null, leg);
         } catch (BindBusyException e) {
-            if (System.nanoTime() - deadline >= 0) {
+            if (!busy.retryLater(e, () -> retry(opening, link, busy))) {
                 opening.abandon();
                 logger.warn("{}: a queue of {} was still busy after {} ms; the kernel socket serves it", local,
                         link.name(), BUSY_TIMEOUT_MILLIS);
                 return;
             }
             pending.add(opening);
-            owner.schedule(() -> retry(opening, link, deadline), e.retryAfterNanos());
         } catch (IOException | RuntimeException e) {
             logger.warn("{}: cannot open the fast path on {}: {}; the kernel socket serves it", local, link.name(),
                     e.getMessage());
