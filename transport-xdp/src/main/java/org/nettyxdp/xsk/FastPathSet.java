@@ -94,7 +94,7 @@ public final class FastPathSet {
     private int[] queueInLeg = new int[0];
     private InetSocketAddress connectedPeer;
     /** Fast paths waiting for a busy queue, retried on the event loop. */
-    private final List<XdpFastPath.Opening> pending = new ArrayList<>();
+    private final List<FastPathOpening> pending = new ArrayList<>();
     private volatile long losses;
     /** How long neighbour and route changes settle before next hops are looked up again. */
     private static final long HOPS_SETTLE_NANOS = 20_000_000L;
@@ -179,7 +179,7 @@ public final class FastPathSet {
      * ready, or a WARN says why not after {@link #BUSY_TIMEOUT_MILLIS}).
      */
     private XdpFastPath openLeg(LinkInfo link) throws IOException {
-        XdpFastPath.Opening opening = XdpFastPath.opening(link, local, boundIp, settings);
+        FastPathOpening opening = new FastPathOpening(link, local, boundIp, false, settings);
         try {
             return opening.attempt();
         } catch (BindBusyException e) {
@@ -191,7 +191,7 @@ public final class FastPathSet {
         }
     }
 
-    private void retry(XdpFastPath.Opening opening, LinkInfo link, BusyQueueRetry busy) {
+    private void retry(FastPathOpening opening, LinkInfo link, BusyQueueRetry busy) {
         if (!pending.remove(opening)) {
             return; // abandoned by close()
         }
@@ -387,7 +387,7 @@ public final class FastPathSet {
         if (subscription != null) {
             subscription.close();
         }
-        for (XdpFastPath.Opening opening : pending) {
+        for (FastPathOpening opening : pending) {
             opening.abandon();
         }
         pending.clear();

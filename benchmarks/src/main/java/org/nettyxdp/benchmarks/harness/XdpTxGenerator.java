@@ -26,7 +26,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * <p>Must be constructed and {@link #run run} on a thread inside the peer namespace; not thread-safe
  * except {@link #sent()} and {@link #stop()}.
  */
-final class XdpTxGenerator implements AutoCloseable {
+final class XdpTxGenerator implements Load {
     /** Descriptors per kick: copy-mode xmit sends at most 32 per sendto in recent kernels. */
     private static final int BATCH = 32;
     private static final int FRAME_SIZE = 2048;
@@ -80,7 +80,8 @@ final class XdpTxGenerator implements AutoCloseable {
     }
 
     /** Sends until {@link #stop()}: recycles completions, fills the TX ring in batches, kicks. */
-    void run() {
+    @Override
+    public void run() {
         int queues = sockets.length;
         long sent = 0;
         while (!stop) {
@@ -109,11 +110,13 @@ final class XdpTxGenerator implements AutoCloseable {
     }
 
     /** Frames the kernel has completed (sent or dropped by the veth) so far. */
-    long sent() {
+    @Override
+    public long sent() {
         return (long) SENT.getOpaque(this);
     }
 
-    void stop() {
+    @Override
+    public void stop() {
         stop = true;
     }
 
