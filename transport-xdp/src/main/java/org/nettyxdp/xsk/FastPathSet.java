@@ -42,7 +42,7 @@ public final class FastPathSet {
     public static final String WILDCARD_INTERFACES_PROPERTY = "org.nettyxdp.wildcardInterfaces";
 
     /** How long, in all, an interface queue still busy with a socket closed moments ago is retried. */
-    public static final long BUSY_TIMEOUT_MILLIS = 2000;
+    public static final long BUSY_TIMEOUT_MILLIS = BusyQueueRetry.TIMEOUT_MILLIS;
 
     /** What the channel does for the set. */
     public interface Owner {

@@ -10,12 +10,11 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Opens the legs of a {@link FastPathSet} without ever blocking its event loop: at once, or, while a
- * queue is still busy with a socket closed moments ago, retried later on the event loop for up to
- * {@link FastPathSet#BUSY_TIMEOUT_MILLIS}. Event-loop confined.
+ * queue is still busy with a socket closed moments ago, retried later on the event loop as
+ * {@link BusyQueueRetry} says. Event-loop confined.
  */
 final class LegOpener {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(FastPathSet.class);
@@ -49,13 +48,13 @@ final class LegOpener {
         } catch (BindBusyException e) {
             logger.debug("{}: a queue of {} is busy; the kernel socket serves until it is free", local, link.name());
             pending.add(opening);
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FastPathSet.BUSY_TIMEOUT_MILLIS);
-            owner.schedule(() -> retry(opening, link, deadline), e.retryAfterNanos());
+            BusyQueueRetry busy = new BusyQueueRetry(owner::schedule);
+            busy.retryLater(e, () -> retry(opening, link, busy));
             return null;
         }
     }
 
-    private void retry(FastPathOpening opening, LinkInfo link, long deadline) {
+    private void retry(FastPathOpening opening, LinkInfo link, BusyQueueRetry busy) {
         if (!pending.remove(opening)) {
             return; // abandoned by close()
         }
@@ -67,14 +66,13 @@ final class LegOpener {
             XdpFastPath leg = opening.attempt();
             set.add(leg);
         } catch (BindBusyException e) {
-            if (System.nanoTime() - deadline >= 0) {
+            if (!busy.retryLater(e, () -> retry(opening, link, busy))) {
                 opening.abandon();
                 logger.warn("{}: a queue of {} was still busy after {} ms; the kernel socket serves it", local,
                         link.name(), FastPathSet.BUSY_TIMEOUT_MILLIS);
                 return;
             }
             pending.add(opening);
-            owner.schedule(() -> retry(opening, link, deadline), e.retryAfterNanos());
         } catch (IOException | RuntimeException e) {
             logger.warn("{}: cannot open the fast path on {}: {}; the kernel socket serves it", local, link.name(),
                     e.getMessage());
