@@ -1,5 +1,6 @@
 package org.nettyxdp.bpf;
 
+import org.nettyxdp.testing.Frames;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +34,7 @@ class XdpSteeringTest {
                 s.putPort(9000, any, b, 2048);
                 assertEquals(new PortMap.Entry(1, 2048), s.ports().get(9000, any));
                 // no sockets set: the production program passes steered frames to the kernel
-                byte[] frame = Frames.eth(Frames.ETH_P_IP, Frames.ipv4(Frames.PROTO_UDP, Frames.udp(1, 9000, 8)));
+                byte[] frame = Frames.eth(Frames.ETH_IPV4, Frames.ipv4(Frames.UDP, Frames.udp(1, 9000, 8)));
                 assertEquals(XdpAction.PASS, ProgTestRun.run(s.program(), frame).action());
                 s.clearSocket(b, 1);
                 assertTrue(s.removePort(9000, any));
