@@ -1,5 +1,6 @@
 package org.nettyxdp.bpf;
 
+import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.Frames;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,7 @@ class BpfProgramTest {
 
     @BeforeEach
     void root() {
-        BpfTestSupport.assumeRoot();
+        TestHosts.assumeRoot("bpf(2) (CAP_BPF + CAP_NET_ADMIN)");
     }
 
     @Test

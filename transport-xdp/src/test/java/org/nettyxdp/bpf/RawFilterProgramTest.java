@@ -131,7 +131,7 @@ class RawFilterProgramTest {
 
     @BeforeAll
     static void maps() throws Exception {
-        BpfTestSupport.assumeRoot();
+        org.nettyxdp.testing.TestHosts.assumeRoot("bpf(2) (CAP_BPF + CAP_NET_ADMIN)");
         xsks = XskMap.create("nx_t_rawxsks", 8);
     }
 
@@ -164,7 +164,6 @@ class RawFilterProgramTest {
         // channel 0 takes UDP on queue 1 only, channel 1 takes UDP and ARP on every queue; fallback TX for
         // channel 0's index and DROP for channel 1's cannot be told apart by BPF_PROG_TEST_RUN (both
         // empty), so two programs differ only in their fallback: TX says "channel 0 took it"
-        BpfTestSupport.assumeRootWithIp();
         {
             org.nettyxdp.testing.VethPair pair = HOSTS.vethPair(2);
             int ifindex = org.nettyxdp.sys.Syscalls.ifNameToIndex(pair.hostIf());

@@ -1,6 +1,7 @@
 package org.nettyxdp.bpf;
 
 import org.nettyxdp.testing.Frames;
+import org.nettyxdp.testing.TestHosts;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -14,8 +15,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nettyxdp.sys.Errno;
+import org.nettyxdp.sys.Syscalls;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -45,6 +48,8 @@ import static org.nettyxdp.testing.Frames.udp;
  * host's addresses 10.0.0.2, .3, .9 and fd00::2, ::3, ::9.
  */
 class UdpSteeringProgramTest {
+    @RegisterExtension
+    static final TestHosts HOSTS = new TestHosts();
     static final XdpAction STEERED = XdpAction.DROP;
     static final XdpAction KERNEL = XdpAction.PASS;
     static final int PORT = 9000;
@@ -89,7 +94,7 @@ class UdpSteeringProgramTest {
 
     @BeforeAll
     static void load() throws Exception {
-        BpfTestSupport.assumeRoot();
+        TestHosts.assumeRoot("bpf(2) (CAP_BPF + CAP_NET_ADMIN)");
         ports = PortMap.create("nx_t_ports", 32);
         locals = LocalAddressMap.create("nx_t_locals", 16);
         xsks = XskMap.create("nx_t_xsks", 32);
@@ -511,16 +516,15 @@ class UdpSteeringProgramTest {
 
     @Test
     void queuesAtOrBeyondNumQueuesPass() throws Exception {
-        BpfTestSupport.assumeRootWithIp();
-        try (BareVeth veth = BareVeth.create(4);
-             BpfProgram two = UdpSteeringProgram.load(ports, locals, xsks, 2, MAC, XdpAction.DROP, false);
+        int ifindex = Syscalls.ifNameToIndex(HOSTS.vethPair(4).hostIf());
+        try (BpfProgram two = UdpSteeringProgram.load(ports, locals, xsks, 2, MAC, XdpAction.DROP, false);
              BpfProgram four = UdpSteeringProgram.load(ports, locals, xsks, 4, MAC, XdpAction.DROP, false)) {
             byte[] frame = v4udp(PORT, 16);
             IntStream.range(0, 4).forEach(q -> {
                 try {
-                    assertEquals(q < 2 ? STEERED : KERNEL, ProgTestRun.run(two, frame, 1, veth.ifindex, q).action(),
+                    assertEquals(q < 2 ? STEERED : KERNEL, ProgTestRun.run(two, frame, 1, ifindex, q).action(),
                             "numQueues 2, queue " + q);
-                    assertEquals(STEERED, ProgTestRun.run(four, frame, 1, veth.ifindex, q).action(), "numQueues 4, queue " + q);
+                    assertEquals(STEERED, ProgTestRun.run(four, frame, 1, ifindex, q).action(), "numQueues 4, queue " + q);
                 } catch (BpfException e) {
                     throw new AssertionError(e);
                 }
