@@ -18,7 +18,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -46,7 +45,7 @@ public final class FastPathSet {
     public static final String WILDCARD_INTERFACES_PROPERTY = "org.nettyxdp.wildcardInterfaces";
 
     /** How long, in all, an interface queue still busy with a socket closed moments ago is retried. */
-    public static final long BUSY_TIMEOUT_MILLIS = 2000;
+    public static final long BUSY_TIMEOUT_MILLIS = BusyQueueRetry.TIMEOUT_MILLIS;
 
     /** What the channel does for the set. */
     public interface Owner {
@@ -95,7 +94,7 @@ public final class FastPathSet {
     private int[] queueInLeg = new int[0];
     private InetSocketAddress connectedPeer;
     /** Fast paths waiting for a busy queue, retried on the event loop. */
-    private final List<XdpFastPath.Opening> pending = new ArrayList<>();
+    private final List<FastPathOpening> pending = new ArrayList<>();
     private volatile long losses;
     /** How long neighbour and route changes settle before next hops are looked up again. */
     private static final long HOPS_SETTLE_NANOS = 20_000_000L;
@@ -180,19 +179,19 @@ public final class FastPathSet {
      * ready, or a WARN says why not after {@link #BUSY_TIMEOUT_MILLIS}).
      */
     private XdpFastPath openLeg(LinkInfo link) throws IOException {
-        XdpFastPath.Opening opening = XdpFastPath.opening(link, local, boundIp, settings);
+        FastPathOpening opening = new FastPathOpening(link, local, boundIp, false, settings);
         try {
             return opening.attempt();
         } catch (BindBusyException e) {
             logger.debug("{}: a queue of {} is busy; the kernel socket serves until it is free", local, link.name());
             pending.add(opening);
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BUSY_TIMEOUT_MILLIS);
-            owner.schedule(() -> retry(opening, link, deadline), e.retryAfterNanos());
+            BusyQueueRetry busy = new BusyQueueRetry(owner::schedule);
+            busy.retryLater(e, () -> retry(opening, link, busy));
             return null;
         }
     }
 
-    private void retry(XdpFastPath.Opening opening, LinkInfo link, long deadline) {
+    private void retry(FastPathOpening opening, LinkInfo link, BusyQueueRetry busy) {
         if (!pending.remove(opening)) {
             return; // abandoned by close()
         }
@@ -204,14 +203,13 @@ public final class FastPathSet {
             XdpFastPath leg = opening.attempt();
             change(null, leg);
         } catch (BindBusyException e) {
-            if (System.nanoTime() - deadline >= 0) {
+            if (!busy.retryLater(e, () -> retry(opening, link, busy))) {
                 opening.abandon();
                 logger.warn("{}: a queue of {} was still busy after {} ms; the kernel socket serves it", local,
                         link.name(), BUSY_TIMEOUT_MILLIS);
                 return;
             }
             pending.add(opening);
-            owner.schedule(() -> retry(opening, link, deadline), e.retryAfterNanos());
         } catch (IOException | RuntimeException e) {
             logger.warn("{}: cannot open the fast path on {}: {}; the kernel socket serves it", local, link.name(),
                     e.getMessage());
@@ -389,7 +387,7 @@ public final class FastPathSet {
         if (subscription != null) {
             subscription.close();
         }
-        for (XdpFastPath.Opening opening : pending) {
+        for (FastPathOpening opening : pending) {
             opening.abandon();
         }
         pending.clear();
