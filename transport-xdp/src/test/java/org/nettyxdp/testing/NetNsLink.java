@@ -4,7 +4,9 @@ package org.nettyxdp.testing;
  * Two fresh network namespaces joined by a veth pair, so a test can change routes and neighbours
  * without touching this namespace: {@link #ns1()}/{@link #veth1()} with 10.77.S.1/24 and
  * fd00:77:S::1/64, {@link #ns2()}/{@link #veth2()} with .2 and ::2, where S is {@link #subnet()};
- * {@code lo} is up in both. Made by {@link TestHosts#linkedNamespaces}, which removes it.
+ * {@code lo} is up in both. Ready once no address is tentative any more (the link-local ones have
+ * passed duplicate address detection), so two address dumps see the same flags. Made by
+ * {@link TestHosts#linkedNamespaces}, which removes it.
  */
 public final class NetNsLink implements AutoCloseable {
     private final NetNs ns1;
@@ -29,6 +31,8 @@ public final class NetNsLink implements AutoCloseable {
             second.exec("ip addr add " + ip6b() + "/64 dev " + veth2 + " nodad");
             ns1.exec("ip link set " + veth1 + " up");
             second.exec("ip link set " + veth2 + " up");
+            awaitNoTentativeAddress(ns1, veth1);
+            awaitNoTentativeAddress(second, veth2);
         } catch (RuntimeException e) {
             ns1.close();
             if (second != null) {
@@ -37,6 +41,21 @@ public final class NetNsLink implements AutoCloseable {
             throw new IllegalStateException("cannot link namespaces " + ns1Name + " and " + ns2Name, e);
         }
         this.ns2 = second;
+    }
+
+    private static void awaitNoTentativeAddress(NetNs ns, String dev) {
+        for (int i = 0; i < 500; i++) {
+            if (ns.exec("ip -6 addr show dev " + dev + " tentative").isBlank()) {
+                return;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new IllegalStateException(dev + " in " + ns.name() + " still has tentative addresses after 5 s");
     }
 
     /** The first namespace, holding {@link #veth1()}. */
