@@ -15,8 +15,9 @@ import java.net.InetSocketAddress;
 /**
  * The TX side of one {@link XdpFastPath}: writes a datagram's headers into a frame (in place in front
  * of the payload when it already sits in one of our frames with room, else into a free frame the
- * payload is copied to, or a descriptor chain of them), queues it on a TX ring, and publishes and kicks
- * the batch at {@link #flush}. Event-loop confined.
+ * payload is copied to), or sends a datagram larger than a frame as a descriptor chain (over the
+ * received frames it lies in, else copied into free ones), queues it on a TX ring, and publishes and
+ * kicks the batch at {@link #flush}. Event-loop confined.
  */
 final class FastPathTransmitter {
     private static final int TX_BATCH = QueueSocket.TX_BATCH;
@@ -38,6 +39,8 @@ final class FastPathTransmitter {
     private final FrameChain chain;
     private final long[] txFrames = new long[TX_BATCH];
     private final long[] chainFrames = new long[FrameChain.MAX_TX_FRAGMENTS];
+    /** Where the datagram being sent lies in UMEM frames, if it does. */
+    private final FrameSpans spans = new FrameSpans(FrameChain.MAX_TX_FRAGMENTS);
     /** The link's MTU, followed by {@link #setMtu}. */
     private int mtu;
     private int txFrameCount;
@@ -145,11 +148,15 @@ final class FastPathTransmitter {
 
     /**
      * Sends a datagram larger than one frame as a descriptor chain ({@code XDP_PKT_CONTD} on all but the
-     * last): copied once into as many free frames as it needs, the headers in the first. More
-     * fragments than the kernel builds into one packet take the kernel socket.
+     * last): over the frames it lies in where it can ({@link #sendChainInPlace}), else copied once into
+     * as many free frames as it needs, the headers in the first. More fragments than the kernel builds
+     * into one packet take the kernel socket.
      */
     private XdpFastPath.SendResult sendChain(ByteBuf content, boolean v4, NextHops.Hop hop, int port, int headers,
                                              int payload) {
+        if (sendChainInPlace(content, v4, hop, port, headers, payload)) {
+            return XdpFastPath.SendResult.QUEUED;
+        }
         int k = (headers + payload + frameCapacity - 1) / frameCapacity;
         if (k > FrameChain.MAX_TX_FRAGMENTS) {
             return XdpFastPath.SendResult.SLOW_PATH;
@@ -191,10 +198,83 @@ final class FastPathTransmitter {
         for (int i = 0; i < k; i++) {
             tx.put(qs.txUsed++, chain.addr(i), chain.len(i), i < k - 1 ? XdpPacket.XDP_PKT_CONTD : 0);
         }
+        qs.txPackets++;
         txPackets++;
         txBytes += payload;
         txChainCount++;
         return XdpFastPath.SendResult.QUEUED;
+    }
+
+    /**
+     * Sends a datagram whose bytes all lie in received frames of one queue (a received chain written
+     * back, modified in place or cut short) as a chain over those frames: the headers go into the first
+     * frame's headroom, below its buffer's index 0 (no buffer shows those bytes), each frame is its
+     * own descriptor and stays held by the pool until the kernel completes it. Returns false, having
+     * queued nothing, where the copy must do: bytes elsewhere, a frame twice or already being sent, the
+     * first byte not at its buffer's index 0, too little headroom, more spans than the kernel takes,
+     * too few TX slots.
+     */
+    private boolean sendChainInPlace(ByteBuf content, boolean v4, NextHops.Hop hop, int port, int headers,
+                                     int payload) {
+        FrameSpans s = spans;
+        if (!s.map(content)) {
+            return false;
+        }
+        try {
+            UmemByteBuf first = s.buffer(0);
+            if (s.index(0) != 0 || first.headroom() < headers) {
+                return false;
+            }
+            QueueSocket qs = null;
+            for (QueueSocket candidate : queues) {
+                if (candidate.pool.owns(first)) {
+                    qs = candidate;
+                    break;
+                }
+            }
+            if (qs == null) {
+                return false;
+            }
+            UmemFramePool pool = qs.pool;
+            int k = s.count();
+            for (int i = 1; i < k; i++) {
+                if (!pool.owns(s.buffer(i))) {
+                    return false;
+                }
+            }
+            if (!qs.reserveTxSlots(k, counters)) {
+                return false;
+            }
+            for (int i = 0; i < k; i++) {
+                if (!pool.holdForSend(s.buffer(i))) {
+                    for (int j = 0; j < i; j++) {
+                        pool.cancelHold(s.buffer(j));
+                    }
+                    return false;
+                }
+            }
+            chain.reset();
+            for (int i = 0; i < k; i++) {
+                UmemByteBuf u = s.buffer(i);
+                long data = u.frameAddress() + XdpPacket.XDP_PACKET_HEADROOM + u.headroom() + s.index(i);
+                int below = i == 0 ? headers : 0;
+                chain.add(data - below, below + s.length(i));
+            }
+            MemorySegment region = qs.region();
+            writer.write(region, chain.addr(0), v4, hop, port, payload, tunables.trafficClass(), chain);
+            TxRing tx = qs.xsk.tx();
+            for (int i = 0; i < k; i++) {
+                tx.put(qs.txUsed++, chain.addr(i), chain.len(i), i < k - 1 ? XdpPacket.XDP_PKT_CONTD : 0);
+            }
+            qs.txPackets++;
+            txPackets++;
+            txBytes += payload;
+            txChainCount++;
+            txZeroCopy++;
+            return true;
+        } finally {
+            s.clear();
+        }
     }
 
     /** A free frame of {@code pool} for a copy, from a batch taken at once; -1 after kicking every queue. */

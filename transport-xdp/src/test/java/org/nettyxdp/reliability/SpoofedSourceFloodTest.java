@@ -26,8 +26,12 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.nettyxdp.reliability.FrameKit.ETH_IPV4;
-import static org.nettyxdp.reliability.FrameKit.UDP;
+import static org.nettyxdp.testing.Frames.ETH_IPV4;
+import static org.nettyxdp.testing.Frames.UDP;
+import static org.nettyxdp.testing.Frames.eth;
+import static org.nettyxdp.testing.Frames.ipv4;
+import static org.nettyxdp.testing.Frames.udp;
+import static org.nettyxdp.testing.Frames.udpChecksum;
 
 /**
  * New sources cost the event loop nothing that blocks: an echo server on the fast path answers a
@@ -266,7 +270,7 @@ class SpoofedSourceFloodTest {
 
     static byte[] frame(byte[] hostMac, byte[] peerMac, byte[] src, byte[] dst, int port, int i) {
         byte[] payload = {(byte) (i >>> 24), (byte) (i >>> 16), (byte) (i >>> 8), (byte) i, 1, 2, 3, 4};
-        byte[] u = FrameKit.udpChecksum(FrameKit.udp(40000 + (i & 0xfff), port, payload), src, dst);
-        return FrameKit.eth(hostMac, peerMac, ETH_IPV4, FrameKit.ipv4(src, dst, UDP, i & 0xffff, 0x4000, new byte[0], u));
+        byte[] u = udpChecksum(udp(40000 + (i & 0xfff), port, payload), src, dst);
+        return eth(hostMac, peerMac, ETH_IPV4, ipv4(src, dst, UDP, i & 0xffff, 0x4000, new byte[0], u));
     }
 }
