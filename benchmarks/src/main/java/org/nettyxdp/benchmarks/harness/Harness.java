@@ -49,12 +49,24 @@ public final class Harness {
     /** One measured row. NaN where a column does not apply. */
     record Row(int queues, String placement, String transport, String workload, int payload, double pps,
                double p50, double p99, double p999, double genPps, double bytesPerPacket, double cpuNsPerPacket,
-               double serverCpu, double runqWait, String note) {
+               double serverCpu, double runqWait, String note, double loadCpu) {
+        Row(int queues, String placement, String transport, String workload, int payload, double pps,
+            double p50, double p99, double p999, double genPps, double bytesPerPacket, double cpuNsPerPacket,
+            double serverCpu, double runqWait, String note) {
+            this(queues, placement, transport, workload, payload, pps, p50, p99, p999, genPps, bytesPerPacket,
+                    cpuNsPerPacket, serverCpu, runqWait, note, Double.NaN);
+        }
+
+        /** This row with the load CPU's busy share (the CPU of the generator and the veths' NAPI threads). */
+        Row withLoadCpu(double share) {
+            return new Row(queues, placement, transport, workload, payload, pps, p50, p99, p999, genPps,
+                    bytesPerPacket, cpuNsPerPacket, serverCpu, runqWait, note, share);
+        }
     }
 
     /** What one loaded run measured: median-of-slices rate, generator rate, per-packet costs on the loop thread. */
     record Drive(double pps, double genPps, double allocPerPacket, double cpuNsPerPacket, double serverCpu,
-                 double runqWait, String kernel) {
+                 double runqWait, String kernel, double loadCpu) {
     }
 
     /** A thread inside the client namespace, optionally pinned. */
@@ -180,7 +192,11 @@ public final class Harness {
             return;
         }
         try {
+            lastLoadCpu = Double.NaN;
             Row r = m.run();
+            if (!Double.isNaN(lastLoadCpu) && Double.isNaN(r.loadCpu())) {
+                r = r.withLoadCpu(lastLoadCpu);
+            }
             rows.add(r);
             System.out.printf("  %-9s %-7s %5d B q%d %s: %s%n", r.transport(), r.workload(), r.payload(), r.queues(),
                     r.placement(), r.workload().equals("latency")
@@ -190,6 +206,11 @@ public final class Harness {
                                     r.serverCpu() * 100, r.cpuNsPerPacket()),
                             Double.isNaN(r.bytesPerPacket()) ? "" : String.format(", %.1f B/pkt allocated",
                                     r.bytesPerPacket())));
+            if (Report.loadLimited(r)) {
+                System.out.printf("      load-limited: the load CPU (generator and veth NAPI threads) was %.0f%%"
+                        + " busy while the loop was %.0f%%: the row measured that CPU, not the server%n",
+                        100 * r.loadCpu(), 100 * r.serverCpu());
+            }
             if (Report.generatorLimited(r)) {
                 System.out.printf("      generator-limited: %.0f%% of the offered load was served; the server's"
                         + " capacity is above this row%n", 100 * r.pps() / r.genPps());
@@ -228,7 +249,9 @@ public final class Harness {
     private Drive driveAll(BenchHost h, NsThread gen, int payload, Counter counter, List<Thread> loopThreads,
                         Placement p, List<String> napiInterfaces) throws Exception {
         Thread loopThread = loopThreads.isEmpty() ? null : loopThreads.get(0);
-        napi(h, napiInterfaces, p);
+        java.util.Map<String, Path> watched = new java.util.LinkedHashMap<>();
+        napi(h, napiInterfaces, p).forEach((comm, dir) -> watched.put(comm.replace("napi/" + h.hostIf(), "napi(host)")
+                .replace("napi/" + h.peerIf(), "napi(peer)"), dir));
         XdpTxGenerator g = gen.call(() -> new XdpTxGenerator(h, PORT, payload));
         Future<Object> running = gen.submit(() -> {
             g.run();
@@ -237,6 +260,13 @@ public final class Harness {
         try {
             Thread.sleep(warmupNanos / 1_000_000);
             Path task = loopThread == null ? null : SchedStat.find(loopThread.getName());
+            Path genTask = SchedStat.find("gen-" + h.ns());
+            if (genTask != null) {
+                watched.put("generator", genTask);
+            }
+            CpuAccount account = new CpuAccount(watched);
+            CpuAccount.Snapshot c0 = account.take();
+            long[] g0 = g.loopCounts();
             SchedStat q0 = SchedStat.read(task);
             VethCounters v0 = VethCounters.read(h);
             Sample first = sample(counter, g, loopThreads);
@@ -250,6 +280,13 @@ public final class Harness {
             }
             VethCounters v1 = VethCounters.read(h);
             SchedStat q1 = SchedStat.read(task);
+            CpuAccount.Snapshot c1 = account.take();
+            long[] g1 = g.loopCounts();
+            lastLoadCpu = CpuAccount.busy(c0, c1, p.loadCpu());
+            long passes = g1[0] - g0[0];
+            String genNote = passes <= 0 ? "" : String.format("; generator: %,.0f kicks/s, %.0f%% of its passes found"
+                    + " every frame in flight", (g1[2] - g0[2]) / ((prev.nanos - first.nanos) / 1e9),
+                    100.0 * (g1[1] - g0[1]) / passes);
             java.util.Arrays.sort(rates);
             double median = (rates[SLICES / 2 - 1] + rates[SLICES / 2]) / 2;
             double secs = (prev.nanos - first.nanos) / 1e9;
@@ -260,7 +297,8 @@ public final class Harness {
                     perPacket ? (double) (prev.cpu - first.cpu) / n : Double.NaN,
                     loopThread == null ? Double.NaN : (prev.cpu - first.cpu) / (secs * 1e9),
                     task == null ? Double.NaN : Math.min(1, q1.minus(q0).waitNanos() / (secs * 1e9)),
-                    v1.minus(v0).describe(secs) + (task == null ? "" : "; " + q1.minus(q0).describe(secs)));
+                    v1.minus(v0).describe(secs) + (task == null ? "" : "; " + q1.minus(q0).describe(secs))
+                            + "\n      " + CpuAccount.describe(c0, c1) + genNote, lastLoadCpu);
         } finally {
             g.stop();
             running.get(5, TimeUnit.SECONDS);
@@ -271,18 +309,22 @@ public final class Harness {
         }
     }
 
-    /** Threaded NAPI on the interfaces (host or peer end), pinned per the placement. */
-    private void napi(BenchHost h, List<String> interfaces, Placement p) {
+    /** Load CPU's busy share in the last {@link #drive} (NaN before one). */
+    private double lastLoadCpu = Double.NaN;
+
+    /** Threaded NAPI on the interfaces (host or peer end), pinned per the placement; returns their threads. */
+    private java.util.Map<String, Path> napi(BenchHost h, List<String> interfaces, Placement p) {
         for (String itf : interfaces) {
             boolean ok = Affinity.threadedNapi(itf.equals(h.peerIf()) ? h.ns() : null, itf);
             if (!ok && warnedNapi.add(itf)) {
                 System.out.println("      note: threaded NAPI refused on " + itf + " (no NAPI: softirq)");
             }
         }
-        List<String> pinned = Affinity.pinNapiThreads(interfaces, p.napiCpu());
+        java.util.Map<String, Path> pinned = Affinity.pinNapiThreads(interfaces, p.napiCpu());
         if (pinned.isEmpty()) {
             System.out.println("      note: no NAPI thread found for " + interfaces);
         }
+        return pinned;
     }
 
     private final java.util.Set<String> warnedNapi = new java.util.HashSet<>();
@@ -404,10 +446,15 @@ public final class Harness {
              ClientCounter replies = echo ? ctl.call(() -> new ClientCounter(h.peerIf())) : null) {
             Counter c = echo ? replies::count : s::count;
             List<String> napi = echo ? List.of(h.hostIf(), h.peerIf()) : List.of(h.hostIf());
+            long k0 = s.kickNanos();
+            long n0 = s.count();
             Drive r = drive(h, gen, payload, c, s.loopThread(), p, napi);
+            long n = s.count() - n0;
+            String kick = echo && n > 0 ? String.format("in the TX kick (sendto, wall clock): %.0f ns/pkt; ",
+                    (double) (s.kickNanos() - k0) / n) : "";
             return new Row(h.queues(), p.name(), "raw_xsk", echo ? "echo" : "rx", payload, r.pps(), Double.NaN,
                     Double.NaN, Double.NaN, r.genPps(), r.allocPerPacket(), r.cpuNsPerPacket(), r.serverCpu(),
-                    r.runqWait(), "AF_XDP socket and steering program only, no Netty; " + r.kernel());
+                    r.runqWait(), "AF_XDP socket and steering program only, no Netty; " + kick + r.kernel());
         }
     }
 

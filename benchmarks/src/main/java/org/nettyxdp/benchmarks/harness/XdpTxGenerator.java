@@ -27,16 +27,26 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * except {@link #sent()} and {@link #stop()}.
  */
 final class XdpTxGenerator implements AutoCloseable {
-    /** Descriptors per kick: copy-mode xmit sends at most 32 per sendto in recent kernels. */
-    private static final int BATCH = 32;
+    /**
+     * Descriptors per pass and kick. The socket's TX budget is raised to the ring size
+     * ({@code XDP_MAX_TX_SKB_BUDGET}, Linux 6.17+), so one {@code sendto} sends the whole batch; older
+     * kernels send 32 per kick and the loop kicks again while descriptors wait.
+     */
+    private static final int BATCH = Integer.getInteger("bench.genBatch", 128);
     private static final int FRAME_SIZE = 2048;
-    private static final int FRAMES_PER_QUEUE = 2048;
-    private static final int RING = 1024;
+    private static final int FRAMES_PER_QUEUE = 4096;
+    private static final int RING = 2048;
     private static final VarHandle SENT;
+    private static final VarHandle PASSES;
+    private static final VarHandle STARVED;
+    private static final VarHandle KICKS;
 
     static {
         try {
             SENT = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "sentCount", long.class);
+            PASSES = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "passCount", long.class);
+            STARVED = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "starvedCount", long.class);
+            KICKS = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "kickCount", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -50,6 +60,13 @@ final class XdpTxGenerator implements AutoCloseable {
     private volatile boolean stop;
     @SuppressWarnings("unused") // through SENT
     private long sentCount;
+    @SuppressWarnings("unused") // through PASSES, STARVED, KICKS
+    private long passCount;
+    @SuppressWarnings("unused")
+    private long starvedCount;
+    @SuppressWarnings("unused")
+    private long kickCount;
+    private final double rate = Double.parseDouble(System.getProperty("bench.genRate", "0"));
 
     XdpTxGenerator(BenchHost host, int dstPort, int payload) throws SyscallException {
         int queues = host.queues();
@@ -67,6 +84,11 @@ final class XdpTxGenerator implements AutoCloseable {
                 XdpSocketConfig cfg = XdpSocketConfig.defaults(ifindex, q).withZeroCopy(ZeroCopyMode.OFF)
                         .withRingSizes(RING, RING, RING, RING);
                 sockets[q] = q == 0 ? XdpSocket.open(cfg, umem) : XdpSocket.openShared(cfg, sockets[0]);
+                try {
+                    Syscalls.setsockopt(sockets[q].fd(), 283, 9, RING, "XDP_MAX_TX_SKB_BUDGET"); // SOL_XDP
+                } catch (SyscallException e) {
+                    // before Linux 6.17: 32 descriptors per sendto
+                }
                 for (int i = 0; i < FRAMES_PER_QUEUE; i++) {
                     long addr = umem.allocateFrame();
                     MemorySegment.copy(frame, 0, region, JAVA_BYTE, addr, frame.length);
@@ -79,11 +101,31 @@ final class XdpTxGenerator implements AutoCloseable {
         }
     }
 
-    /** Sends until {@link #stop()}: recycles completions, fills the TX ring in batches, kicks. */
+    /**
+     * Sends until {@link #stop()}: recycles completions, fills the TX ring in batches, kicks only while
+     * descriptors wait on the ring. With {@code bench.genRate} (packets per second over all queues) it
+     * paces itself to that offered load (a token bucket checked each pass), so two rows can be offered
+     * the same load.
+     */
     void run() {
         int queues = sockets.length;
         long sent = 0;
+        long passes = 0;
+        long starved = 0;
+        long kicks = 0;
+        long start = System.nanoTime();
+        long allowed = 0;
         while (!stop) {
+            passes++;
+            int budget = BATCH;
+            if (rate > 0) {
+                long due = (long) ((System.nanoTime() - start) * rate / 1e9);
+                budget = (int) Math.min(BATCH, due - allowed);
+                if (budget <= 0) {
+                    Thread.onSpinWait();
+                    budget = 0;
+                }
+            }
             for (int q = 0; q < queues; q++) {
                 XdpSocket xsk = sockets[q];
                 long[] f = free[q];
@@ -96,16 +138,35 @@ final class XdpTxGenerator implements AutoCloseable {
                 comp.release(c);
                 sent += c;
                 TxRing tx = xsk.tx();
-                int n = tx.reserve(Math.min(BATCH, fc));
+                int want = Math.min(budget, fc);
+                if (budget > 0 && fc == 0) {
+                    starved++;
+                }
+                int n = want == 0 ? 0 : tx.reserve(want);
                 for (int i = 0; i < n; i++) {
                     tx.put(i, f[--fc], frameLen, 0);
                 }
                 tx.submit(n);
+                allowed += n;
                 freeCount[q] = fc;
-                xsk.kickTx();
+                if (tx.entries() > 0) {
+                    xsk.kickTx();
+                    kicks++;
+                }
             }
             SENT.setOpaque(this, sent);
+            if ((passes & 1023) == 0) {
+                PASSES.setOpaque(this, passes);
+                STARVED.setOpaque(this, starved);
+                KICKS.setOpaque(this, kicks);
+            }
         }
+    }
+
+    /** Passes of the send loop, passes that found no free frame (all in flight), kicks: so far. */
+    long[] loopCounts() {
+        return new long[] {(long) PASSES.getOpaque(this), (long) STARVED.getOpaque(this),
+                (long) KICKS.getOpaque(this)};
     }
 
     /** Frames the kernel has completed (sent or dropped by the veth) so far. */
