@@ -103,10 +103,10 @@ public final class Harness {
     }
 
     /** Placement of the threads for one row. */
-    record Placement(String name, int serverCpu, int loadCpu, int napiCpu) {
+    record Placement(String name, int serverCpu, int loadCpu, int hostNapiCpu, int peerNapiCpu) {
         String describe() {
-            return "server loop cpu" + serverCpu + ", generator/client cpu" + loadCpu + ", veth NAPI threads cpu"
-                    + napiCpu;
+            return "server loop cpu" + serverCpu + ", generator/client cpu" + loadCpu + ", host veth NAPI cpu"
+                    + hostNapiCpu + ", peer veth NAPI cpu" + peerNapiCpu;
         }
     }
 
@@ -125,8 +125,13 @@ public final class Harness {
     }
 
     private void run(List<BenchHost> hosts, boolean quick) throws Exception {
-        Placement a = new Placement("A", serverCpu, loadCpu, loadCpu);
-        Placement b = new Placement("B", serverCpu, loadCpu, serverCpu);
+        // A: the server's CPU runs only the server; the kernel's work for both veth ends and the generator
+        // share the other CPU. B: both veth ends' NAPI next to the server. N (as a NIC queue's IRQ affinity
+        // would place it): the receiving veth's NAPI (the kernel's copy into the UMEM, or its UDP stack for a
+        // kernel socket) on the server's CPU, the generator and the wire's other end on the load CPU.
+        Placement a = new Placement("A", serverCpu, loadCpu, loadCpu, loadCpu);
+        Placement b = new Placement("B", serverCpu, loadCpu, serverCpu, serverCpu);
+        Placement nic = new Placement("N", serverCpu, loadCpu, serverCpu, loadCpu);
         int[] payloads = quick ? new int[] {64} : new int[] {64, 1200};
         BenchHost one = hosts.get(0);
         System.out.printf("machine: %d cpus, %s; measurement %.1f s after %.1f s warm-up%n",
@@ -134,6 +139,7 @@ public final class Harness {
                 warmupNanos / 1e9);
         System.out.println("placement A: " + a.describe());
         System.out.println("placement B: " + b.describe());
+        System.out.println("placement N: " + nic.describe());
         for (Server.Transport t : Server.Transport.values()) {
             if (t.unavailable() != null) {
                 System.out.println("skipping " + t.label + ": " + t.unavailable());
@@ -151,9 +157,21 @@ public final class Harness {
                         measure(t.label, "latency", () -> latency(one, gen, t, payload, a));
                     }
                 }
+                if (payload == 64) {
+                    // the floor of our own stack, right after the channel rows (same conditions)
+                    measure("raw_xsk", "rx", () -> rawXsk(one, gen, ctl, false, 64, a));
+                    measure("raw_xsk", "echo", () -> rawXsk(one, gen, ctl, true, 64, a));
+                }
                 measure(RawReflectorRow.TRANSPORT, "echo",
                         () -> RawReflectorRow.measure(this, one, ctl, gen, PORT, payload, a));
             }
+            // the server's CPU also carries the kernel's RX work for its queue: the rows measure the server
+            for (Server.Transport t : new Server.Transport[] {Server.Transport.EPOLL, Server.Transport.XDP_DRV}) {
+                measure(t.label, "rx", () -> rx(one, gen, t, 64, nic));
+                measure(t.label, "echo", () -> echo(one, gen, ctl, t, 64, nic));
+            }
+            measure("raw_xsk", "rx", () -> rawXsk(one, gen, ctl, false, 64, nic));
+            measure("raw_xsk", "echo", () -> rawXsk(one, gen, ctl, true, 64, nic));
             // placement sensitivity: the same XDP rows with the NAPI threads next to the server
             measure("xdp_drop", "rx", () -> xdpDrop(one, gen, 64, b));
             measure(Server.Transport.XDP_DRV.label, "rx", () -> rx(one, gen, Server.Transport.XDP_DRV, 64, b));
@@ -170,7 +188,7 @@ public final class Harness {
             }
         }
         scaleRows(hosts, a);
-        Report.print(rows, a, b);
+        Report.print(rows, a, b, nic);
         ScaleReport.print(rows, shards);
         Report.writeJson(rows, Path.of("bench-results.json"));
     }
@@ -320,7 +338,11 @@ public final class Harness {
                 System.out.println("      note: threaded NAPI refused on " + itf + " (no NAPI: softirq)");
             }
         }
-        java.util.Map<String, Path> pinned = Affinity.pinNapiThreads(interfaces, p.napiCpu());
+        java.util.Map<String, Path> pinned = new java.util.LinkedHashMap<>();
+        for (String itf : interfaces) {
+            pinned.putAll(Affinity.pinNapiThreads(List.of(itf), itf.equals(h.peerIf()) ? p.peerNapiCpu()
+                    : p.hostNapiCpu()));
+        }
         if (pinned.isEmpty()) {
             System.out.println("      note: no NAPI thread found for " + interfaces);
         }
@@ -421,8 +443,6 @@ public final class Harness {
         BenchHost one = hosts.get(0);
         try (NsThread gen = new NsThread(one.ns(), loadCpu, "gen-" + one.ns());
              NsThread ctl = new NsThread(one.ns(), -1, "ctl-" + one.ns())) {
-            measure("raw_xsk", "rx", () -> rawXsk(one, gen, ctl, false, 64, a));
-            measure("raw_xsk", "echo", () -> rawXsk(one, gen, ctl, true, 64, a));
             measure("xdp_drv_bp", "latency", () -> busyPollLatency(one, gen, 64, a));
             measure("xdp_shard", "rx", () -> shard(one, gen, ctl, 1, false, a));
             measure("xdp_shard", "echo", () -> shard(one, gen, ctl, 1, true, a));

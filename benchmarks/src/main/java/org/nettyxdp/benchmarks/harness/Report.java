@@ -11,10 +11,11 @@ final class Report {
     private Report() {
     }
 
-    static void print(List<Harness.Row> rows, Harness.Placement a, Harness.Placement b) {
+    static void print(List<Harness.Row> rows, Harness.Placement a, Harness.Placement b, Harness.Placement n) {
         System.out.println();
         System.out.println("placement A: " + a.describe());
         System.out.println("placement B: " + b.describe());
+        System.out.println("placement N: " + n.describe());
         System.out.println("vs epoll: pps / epoll's pps for rx and echo; epoll's p99 / this p99 for latency"
                 + " (> 1 is better); same queues, payload and placement");
         System.out.println("pps: median of " + 12 + " slices; loop cpu: the server's event loop thread's CPU share;"
@@ -23,8 +24,8 @@ final class Report {
         System.out.println("gen pps: the load offered; G after pps: generator-limited (at least 90% of the offered"
                 + " load served), so the server's capacity is above the row, which measured the generator");
         System.out.println("load cpu: busy share of the CPU carrying the generator (and, in placement A, the veths'"
-                + " NAPI threads); L after pps: load-limited (that CPU >= 95% busy, the loop < 90%, less than 90%"
-                + " served), so the row measured that CPU, not the server");
+                + " NAPI threads); L after pps: load-limited (that CPU >= 95% busy, the loop < 90% busy and"
+                + " < 25% waiting, less than 90% served), so the row measured that CPU, not the server");
         String fmt = "%-2s %-3s %-9s %-8s %6s %12s %8s %8s %8s %8s %12s %8s %8s %8s %7s %7s%n";
         System.out.printf(fmt, "q", "pl", "transport", "workload", "bytes", "pps", "vs epoll", "p50 us", "p99 us",
                 "p99.9 us", "gen pps", "load cpu", "loop cpu", "cpu wait", "ns/pkt", "B/pkt");
@@ -72,7 +73,12 @@ final class Report {
     }
 
     static Optional<Harness.Row> find(List<Harness.Row> rows, String transport, String workload, int payload) {
-        return rows.stream().filter(r -> r.queues() == 1 && r.placement().equals("A")
+        return find(rows, "A", transport, workload, payload);
+    }
+
+    static Optional<Harness.Row> find(List<Harness.Row> rows, String placement, String transport, String workload,
+                                      int payload) {
+        return rows.stream().filter(r -> r.queues() == 1 && r.placement().equals(placement)
                 && r.transport().equals(transport) && r.workload().equals(workload) && r.payload() == payload)
                 .findFirst();
     }
@@ -80,7 +86,12 @@ final class Report {
     private static String ratio(List<Harness.Row> rows, Harness.Row r) {
         Optional<Harness.Row> e = rows.stream().filter(x -> x.transport().equals("epoll")
                 && x.workload().equals(r.workload()) && x.payload() == r.payload() && x.queues() == r.queues()
-                && x.placement().equals("A")).findFirst();
+                && x.placement().equals(r.placement())).findFirst();
+        if (e.isEmpty()) {
+            e = rows.stream().filter(x -> x.transport().equals("epoll") && x.workload().equals(r.workload())
+                    && x.payload() == r.payload() && x.queues() == r.queues() && x.placement().equals("A"))
+                    .findFirst();
+        }
         if (r.workload().equals("rx") && e.isEmpty()) {
             e = rows.stream().filter(x -> x.transport().equals("epoll") && x.workload().equals("rx")
                     && x.payload() == r.payload() && x.queues() == r.queues()).findFirst();
@@ -103,7 +114,7 @@ final class Report {
      */
     static boolean loadLimited(Harness.Row r) {
         return !r.workload().equals("latency") && !generatorLimited(r) && r.loadCpu() >= 0.95
-                && !(r.serverCpu() >= 0.9);
+                && !(r.serverCpu() >= 0.9) && !(r.runqWait() >= 0.25);
     }
 
     private static String num(double v) {
