@@ -40,6 +40,7 @@ final class XdpTxGenerator implements AutoCloseable {
     private static final VarHandle PASSES;
     private static final VarHandle STARVED;
     private static final VarHandle KICKS;
+    private static final VarHandle HELD;
 
     static {
         try {
@@ -47,6 +48,7 @@ final class XdpTxGenerator implements AutoCloseable {
             PASSES = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "passCount", long.class);
             STARVED = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "starvedCount", long.class);
             KICKS = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "kickCount", long.class);
+            HELD = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "heldCount", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -66,6 +68,10 @@ final class XdpTxGenerator implements AutoCloseable {
     private long starvedCount;
     @SuppressWarnings("unused")
     private long kickCount;
+    @SuppressWarnings("unused")
+    private long heldCount;
+    private java.util.function.LongSupplier window;
+    private int windowSize;
     private final double rate = Double.parseDouble(System.getProperty("bench.genRate", "0"));
 
     XdpTxGenerator(BenchHost host, int dstPort, int payload) throws SyscallException {
@@ -113,8 +119,12 @@ final class XdpTxGenerator implements AutoCloseable {
         long passes = 0;
         long starved = 0;
         long kicks = 0;
+        long held = 0;
         long start = System.nanoTime();
         long allowed = 0;
+        long served = 0;
+        long lost = 0;
+        long progress = start;
         while (!stop) {
             passes++;
             int budget = BATCH;
@@ -124,6 +134,22 @@ final class XdpTxGenerator implements AutoCloseable {
                 if (budget <= 0) {
                     Thread.onSpinWait();
                     budget = 0;
+                }
+            }
+            if (window != null && allowed - lost - served + budget > windowSize) {
+                long now = System.nanoTime();
+                long s = window.getAsLong();
+                if (s != served) {
+                    served = s;
+                    progress = now;
+                } else if (now - progress > 1_000_000) {
+                    lost = allowed - served; // nothing came back for 1 ms: what is out was dropped on the way
+                    progress = now;
+                }
+                budget = (int) Math.max(0, Math.min(budget, windowSize - (allowed - lost - served)));
+                if (budget == 0) {
+                    held++;
+                    Thread.onSpinWait();
                 }
             }
             for (int q = 0; q < queues; q++) {
@@ -159,14 +185,26 @@ final class XdpTxGenerator implements AutoCloseable {
                 PASSES.setOpaque(this, passes);
                 STARVED.setOpaque(this, starved);
                 KICKS.setOpaque(this, kicks);
+                HELD.setOpaque(this, held);
             }
         }
     }
 
-    /** Passes of the send loop, passes that found no free frame (all in flight), kicks: so far. */
+    /**
+     * Closed loop: keeps at most {@code size} packets sent but not yet counted by {@code served} (the
+     * row's own counter: replies at the peer, or datagrams the server took), so the offered load follows
+     * what the server takes instead of flooding the kernel's RX path with frames it can only drop. Must
+     * be called before {@link #run}.
+     */
+    void limitInFlight(java.util.function.LongSupplier served, int size) {
+        this.window = served;
+        this.windowSize = size;
+    }
+
+    /** Passes of the send loop, passes that found no free frame, kicks, passes held by the window: so far. */
     long[] loopCounts() {
         return new long[] {(long) PASSES.getOpaque(this), (long) STARVED.getOpaque(this),
-                (long) KICKS.getOpaque(this)};
+                (long) KICKS.getOpaque(this), (long) HELD.getOpaque(this)};
     }
 
     /** Frames the kernel has completed (sent or dropped by the veth) so far. */
