@@ -39,20 +39,6 @@ public final class BpfAttr {
     static final long PROG_FLAGS = 44;
     static final long PROG_NAME = 48;
     static final long EXPECTED_ATTACH_TYPE = 68;
-    // BPF_PROG_TEST_RUN
-    static final long TEST_PROG_FD = 0;
-    static final long TEST_RETVAL = 4;
-    static final long TEST_DATA_SIZE_IN = 8;
-    static final long TEST_DATA_SIZE_OUT = 12;
-    static final long TEST_DATA_IN = 16;
-    static final long TEST_DATA_OUT = 24;
-    static final long TEST_REPEAT = 32;
-    static final long TEST_DURATION = 36;
-    static final long TEST_CTX_SIZE_IN = 40;
-    static final long TEST_CTX_SIZE_OUT = 44;
-    static final long TEST_CTX_IN = 48;
-    static final long TEST_CTX_OUT = 56;
-    static final long TEST_FLAGS = 64;
     // BPF_LINK_CREATE
     static final long LINK_PROG_FD = 0;
     static final long LINK_TARGET_IFINDEX = 4;

@@ -14,14 +14,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * A loaded BPF program, owned through its file descriptor. {@link #load} runs the verifier; when it
  * refuses, the load is repeated with a verifier log and the {@link BpfException} carries the log.
- * {@link #testRun} executes the program on a frame in the kernel ({@code BPF_PROG_TEST_RUN})
- * without any device. Attach XDP programs with {@link XdpLink#attach}.
+ * Attach XDP programs with {@link XdpLink#attach}.
  */
 public final class BpfProgram extends BpfFd {
     /** Size of the verifier log buffer used on the retry after a failed load. */
     public static final int LOG_SIZE = 1 << 20;
-    /** {@code sizeof(struct xdp_md)}. */
-    private static final int XDP_MD_SIZE = 24;
 
     private final String name;
     private final int type;
@@ -131,57 +128,6 @@ public final class BpfProgram extends BpfFd {
     /** Number of instructions loaded. */
     public int insnCount() {
         return insnCount;
-    }
-
-    /** Runs the program once on {@code frame} in the kernel and returns its verdict. */
-    public TestRunResult testRun(byte[] frame) throws BpfException {
-        return testRun(frame, 1, 0, 0);
-    }
-
-    /**
-     * Runs the program on {@code frame} {@code repeat} times with {@code BPF_PROG_TEST_RUN}.
-     *
-     * @param ingressIfindex for XDP: if non-zero, {@code ctx->ingress_ifindex} (an existing device)
-     * @param rxQueueIndex   for XDP with {@code ingressIfindex}: {@code ctx->rx_queue_index}, which
-     *                       must be below the device's number of RX queues
-     * @throws BpfException e.g. {@code EINVAL} for an XDP frame shorter than 14 bytes (an Ethernet
-     *                      header) or longer than a page without {@code BPF_F_XDP_HAS_FRAGS}
-     */
-    public TestRunResult testRun(byte[] frame, int repeat, int ingressIfindex, int rxQueueIndex)
-            throws BpfException {
-        ensureOpen();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment in = arena.allocate(Math.max(1, frame.length));
-            MemorySegment.copy(frame, 0, in, JAVA_BYTE, 0, frame.length);
-            int outCap = frame.length + 4096;
-            MemorySegment out = arena.allocate(outCap);
-            MemorySegment attr = BpfAttr.allocate(arena);
-            attr.set(JAVA_INT, BpfAttr.TEST_PROG_FD, rawFd());
-            attr.set(JAVA_INT, BpfAttr.TEST_DATA_SIZE_IN, frame.length);
-            attr.set(JAVA_INT, BpfAttr.TEST_DATA_SIZE_OUT, outCap);
-            attr.set(JAVA_LONG, BpfAttr.TEST_DATA_IN, in.address());
-            attr.set(JAVA_LONG, BpfAttr.TEST_DATA_OUT, out.address());
-            attr.set(JAVA_INT, BpfAttr.TEST_REPEAT, repeat);
-            if (ingressIfindex != 0) {
-                MemorySegment ctx = arena.allocate(XDP_MD_SIZE, 4);
-                ctx.set(JAVA_INT, 4, frame.length);     // data_end (data and data_meta stay 0)
-                ctx.set(JAVA_INT, 12, ingressIfindex);
-                ctx.set(JAVA_INT, 16, rxQueueIndex);
-                attr.set(JAVA_INT, BpfAttr.TEST_CTX_SIZE_IN, XDP_MD_SIZE);
-                attr.set(JAVA_LONG, BpfAttr.TEST_CTX_IN, ctx.address());
-            }
-            BpfAttr.call(BpfCommand.PROG_TEST_RUN, attr, name + ", " + frame.length + "-byte frame",
-                    errno -> errno == Errno.EINVAL
-                            ? "the kernel refused the frame or context: XDP test frames must be 14 bytes (an"
-                            + " Ethernet header) up to about a page unless the program has frags; a queue index"
-                            + " must exist on the ingress device"
-                            : null);
-            int outLen = Math.min(attr.get(JAVA_INT, BpfAttr.TEST_DATA_SIZE_OUT), outCap);
-            byte[] dataOut = new byte[outLen];
-            MemorySegment.copy(out, JAVA_BYTE, 0, dataOut, 0, outLen);
-            return new TestRunResult(attr.get(JAVA_INT, BpfAttr.TEST_RETVAL),
-                    attr.get(JAVA_INT, BpfAttr.TEST_DURATION), dataOut);
-        }
     }
 
     @Override

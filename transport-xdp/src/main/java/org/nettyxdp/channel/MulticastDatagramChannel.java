@@ -1,6 +1,5 @@
 package org.nettyxdp.channel;
 
-import io.netty.channel.AbstractChannel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.DatagramChannel;
@@ -14,11 +13,7 @@ import java.net.SocketException;
  * The multicast overloads of {@link DatagramChannel}, each reduced to {@link #membership} (join or
  * leave, on a given or the bound interface) or to the unsupported source blocking.
  */
-abstract class MulticastDatagramChannel extends AbstractChannel implements DatagramChannel {
-    MulticastDatagramChannel() {
-        super(null);
-    }
-
+abstract class MulticastDatagramChannel extends AbstractXdpChannel implements DatagramChannel {
     /** Joins ({@code join}) or leaves {@code group} on {@code ni}, optionally source-specific. */
     abstract ChannelFuture membership(InetAddress group, NetworkInterface ni, InetAddress source, boolean join,
                                       ChannelPromise promise);

@@ -21,7 +21,7 @@ import java.util.Map;
  * @param rxCopied        fast-path datagrams copied out of the UMEM because the application held too many frames
  * @param txFastPackets   datagrams sent through AF_XDP
  * @param txFastBytes     their payload bytes
- * @param txZeroCopy      of those, sent from the frame they were received in (no copy)
+ * @param txZeroCopy      of those, sent from the frame (or chain of frames) they were received in (no copy)
  * @param txSlowPackets   datagrams sent through the companion socket
  * @param txSlowBytes     their payload bytes
  * @param txRingFull      times a write found no TX slot or free frame and waited

@@ -5,9 +5,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.EventLoop;
 import io.netty.channel.IoEvent;
-import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.DatagramChannel;
@@ -18,13 +16,10 @@ import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.socket.XdpStatistics;
-import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Linux;
 import org.nettyxdp.sys.SyscallException;
 import org.nettyxdp.socket.CompanionSocket;
-import org.nettyxdp.xsk.FastPathBinder;
 import org.nettyxdp.xsk.FastPathSet;
-import org.nettyxdp.xsk.PortTakenException;
 import org.nettyxdp.xsk.XdpFastPath;
 
 import java.io.IOException;
@@ -32,13 +27,11 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
-import java.net.PortUnreachableException;
 import java.net.SocketAddress;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A Netty {@link DatagramChannel} that moves UDP over AF_XDP.
@@ -75,19 +68,13 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
     private final CompanionSocket companion;
     private final XdpChannelMetrics.SlowPathCounters counters = new XdpChannelMetrics.SlowPathCounters();
     private final DatagramWriter writer;
+    private final CompanionReader companionReader;
+    private final FastPathOpener opener;
     private FastPathSet fastPath;
-    private IoRegistration registration;
     private volatile InetSocketAddress local;
     private volatile InetSocketAddress remote;
-    private volatile boolean open = true;
     private volatile boolean bound;
     private volatile boolean connected;
-    private boolean readPending;
-    /** An implicit bind (first write, connect without bind) was given its chance of a fast path. */
-    private boolean implicitTried;
-    private boolean reading;
-    private int companionEvents = -1;
-    private int xskEvents = -1;
 
     /** A dual-stack channel (IPv6 socket accepting IPv4), as NIO's default, or IPv4 when the host has no IPv6. */
     public XdpDatagramChannel() {
@@ -108,6 +95,8 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
                 ((XdpUnsafe) unsafe()).flush0Now();
             }
         });
+        this.companionReader = new CompanionReader(this, companion, counters, writer);
+        this.opener = new FastPathOpener(this, companion);
     }
 
     private static SocketProtocolFamily defaultFamily() {
@@ -117,6 +106,27 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
 
     CompanionSocket companion() {
         return companion;
+    }
+
+    @Override
+    int companionFd() {
+        return companion.fd();
+    }
+
+    @Override
+    int xskCount() {
+        FastPathSet fp = fastPath;
+        return fp == null ? -1 : fp.queueCount();
+    }
+
+    @Override
+    int xskFd(int i) {
+        return fastPath.socketFd(i);
+    }
+
+    /** The kernel bound the channel by itself (first write, connect without bind) to {@code l}. */
+    void boundImplicitly(InetSocketAddress l) {
+        local = l;
     }
 
     /**
@@ -237,11 +247,6 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
     }
 
     @Override
-    public boolean isOpen() {
-        return open;
-    }
-
-    @Override
     public boolean isActive() {
         return open && (bound || connected || config.getActiveOnOpen() && isRegistered());
     }
@@ -271,36 +276,8 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
     }
 
     @Override
-    protected boolean isCompatible(EventLoop loop) {
-        return loop instanceof IoEventLoop l && l.isCompatible(XdpUnsafe.class);
-    }
-
-    @Override
     protected AbstractUnsafe newUnsafe() {
         return new XdpUnsafe();
-    }
-
-    @Override
-    protected void doRegister(ChannelPromise promise) {
-        ((IoEventLoop) eventLoop()).register((XdpUnsafe) unsafe()).addListener(f -> {
-            if (f.isSuccess()) {
-                registration = (IoRegistration) f.getNow();
-                companionEvents = -1;
-                xskEvents = -1;
-                updateInterest();
-                promise.setSuccess();
-            } else {
-                promise.setFailure(f.cause());
-            }
-        });
-    }
-
-    @Override
-    protected void doDeregister() {
-        if (registration != null) {
-            registration.cancel();
-            registration = null;
-        }
     }
 
     @Override
@@ -318,67 +295,28 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
         if (config.isFastPath()) {
             // a failed bind leaves the channel inactive (Bootstrap then closes it); the kernel socket
             // keeps the port until the channel closes
-            openFastPath(requested.getAddress());
+            attach(opener.open(requested.getAddress(), local));
         }
         bound = true;
     }
 
-    /** Sets up AF_XDP for {@code ip} (wildcard: on INTERFACE, else on every interface) and the bound port. */
-    private void openFastPath(InetAddress ip) throws IOException {
-        try {
-            fastPath = FastPathBinder.open(ip, config.getInterfaceName(), local, config.fastPathSettings(),
-                    new NetworkFollower());
-        } catch (PortTakenException e) {
-            // steering is keyed by (port, address): another XDP channel of this process has exactly this
-            // port and address on this interface (possible with SO_REUSEADDR/SO_REUSEPORT); this one
-            // serves it through the kernel socket, like NIO
-            logger.warn("{}: {}; this channel uses the kernel socket only", this, e.getMessage());
-            return;
-        }
-        if (fastPath == null) {
-            return;
-        }
-        xskEvents = -1;
-        if (connected) {
-            fastPath.connect(remote);
-        }
-        if (registration != null) {
-            updateInterest();
+    /** Opens the fast path of an implicit bind, unless bound, opened or not wanted. */
+    private void openImplicitFastPath(InetSocketAddress destination) {
+        if (!bound && fastPath == null && config.isFastPath() && open) {
+            attach(opener.openImplicit(destination));
         }
     }
 
-    /**
-     * After the kernel bound the channel by itself (a first send to {@code destination}, or a connect
-     * to it), opens the fast path on the interface it routes there through. Failures leave the kernel
-     * socket alone in charge, as for a bind whose interface cannot attach.
-     */
-    private void openImplicitFastPath(InetSocketAddress destination) {
-        if (implicitTried || bound || fastPath != null || !config.isFastPath() || !open) {
+    /** Takes {@code fp} (null: none) as the channel's fast path and watches its sockets. */
+    private void attach(FastPathSet fp) {
+        if (fp == null) {
             return;
         }
-        implicitTried = true;
-        try {
-            InetSocketAddress l = companion.localAddress();
-            if (l == null || l.getPort() == 0) {
-                implicitTried = false; // not bound yet (the send did not happen): try again next time
-                return;
-            }
-            local = l;
-            fastPath = FastPathBinder.openImplicit(destination, l, config.fastPathSettings(), new NetworkFollower());
-        } catch (IOException | RuntimeException e) {
-            logger.debug("{}: no fast path for the implicit bind: {}", this, e.getMessage());
-            return;
-        }
-        if (fastPath == null) {
-            return;
-        }
-        xskEvents = -1;
+        fastPath = fp;
         if (connected) {
-            fastPath.connect(remote);
+            fp.connect(remote);
         }
-        if (registration != null) {
-            updateInterest();
-        }
+        socketsChanged();
     }
 
     @Override
@@ -396,64 +334,13 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
         open = false;
         bound = false;
         connected = false;
-        // Stop watching the descriptors before closing them: the kernel hands a closed number to the
-        // next socket at once, and an EPOLL_CTL_DEL by number at deregistration (a later task) would
-        // then take that socket, perhaps another channel's on this loop, out of the epoll set.
-        IoRegistration reg = registration;
-        if (reg != null) {
-            reg.cancel();
-        }
+        cancelRegistration();
         try {
             if (fastPath != null) {
                 fastPath.close();
             }
         } finally {
             companion.close();
-        }
-    }
-
-    @Override
-    protected void doBeginRead() {
-        readPending = true;
-        updateInterest();
-    }
-
-    void clearReadPending() {
-        if (isRegistered()) {
-            EventLoop loop = eventLoop();
-            if (loop.inEventLoop()) {
-                readPending = false;
-                updateInterest();
-            } else {
-                loop.execute(() -> {
-                    readPending = false;
-                    updateInterest();
-                });
-            }
-        } else {
-            readPending = false;
-        }
-    }
-
-    /** Watches the companion socket and the AF_XDP sockets for what the channel wants now. */
-    private void updateInterest() {
-        IoRegistration reg = registration;
-        if (reg == null || !open) {
-            return;
-        }
-        boolean wantRead = readPending || config.isAutoRead() && reading;
-        // EPOLLERR alone keeps a descriptor registered without read interest
-        int wanted = wantRead ? Linux.EPOLLIN | Linux.EPOLLERR : Linux.EPOLLERR;
-        if (wanted != companionEvents) {
-            reg.submit(new XdpIoOps(companion.fd(), wanted));
-            companionEvents = wanted;
-        }
-        FastPathSet fp = fastPath;
-        if (fp != null && wanted != xskEvents) {
-            for (int q = 0; q < fp.queueCount(); q++) {
-                reg.submit(new XdpIoOps(fp.socketFd(q), wanted));
-            }
-            xskEvents = wanted;
         }
     }
 
@@ -465,7 +352,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
     @Override
     protected void doWrite(ChannelOutboundBuffer in) {
         InetSocketAddress first = null;
-        if (!bound && !implicitTried && fastPath == null && in.current() instanceof io.netty.channel.AddressedEnvelope<?, ?> e
+        if (!bound && !opener.implicitTried() && fastPath == null && in.current() instanceof io.netty.channel.AddressedEnvelope<?, ?> e
                 && e.recipient() instanceof InetSocketAddress to && !to.isUnresolved()) {
             first = to;
         }
@@ -491,65 +378,11 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
         return promise;
     }
 
-    /** Lets the fast path apply network changes on this channel's event loop and re-watch its sockets. */
-    private final class NetworkFollower implements FastPathSet.Owner {
-        @Override
-        public void execute(Runnable task) {
-            if (!open || !isRegistered()) {
-                return;
-            }
-            try {
-                eventLoop().execute(() -> {
-                    if (open) {
-                        task.run();
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                // the loop is shutting down, and the channel with it
-            }
-        }
-
-        @Override
-        public void schedule(Runnable task, long delayNanos) {
-            if (!open || !isRegistered()) {
-                return;
-            }
-            try {
-                eventLoop().schedule(() -> {
-                    if (open) {
-                        task.run();
-                    }
-                }, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-            } catch (RejectedExecutionException e) {
-                // the loop is shutting down, and the channel with it
-            }
-        }
-
-        @Override
-        public void socketsChanging() {
-            IoRegistration reg = registration;
-            FastPathSet fp = fastPath;
-            if (reg != null && fp != null && xskEvents != -1) {
-                for (int q = 0; q < fp.queueCount(); q++) {
-                    reg.submit(new XdpIoOps(fp.socketFd(q), 0));
-                }
-            }
-            xskEvents = -1;
-        }
-
-        @Override
-        public void socketsChanged() {
-            xskEvents = -1;
-            updateInterest();
-        }
-    }
-
     // --------------------------------------------------------------------------------------- unsafe
 
     /** The channel's I/O handle: the event loop calls it when a socket is ready. */
     final class XdpUnsafe extends AbstractUnsafe implements XdpIoHandle {
         private final XdpFastPath.DatagramSink sink = this::fireFastDatagram;
-        private RecvByteBufAllocator.ExtendedHandle allocHandle;
 
         @Override
         public void connect(SocketAddress remoteAddress, SocketAddress localAddress, ChannelPromise promise) {
@@ -600,10 +433,10 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             try {
                 if (fd == companion.fd()) {
                     if ((events & (Linux.EPOLLERR | Linux.EPOLLHUP)) != 0 && (events & Linux.EPOLLIN) == 0) {
-                        companionError();
+                        companionReader.error();
                     }
                     if ((events & Linux.EPOLLIN) != 0) {
-                        readCompanion();
+                        companionReader.read();
                     }
                     return;
                 }
@@ -632,38 +465,8 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
             }
         }
 
-        /** A pending socket error with nothing to read: remember it for the next write (or report it). */
-        private void companionError() {
-            int errno = companion.takeError();
-            if (errno == 0) {
-                return;
-            }
-            if (readPending || config.isAutoRead()) {
-                pipeline().fireExceptionCaught(readError(errno));
-            } else {
-                writer.setPendingError(errno);
-            }
-        }
-
-        private Throwable readError(int errno) {
-            if (errno == Errno.ECONNREFUSED && connected) {
-                PortUnreachableException e = new PortUnreachableException("recvfrom failed: ECONNREFUSED");
-                e.initCause(new SyscallException("recvfrom", errno));
-                return e;
-            }
-            return new SyscallException("recvfrom", errno);
-        }
-
-        private RecvByteBufAllocator.ExtendedHandle handle() {
-            if (allocHandle == null) {
-                allocHandle = (RecvByteBufAllocator.ExtendedHandle) recvBufAllocHandle();
-            }
-            return allocHandle;
-        }
-
         private void readFast(FastPathSet fp, int q) {
-            RecvByteBufAllocator.ExtendedHandle h = handle();
-            h.reset(config);
+            RecvByteBufAllocator.ExtendedHandle h = startRead();
             reading = true;
             try {
                 do {
@@ -678,60 +481,7 @@ public final class XdpDatagramChannel extends MulticastDatagramChannel {
         }
 
         private boolean fireFastDatagram(DatagramPacket packet) {
-            return fireRead(allocHandle, packet, packet.content().readableBytes());
-        }
-
-        /** Hands one received datagram of {@code len} bytes to the pipeline; true to read on. */
-        private boolean fireRead(RecvByteBufAllocator.ExtendedHandle h, DatagramPacket packet, int len) {
-            h.attemptedBytesRead(len);
-            h.lastBytesRead(Math.max(1, len));
-            h.incMessagesRead(1);
-            readPending = false;
-            pipeline().fireChannelRead(packet);
-            return open && h.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER);
-        }
-
-        private void readCompanion() {
-            RecvByteBufAllocator.ExtendedHandle h = handle();
-            h.reset(config);
-            Throwable error = null;
-            reading = true;
-            try {
-                for (;;) {
-                    int n = companion.receiveScratch();
-                    if (n < 0) {
-                        if (-n != Errno.EAGAIN) {
-                            error = readError(-n);
-                        }
-                        break;
-                    }
-                    ByteBuf buf = h.allocate(alloc());
-                    if (buf.writableBytes() < n) {
-                        buf.release();
-                        buf = alloc().directBuffer(n);
-                    }
-                    buf.writeBytes(companion.scratch().asSlice(0, n).asByteBuffer());
-                    counters.rxPackets++;
-                    counters.rxBytes += n;
-                    if (!fireRead(h, new DatagramPacket(buf, XdpDatagramChannel.this.localAddress(), companion.lastSender()), n)) {
-                        break;
-                    }
-                }
-            } finally {
-                reading = false;
-                readComplete(h);
-            }
-            if (error != null) {
-                pipeline().fireExceptionCaught(error);
-            }
-        }
-
-        private void readComplete(RecvByteBufAllocator.ExtendedHandle h) {
-            h.readComplete();
-            pipeline().fireChannelReadComplete();
-            if (!readPending && !config.isAutoRead()) {
-                updateInterest();
-            }
+            return fireRead(readHandle(), packet, packet.content().readableBytes());
         }
 
         void flush0Now() {

@@ -9,11 +9,9 @@ import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.socket.DatagramChannelConfig;
-import org.nettyxdp.bpf.XdpMode;
 import org.nettyxdp.packet.RxChecksumPolicy;
 import org.nettyxdp.socket.CompanionSocket;
 import org.nettyxdp.socket.UmemConfig;
-import org.nettyxdp.socket.ZeroCopyMode;
 import org.nettyxdp.xsk.FastPathSettings;
 import org.nettyxdp.sys.Linux;
 
@@ -24,16 +22,6 @@ import java.util.Enumeration;
 import java.util.Map;
 import java.util.Objects;
 
-import static io.netty.channel.ChannelOption.DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION;
-import static io.netty.channel.ChannelOption.IP_MULTICAST_ADDR;
-import static io.netty.channel.ChannelOption.IP_MULTICAST_IF;
-import static io.netty.channel.ChannelOption.IP_MULTICAST_LOOP_DISABLED;
-import static io.netty.channel.ChannelOption.IP_MULTICAST_TTL;
-import static io.netty.channel.ChannelOption.IP_TOS;
-import static io.netty.channel.ChannelOption.SO_BROADCAST;
-import static io.netty.channel.ChannelOption.SO_RCVBUF;
-import static io.netty.channel.ChannelOption.SO_REUSEADDR;
-import static io.netty.channel.ChannelOption.SO_SNDBUF;
 
 /**
  * Configuration of an {@link XdpDatagramChannel}: the standard datagram options, which apply to the
@@ -62,146 +50,21 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
     }
 
     @Override
-    @SuppressWarnings("deprecation") // DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION: supported as Netty's channels do
     public Map<ChannelOption<?>, Object> getOptions() {
-        return getOptions(super.getOptions(), SO_BROADCAST, SO_RCVBUF, SO_SNDBUF, SO_REUSEADDR, IP_MULTICAST_LOOP_DISABLED,
-                IP_MULTICAST_ADDR, IP_MULTICAST_IF, IP_MULTICAST_TTL, IP_TOS, DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION,
-                XdpChannelOption.INTERFACE, XdpChannelOption.XDP_MODE, XdpChannelOption.ZERO_COPY,
-                XdpChannelOption.UMEM_FRAME_SIZE, XdpChannelOption.UMEM_FRAME_COUNT, XdpChannelOption.UMEM_HEADROOM,
-                XdpChannelOption.RING_SIZE, XdpChannelOption.RX_CHECKSUM, XdpChannelOption.COPY_FALLBACK_THRESHOLD,
-                XdpChannelOption.FAST_PATH, XdpChannelOption.BUSY_POLL_BUDGET, XdpChannelOption.SO_REUSEPORT,
-                XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS);
+        return getOptions(super.getOptions(), DatagramOptions.OPTIONS);
     }
 
     @Override
-    @SuppressWarnings({"unchecked", "deprecation"})
+    @SuppressWarnings("unchecked")
     public <T> T getOption(ChannelOption<T> option) {
-        if (option == SO_BROADCAST) {
-            return (T) Boolean.valueOf(isBroadcast());
-        }
-        if (option == SO_RCVBUF) {
-            return (T) Integer.valueOf(getReceiveBufferSize());
-        }
-        if (option == SO_SNDBUF) {
-            return (T) Integer.valueOf(getSendBufferSize());
-        }
-        if (option == SO_REUSEADDR) {
-            return (T) Boolean.valueOf(isReuseAddress());
-        }
-        if (option == IP_MULTICAST_LOOP_DISABLED) {
-            return (T) Boolean.valueOf(isLoopbackModeDisabled());
-        }
-        if (option == IP_MULTICAST_ADDR) {
-            return (T) getInterface();
-        }
-        if (option == IP_MULTICAST_IF) {
-            return (T) getNetworkInterface();
-        }
-        if (option == IP_MULTICAST_TTL) {
-            return (T) Integer.valueOf(getTimeToLive());
-        }
-        if (option == IP_TOS) {
-            return (T) Integer.valueOf(getTrafficClass());
-        }
-        if (option == DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION) {
-            return (T) Boolean.valueOf(activeOnOpen);
-        }
-        if (option == XdpChannelOption.INTERFACE) {
-            return (T) interfaceName;
-        }
-        if (option == XdpChannelOption.XDP_MODE) {
-            return (T) xdpMode;
-        }
-        if (option == XdpChannelOption.ZERO_COPY) {
-            return (T) zeroCopy;
-        }
-        if (option == XdpChannelOption.UMEM_FRAME_SIZE) {
-            return (T) Integer.valueOf(umem.frameSize());
-        }
-        if (option == XdpChannelOption.UMEM_FRAME_COUNT) {
-            return (T) Integer.valueOf(umem.frameCount());
-        }
-        if (option == XdpChannelOption.UMEM_HEADROOM) {
-            return (T) Integer.valueOf(umem.headroom());
-        }
-        if (option == XdpChannelOption.RING_SIZE) {
-            return (T) Integer.valueOf(ringSize);
-        }
-        if (option == XdpChannelOption.RX_CHECKSUM) {
-            return (T) rxChecksum;
-        }
-        if (option == XdpChannelOption.COPY_FALLBACK_THRESHOLD) {
-            return (T) Double.valueOf(copyFallbackThreshold);
-        }
-        if (option == XdpChannelOption.FAST_PATH) {
-            return (T) Boolean.valueOf(fastPath);
-        }
-        if (option == XdpChannelOption.BUSY_POLL_BUDGET) {
-            return (T) Integer.valueOf(busyPollBudget);
-        }
-        if (option == XdpChannelOption.SO_REUSEPORT) {
-            return (T) Boolean.valueOf(isReusePort());
-        }
-        if (option == XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS) {
-            return (T) Integer.valueOf(txDrainTimeoutMillis);
-        }
-        return super.getOption(option);
+        Object value = DatagramOptions.get(this, option);
+        return value != DatagramOptions.NOT_MINE ? (T) value : super.getOption(option);
     }
 
     @Override
-    @SuppressWarnings("deprecation")
     public <T> boolean setOption(ChannelOption<T> option, T value) {
         validate(option, value);
-        if (option == SO_BROADCAST) {
-            setBroadcast((Boolean) value);
-        } else if (option == SO_RCVBUF) {
-            setReceiveBufferSize((Integer) value);
-        } else if (option == SO_SNDBUF) {
-            setSendBufferSize((Integer) value);
-        } else if (option == SO_REUSEADDR) {
-            setReuseAddress((Boolean) value);
-        } else if (option == IP_MULTICAST_LOOP_DISABLED) {
-            setLoopbackModeDisabled((Boolean) value);
-        } else if (option == IP_MULTICAST_ADDR) {
-            setInterface((InetAddress) value);
-        } else if (option == IP_MULTICAST_IF) {
-            setNetworkInterface((NetworkInterface) value);
-        } else if (option == IP_MULTICAST_TTL) {
-            setTimeToLive((Integer) value);
-        } else if (option == IP_TOS) {
-            setTrafficClass((Integer) value);
-        } else if (option == DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION) {
-            setActiveOnOpen((Boolean) value);
-        } else if (option == XdpChannelOption.INTERFACE) {
-            setInterfaceName((String) value);
-        } else if (option == XdpChannelOption.XDP_MODE) {
-            setXdpMode((XdpAttachMode) value);
-        } else if (option == XdpChannelOption.ZERO_COPY) {
-            setZeroCopy((XdpZeroCopy) value);
-        } else if (option == XdpChannelOption.UMEM_FRAME_SIZE) {
-            setUmem(umem.withFrameSize((Integer) value));
-        } else if (option == XdpChannelOption.UMEM_FRAME_COUNT) {
-            setUmem(umem.withFrameCount((Integer) value));
-        } else if (option == XdpChannelOption.UMEM_HEADROOM) {
-            setUmem(umem.withHeadroom((Integer) value));
-        } else if (option == XdpChannelOption.RING_SIZE) {
-            setRingSize((Integer) value);
-        } else if (option == XdpChannelOption.RX_CHECKSUM) {
-            setRxChecksum((RxChecksumPolicy) value);
-        } else if (option == XdpChannelOption.COPY_FALLBACK_THRESHOLD) {
-            setCopyFallbackThreshold((Double) value);
-        } else if (option == XdpChannelOption.FAST_PATH) {
-            setFastPath((Boolean) value);
-        } else if (option == XdpChannelOption.BUSY_POLL_BUDGET) {
-            setBusyPollBudget((Integer) value);
-        } else if (option == XdpChannelOption.SO_REUSEPORT) {
-            setReusePort((Boolean) value);
-        } else if (option == XdpChannelOption.TX_DRAIN_TIMEOUT_MILLIS) {
-            setTxDrainTimeoutMillis((Integer) value);
-        } else {
-            return super.setOption(option, value);
-        }
-        return true;
+        return DatagramOptions.set(this, option, value) || super.setOption(option, value);
     }
 
     private void checkNotBound(String what) {
@@ -214,7 +77,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         return activeOnOpen;
     }
 
-    private void setActiveOnOpen(boolean activeOnOpen) {
+    void setActiveOnOpen(boolean activeOnOpen) {
         if (channel.isRegistered()) {
             throw new IllegalStateException("can only be changed before channel was registered");
         }
@@ -280,7 +143,7 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         return umem.headroom();
     }
 
-    private void setUmem(UmemConfig umem) {
+    void setUmem(UmemConfig umem) {
         checkNotBound("UMEM geometry");
         this.umem = umem;
     }
@@ -367,17 +230,8 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
 
     /** What the fast path is opened with: this config's values now, and the options it reads per batch. */
     FastPathSettings fastPathSettings() {
-        XdpMode attach = switch (xdpMode) {
-            case AUTO -> XdpMode.AUTO;
-            case SKB -> XdpMode.SKB;
-            case DRV -> XdpMode.DRV;
-        };
-        ZeroCopyMode zc = switch (zeroCopy) {
-            case AUTO -> ZeroCopyMode.AUTO;
-            case REQUIRED -> ZeroCopyMode.REQUIRED;
-            case OFF -> ZeroCopyMode.OFF;
-        };
-        return new FastPathSettings(umem, ringSize, attach, zc, busyPollBudget, tunables, isReusePort());
+        return new FastPathSettings(umem, ringSize, FastPathModes.attach(xdpMode), FastPathModes.zeroCopy(zeroCopy),
+                busyPollBudget, tunables, isReusePort());
     }
 
     private final FastPathSettings.Tunables tunables = new FastPathSettings.Tunables() {

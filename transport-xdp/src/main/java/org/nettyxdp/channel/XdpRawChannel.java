@@ -1,16 +1,15 @@
 package org.nettyxdp.channel;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.AbstractChannel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.EventLoop;
 import io.netty.channel.IoEvent;
-import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.util.UncheckedBooleanSupplier;
+import io.netty.util.concurrent.Future;
 import io.netty.util.internal.StringUtil;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -21,13 +20,18 @@ import org.nettyxdp.netlink.LinkInfo;
 import org.nettyxdp.netlink.NetdevFeatures;
 import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.packet.XdpPacket;
+import org.nettyxdp.socket.BindBusyException;
 import org.nettyxdp.socket.UmemConfig;
 import org.nettyxdp.sys.Linux;
+import org.nettyxdp.xsk.BusyQueueRetry;
 import org.nettyxdp.xsk.RawFastPath;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.SocketAddress;
 import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -61,7 +65,7 @@ import java.util.concurrent.TimeUnit;
  *     .bind(new XdpRawAddress("eth0", XdpFrameFilter.udpDestinationPort(7))).sync();
  * }</pre>
  */
-public final class XdpRawChannel extends AbstractChannel {
+public final class XdpRawChannel extends AbstractXdpChannel {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(XdpRawChannel.class);
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 64);
     private static final long NO_ROOM_RETRY_MICROS = 50;
@@ -71,19 +75,31 @@ public final class XdpRawChannel extends AbstractChannel {
     private final XdpRawChannelConfig config = new XdpRawChannelConfig(this);
     private final XdpChannelMetrics.SlowPathCounters none = new XdpChannelMetrics.SlowPathCounters();
     private RawFastPath fastPath;
-    private IoRegistration registration;
     private volatile XdpRawAddress local;
-    private volatile boolean open = true;
     private volatile NetdevFeatures features = NetdevFeatures.NONE;
     private volatile int txOffloads;
-    private boolean readPending;
-    private boolean reading;
     private boolean retryScheduled;
-    private int xskEvents = -1;
+    /** A bind waits for a busy queue. */
+    private boolean bindPending;
 
     /** A raw channel; bind it to an {@link XdpRawAddress}. */
     public XdpRawChannel() {
-        super(null);
+    }
+
+    @Override
+    int companionFd() {
+        return -1;
+    }
+
+    @Override
+    int xskCount() {
+        RawFastPath fp = fastPath;
+        return fp == null ? -1 : fp.queueCount();
+    }
+
+    @Override
+    int xskFd(int i) {
+        return fastPath.socketFd(i);
     }
 
     @Override
@@ -94,11 +110,6 @@ public final class XdpRawChannel extends AbstractChannel {
     @Override
     public ChannelMetadata metadata() {
         return METADATA;
-    }
-
-    @Override
-    public boolean isOpen() {
-        return open;
     }
 
     @Override
@@ -175,35 +186,67 @@ public final class XdpRawChannel extends AbstractChannel {
     }
 
     @Override
-    protected boolean isCompatible(EventLoop loop) {
-        return loop instanceof IoEventLoop l && l.isCompatible(RawUnsafe.class);
-    }
-
-    @Override
     protected AbstractUnsafe newUnsafe() {
         return new RawUnsafe();
     }
 
     @Override
-    protected void doRegister(ChannelPromise promise) {
-        ((IoEventLoop) eventLoop()).register((RawUnsafe) unsafe()).addListener(f -> {
-            if (f.isSuccess()) {
-                registration = (IoRegistration) f.getNow();
-                xskEvents = -1;
-                updateInterest();
-                promise.setSuccess();
-            } else {
-                promise.setFailure(f.cause());
-            }
-        });
+    public ChannelFuture bind(SocketAddress localAddress) {
+        return bind(localAddress, newPromise());
     }
 
+    /**
+     * Binds as Netty's channels do, except that a queue still busy with an AF_XDP socket closed moments
+     * ago (the kernel frees it asynchronously) is retried on the event loop, never blocking it, for two
+     * seconds at most: {@code promise} completes when the bind does, or fails saying why. (A bind
+     * issued from a handler, {@code ctx.bind}, is attempted once.)
+     */
     @Override
-    protected void doDeregister() {
-        if (registration != null) {
-            registration.cancel();
-            registration = null;
+    public ChannelFuture bind(SocketAddress localAddress, ChannelPromise promise) {
+        if (!promise.setUncancellable()) {
+            return promise;
         }
+        ChannelPromise attempt = newPromise();
+        attempt.addListener(f -> bindAttempted(f, localAddress, promise, null));
+        pipeline().bind(localAddress, attempt);
+        return promise;
+    }
+
+    /** After a bind attempt: done, or a busy queue retried later ({@code busy}: the retries so far). */
+    private void bindAttempted(Future<?> f, SocketAddress localAddress, ChannelPromise promise, BusyQueueRetry busy) {
+        if (f.isSuccess()) {
+            promise.trySuccess();
+            return;
+        }
+        if (!(f.cause() instanceof BindBusyException e) || !open) {
+            promise.tryFailure(f.cause());
+            return;
+        }
+        Throwable failure;
+        try {
+            BusyQueueRetry retry = busy != null ? busy : new BusyQueueRetry((task, delayNanos) ->
+                    eventLoop().schedule(task, delayNanos, TimeUnit.NANOSECONDS));
+            if (retry.retryLater(e, () -> {
+                bindPending = false;
+                if (!open) {
+                    promise.tryFailure(new ClosedChannelException());
+                    return;
+                }
+                ChannelPromise again = newPromise();
+                again.addListener(g -> bindAttempted(g, localAddress, promise, retry));
+                unsafe().bind(localAddress, again);
+            })) {
+                bindPending = true;
+                return;
+            }
+            failure = new BindException("cannot bind to " + localAddress + ": a queue was still busy after "
+                    + BusyQueueRetry.TIMEOUT_MILLIS + " ms (" + e.getMessage() + "; another AF_XDP socket holds it, "
+                    + "or the kernel has not yet freed one closed before)");
+            failure.initCause(e);
+        } catch (RejectedExecutionException r) {
+            failure = r;
+        }
+        promise.tryFailure(failure);
     }
 
     @Override
@@ -214,6 +257,9 @@ public final class XdpRawChannel extends AbstractChannel {
         }
         if (fastPath != null) {
             throw new AlreadyConnectedException();
+        }
+        if (bindPending) {
+            throw new IllegalStateException("a bind of this channel waits for a busy queue already");
         }
         LinkInfo link;
         try (RtNetlink rtnl = new RtNetlink()) {
@@ -230,6 +276,8 @@ public final class XdpRawChannel extends AbstractChannel {
         try {
             fp = RawFastPath.open(link, address.queuesOrNull(), address.filter().match(), config.settings(umem),
                     offloads);
+        } catch (BindBusyException e) {
+            throw e; // the queue frees soon: bind(SocketAddress, ChannelPromise) retries as it is
         } catch (IOException e) {
             if (umem.equals(config.umem())) {
                 throw e;
@@ -246,9 +294,7 @@ public final class XdpRawChannel extends AbstractChannel {
         fastPath = fp;
         txOffloads = offloads;
         local = address;
-        if (registration != null) {
-            updateInterest();
-        }
+        socketsChanged();
     }
 
     private static NetdevFeatures queryFeatures(LinkInfo link) {
@@ -268,35 +314,10 @@ public final class XdpRawChannel extends AbstractChannel {
     @Override
     protected void doClose() {
         open = false;
-        IoRegistration reg = registration;
-        if (reg != null) {
-            reg.cancel();
-        }
+        cancelRegistration();
         RawFastPath fp = fastPath;
         if (fp != null) {
             fp.close();
-        }
-    }
-
-    @Override
-    protected void doBeginRead() {
-        readPending = true;
-        updateInterest();
-    }
-
-    private void updateInterest() {
-        IoRegistration reg = registration;
-        RawFastPath fp = fastPath;
-        if (reg == null || !open || fp == null) {
-            return;
-        }
-        boolean wantRead = readPending || config.isAutoRead() && reading;
-        int wanted = wantRead ? Linux.EPOLLIN | Linux.EPOLLERR : Linux.EPOLLERR;
-        if (wanted != xskEvents) {
-            for (int i = 0; i < fp.queueCount(); i++) {
-                reg.submit(new XdpIoOps(fp.socketFd(i), wanted));
-            }
-            xskEvents = wanted;
         }
     }
 
@@ -355,7 +376,6 @@ public final class XdpRawChannel extends AbstractChannel {
     /** The channel's I/O handle: the event loop calls it when a socket is ready. */
     final class RawUnsafe extends AbstractUnsafe implements XdpIoHandle {
         private final RawFastPath.FrameSink sink = this::fireFrame;
-        private RecvByteBufAllocator.ExtendedHandle allocHandle;
 
         @Override
         public void connect(SocketAddress remoteAddress, SocketAddress localAddress, ChannelPromise promise) {
@@ -373,8 +393,7 @@ public final class XdpRawChannel extends AbstractChannel {
             if (i < 0) {
                 return;
             }
-            RecvByteBufAllocator.ExtendedHandle h = handle();
-            h.reset(config);
+            RecvByteBufAllocator.ExtendedHandle h = startRead();
             reading = true;
             try {
                 do {
@@ -384,30 +403,12 @@ public final class XdpRawChannel extends AbstractChannel {
                 } while (open && h.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER));
             } finally {
                 reading = false;
-                h.readComplete();
-                pipeline().fireChannelReadComplete();
-                if (!readPending && !config.isAutoRead()) {
-                    updateInterest();
-                }
+                readComplete(h);
             }
-        }
-
-        private RecvByteBufAllocator.ExtendedHandle handle() {
-            if (allocHandle == null) {
-                allocHandle = (RecvByteBufAllocator.ExtendedHandle) recvBufAllocHandle();
-            }
-            return allocHandle;
         }
 
         private boolean fireFrame(ByteBuf frame) {
-            int len = frame.readableBytes();
-            RecvByteBufAllocator.ExtendedHandle h = allocHandle;
-            h.attemptedBytesRead(len);
-            h.lastBytesRead(Math.max(1, len));
-            h.incMessagesRead(1);
-            readPending = false;
-            pipeline().fireChannelRead(frame);
-            return open && h.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER);
+            return fireRead(readHandle(), frame, frame.readableBytes());
         }
 
         void flush0Now() {

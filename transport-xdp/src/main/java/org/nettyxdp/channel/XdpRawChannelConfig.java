@@ -3,10 +3,8 @@ package org.nettyxdp.channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.FixedRecvByteBufAllocator;
-import org.nettyxdp.bpf.XdpMode;
 import org.nettyxdp.packet.RxChecksumPolicy;
 import org.nettyxdp.socket.UmemConfig;
-import org.nettyxdp.socket.ZeroCopyMode;
 import org.nettyxdp.xsk.FastPathSettings;
 
 import java.util.Map;
@@ -95,17 +93,8 @@ public final class XdpRawChannelConfig extends DefaultChannelConfig {
     }
 
     FastPathSettings settings(UmemConfig umemConfig) {
-        XdpMode attach = switch (xdpMode) {
-            case AUTO -> XdpMode.AUTO;
-            case SKB -> XdpMode.SKB;
-            case DRV -> XdpMode.DRV;
-        };
-        ZeroCopyMode zc = switch (zeroCopy) {
-            case AUTO -> ZeroCopyMode.AUTO;
-            case REQUIRED -> ZeroCopyMode.REQUIRED;
-            case OFF -> ZeroCopyMode.OFF;
-        };
-        return new FastPathSettings(umemConfig, ringSize, attach, zc, 0, tunables);
+        return new FastPathSettings(umemConfig, ringSize, FastPathModes.attach(xdpMode), FastPathModes.zeroCopy(zeroCopy),
+                0, tunables);
     }
 
     private final FastPathSettings.Tunables tunables = new FastPathSettings.Tunables() {

@@ -6,8 +6,6 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.buffer.UmemByteBuf;
 import org.nettyxdp.netlink.LinkInfo;
-import org.nettyxdp.netlink.RtnlMonitor;
-import org.nettyxdp.socket.BindBusyException;
 import org.nettyxdp.socket.XdpStatistics;
 
 import java.io.IOException;
@@ -18,7 +16,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -26,13 +23,12 @@ import java.util.regex.Pattern;
  * bind covers (the interface owning the bound address, the named interface, or every interface for
  * a wildcard bind), kept in step with the network.
  *
- * <p>An {@link RtnlMonitor} reports changes on its own thread; each is applied here on the channel's
- * event loop, between batches, so the hot path takes no lock: MAC and MTU changes at once, next hops
- * looked up again after neighbour and route changes, a bound address that goes away is no longer
- * steered or sent from, an interface that is deleted or whose program someone else detached falls
- * back to the kernel socket (logged once, counted in {@link #losses()}), an interface that comes back
- * under its name (or, for a wildcard bind, any new interface) gets a fast path again, and a change of
- * an interface's queue count re-opens its sockets.
+ * <p>A {@link NetworkFollower} applies the network's changes on the channel's event loop, between
+ * batches, so the hot path takes no lock: a bound address that goes away is no longer steered or sent
+ * from, an interface that is deleted or whose program someone else detached falls back to the kernel
+ * socket (logged once, counted in {@link #losses()}), an interface that comes back under its name (or,
+ * for a wildcard bind, any new interface) gets a fast path again, and a change of an interface's MAC
+ * or queue count re-opens its sockets.
  *
  * <p>Queues are numbered across the interfaces: {@code 0 .. queueCount()-1}. Event-loop confined,
  * except where noted.
@@ -46,7 +42,7 @@ public final class FastPathSet {
     public static final String WILDCARD_INTERFACES_PROPERTY = "org.nettyxdp.wildcardInterfaces";
 
     /** How long, in all, an interface queue still busy with a socket closed moments ago is retried. */
-    public static final long BUSY_TIMEOUT_MILLIS = 2000;
+    public static final long BUSY_TIMEOUT_MILLIS = BusyQueueRetry.TIMEOUT_MILLIS;
 
     /** What the channel does for the set. */
     public interface Owner {
@@ -88,20 +84,14 @@ public final class FastPathSet {
     private final Set<String> refused = new HashSet<>();
     /** Interfaces (by index) a wildcard leg failed on: not tried again until re-created. */
     private final Set<Integer> failed = new HashSet<>();
-    private volatile RtnlMonitor.Subscription subscription;
+    private volatile NetworkFollower follower;
     private volatile XdpFastPath[] legs = new XdpFastPath[0];
     /** Per flattened queue: its leg and the leg's own queue index. */
     private XdpFastPath[] legOfQueue = new XdpFastPath[0];
     private int[] queueInLeg = new int[0];
     private InetSocketAddress connectedPeer;
-    /** Fast paths waiting for a busy queue, retried on the event loop. */
-    private final List<XdpFastPath.Opening> pending = new ArrayList<>();
+    private final LegOpener opener;
     private volatile long losses;
-    /** How long neighbour and route changes settle before next hops are looked up again. */
-    private static final long HOPS_SETTLE_NANOS = 20_000_000L;
-    private final Set<Integer> hopsDirty = new HashSet<>();
-    private boolean hopsDirtyAll;
-    private boolean hopsScheduled;
     private boolean closed;
 
     private FastPathSet(Scope scope, InetAddress boundIp, String interfaceName, InetSocketAddress local,
@@ -115,6 +105,7 @@ public final class FastPathSet {
         String filter = System.getProperty(WILDCARD_INTERFACES_PROPERTY);
         this.wildcardFilter = filter == null || filter.isEmpty() ? null : Pattern.compile(filter);
         this.implicit = implicit;
+        this.opener = new LegOpener(this, owner, local, boundIp, settings);
     }
 
     /**
@@ -127,7 +118,7 @@ public final class FastPathSet {
         Scope scope = boundIp != null ? Scope.ADDRESS : interfaceName != null ? Scope.INTERFACE : Scope.ALL;
         FastPathSet set = new FastPathSet(scope, boundIp, interfaceName, local, settings, owner, implicit);
         try {
-            set.subscription = RtnlMonitor.subscribe(set.new Follower());
+            set.follower = NetworkFollower.subscribe(set, owner);
             List<XdpFastPath> opened = new ArrayList<>();
             for (LinkInfo link : initial) {
                 if (scope == Scope.ALL || implicit) {
@@ -136,7 +127,7 @@ public final class FastPathSet {
                         opened.add(leg);
                     }
                 } else {
-                    XdpFastPath leg = set.openLeg(link);
+                    XdpFastPath leg = set.opener.open(link);
                     if (leg != null) {
                         opened.add(leg);
                     }
@@ -161,7 +152,7 @@ public final class FastPathSet {
             return null;
         }
         try {
-            XdpFastPath leg = openLeg(link);
+            XdpFastPath leg = opener.open(link);
             refused.remove(link.name());
             return leg;
         } catch (IOException | RuntimeException e) {
@@ -171,50 +162,6 @@ public final class FastPathSet {
                         e.getMessage());
             }
             return null;
-        }
-    }
-
-    /**
-     * Opens a fast path on {@code link} without ever blocking: at once, or, while a queue is still busy
-     * with a socket closed moments ago, later on the event loop (then null now; the leg joins when
-     * ready, or a WARN says why not after {@link #BUSY_TIMEOUT_MILLIS}).
-     */
-    private XdpFastPath openLeg(LinkInfo link) throws IOException {
-        XdpFastPath.Opening opening = XdpFastPath.opening(link, local, boundIp, settings);
-        try {
-            return opening.attempt();
-        } catch (BindBusyException e) {
-            logger.debug("{}: a queue of {} is busy; the kernel socket serves until it is free", local, link.name());
-            pending.add(opening);
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BUSY_TIMEOUT_MILLIS);
-            owner.schedule(() -> retry(opening, link, deadline), e.retryAfterNanos());
-            return null;
-        }
-    }
-
-    private void retry(XdpFastPath.Opening opening, LinkInfo link, long deadline) {
-        if (!pending.remove(opening)) {
-            return; // abandoned by close()
-        }
-        if (closed) {
-            opening.abandon();
-            return;
-        }
-        try {
-            XdpFastPath leg = opening.attempt();
-            change(null, leg);
-        } catch (BindBusyException e) {
-            if (System.nanoTime() - deadline >= 0) {
-                opening.abandon();
-                logger.warn("{}: a queue of {} was still busy after {} ms; the kernel socket serves it", local,
-                        link.name(), BUSY_TIMEOUT_MILLIS);
-                return;
-            }
-            pending.add(opening);
-            owner.schedule(() -> retry(opening, link, deadline), e.retryAfterNanos());
-        } catch (IOException | RuntimeException e) {
-            logger.warn("{}: cannot open the fast path on {}: {}; the kernel socket serves it", local, link.name(),
-                    e.getMessage());
         }
     }
 
@@ -386,13 +333,10 @@ public final class FastPathSet {
             return;
         }
         closed = true;
-        if (subscription != null) {
-            subscription.close();
+        if (follower != null) {
+            follower.close();
         }
-        for (XdpFastPath.Opening opening : pending) {
-            opening.abandon();
-        }
-        pending.clear();
+        opener.close();
         XdpFastPath[] l = legs;
         legs = new XdpFastPath[0];
         legOfQueue = new XdpFastPath[0];
@@ -408,7 +352,38 @@ public final class FastPathSet {
 
     // ------------------------------------------------------------------------- following the network
 
-    private XdpFastPath legOn(int ifindex) {
+    /** The legs now. Any thread. */
+    XdpFastPath[] legs() {
+        return legs;
+    }
+
+    /** The channel's local address, for logs. */
+    InetSocketAddress local() {
+        return local;
+    }
+
+    /** The bound address of a bind to an address, null for a wildcard bind. */
+    InetAddress boundAddress() {
+        return scope == Scope.ADDRESS ? boundIp : null;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Someone else detached the program on interface {@code ifindex}: this channel does not re-attach there. */
+    void detached(int ifindex) {
+        detached.add(ifindex);
+    }
+
+    /** Interface {@code ifindex} is gone: a new one of that number is tried afresh. */
+    void forget(int ifindex) {
+        detached.remove(ifindex);
+        failed.remove(ifindex);
+    }
+
+    /** The leg on interface {@code ifindex}, or null. */
+    XdpFastPath legOn(int ifindex) {
         for (XdpFastPath leg : legs) {
             if (leg.ifindex() == ifindex) {
                 return leg;
@@ -437,15 +412,21 @@ public final class FastPathSet {
         owner.socketsChanged();
     }
 
-    private void lose(XdpFastPath leg, String why) {
+    /** Closes {@code leg}, whose interface is lost to this channel: its kernel socket serves it. */
+    void lose(XdpFastPath leg, String why) {
         leg.defunct();
         losses++;
         logger.warn("{}: {}; datagrams there now go through the kernel socket", local, why);
         change(leg, null);
     }
 
+    /** Adds {@code leg}, opened late (its queue was busy). */
+    void add(XdpFastPath leg) {
+        change(null, leg);
+    }
+
     /** Opens a leg on {@code link} if the bind covers it and it has none. */
-    private void maybeOpen(LinkInfo link) {
+    void maybeOpen(LinkInfo link) {
         if (closed || legOn(link.index()) != null || detached.contains(link.index())) {
             return;
         }
@@ -458,7 +439,7 @@ public final class FastPathSet {
                 }
             }
             case ADDRESS -> {
-                if (link.isUp() && subscription.monitor().addresses(link.index()).contains(boundIp)) {
+                if (link.isUp() && follower.monitor().addresses(link.index()).contains(boundIp)) {
                     leg = openOrLog(link);
                 }
             }
@@ -474,124 +455,15 @@ public final class FastPathSet {
             return null;
         }
         try {
-            return openLeg(link);
+            return opener.open(link);
         } catch (IOException | RuntimeException e) {
             logger.warn("{}: cannot open the fast path on {} again: {}", local, link.name(), e.getMessage());
             return null;
         }
     }
 
-    /**
-     * Applies {@code link}; {@code queriedNanos} is when the kernel was asked for a report that shows
-     * no XDP program (reports older than a fast path say nothing about its program).
-     */
-    private void onLinkChanged(LinkInfo link, long queriedNanos) {
-        if (closed) {
-            return;
-        }
-        XdpFastPath leg = legOn(link.index());
-        if (leg == null) {
-            maybeOpen(link);
-            return;
-        }
-        if (!link.xdp().isAttached()) {
-            if (queriedNanos - leg.openedNanos() < 0) {
-                return; // the report predates our attachment
-            }
-            detached.add(link.index());
-            lose(leg, "the XDP program on " + link.name() + " was detached by someone else");
-            return;
-        }
-        long mac = link.mac() == null ? 0 : link.mac().toLong();
-        LinkInfo was = leg.link();
-        long oldMac = was.mac() == null ? 0 : was.mac().toLong();
-        if (mac != oldMac && !link.isLoopback()) {
-            // the steering program has the interface's MAC built in: attach one for the new MAC
-            reopen(leg, link, link.name() + " changed its MAC address");
-            return;
-        }
-        leg.linkChanged(link);
-    }
-
-    private void onLinkDeleted(int ifindex, String name) {
-        detached.remove(ifindex);
-        failed.remove(ifindex);
-        XdpFastPath leg = legOn(ifindex);
-        if (!closed && leg != null) {
-            lose(leg, "interface " + name + " was deleted");
-        }
-    }
-
-    private void onAddressesChanged(int ifindex, List<InetAddress> addresses) {
-        if (closed || scope != Scope.ADDRESS) {
-            return; // wildcard: the steering program's local-address map follows addresses (bpf)
-        }
-        XdpFastPath leg = legOn(ifindex);
-        boolean present = addresses.contains(boundIp);
-        if (leg == null) {
-            if (present) {
-                LinkInfo link = subscription.monitor().link(ifindex);
-                if (link != null) {
-                    maybeOpen(link);
-                }
-            }
-            return;
-        }
-        try {
-            leg.setAddressPresent(present);
-        } catch (IOException | RuntimeException e) {
-            lose(leg, "cannot update the steering of " + leg.link().name() + ": " + e.getMessage());
-        }
-    }
-
-    /**
-     * A neighbour or route changed: the next hops of the affected legs are looked up again, after
-     * {@link #HOPS_SETTLE_NANOS} (changes come in bursts, and a link going down flushes its neighbours
-     * and routes before it reports itself down: its hops stay, and what is queued waits for the link
-     * or the TX drain timeout instead of leaving by another route).
-     */
-    private void onNextHopsChanged(int ifindex) {
-        if (ifindex == 0) {
-            hopsDirtyAll = true;
-        } else {
-            hopsDirty.add(ifindex);
-        }
-        if (!hopsScheduled) {
-            hopsScheduled = true;
-            owner.schedule(this::invalidateNextHops, HOPS_SETTLE_NANOS);
-        }
-    }
-
-    private void invalidateNextHops() {
-        hopsScheduled = false;
-        RtnlMonitor.Subscription sub = subscription;
-        for (XdpFastPath leg : legs) {
-            LinkInfo link = sub == null ? null : sub.monitor().link(leg.ifindex());
-            if (link != null && !link.isUp()) {
-                continue;
-            }
-            if (hopsDirtyAll || hopsDirty.contains(leg.ifindex())) {
-                leg.invalidateNextHops();
-            }
-        }
-        hopsDirtyAll = false;
-        hopsDirty.clear();
-    }
-
-    /** Re-opens a leg whose interface now has another number of RX queues. */
-    private void onQueuesChanged(XdpFastPath leg, int queues) {
-        if (closed || legOn(leg.ifindex()) != leg || leg.queueCount() == queues) {
-            return;
-        }
-        LinkInfo link = subscription.monitor().link(leg.ifindex());
-        if (link == null) {
-            return;
-        }
-        reopen(leg, link, link.name() + " now has " + queues + " RX queues (was " + leg.queueCount() + ")");
-    }
-
     /** Closes {@code leg} and opens it again on {@code link} (its kernel socket serves meanwhile). */
-    private void reopen(XdpFastPath leg, LinkInfo link, String why) {
+    void reopen(XdpFastPath leg, LinkInfo link, String why) {
         logger.info("{}: {}; re-opening its fast path", local, why);
         owner.socketsChanging();
         List<XdpFastPath> now = new ArrayList<>(Arrays.asList(legs));
@@ -610,89 +482,5 @@ public final class FastPathSet {
             losses++;
         }
         owner.socketsChanged();
-    }
-
-    /** Receives the monitor's reports on its thread and hands them to the event loop. */
-    private final class Follower implements RtnlMonitor.Listener {
-        @Override
-        public void linkChanged(LinkInfo link) {
-            if (link.xdp().isAttached()) {
-                owner.execute(() -> onLinkChanged(link, 0));
-                return;
-            }
-            // a notification may have waited in the socket since before our attachment: ask again
-            RtnlMonitor.Subscription sub = subscription;
-            long asked = System.nanoTime();
-            LinkInfo now = sub == null ? null : sub.monitor().query(link.index());
-            if (now != null) {
-                owner.execute(() -> onLinkChanged(now, asked));
-            }
-        }
-
-        @Override
-        public void linkDeleted(int ifindex, String name) {
-            owner.execute(() -> onLinkDeleted(ifindex, name));
-        }
-
-        @Override
-        public void addressesChanged(int ifindex, List<InetAddress> addresses) {
-            // the steering programs' local-address maps, here on the monitor's thread (in the namespace)
-            for (XdpFastPath leg : legs) {
-                try {
-                    leg.refreshInterfaceAddresses();
-                } catch (IOException | RuntimeException e) {
-                    logger.debug("{}: cannot refresh the local addresses of {}: {}", local, leg.link().name(),
-                            e.toString());
-                }
-            }
-            owner.execute(() -> onAddressesChanged(ifindex, addresses));
-        }
-
-        @Override
-        public void neighbourChanged(int ifindex, InetAddress address) {
-            owner.execute(() -> onNextHopsChanged(ifindex));
-        }
-
-        @Override
-        public void routesChanged(int oif) {
-            if (oif == 0) {
-                owner.execute(() -> onNextHopsChanged(0));
-                return;
-            }
-            for (XdpFastPath leg : legs) {
-                // routes of other interfaces (other hosts' veths, their local-table entries) are noise
-                // here; the ones through ours may change our next hops
-                if (leg.ifindex() == oif) {
-                    owner.execute(() -> onNextHopsChanged(oif));
-                    return;
-                }
-            }
-        }
-
-        @Override
-        public void tick() {
-            RtnlMonitor.Subscription sub = subscription;
-            if (sub == null) {
-                return; // still opening
-            }
-            for (XdpFastPath leg : legs) {
-                LinkInfo link = sub.monitor().link(leg.ifindex());
-                if (link != null && !link.xdp().isAttached()) {
-                    // the cached state may predate our attachment (which sends no notification): ask
-                    long asked = System.nanoTime();
-                    LinkInfo now = sub.monitor().query(leg.ifindex());
-                    if (now != null && !now.xdp().isAttached()) {
-                        owner.execute(() -> onLinkChanged(now, asked));
-                        continue;
-                    }
-                }
-                if (link != null) {
-                    int queues = XdpInterface.activeRxQueues(link);
-                    if (queues != leg.queueCount()) {
-                        owner.execute(() -> onQueuesChanged(leg, queues));
-                    }
-                }
-            }
-        }
     }
 }

@@ -10,13 +10,8 @@ import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.packet.EthHdr;
 import org.nettyxdp.packet.XdpPacket;
 import org.nettyxdp.socket.RxRing;
-import org.nettyxdp.socket.TxRing;
-import org.nettyxdp.socket.UmemConfig;
-import org.nettyxdp.socket.XdpSocket;
 import org.nettyxdp.socket.XdpSocketConfig;
 import org.nettyxdp.socket.XdpStatistics;
-import org.nettyxdp.sys.Errno;
-import org.nettyxdp.sys.SyscallException;
 
 import java.io.IOException;
 
@@ -28,8 +23,6 @@ import java.io.IOException;
  * queue's UMEM, else copied into a free one. Event-loop confined, except where noted.
  */
 public final class RawFastPath {
-    private static final int TX_BATCH = 64;
-
     /** Receives the frames {@link #receive} produces. */
     public interface FrameSink {
         /** One frame; the sink owns it. Returns false to stop the batch. */
@@ -42,20 +35,6 @@ public final class RawFastPath {
         QUEUED,
         /** No TX slot or free frame now: retry after the kernel completes sends. */
         NO_ROOM
-    }
-
-    private static final class QueueSocket {
-        final int queueId;
-        final XskQueue queue;
-        final XdpSocket xsk;
-        int txReserved;
-        int txUsed;
-
-        QueueSocket(int queueId, XskQueue queue, XdpSocket xsk) {
-            this.queueId = queueId;
-            this.queue = queue;
-            this.xsk = xsk;
-        }
     }
 
     private final XdpInterface iface;
@@ -118,26 +97,14 @@ public final class RawFastPath {
         QueueSocket[] queues = new QueueSocket[ids.length];
         try {
             slot = iface.allocateRawSlot();
-            UmemConfig umem = settings.umem();
-            int ring = settings.ringSize();
-            XdpSocketConfig socketConfig = new XdpSocketConfig(link.index(), 0, ring, ring,
-                    Math.max(ring, Math.min(umem.frameCount() / 2, 65536)), Math.max(ring, 2048),
-                    settings.zeroCopy(), true, false);
+            XdpSocketConfig socketConfig = QueueSocket.socketConfig(link, settings, false);
             for (int i = 0; i < ids.length; i++) {
                 int q = ids[i];
-                XskQueue queue = XskQueue.acquire(link.index(), q, umem, socketConfig, settings.tunables().allocator());
-                try {
-                    XdpSocket xsk = queue.openSocket(socketConfig.withQueueId(q));
-                    queues[i] = new QueueSocket(q, queue, xsk);
-                } catch (IOException | RuntimeException e) {
-                    queue.release();
-                    throw e;
+                queues[i] = QueueSocket.open(link, q, settings, socketConfig, false);
+                if (settings.umem().txMetadataLen() >= XdpPacket.TX_METADATA_LEN) {
+                    queues[i].pool.setTxOffloads(txOffloads);
                 }
-                UmemFramePool pool = queue.pool();
-                if (umem.txMetadataLen() >= XdpPacket.TX_METADATA_LEN) {
-                    pool.setTxOffloads(txOffloads);
-                }
-                iface.setRawSocket(slot, q, queues[i].xsk.fd());
+                iface.setRawSocket(slot, q, queues[i].fd());
             }
             iface.addRawFilter(slot, match, mask);
             return new RawFastPath(iface, slot, queues, settings);
@@ -147,8 +114,7 @@ public final class RawFastPath {
             }
             for (QueueSocket qs : queues) {
                 if (qs != null) {
-                    qs.xsk.close();
-                    qs.queue.release();
+                    qs.close();
                 }
             }
             iface.release();
@@ -161,7 +127,7 @@ public final class RawFastPath {
     }
 
     public int socketFd(int i) {
-        return queues[i].xsk.fd();
+        return queues[i].fd();
     }
 
     /** The interface queue the channel's {@code i}-th socket is bound to. */
@@ -171,12 +137,7 @@ public final class RawFastPath {
 
     /** Index of the socket whose descriptor is {@code fd}, or -1. */
     public int queueOf(int fd) {
-        for (int i = 0; i < queues.length; i++) {
-            if (queues[i].xsk.fd() == fd) {
-                return i;
-            }
-        }
-        return -1;
+        return QueueSocket.indexOf(queues, fd);
     }
 
     public LinkInfo link() {
@@ -197,7 +158,7 @@ public final class RawFastPath {
         }
         QueueSocket qs = queues[i];
         RxRing rx = qs.xsk.rx();
-        UmemFramePool pool = qs.queue.pool();
+        UmemFramePool pool = qs.pool;
         int n = rx.peek(max);
         if (n == 0) {
             return 0;
@@ -255,10 +216,7 @@ public final class RawFastPath {
             counters.rxPackets += packets;
             counters.rxBytes += bytes;
             counters.rxCopied += copied;
-            qs.queue.refill(qs.xsk.fill().size());
-            if (qs.xsk.fill().needsWakeup()) {
-                qs.xsk.wakeupRx();
-            }
+            qs.refill();
             if (--busy == 0 && closed) {
                 release();
             }
@@ -285,7 +243,7 @@ public final class RawFastPath {
         if (closed) {
             return null;
         }
-        UmemFramePool pool = queues[0].queue.pool();
+        UmemFramePool pool = queues[0].pool;
         return pool.allocate(headroom, pool.frameCount() / 4);
     }
 
@@ -315,24 +273,20 @@ public final class RawFastPath {
         UmemByteBuf inPlace = null;
         // a frame already queued (the same buffer written twice) is sent as a copy
         if (frame instanceof UmemByteBuf u) {
-            for (QueueSocket candidate : queues) {
-                if (candidate.queue.pool().owns(u)) {
-                    if (candidate.queue.pool().holdForSend(u)) {
-                        qs = candidate;
-                        inPlace = u;
-                    }
-                    break;
-                }
+            QueueSocket holder = QueueSocket.holdForSend(queues, u);
+            if (holder != null) {
+                qs = holder;
+                inPlace = u;
             }
         }
-        if (!reserveTxSlot(qs)) {
+        if (!qs.reserveTxSlot(counters)) {
             if (inPlace != null) {
-                qs.queue.pool().cancelHold(inPlace);
+                qs.pool.cancelHold(inPlace);
             }
             counters.txRingFull++;
             return SendResult.NO_ROOM;
         }
-        UmemFramePool pool = qs.queue.pool();
+        UmemFramePool pool = qs.pool;
         long addr;
         int options = 0;
         if (inPlace != null) {
@@ -344,35 +298,18 @@ public final class RawFastPath {
         } else {
             long f = pool.takeForSend(oneFrame, 1) == 1 ? oneFrame[0] : -1;
             if (f < 0) {
-                kick(qs);
-                reap(qs);
+                qs.kick(counters);
+                qs.reap(counters);
                 counters.txRingFull++;
                 return SendResult.NO_ROOM;
             }
             addr = f + XdpPacket.XDP_PACKET_HEADROOM;
-            Buffers.copy(frame, qs.queue.region(), addr, len);
+            Buffers.copy(frame, qs.region(), addr, len);
         }
         qs.xsk.tx().put(qs.txUsed++, addr, len, options);
         txPackets++;
         txBytes += len;
         return SendResult.QUEUED;
-    }
-
-    private boolean reserveTxSlot(QueueSocket qs) {
-        if (qs.txUsed < qs.txReserved) {
-            return true;
-        }
-        TxRing tx = qs.xsk.tx();
-        if (qs.txUsed > 0) {
-            publish(qs);
-        }
-        qs.txReserved = tx.reserve(TX_BATCH);
-        if (qs.txReserved == 0) {
-            kick(qs);
-            reap(qs);
-            qs.txReserved = tx.reserve(TX_BATCH);
-        }
-        return qs.txReserved > 0;
     }
 
     /** Publishes every queued frame, kicks the kernel and reaps completed frames. */
@@ -389,35 +326,9 @@ public final class RawFastPath {
             txZeroCopy = 0;
         }
         for (QueueSocket qs : queues) {
-            if (qs.txUsed > 0) {
-                publish(qs);
-                kick(qs);
-            }
-            reap(qs);
+            qs.publishAndKick(counters);
+            qs.reap(counters);
         }
-    }
-
-    private static void publish(QueueSocket qs) {
-        qs.xsk.tx().submit(qs.txUsed);
-        qs.txUsed = 0;
-        qs.txReserved = 0;
-    }
-
-    private void kick(QueueSocket qs) {
-        TxRing tx = qs.xsk.tx();
-        int pending = tx.entries();
-        for (int attempts = pending / 16 + 2; pending > 0 && attempts > 0; attempts--) {
-            int r = qs.xsk.kickTx();
-            if (r < 0 && r != -Errno.EAGAIN) {
-                counters.txKickErrors++;
-                break;
-            }
-            pending = tx.entries();
-        }
-    }
-
-    private static void reap(QueueSocket qs) {
-        qs.queue.reapCompletions();
     }
 
     // ------------------------------------------------------------------------------------- lifecycle
@@ -428,24 +339,12 @@ public final class RawFastPath {
 
     /** Kernel counters summed over the channel's sockets. */
     public XdpStatistics statistics() {
-        XdpStatistics sum = XdpStatistics.ZERO;
-        for (QueueSocket qs : queues) {
-            try {
-                sum = sum.plus(qs.xsk.statistics());
-            } catch (SyscallException ignored) {
-                // a closed socket has no counters left to add
-            }
-        }
-        return sum;
+        return QueueSocket.statistics(queues);
     }
 
     /** Where the frames of each bound queue's UMEM are. */
     public FrameAccounting[] accounting() {
-        FrameAccounting[] a = new FrameAccounting[queues.length];
-        for (int i = 0; i < queues.length; i++) {
-            a[i] = queues[i].queue.pool().accounting();
-        }
-        return a;
+        return QueueSocket.accounting(queues);
     }
 
     /** Stops steering to this channel, sends what is queued, returns its frames and leaves. Idempotent. */
@@ -468,7 +367,7 @@ public final class RawFastPath {
         iface.removeRawChannel(slot);
         for (QueueSocket qs : queues) {
             RxRing rx = qs.xsk.rx();
-            UmemFramePool pool = qs.queue.pool();
+            UmemFramePool pool = qs.pool;
             int n;
             int drained = 0;
             while ((n = rx.peek(256)) > 0) {
@@ -479,9 +378,8 @@ public final class RawFastPath {
                 drained += n;
             }
             counters.drop(DropReason.CLOSED, drained);
-            reap(qs);
-            qs.xsk.close();
-            qs.queue.release();
+            qs.reap(counters);
+            qs.close();
         }
         iface.release();
     }

@@ -25,7 +25,7 @@ class BpfProgramTest {
         try (BpfProgram p = BpfProgram.loadXdp(code, "nx_test_tx", false)) {
             assertTrue(p.fd() > 0);
             assertEquals("nx_test_tx", p.name());
-            TestRunResult r = p.testRun(Frames.eth(Frames.ETH_P_IP, new byte[46]));
+            TestRunResult r = ProgTestRun.run(p, Frames.eth(Frames.ETH_P_IP, new byte[46]));
             assertEquals(XdpAction.TX, r.action());
             assertEquals(60, r.dataOut().length);
         }
@@ -58,10 +58,10 @@ class BpfProgramTest {
     void testRunRejectsFrameShorterThanEthernetHeader() throws Exception {
         long[] code = new BpfAssembler().mov64(R0, XdpAction.PASS.code()).exit().build();
         try (BpfProgram p = BpfProgram.loadXdp(code, "nx_test_pass", false)) {
-            BpfException e = assertThrows(BpfException.class, () -> p.testRun(new byte[13]));
+            BpfException e = assertThrows(BpfException.class, () -> ProgTestRun.run(p, new byte[13]));
             assertEquals(Errno.EINVAL, e.errno());
             assertTrue(e.getMessage().contains("14 bytes"), e.getMessage());
-            assertEquals(XdpAction.PASS, p.testRun(new byte[14]).action());
+            assertEquals(XdpAction.PASS, ProgTestRun.run(p, new byte[14]).action());
         }
     }
 
@@ -70,9 +70,9 @@ class BpfProgramTest {
         try (CounterMap counters = CounterMap.create("nx_test_drop", 1);
              BpfProgram drop = XdpDropProgram.load(counters)) {
             byte[] frame = Frames.eth(Frames.ETH_P_IP, Frames.ipv4(Frames.PROTO_UDP, Frames.udp(1, 2, 18)));
-            TestRunResult r = drop.testRun(frame, 1000, 0, 0);
+            TestRunResult r = ProgTestRun.run(drop, frame, 1000, 0, 0);
             assertEquals(XdpAction.DROP, r.action());
-            assertEquals(XdpAction.DROP, drop.testRun(frame).action());
+            assertEquals(XdpAction.DROP, ProgTestRun.run(drop, frame).action());
             assertEquals(1001, counters.sum(XdpDropProgram.PACKETS));
         }
     }
@@ -83,6 +83,6 @@ class BpfProgramTest {
         BpfProgram p = BpfProgram.loadXdp(code, "nx_test_close", false);
         p.close();
         p.close();
-        assertThrows(IllegalStateException.class, () -> p.testRun(new byte[14]));
+        assertThrows(IllegalStateException.class, () -> ProgTestRun.run(p, new byte[14]));
     }
 }

@@ -148,7 +148,7 @@ class RawFilterProgramTest {
         try (BpfProgram p = load(m)) {
             Set<String> matched = new TreeSet<>();
             for (var e : FRAMES.entrySet()) {
-                XdpAction verdict = p.testRun(e.getValue()).action();
+                XdpAction verdict = ProgTestRun.run(p, e.getValue()).action();
                 if (verdict == XdpAction.DROP) {
                     matched.add(e.getKey());
                 } else {
@@ -176,11 +176,11 @@ class RawFilterProgramTest {
             try (BpfProgram onlyFirst = RawFilterProgram.load(first, xsks, 2, XdpAction.TX, false);
                  BpfProgram p = RawFilterProgram.load(both, xsks, 2, XdpAction.DROP, false)) {
                 byte[] udp4 = FRAMES.get("udp4");
-                assertEquals(XdpAction.PASS, onlyFirst.testRun(udp4, 1, ifindex, 0).action(), "queue 0: not channel 0's");
-                assertEquals(XdpAction.TX, onlyFirst.testRun(udp4, 1, ifindex, 1).action(), "queue 1: channel 0's");
-                assertEquals(XdpAction.DROP, p.testRun(udp4, 1, ifindex, 0).action(), "queue 0: falls to channel 1");
-                assertEquals(XdpAction.DROP, p.testRun(FRAMES.get("arp"), 1, ifindex, 1).action());
-                assertEquals(XdpAction.PASS, p.testRun(FRAMES.get("tcp4"), 1, ifindex, 1).action());
+                assertEquals(XdpAction.PASS, ProgTestRun.run(onlyFirst, udp4, 1, ifindex, 0).action(), "queue 0: not channel 0's");
+                assertEquals(XdpAction.TX, ProgTestRun.run(onlyFirst, udp4, 1, ifindex, 1).action(), "queue 1: channel 0's");
+                assertEquals(XdpAction.DROP, ProgTestRun.run(p, udp4, 1, ifindex, 0).action(), "queue 0: falls to channel 1");
+                assertEquals(XdpAction.DROP, ProgTestRun.run(p, FRAMES.get("arp"), 1, ifindex, 1).action());
+                assertEquals(XdpAction.PASS, ProgTestRun.run(p, FRAMES.get("tcp4"), 1, ifindex, 1).action());
             }
         }
     }
@@ -198,22 +198,22 @@ class RawFilterProgramTest {
             byte[] dns = FRAMES.get("udp4");
             byte[] other = eth(ETH_P_IP, ipv4(PROTO_UDP, udp(1234, 5353, 4)));
             // no raw program: steered datagram DROP (fallback), the rest PASS
-            assertEquals(XdpAction.DROP, steer.testRun(dns).action());
-            assertEquals(XdpAction.PASS, steer.testRun(other).action());
-            assertEquals(XdpAction.PASS, steer.testRun(FRAMES.get("arp")).action());
+            assertEquals(XdpAction.DROP, ProgTestRun.run(steer, dns).action());
+            assertEquals(XdpAction.PASS, ProgTestRun.run(steer, other).action());
+            assertEquals(XdpAction.PASS, ProgTestRun.run(steer, FRAMES.get("arp")).action());
             // a raw program taking all UDP (fallback TX, to tell it from the datagram verdict)
             try (BpfProgram raw = RawFilterProgram.load(List.of(new RawFilterProgram.Entry(0,
                     new FrameMatch.IpProtocol(17), -1L)), xsks, 1, XdpAction.TX, false);
                  Arena arena = Arena.ofConfined()) {
                 progs.update(arena.allocateFrom(JAVA_INT, 0), arena.allocateFrom(JAVA_INT, raw.fd()),
                         BpfCommand.BPF_ANY);
-                assertEquals(XdpAction.DROP, steer.testRun(dns).action(), "the datagram port wins");
-                assertEquals(XdpAction.TX, steer.testRun(other).action(), "other UDP goes to the raw channel");
-                assertEquals(XdpAction.PASS, steer.testRun(FRAMES.get("arp")).action(), "the rest to the kernel");
+                assertEquals(XdpAction.DROP, ProgTestRun.run(steer, dns).action(), "the datagram port wins");
+                assertEquals(XdpAction.TX, ProgTestRun.run(steer, other).action(), "other UDP goes to the raw channel");
+                assertEquals(XdpAction.PASS, ProgTestRun.run(steer, FRAMES.get("arp")).action(), "the rest to the kernel");
                 byte[] broadcast = withByte(other, 0, 0xff);
-                assertEquals(XdpAction.TX, steer.testRun(broadcast).action(), "group MACs reach raw filters");
+                assertEquals(XdpAction.TX, ProgTestRun.run(steer, broadcast).action(), "group MACs reach raw filters");
                 progs.delete(arena.allocateFrom(JAVA_INT, 0));
-                assertEquals(XdpAction.PASS, steer.testRun(other).action(), "emptied slot: the kernel again");
+                assertEquals(XdpAction.PASS, ProgTestRun.run(steer, other).action(), "emptied slot: the kernel again");
             }
         }
     }
@@ -232,7 +232,7 @@ class RawFilterProgramTest {
                     f[12] = (byte) (i % 2 == 0 ? 0x08 : 0x86);
                     f[13] = (byte) (i % 2 == 0 ? 0x00 : 0xdd);
                 }
-                XdpAction a = p.testRun(f).action();
+                XdpAction a = ProgTestRun.run(p, f).action();
                 org.junit.jupiter.api.Assertions.assertTrue(a == XdpAction.PASS || a == XdpAction.DROP, a.toString());
             }
         }

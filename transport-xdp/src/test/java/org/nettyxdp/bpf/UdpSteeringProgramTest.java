@@ -158,7 +158,7 @@ class UdpSteeringProgramTest {
     }
 
     static XdpAction run(byte[] frame) throws BpfException {
-        return program.testRun(frame).action();
+        return ProgTestRun.run(program, frame).action();
     }
 
     static Arguments c(String name, byte[] frame, XdpAction expected) {
@@ -479,7 +479,7 @@ class UdpSteeringProgramTest {
     @Test
     void productionFallbackPassesWhenNoSocketIsSet() throws Exception {
         try (BpfProgram prod = UdpSteeringProgram.load(ports, locals, xsks, 1, MAC)) {
-            assertEquals(XdpAction.PASS, prod.testRun(v4udp(PORT, 32)).action());
+            assertEquals(XdpAction.PASS, ProgTestRun.run(prod, v4udp(PORT, 32)).action());
         }
     }
 
@@ -501,10 +501,10 @@ class UdpSteeringProgramTest {
             p.put(1002, ANY4, 0, 6000);
             // 6000 bytes: larger than one page, so BPF_PROG_TEST_RUN builds a multi-buffer frame
             int payload = 6000 - 14 - 20 - 8;
-            assertEquals(STEERED, frags.testRun(v4udp(1000, payload)).action(), "no limit");
-            assertEquals(KERNEL, frags.testRun(v4udp(1001, payload)).action(), "limit 4000");
-            assertEquals(STEERED, frags.testRun(v4udp(1002, payload)).action(), "limit 6000");
-            assertEquals(KERNEL, frags.testRun(v4udp(1002, payload + 1)).action(), "6001 over limit 6000");
+            assertEquals(STEERED, ProgTestRun.run(frags, v4udp(1000, payload)).action(), "no limit");
+            assertEquals(KERNEL, ProgTestRun.run(frags, v4udp(1001, payload)).action(), "limit 4000");
+            assertEquals(STEERED, ProgTestRun.run(frags, v4udp(1002, payload)).action(), "limit 6000");
+            assertEquals(KERNEL, ProgTestRun.run(frags, v4udp(1002, payload + 1)).action(), "6001 over limit 6000");
         }
     }
 
@@ -517,9 +517,9 @@ class UdpSteeringProgramTest {
             byte[] frame = v4udp(PORT, 16);
             IntStream.range(0, 4).forEach(q -> {
                 try {
-                    assertEquals(q < 2 ? STEERED : KERNEL, two.testRun(frame, 1, veth.ifindex, q).action(),
+                    assertEquals(q < 2 ? STEERED : KERNEL, ProgTestRun.run(two, frame, 1, veth.ifindex, q).action(),
                             "numQueues 2, queue " + q);
-                    assertEquals(STEERED, four.testRun(frame, 1, veth.ifindex, q).action(), "numQueues 4, queue " + q);
+                    assertEquals(STEERED, ProgTestRun.run(four, frame, 1, veth.ifindex, q).action(), "numQueues 4, queue " + q);
                 } catch (BpfException e) {
                     throw new AssertionError(e);
                 }

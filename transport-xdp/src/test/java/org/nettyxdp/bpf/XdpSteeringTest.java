@@ -34,7 +34,7 @@ class XdpSteeringTest {
                 assertEquals(new PortMap.Entry(1, 2048), s.ports().get(9000, any));
                 // no sockets set: the production program passes steered frames to the kernel
                 byte[] frame = Frames.eth(Frames.ETH_P_IP, Frames.ipv4(Frames.PROTO_UDP, Frames.udp(1, 9000, 8)));
-                assertEquals(XdpAction.PASS, s.program().testRun(frame).action());
+                assertEquals(XdpAction.PASS, ProgTestRun.run(s.program(), frame).action());
                 s.clearSocket(b, 1);
                 assertTrue(s.removePort(9000, any));
                 assertFalse(s.removePort(9000, any));

@@ -129,6 +129,8 @@ class MultiBufferTest {
             assertTrue(m.txMultiBuffer() >= m.rxMultiBuffer() - m.txSlowPackets(),
                     "what arrived as a chain leaves as one: " + m);
             assertEquals(m.rxMultiBuffer(), composites.get(), "chains reach the handler as composites");
+            // one at a time, every reply leaves over the frames it arrived in: single frames and chains
+            assertEquals(m.txFastPackets(), m.txZeroCopy(), "every fast-path reply in place: " + m);
             assertEquals(0, m.dropped(), m.toString());
             assertBalanced(ch);
         } finally {

@@ -41,7 +41,7 @@ class RtNetlinkNamespaceTest {
         assumeTrue(TestNetns.isRoot(), "needs root: creates network namespaces and veth pairs");
         assumeTrue(TestNetns.hasIp(), "needs iproute2 (ip)");
         host = new TestNetns(4, 3);
-        nl = RtNetlink.openIn(host.ns1);
+        nl = TestNetns.inNetns(host.ns1, RtNetlink::new);
         veth1 = nl.link(host.veth1).index();
     }
 
@@ -274,7 +274,7 @@ class RtNetlinkNamespaceTest {
     @Test
     void resolvedNeighbourMatchesIpNeigh() throws Exception {
         MacAddress peerMac;
-        try (RtNetlink nl2 = RtNetlink.openIn(host.ns2)) {
+        try (RtNetlink nl2 = TestNetns.inNetns(host.ns2, RtNetlink::new)) {
             peerMac = nl2.link(host.veth2).mac();
         }
         for (String peer : new String[] {host.ip2, host.ip6b}) {
@@ -395,7 +395,7 @@ class RtNetlinkNamespaceTest {
     @Test
     void linkLocalRouteUsesScopeId() throws Exception {
         byte[] peerLl;
-        try (RtNetlink nl2 = RtNetlink.openIn(host.ns2)) {
+        try (RtNetlink nl2 = TestNetns.inNetns(host.ns2, RtNetlink::new)) {
             int veth2 = nl2.link(host.veth2).index();
             peerLl = nl2.addresses(veth2).stream().filter(a -> a.scope() == AddressInfo.SCOPE_LINK)
                     .findFirst().orElseThrow().address().getAddress();

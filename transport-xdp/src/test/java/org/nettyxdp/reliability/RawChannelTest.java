@@ -125,22 +125,12 @@ class RawChannelTest {
     }
 
     /**
-     * Binds a raw channel; a queue whose previous socket closed moments ago is busy for a while
-     * ({@link org.nettyxdp.socket.BindBusyException}), and a raw channel's bind leaves the retry to
-     * its caller, as here.
+     * Binds a raw channel (a queue whose previous socket closed moments ago is busy for a while: the
+     * bind retries by itself, see {@code RawBusyQueueBindTest}).
      */
     static XdpRawChannel raw(String ifname, XdpFrameFilter filter, ChannelHandler handler) throws Exception {
-        for (int attempt = 0; ; attempt++) {
-            var f = new Bootstrap().group(LOOPS.group()).channel(XdpRawChannel.class)
-                    .handler(handler).bind(new XdpRawAddress(ifname, filter)).await();
-            if (f.isSuccess()) {
-                return (XdpRawChannel) f.channel();
-            }
-            if (!(f.cause() instanceof org.nettyxdp.socket.BindBusyException) || attempt == 100) {
-                throw new IllegalStateException("bind failed", f.cause());
-            }
-            Thread.sleep(20);
-        }
+        return (XdpRawChannel) new Bootstrap().group(LOOPS.group()).channel(XdpRawChannel.class)
+                .handler(handler).bind(new XdpRawAddress(ifname, filter)).sync().channel();
     }
 
     @Test

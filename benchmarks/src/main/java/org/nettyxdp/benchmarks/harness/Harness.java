@@ -264,20 +264,26 @@ public final class Harness {
      */
     Drive drive(BenchHost h, NsThread gen, int payload, Counter counter, Thread loopThread,
                         Placement p, List<String> napiInterfaces) throws Exception {
-        return driveAll(h, gen, payload, counter, loopThread == null ? List.of() : List.of(loopThread), p,
+        return drive(h, gen, () -> new XdpTxGenerator(h, PORT, payload), counter, loopThread, p, napiInterfaces);
+    }
+
+    /** {@link #drive} with another load than the AF_XDP generator, built on {@code gen}'s thread. */
+    Drive drive(BenchHost h, NsThread gen, Callable<Load> load, Counter counter, Thread loopThread,
+                        Placement p, List<String> napiInterfaces) throws Exception {
+        return driveAll(h, gen, load, counter, loopThread == null ? List.of() : List.of(loopThread), p,
                 napiInterfaces);
     }
 
     /** {@link #drive} with CPU time and allocation summed over {@code loopThreads} (schedstat of the first). */
-    private Drive driveAll(BenchHost h, NsThread gen, int payload, Counter counter, List<Thread> loopThreads,
+    private Drive driveAll(BenchHost h, NsThread gen, Callable<Load> load, Counter counter, List<Thread> loopThreads,
                         Placement p, List<String> napiInterfaces) throws Exception {
         Thread loopThread = loopThreads.isEmpty() ? null : loopThreads.get(0);
         java.util.Map<String, Path> watched = new java.util.LinkedHashMap<>();
         napi(h, napiInterfaces, p).forEach((comm, dir) -> watched.put(comm.replace("napi/" + h.hostIf(), "napi(host)")
                 .replace("napi/" + h.peerIf(), "napi(peer)"), dir));
-        XdpTxGenerator g = gen.call(() -> new XdpTxGenerator(h, PORT, payload));
-        if (p.window() > 0) {
-            g.limitInFlight(() -> {
+        Load g = gen.call(load);
+        if (p.window() > 0 && g instanceof XdpTxGenerator x) {
+            x.limitInFlight(() -> {
                 try {
                     return counter.get();
                 } catch (Exception e) {
@@ -298,7 +304,7 @@ public final class Harness {
             }
             CpuAccount account = new CpuAccount(watched);
             CpuAccount.Snapshot c0 = account.take();
-            long[] g0 = g.loopCounts();
+            long[] g0 = g instanceof XdpTxGenerator x ? x.loopCounts() : new long[4];
             SchedStat q0 = SchedStat.read(task);
             VethCounters v0 = VethCounters.read(h);
             Sample first = sample(counter, g, loopThreads);
@@ -313,7 +319,7 @@ public final class Harness {
             VethCounters v1 = VethCounters.read(h);
             SchedStat q1 = SchedStat.read(task);
             CpuAccount.Snapshot c1 = account.take();
-            long[] g1 = g.loopCounts();
+            long[] g1 = g instanceof XdpTxGenerator x ? x.loopCounts() : new long[4];
             lastLoadCpu = CpuAccount.busy(c0, c1, p.loadCpu());
             long passes = g1[0] - g0[0];
             String genNote = passes <= 0 ? "" : String.format("; generator: %,.0f kicks/s, %.0f%% of its passes found"
@@ -345,8 +351,11 @@ public final class Harness {
     /** Load CPU's busy share in the last {@link #drive} (NaN before one). */
     private double lastLoadCpu = Double.NaN;
 
-    /** Threaded NAPI on the interfaces (host or peer end), pinned per the placement; returns their threads. */
+    /** Threaded NAPI on the interfaces (host or peer end), pinned per the placement; returns their threads (none: left as they are). */
     private java.util.Map<String, Path> napi(BenchHost h, List<String> interfaces, Placement p) {
+        if (interfaces.isEmpty()) {
+            return java.util.Map.of();
+        }
         for (String itf : interfaces) {
             boolean ok = Affinity.threadedNapi(itf.equals(h.peerIf()) ? h.ns() : null, itf);
             if (!ok && warnedNapi.add(itf)) {
@@ -366,7 +375,7 @@ public final class Harness {
 
     private final java.util.Set<String> warnedNapi = new java.util.HashSet<>();
 
-    private static Sample sample(Counter c, XdpTxGenerator g, List<Thread> threads) throws Exception {
+    private static Sample sample(Counter c, Load g, List<Thread> threads) throws Exception {
         long alloc = 0;
         long cpu = 0;
         for (Thread t : threads) {
@@ -389,7 +398,7 @@ public final class Harness {
     private Row echo(BenchHost h, NsThread gen, NsThread ctl, Server.Transport t, int payload, Placement p)
             throws Exception {
         try (Server s = Server.start(t, new InetSocketAddress(h.hostIp(), PORT), true, p.serverCpu());
-             ClientCounter replies = ctl.call(() -> new ClientCounter(h.peerIf()))) {
+             ReplyCounter replies = ctl.call(() -> new ReplyCounter(h.peerIf()))) {
             Drive r = drive(h, gen, payload, replies::count, s.loopThread(), p, List.of(h.hostIf(), h.peerIf()));
             return new Row(h.queues(), p.name(), t.label, "echo", payload, r.pps(), Double.NaN, Double.NaN,
                     Double.NaN, r.genPps(), r.allocPerPacket(), r.cpuNsPerPacket(), r.serverCpu(), r.runqWait(), join(xdpNote(s), r.kernel()));
@@ -478,7 +487,7 @@ public final class Harness {
             throws Exception {
         try (RawXskServer s = new RawXskServer(h.hostIf(), h.hostIp(), PORT, echo,
                 p.serverCpu());
-             ClientCounter replies = echo ? ctl.call(() -> new ClientCounter(h.peerIf())) : null) {
+             ReplyCounter replies = echo ? ctl.call(() -> new ReplyCounter(h.peerIf())) : null) {
             Counter c = echo ? replies::count : s::count;
             List<String> napi = echo ? List.of(h.hostIf(), h.peerIf()) : List.of(h.hostIf());
             long k0 = s.kickNanos();
@@ -518,11 +527,11 @@ public final class Harness {
             cpus[i] = i == 0 ? p.serverCpu() : (p.serverCpu() + i) % Runtime.getRuntime().availableProcessors();
         }
         try (ShardedServer s = new ShardedServer(new InetSocketAddress(h.hostIp(), PORT), loops, echo, cpus);
-             ClientCounter replies = echo ? ctl.call(() -> new ClientCounter(h.peerIf())) : null) {
+             ReplyCounter replies = echo ? ctl.call(() -> new ReplyCounter(h.peerIf())) : null) {
             long[] before = s.counts();
             Counter c = echo ? replies::count : s::count;
             List<String> napi = echo ? List.of(h.hostIf(), h.peerIf()) : List.of(h.hostIf());
-            Drive r = driveAll(h, gen, 64, c, s.loopThreads(), p, napi);
+            Drive r = driveAll(h, gen, () -> new XdpTxGenerator(h, PORT, 64), c, s.loopThreads(), p, napi);
             long[] after = s.counts();
             double total = 0;
             double[] shares = new double[loops];
@@ -555,34 +564,5 @@ public final class Harness {
 
     private static String join(String a, String b) {
         return a.isEmpty() ? b : a + "\n      " + b;
-    }
-
-    /** Counts replies arriving at the client's veth with XDP_DROP + counter (DRV), so counting costs no socket. */
-    static final class ClientCounter implements AutoCloseable {
-        private final CounterMap counters;
-        private final BpfProgram prog;
-        private final XdpLink link;
-
-        ClientCounter(String ifName) throws Exception {
-            counters = CounterMap.create("nxb_replies", 1);
-            try {
-                prog = XdpDropProgram.load(counters);
-                link = XdpLink.attach(prog, Syscalls.ifNameToIndex(ifName), XdpMode.DRV);
-            } catch (Exception e) {
-                counters.close();
-                throw e;
-            }
-        }
-
-        long count() throws Exception {
-            return counters.sum(XdpDropProgram.PACKETS);
-        }
-
-        @Override
-        public void close() {
-            link.close();
-            prog.close();
-            counters.close();
-        }
     }
 }

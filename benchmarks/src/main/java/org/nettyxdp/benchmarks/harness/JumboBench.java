@@ -1,33 +1,24 @@
 package org.nettyxdp.benchmarks.harness;
 
-import org.nettyxdp.bpf.BpfProgram;
-import org.nettyxdp.bpf.CounterMap;
-import org.nettyxdp.bpf.XdpDropProgram;
-import org.nettyxdp.bpf.XdpLink;
 import org.nettyxdp.bpf.XdpMode;
 import org.nettyxdp.channel.XdpChannelMetrics;
-import org.nettyxdp.sys.Syscalls;
 
-import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Jumbo rows: datagrams of {@code bench.payload} bytes (8000) on a veth pair with MTU 9000, which
  * AF_XDP carries as multi-buffer chains (several UMEM frames per datagram). epoll, XDP (DRV) and XDP
  * (SKB) servers in turn, {@code rx} (count and drop) and {@code echo}, against the same offered load:
  * a kernel UDP socket in the client namespace sending as fast as it can (a UMEM frame cannot hold a
- * jumbo datagram, so the single-frame AF_XDP generator of {@link Harness} does not apply). Echo
- * replies are counted by an XDP_DROP program (generic mode) on the client's veth. Prints one row per
- * transport and workload: rate, the loop thread's CPU per packet, and the fast path's multi-buffer
- * counters.
+ * jumbo datagram, so the single-frame AF_XDP generator of {@link Harness} does not apply), measured
+ * by {@link Harness}'s own drive loop (median of slices, loop-thread CPU). Echo replies are counted by
+ * an XDP_DROP program (generic mode) on the client's veth. Prints one row per transport and workload:
+ * rate, the loop thread's CPU per packet, and the fast path's multi-buffer counters.
  *
  * <p>System properties: {@code bench.hosts} (one host as for {@link Harness}; {@code run-jumbo-bench.sh}
  * sets it up with MTU 9000), {@code bench.serverCpu} (0), {@code bench.loadCpu} (1),
@@ -35,14 +26,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class JumboBench {
     private static final int PORT = 7778;
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private final int serverCpu = Integer.getInteger("bench.serverCpu", 0);
     private final int loadCpu = Integer.getInteger("bench.loadCpu", 1);
     private final int payload = Integer.getInteger("bench.payload", 8000);
     private final long warmupMillis = (long) (Double.parseDouble(System.getProperty("bench.warmup", "1")) * 1000);
     private final long measureMillis = (long) (Double.parseDouble(System.getProperty("bench.measure", "3")) * 1000);
+    /** The measurement loop (warm-up, sliced window, loop-thread CPU): the transport comparison's own. */
+    private final Harness harness = new Harness();
+    private final Harness.Placement placement = new Harness.Placement("jumbo", serverCpu, loadCpu, loadCpu, loadCpu, 0);
 
     /** One measured row. */
     record Row(String transport, String workload, int payload, double pps, double sentPps, double cpuNsPerPacket,
@@ -105,47 +97,19 @@ public final class JumboBench {
             throws Exception {
         InetSocketAddress target = new InetSocketAddress(h.hostIp(), PORT);
         try (Server s = Server.start(t, target, echo, serverCpu);
-             ReplyCounter replies = echo ? ctl.call(() -> new ReplyCounter(h.peerIf())) : null) {
-            AtomicBoolean stop = new AtomicBoolean();
-            long[] sent = new long[1];
-            Future<Object> load = sender.submit(() -> {
-                try (DatagramChannel c = DatagramChannel.open()) {
-                    c.connect(target);
-                    ByteBuffer b = ByteBuffer.allocateDirect(payload);
-                    while (!stop.get()) {
-                        b.clear();
-                        try {
-                            c.write(b);
-                            sent[0]++;
-                        } catch (java.io.IOException e) {
-                            // ICMP or a full queue: the load just goes on
-                        }
-                    }
-                }
-                return null;
-            });
-            try {
-                Thread.sleep(warmupMillis);
-                Thread loop = s.loopThread();
-                long c0 = echo ? replies.count() : s.count();
-                long cpu0 = THREADS.getThreadCpuTime(loop.threadId());
-                long sent0 = sent[0];
-                long t0 = System.nanoTime();
-                Thread.sleep(measureMillis);
-                long c1 = echo ? replies.count() : s.count();
-                long cpu1 = THREADS.getThreadCpuTime(loop.threadId());
-                long sent1 = sent[0];
-                double secs = (System.nanoTime() - t0) / 1e9;
-                long n = c1 - c0;
-                long handled = n; // rx: datagrams read; echo: replies that reached the client
-                return new Row(t.label, echo ? "echo" : "rx", payload, n / secs, (sent1 - sent0) / secs,
-                        handled > 0 ? (double) (cpu1 - cpu0) / handled : Double.NaN, (cpu1 - cpu0) / (secs * 1e9),
-                        note(s));
-            } finally {
-                stop.set(true);
-                load.get(5, TimeUnit.SECONDS);
-            }
+             ReplyCounter replies = echo ? ctl.call(() -> new ReplyCounter(h.peerIf(), XdpMode.SKB))
+                     : null) {
+            // rx: datagrams read; echo: replies that reached the client. The veths' NAPI is left as it is.
+            Harness.Counter handled = echo ? replies::count : s::count;
+            Harness.Drive r = harness.drive(h, sender, () -> new KernelUdpLoad(target, payload), handled,
+                    s.loopThread(), placement, List.of());
+            return new Row(t.label, echo ? "echo" : "rx", payload, r.pps(), r.genPps(), r.cpuNsPerPacket(),
+                    r.serverCpu(), join(note(s), r.kernel()));
         }
+    }
+
+    private static String join(String a, String b) {
+        return a.isEmpty() ? b : a + "\n      " + b;
     }
 
     private static String note(Server s) {
@@ -158,32 +122,58 @@ public final class JumboBench {
                 + ", dropped " + m.dropped() + "; " + m.modes();
     }
 
-    /** Counts the replies at the client's veth: XDP_DROP with a counter, generic mode (any MTU without frags). */
-    static final class ReplyCounter implements AutoCloseable {
-        private final CounterMap counters;
-        private final BpfProgram prog;
-        private final XdpLink link;
+    /**
+     * The jumbo load: a connected kernel UDP socket writing {@code payload}-byte datagrams as fast as
+     * it can (an ICMP error or a full queue is skipped, the load goes on).
+     */
+    static final class KernelUdpLoad implements Load {
+        private final DatagramChannel channel;
+        private final ByteBuffer datagram;
+        private volatile boolean stop;
+        private volatile long sent;
 
-        ReplyCounter(String ifName) throws Exception {
-            counters = CounterMap.create("nxb_jreplies", 1);
+        KernelUdpLoad(InetSocketAddress target, int payload) throws java.io.IOException {
+            channel = DatagramChannel.open();
             try {
-                prog = XdpDropProgram.load(counters);
-                link = XdpLink.attach(prog, Syscalls.ifNameToIndex(ifName), XdpMode.SKB);
-            } catch (Exception e) {
-                counters.close();
+                channel.connect(target);
+            } catch (java.io.IOException | RuntimeException e) {
+                channel.close();
                 throw e;
+            }
+            datagram = ByteBuffer.allocateDirect(payload);
+        }
+
+        @Override
+        public void run() {
+            long n = 0;
+            while (!stop) {
+                datagram.clear();
+                try {
+                    channel.write(datagram);
+                    sent = ++n;
+                } catch (java.io.IOException e) {
+                    // ICMP or a full queue: the load just goes on
+                }
             }
         }
 
-        long count() throws Exception {
-            return counters.sum(XdpDropProgram.PACKETS);
+        @Override
+        public long sent() {
+            return sent;
+        }
+
+        @Override
+        public void stop() {
+            stop = true;
         }
 
         @Override
         public void close() {
-            link.close();
-            prog.close();
-            counters.close();
+            try {
+                channel.close();
+            } catch (java.io.IOException ignored) {
+                // closing a UDP socket does not fail in a way that matters here
+            }
         }
     }
 }

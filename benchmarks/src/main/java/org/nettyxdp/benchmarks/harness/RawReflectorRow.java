@@ -36,7 +36,7 @@ final class RawReflectorRow {
             XdpRawChannel ch = (XdpRawChannel) new Bootstrap().group(group).channel(XdpRawChannel.class)
                     .handler(reflect)
                     .bind(new XdpRawAddress(h.hostIf(), XdpFrameFilter.udpDestinationPort(port))).sync().channel();
-            try (Harness.ClientCounter replies = ctl.call(() -> new Harness.ClientCounter(h.peerIf()))) {
+            try (ReplyCounter replies = ctl.call(() -> new ReplyCounter(h.peerIf()))) {
                 Harness.Drive r = harness.drive(h, gen, payload, replies::count, factory.last, p,
                         List.of(h.hostIf(), h.peerIf()));
                 String note = "reflected " + reflect.count.get() + ", " + ch.metrics();

@@ -26,7 +26,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * <p>Must be constructed and {@link #run run} on a thread inside the peer namespace; not thread-safe
  * except {@link #sent()} and {@link #stop()}.
  */
-final class XdpTxGenerator implements AutoCloseable {
+final class XdpTxGenerator implements Load {
     /**
      * Descriptors per pass and kick. The socket's TX budget is raised to the ring size
      * ({@code XDP_MAX_TX_SKB_BUDGET}, Linux 6.17+), so one {@code sendto} sends the whole batch; older
@@ -113,7 +113,8 @@ final class XdpTxGenerator implements AutoCloseable {
      * paces itself to that offered load (a token bucket checked each pass), so two rows can be offered
      * the same load.
      */
-    void run() {
+    @Override
+    public void run() {
         int queues = sockets.length;
         long sent = 0;
         long passes = 0;
@@ -208,11 +209,13 @@ final class XdpTxGenerator implements AutoCloseable {
     }
 
     /** Frames the kernel has completed (sent or dropped by the veth) so far. */
-    long sent() {
+    @Override
+    public long sent() {
         return (long) SENT.getOpaque(this);
     }
 
-    void stop() {
+    @Override
+    public void stop() {
         stop = true;
     }
 

@@ -7,9 +7,9 @@ package org.nettyxdp.bpf;
  * @param durationNanos mean run time per repetition as the kernel measured it, in nanoseconds
  * @param dataOut       the packet as the program left it
  */
-public record TestRunResult(int retval, int durationNanos, byte[] dataOut) {
+record TestRunResult(int retval, int durationNanos, byte[] dataOut) {
     /** {@link #retval()} as an XDP verdict. */
-    public XdpAction action() {
+    XdpAction action() {
         return XdpAction.of(retval);
     }
 }

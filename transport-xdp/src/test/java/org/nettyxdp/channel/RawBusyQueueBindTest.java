@@ -1,0 +1,160 @@
+package org.nettyxdp.channel;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.nettyxdp.socket.Umem;
+import org.nettyxdp.socket.UmemConfig;
+import org.nettyxdp.socket.XdpSocket;
+import org.nettyxdp.socket.XdpSocketConfig;
+import org.nettyxdp.sys.Syscalls;
+import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.VethPair;
+import org.nettyxdp.testing.XdpLoops;
+
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * An {@link XdpRawChannel} bound on a queue still busy (EBUSY: the AF_XDP socket of a channel closed
+ * moments ago, which the kernel frees asynchronously, or another process's socket) retries on its
+ * event loop without blocking it: the bind completes once the queue is free, or fails saying why
+ * after the retry bound; a close meanwhile fails it.
+ */
+class RawBusyQueueBindTest {
+    private static final int PORT = 7781;
+
+    @RegisterExtension
+    static final TestHosts HOSTS = new TestHosts();
+    @RegisterExtension
+    static final XdpLoops LOOPS = new XdpLoops(1);
+
+    /** Counts the frames it receives and releases them. */
+    private static final class Counter extends ChannelInboundHandlerAdapter {
+        final Semaphore frames = new Semaphore(0);
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
+            frames.release();
+        }
+    }
+
+    private static ChannelFuture bind(VethPair pair, Counter handler) {
+        return new Bootstrap().group(LOOPS.group()).channel(XdpRawChannel.class).handler(handler)
+                .bind(new XdpRawAddress(pair.hostIf(), XdpFrameFilter.udpDestinationPort(PORT)));
+    }
+
+    @Test
+    void closingAChannelAndBindingANewOneOnItsQueuesAtOnceSucceeds() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        for (int round = 0; round < 5; round++) {
+            Counter counter = new Counter();
+            XdpRawChannel ch = (XdpRawChannel) bind(pair, counter).sync().channel();
+            try {
+                assertTrue(ch.isActive(), "round " + round);
+                send(pair);
+                assertTrue(counter.frames.tryAcquire(5, TimeUnit.SECONDS), "round " + round + ": a frame arrived");
+            } finally {
+                ch.close().sync();
+            }
+        }
+    }
+
+    @Test
+    void aBusyQueueIsRetriedOnTheLoopUntilItIsFree() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
+        Umem foreignUmem = Umem.allocate(new UmemConfig(2048, 64, 0, 0));
+        XdpSocket foreign = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withRingSizes(64, 64, 64, 64),
+                foreignUmem);
+        Counter counter = new Counter();
+        ChannelFuture f;
+        try {
+            f = bind(pair, counter);
+            // the loop is not parked by the retries: its tasks run, and the bind waits
+            for (int i = 0; i < 5; i++) {
+                assertEquals(0, f.channel().eventLoop().submit(() -> 0).get(1, TimeUnit.SECONDS));
+            }
+            assertFalse(f.isDone(), "the bind waits for the queue");
+            assertFalse(f.channel().isActive());
+        } finally {
+            foreign.close();
+            foreignUmem.close();
+        }
+        XdpRawChannel ch = (XdpRawChannel) f.sync().channel();
+        try {
+            assertTrue(ch.isActive());
+            send(pair);
+            assertTrue(counter.frames.tryAcquire(5, TimeUnit.SECONDS), "a frame arrived");
+        } finally {
+            ch.close().sync();
+        }
+    }
+
+    @Test
+    void aQueueThatStaysBusyFailsTheBindSayingWhy() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
+        try (Umem foreignUmem = Umem.allocate(new UmemConfig(2048, 64, 0, 0));
+             XdpSocket foreign = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withRingSizes(64, 64, 64, 64),
+                     foreignUmem)) {
+            ChannelFuture f = bind(pair, new Counter()).await();
+            assertFalse(f.isSuccess());
+            assertInstanceOf(BindException.class, f.cause());
+            assertTrue(f.cause().getMessage().contains("still busy after"), f.cause().getMessage());
+            f.channel().closeFuture().await(5, TimeUnit.SECONDS);
+            assertFalse(f.channel().isOpen(), "a failed bind closes the channel");
+        }
+        // nothing was left behind: the queue serves the next channel
+        Counter counter = new Counter();
+        XdpRawChannel ch = (XdpRawChannel) bind(pair, counter).sync().channel();
+        try {
+            send(pair);
+            assertTrue(counter.frames.tryAcquire(5, TimeUnit.SECONDS), "a frame arrived");
+        } finally {
+            ch.close().sync();
+        }
+    }
+
+    @Test
+    void closingWhileTheBindWaitsFailsIt() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
+        try (Umem foreignUmem = Umem.allocate(new UmemConfig(2048, 64, 0, 0));
+             XdpSocket foreign = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withRingSizes(64, 64, 64, 64),
+                     foreignUmem)) {
+            ChannelFuture f = bind(pair, new Counter());
+            f.channel().eventLoop().submit(() -> 0).get(1, TimeUnit.SECONDS);
+            assertFalse(f.isDone(), "the bind waits for the queue");
+            f.channel().close().sync();
+            f.await(5, TimeUnit.SECONDS);
+            assertInstanceOf(ClosedChannelException.class, f.cause());
+        }
+    }
+
+    /** From the peer, one datagram to the port the channels' filter takes. */
+    private static void send(VethPair pair) throws Exception {
+        pair.peer().call(() -> {
+            try (DatagramChannel c = DatagramChannel.open()) {
+                c.bind(new InetSocketAddress(pair.peerV4(), 0));
+                c.send(ByteBuffer.wrap(new byte[] {1, 2, 3}), new InetSocketAddress(pair.hostV4(), PORT));
+            }
+            return null;
+        });
+    }
+}
