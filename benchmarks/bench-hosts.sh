@@ -31,8 +31,12 @@ make_host() { # index queues
   # GRO on gives every veth end a NAPI instance (without it only an XDP program does), and threaded
   # NAPI makes that poller a kthread (napi/IF-N) the harness pins: the kernel's RX work then runs in
   # the same, stated place for every transport, not in whichever thread's softirq happened to send.
-  ethtool -K "$h" gro on >/dev/null
-  ip netns exec "$ns" ethtool -K "$p" gro on >/dev/null
+  # TSO off on both ends: veth hands a frame to the receiver's NAPI only when the sender has no TSO
+  # (veth_skb_is_eligible_for_gro), else it goes through netif_rx and the receiver's stack runs in the
+  # sender's softirq. An XDP program strips the peer's TSO by itself; without this, a kernel socket's
+  # RX work would run on the generator's CPU and XDP's in the NAPI thread, wherever the row pins it.
+  ethtool -K "$h" gro on tso off >/dev/null
+  ip netns exec "$ns" ethtool -K "$p" gro on tso off >/dev/null
   echo 1 > "/sys/class/net/$h/threaded"
   ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/$p/threaded"
   HOSTS+=("$q:$h:$p:$ns:$hip:$pip")

@@ -13,8 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.ReadOnlyBufferException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.GatheringByteChannel;
 import java.nio.channels.ScatteringByteChannel;
@@ -451,27 +449,15 @@ public final class UmemByteBuf extends AbstractReferenceCountedByteBuf {
 
     @Override
     public ByteBuf getBytes(int index, ByteBuffer dst) {
-        int length = dst.remaining();
-        checkIndex(index, length);
-        if (dst.isReadOnly()) {
-            throw new ReadOnlyBufferException();
-        }
-        MemorySegment.copy(frame, at(index), MemorySegment.ofBuffer(dst), 0, length);
-        dst.position(dst.position() + length);
+        checkIndex(index, dst.remaining());
+        FrameCopies.toNio(frame, at(index), dst);
         return this;
     }
 
     @Override
     public ByteBuf getBytes(int index, OutputStream out, int length) throws IOException {
         checkIndex(index, length);
-        byte[] tmp = new byte[Math.min(length, 8192)];
-        while (length > 0) {
-            int n = Math.min(length, tmp.length);
-            MemorySegment.copy(frame, JAVA_BYTE, at(index), tmp, 0, n);
-            out.write(tmp, 0, n);
-            index += n;
-            length -= n;
-        }
+        FrameCopies.toStream(frame, at(index), out, length);
         return this;
     }
 
@@ -510,42 +496,27 @@ public final class UmemByteBuf extends AbstractReferenceCountedByteBuf {
 
     @Override
     public ByteBuf setBytes(int index, ByteBuffer src) {
-        int length = src.remaining();
-        checkIndex(index, length);
-        MemorySegment.copy(MemorySegment.ofBuffer(src), 0, frame, at(index), length);
-        src.position(src.position() + length);
+        checkIndex(index, src.remaining());
+        FrameCopies.fromNio(src, frame, at(index));
         return this;
     }
 
     @Override
     public int setBytes(int index, InputStream in, int length) throws IOException {
         checkIndex(index, length);
-        byte[] tmp = new byte[length];
-        int read = in.read(tmp, 0, length);
-        if (read > 0) {
-            MemorySegment.copy(tmp, 0, frame, JAVA_BYTE, at(index), read);
-        }
-        return read;
+        return FrameCopies.fromStream(in, frame, at(index), length);
     }
 
     @Override
     public int setBytes(int index, ScatteringByteChannel in, int length) throws IOException {
         checkIndex(index, length);
-        try {
-            return in.read(slice0(index, length));
-        } catch (ClosedChannelException ignored) {
-            return -1;
-        }
+        return FrameCopies.fromChannel(in, slice0(index, length));
     }
 
     @Override
     public int setBytes(int index, FileChannel in, long position, int length) throws IOException {
         checkIndex(index, length);
-        try {
-            return in.read(slice0(index, length), position);
-        } catch (ClosedChannelException ignored) {
-            return -1;
-        }
+        return FrameCopies.fromFile(in, position, slice0(index, length));
     }
 
     @Override

@@ -176,6 +176,33 @@ public final class RtNetlink implements AutoCloseable {
         }, Rtnl.RTM_NEWROUTE, msg -> Route.decode(msg, destination));
     }
 
+    /**
+     * Every route of {@code family} ({@code AF_INET} or {@code AF_INET6}) in every table, like
+     * {@code ip route show table all}; cached clones and exceptions are not listed.
+     */
+    public synchronized List<RouteEntry> routes(int family) throws IOException {
+        return socket.dump("RTM_GETROUTE", "routes", () -> {
+            socket.begin(Rtnl.RTM_GETROUTE, Rtnl.NLM_F_DUMP, RtMsg.SIZE);
+            socket.putByte(RtMsg.FAMILY, family);
+        }, Rtnl.RTM_NEWROUTE, (msg, out) -> {
+            if (msg.get(JAVA_BYTE, NlMsgHdr.SIZE + RtMsg.FAMILY) == family) {
+                out.add(RouteEntry.decode(msg));
+            }
+        });
+    }
+
+    /** The policy-routing rules of {@code family}, like {@code ip rule show}. */
+    public synchronized List<FibRule> rules(int family) throws IOException {
+        return socket.dump("RTM_GETRULE", "rules", () -> {
+            socket.begin(Rtnl.RTM_GETRULE, Rtnl.NLM_F_DUMP, FibRule.HDR_SIZE);
+            socket.putByte(0, family);
+        }, Rtnl.RTM_NEWRULE, (msg, out) -> {
+            if (msg.get(JAVA_BYTE, NlMsgHdr.SIZE) == family) {
+                out.add(FibRule.decode(msg));
+            }
+        });
+    }
+
     // ------------------------------------------------------------ neighbours
 
     /**

@@ -37,6 +37,9 @@ final class Rtnl {
     static final int RTM_GETROUTE = 26;
     static final int RTM_NEWNEIGH = 28;
     static final int RTM_GETNEIGH = 30;
+    static final int RTM_NEWRULE = 32;
+    static final int RTM_DELRULE = 33;
+    static final int RTM_GETRULE = 34;
 
     static final int IFLA_ADDRESS = 1;
     static final int IFLA_IFNAME = 3;
@@ -94,6 +97,8 @@ final class Rtnl {
             case RTM_NEWADDR -> "RTM_NEWADDR";
             case RTM_NEWROUTE -> "RTM_NEWROUTE";
             case RTM_NEWNEIGH -> "RTM_NEWNEIGH";
+            case RTM_GETRULE -> "RTM_GETRULE";
+            case RTM_NEWRULE -> "RTM_NEWRULE";
             default -> "netlink message type " + type;
         };
     }

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -43,12 +44,14 @@ public final class RtnlMonitor {
     private static final int RTMGRP_NEIGH = 0x4;
     private static final int RTMGRP_IPV4_IFADDR = 0x10;
     private static final int RTMGRP_IPV4_ROUTE = 0x40;
+    private static final int RTMGRP_IPV4_RULE = 0x80;
     private static final int RTMGRP_IPV6_IFADDR = 0x100;
     private static final int RTMGRP_IPV6_ROUTE = 0x400;
     private static final int RTM_DELLINK = 17;
     private static final int RTM_DELADDR = 21;
     private static final int RTM_DELROUTE = 25;
     private static final int RTM_DELNEIGH = 29;
+    private static final int NLM_F_REPLACE = 0x100;
     private static final int SO_RCVBUF = 8;
     private static final int SO_RCVBUFFORCE = 33;
     private static final int SOCKADDR_NL_SIZE = 12;
@@ -82,6 +85,13 @@ public final class RtnlMonitor {
         default void routesChanged(int oif) {
         }
 
+        /**
+         * The IPv4 routing tables or rules changed ({@link RtnlMonitor#routing()}): {@code state} is
+         * the new one, possibly {@link RoutingState#UNKNOWN} while they are read again.
+         */
+        default void routingChanged(RoutingState state) {
+        }
+
         /** Called about once a second, after the interfaces were re-read. */
         default void tick() {
         }
@@ -106,8 +116,16 @@ public final class RtnlMonitor {
     private final Map<Integer, LinkInfo> links = new HashMap<>();
     /** Addresses by interface index. Guarded by this. */
     private final Map<Integer, List<InetAddress>> addresses = new HashMap<>();
-    /** Known neighbour MACs (0: unusable) by ifindex and address. Monitor thread only. */
-    private final Map<NeighbourKey, Long> neighbours = new HashMap<>();
+    /** Usable neighbour MACs by ifindex and address. Written by the monitor thread only. */
+    private final Map<NeighbourKey, Long> neighbours = new ConcurrentHashMap<>();
+    /** The IPv4 routing tables and rules, read again after every change that may touch them. */
+    private volatile RoutingState routing = RoutingState.UNKNOWN;
+    /** A change was seen since {@link #routing} was read. Monitor thread only. */
+    private boolean routingDirty;
+    /** Whether the rules were the defaults when last read. Monitor thread only. */
+    private boolean defaultRules;
+    /** Most routes {@link #routing} mirrors: a bigger table is not mirrored (lookups ask the kernel). */
+    private static final int MAX_MIRRORED_ROUTES = 65_536;
     private int users;
     private volatile boolean closed;
 
@@ -122,7 +140,7 @@ public final class RtnlMonitor {
             MemorySegment local = arena.allocate(SOCKADDR_NL_SIZE, 4);
             local.set(JAVA_SHORT, 0, (short) Linux.AF_NETLINK);
             local.set(JAVA_INT, 8, RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR
-                    | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE);
+                    | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_IPV4_RULE);
             Syscalls.bind(s, local, SOCKADDR_NL_SIZE, "AF_NETLINK multicast groups");
             try {
                 Syscalls.setsockopt(s, Linux.SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20, "SO_RCVBUFFORCE");
@@ -229,6 +247,26 @@ public final class RtnlMonitor {
         return addresses.getOrDefault(ifindex, List.of());
     }
 
+    /**
+     * The IPv4 routes and rules as last known. A route notification is applied to the mirror at once
+     * and the tables are read again to confirm it; so are they after a link or address change (the
+     * kernel removes the routes of a link that went down without a notification). A rule change,
+     * lost notifications or a notification the mirror cannot apply make it {@link RoutingState#UNKNOWN}
+     * until read again. Any thread, no blocking.
+     */
+    public RoutingState routing() {
+        return routing;
+    }
+
+    /**
+     * The MAC of the neighbour {@code address} on {@code ifindex} as last reported, in a state the
+     * kernel sends with ({@link Neighbour#isValid()}); 0 if none is known. Any thread, no blocking.
+     */
+    public long neighbourMac(int ifindex, InetAddress address) {
+        Long mac = neighbours.get(new NeighbourKey(ifindex, address));
+        return mac == null ? 0 : mac;
+    }
+
     // ------------------------------------------------------------------------------- monitor thread
 
     private void run() {
@@ -239,6 +277,9 @@ public final class RtnlMonitor {
                 if (System.nanoTime() - nextPoll >= 0 && !closed) {
                     nextPoll = System.nanoTime() + POLL_NANOS;
                     poll();
+                    if (routingDirty) {
+                        readRouting();
+                    }
                 }
             }
         } catch (Throwable t) {
@@ -274,8 +315,79 @@ public final class RtnlMonitor {
                 handle(NlMsgHdr.type(rx, pos), rx.asSlice(pos, len));
             } catch (NetlinkProtocolException e) {
                 logger.debug("rtnetlink monitor: skipping a malformed notification: {}", e.getMessage());
+                routingChanged();
             }
             pos += Rtnl.align(len);
+        }
+        if (routingDirty) {
+            readRouting();
+        }
+    }
+
+    /** Something a route lookup depends on changed: nothing is concluded from the tables until read again. */
+    private void routingChanged() {
+        routingDirty = true;
+        publish(RoutingState.UNKNOWN);
+    }
+
+    private void publish(RoutingState state) {
+        if (state.equals(routing)) {
+            return; // the same tables: listeners keep what they built from them
+        }
+        routing = state;
+        notify(l -> l.routingChanged(state));
+    }
+
+    /**
+     * Applies an IPv4 route notification to the mirror now (and reads the tables again to confirm):
+     * a new route is added (a replacing one takes the place of the route of the same table, prefix,
+     * TOS and metric), a deleted one removed; one that cannot be applied makes the state unknown.
+     */
+    private void routeNotified(int type, int flags, MemorySegment msg) throws NetlinkProtocolException {
+        routingDirty = true;
+        RouteEntry r = RouteEntry.decode(msg);
+        if (r.table() != Route.TABLE_LOCAL && r.table() != Route.TABLE_MAIN && r.table() != RouteEntry.TABLE_DEFAULT) {
+            return;
+        }
+        RoutingState now = routing;
+        if (!now.known()) {
+            return; // being read again anyway
+        }
+        List<RouteEntry> routes = new ArrayList<>(now.routes());
+        if (type == RTM_DELROUTE) {
+            if (!routes.remove(r)) {
+                publish(RoutingState.UNKNOWN);
+                return;
+            }
+        } else if (!routes.contains(r)) {
+            if ((flags & NLM_F_REPLACE) != 0) {
+                routes.removeIf(o -> o.table() == r.table() && o.prefixLength() == r.prefixLength()
+                        && o.destination().equals(r.destination()) && o.tos() == r.tos()
+                        && o.priority() == r.priority());
+            }
+            routes.add(r);
+        }
+        publish(routes.size() > MAX_MIRRORED_ROUTES ? RoutingState.UNKNOWN
+                : new RoutingState(routes, now.defaultRules(), true));
+    }
+
+    /** Reads the IPv4 tables {@code local}, {@code main}, {@code default} and the rules. */
+    private void readRouting() {
+        routingDirty = false;
+        try {
+            List<RouteEntry> mirrored = new ArrayList<>();
+            for (RouteEntry r : queries.routes(Linux.AF_INET)) {
+                if (r.table() == Route.TABLE_LOCAL || r.table() == Route.TABLE_MAIN
+                        || r.table() == RouteEntry.TABLE_DEFAULT) {
+                    mirrored.add(r);
+                }
+            }
+            defaultRules = FibRule.defaultsOnly(queries.rules(Linux.AF_INET));
+            publish(mirrored.size() > MAX_MIRRORED_ROUTES ? RoutingState.UNKNOWN
+                    : new RoutingState(mirrored, defaultRules, true));
+        } catch (IOException | RuntimeException e) {
+            logger.debug("rtnetlink monitor of {}: cannot read the routes: {}", namespace, e.toString());
+            publish(RoutingState.UNKNOWN);
         }
     }
 
@@ -288,14 +400,17 @@ public final class RtnlMonitor {
                     old = links.put(link.index(), link);
                 }
                 if (!link.equals(old)) {
+                    routingDirty = true; // a link going down takes its routes along without a notification
                     notify(l -> l.linkChanged(link));
                 }
             }
+            case Rtnl.RTM_NEWRULE, Rtnl.RTM_DELRULE -> routingChanged();
             case RTM_DELLINK -> {
                 LinkInfo link = LinkInfo.decode(msg);
                 deleted(link.index(), link.name());
             }
             case Rtnl.RTM_NEWADDR, RTM_DELADDR -> {
+                routingDirty = true;
                 AddressInfo a = AddressInfo.decode(msg);
                 List<InetAddress> now;
                 synchronized (this) {
@@ -322,6 +437,12 @@ public final class RtnlMonitor {
                 }
             }
             case Rtnl.RTM_NEWROUTE, RTM_DELROUTE -> {
+                if (msg.byteSize() < NlMsgHdr.SIZE + RtMsg.SIZE) {
+                    routingChanged();
+                } else if (msg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, NlMsgHdr.SIZE + RtMsg.FAMILY)
+                        == Linux.AF_INET) {
+                    routeNotified(type, NlMsgHdr.flags(msg, 0), msg);
+                }
                 if (msg.byteSize() >= NlMsgHdr.SIZE + RtMsg.SIZE) {
                     int rtType = Byte.toUnsignedInt(msg.get(java.lang.foreign.ValueLayout.JAVA_BYTE,
                             NlMsgHdr.SIZE + RtMsg.TYPE));
@@ -359,6 +480,7 @@ public final class RtnlMonitor {
             }
             addresses.remove(ifindex);
         }
+        routingDirty = true;
         neighbours.keySet().removeIf(k -> k.ifindex() == ifindex);
         notify(l -> l.linkDeleted(ifindex, name));
     }
@@ -397,6 +519,9 @@ public final class RtnlMonitor {
         for (LinkInfo l : gone) {
             deleted(l.index(), l.name());
         }
+        if (!changed.isEmpty()) {
+            routingDirty = true;
+        }
         for (LinkInfo l : changed) {
             notify(x -> x.linkChanged(l));
         }
@@ -404,6 +529,7 @@ public final class RtnlMonitor {
 
     /** Reads links and addresses again; {@code report}: tell the listeners everything may have changed. */
     private void resync(boolean report) throws IOException {
+        routingChanged();
         List<LinkInfo> now = queries.links();
         neighbours.clear();
         for (Neighbour nb : queries.neighbours(0)) {
@@ -422,6 +548,7 @@ public final class RtnlMonitor {
                 }
                 addrs.forEach((k, v) -> addresses.put(k, List.copyOf(v)));
             }
+            readRouting();
             return;
         }
         reconcileLinks(now);
@@ -433,6 +560,7 @@ public final class RtnlMonitor {
             List<InetAddress> list = List.copyOf(e.getValue());
             notify(l -> l.addressesChanged(e.getKey(), list));
         }
+        readRouting();
         notify(l -> l.routesChanged(0));
     }
 }

@@ -3,6 +3,7 @@ package org.nettyxdp.xsk;
 import org.nettyxdp.netlink.Neighbour;
 import org.nettyxdp.netlink.Route;
 import org.nettyxdp.netlink.RtNetlink;
+import org.nettyxdp.netlink.RtnlMonitor;
 import org.nettyxdp.packet.MacAddress;
 
 import java.io.IOException;
@@ -33,6 +34,16 @@ import java.util.concurrent.TimeUnit;
  * the resolver paces itself (about 5000 resolutions per second at most), so
  * a flood of new sources costs the event loop one map probe and, at worst, a queue offer per datagram.
  * {@link #lookup} is event-loop confined; the cache is shared with the resolver.
+ *
+ * <p><b>In memory, as the kernel decides.</b> An IPv4 destination that is not cached yet is first
+ * looked up in a mirror of the kernel's routing tables ({@link Ipv4RouteTable}, from the namespace's
+ * {@link RtnlMonitor}): when its route is one the mirror is sure of, and the kernel already answered
+ * for another destination behind that route (the source address it chose and, for a gateway, the
+ * gateway's MAC: resolved once, shared by all destinations behind it), the hop is built on the event
+ * loop with no syscall and the datagram takes the fast path at once. The first destination behind a
+ * route, an on-link destination whose neighbour the monitor does not know, and everything the mirror
+ * is not sure of take the resolver as described above. A route's answer is asked for again after
+ * {@link #HOP_TTL_NANOS} (used meanwhile), and dropped with the whole mirror by {@link #clear()}.
  */
 public final class NextHops implements AutoCloseable {
     public static final long RETRY_NANOS = 50_000_000L;
@@ -76,6 +87,17 @@ public final class NextHops implements AutoCloseable {
     private final ConcurrentHashMap<InetAddress, Entry> cache = new ConcurrentHashMap<>();
     /** Opened by the constructor, so in the namespace of the thread that binds the channel. */
     private final RtNetlink netlink;
+    /** The namespace's monitor (its routes and neighbours), or null if it could not be started. */
+    private final RtnlMonitor.Subscription monitor;
+    /**
+     * The mirror of the routing tables as of {@link RtnlMonitor#routing()}: built on the monitor's
+     * thread after each change, read by the event loop.
+     */
+    private volatile Ipv4RouteTable routes = Ipv4RouteTable.UNSURE;
+    /** Route answers asked for before this ({@link #clear()}) are not used. */
+    private volatile long clearedNanos = System.nanoTime();
+    /** Hops the mirror built without a syscall (for tests and metrics). */
+    private long mirrored;
     private volatile boolean closed;
 
     NextHops(int ifindex, boolean loopback) throws IOException {
@@ -83,6 +105,21 @@ public final class NextHops implements AutoCloseable {
         this.loopback = loopback;
         this.loopbackIpv4FastPath = loopback && loopbackAcceptsOwnIpv4();
         this.netlink = new RtNetlink();
+        RtnlMonitor.Subscription m = null;
+        if (!loopback) {
+            try {
+                m = RtnlMonitor.subscribe(new RtnlMonitor.Listener() {
+                    @Override
+                    public void routingChanged(org.nettyxdp.netlink.RoutingState state) {
+                        routes = Ipv4RouteTable.of(state, routes);
+                    }
+                });
+                routes = Ipv4RouteTable.of(m.monitor().routing(), routes);
+            } catch (IOException | RuntimeException e) {
+                m = null; // no mirror: every destination is resolved through netlink
+            }
+        }
+        this.monitor = m;
     }
 
     private static ThreadPoolExecutor resolver() {
@@ -122,8 +159,58 @@ public final class NextHops implements AutoCloseable {
         if (e != null && now - e.expiresNanos < 0) {
             return e.hop;
         }
+        if (e == null || !e.pending) {
+            Hop hop = fromMirror(destination, now);
+            if (hop != null) {
+                if (cache.size() >= MAX_ENTRIES) {
+                    cache.clear();
+                }
+                cache.put(destination, new Entry(hop, now + HOP_TTL_NANOS, false));
+                mirrored++;
+                return hop;
+            }
+        }
         request(destination, e, now);
         return e == null ? null : e.hop; // a stale hop serves while it is resolved again
+    }
+
+    /**
+     * The hop to {@code destination} from the mirror of the routing tables and the answer the kernel
+     * gave for its route, or null where the mirror cannot be sure or knows no answer yet. No syscall.
+     */
+    private Hop fromMirror(InetAddress destination, long now) {
+        Ipv4RouteTable.Decided route = decided(destination);
+        if (route == null) {
+            return null;
+        }
+        Ipv4RouteTable.Template t = route.template;
+        if (t == null || t.askedNanos - clearedNanos < 0) {
+            return null; // the first destination behind this route: the resolver asks the kernel
+        }
+        if (now - t.expiresNanos >= 0 && now - t.refreshNanos >= 0) {
+            t.refreshNanos = now + PENDING_NANOS;
+            return null; // asked again through this destination; the others use the answer meanwhile
+        }
+        long mac = route.gateway != 0 ? t.mac : monitor.monitor().neighbourMac(ifindex, destination);
+        if (mac == 0) {
+            return null; // an on-link destination whose neighbour is not known (yet)
+        }
+        byte[] d = destination.getAddress();
+        return new Hop(mac, d, t.source, destination.hashCode(), XdpFastPath.toInt(t.source));
+    }
+
+    /** The mirror's route to {@code destination} when it is sure of one through this interface. */
+    private Ipv4RouteTable.Decided decided(InetAddress destination) {
+        if (monitor == null || !(destination instanceof Inet4Address)) {
+            return null;
+        }
+        Ipv4RouteTable.Decided route = routes.lookup(destination.hashCode());
+        return route != null && route.oif == ifindex ? route : null;
+    }
+
+    /** Hops built from the mirror since the start. Event loop. */
+    long mirroredHops() {
+        return mirrored;
     }
 
     private void request(InetAddress destination, Entry stale, long now) {
@@ -137,15 +224,16 @@ public final class NextHops implements AutoCloseable {
         boolean mine = stale == null ? cache.putIfAbsent(destination, pending) == null
                 : cache.replace(destination, stale, pending);
         if (mine) {
-            RESOLVER.execute(() -> resolveInBackground(destination));
+            Ipv4RouteTable.Decided route = decided(destination);
+            RESOLVER.execute(() -> resolveInBackground(destination, route, now));
         }
     }
 
-    private void resolveInBackground(InetAddress destination) {
+    private void resolveInBackground(InetAddress destination, Ipv4RouteTable.Decided mirror, long askedNanos) {
         if (closed) {
             return;
         }
-        Hop hop = resolve(destination);
+        Hop hop = resolve(destination, mirror, askedNanos);
         long ttl = hop == UNRESOLVED_NEIGHBOUR ? NEIGHBOUR_RETRY_NANOS : hop != null ? HOP_TTL_NANOS : RETRY_NANOS;
         cache.put(destination, new Entry(hop == UNRESOLVED_NEIGHBOUR ? null : hop, System.nanoTime() + ttl, false));
         // at most one resolution per RESOLVE_INTERVAL_NANOS: a flood of new sources costs a bounded share of
@@ -153,9 +241,10 @@ public final class NextHops implements AutoCloseable {
         java.util.concurrent.locks.LockSupport.parkNanos(RESOLVE_INTERVAL_NANOS);
     }
 
-    /** Forgets every cached hop (e.g. after a neighbour may have changed). */
+    /** Forgets every cached hop and route answer (e.g. after a neighbour may have changed). Event loop. */
     void clear() {
         cache.clear();
+        clearedNanos = System.nanoTime();
     }
 
     /** Destinations cached now (resolved, unreachable or pending). */
@@ -163,8 +252,12 @@ public final class NextHops implements AutoCloseable {
         return cache.size();
     }
 
-    /** The hop, {@link #UNRESOLVED_NEIGHBOUR}, or null where the fast path cannot reach {@code destination}. */
-    private Hop resolve(InetAddress destination) {
+    /**
+     * The hop, {@link #UNRESOLVED_NEIGHBOUR}, or null where the fast path cannot reach
+     * {@code destination}. When the kernel's answer is the one {@code mirror} (the mirror's route for
+     * it, or null) predicted, the answer becomes the route's template for the destinations behind it.
+     */
+    private Hop resolve(InetAddress destination, Ipv4RouteTable.Decided mirror, long askedNanos) {
         if (loopback && destination instanceof Inet4Address && !loopbackIpv4FastPath) {
             return null;
         }
@@ -180,7 +273,11 @@ public final class NextHops implements AutoCloseable {
                 return null;
             }
             Optional<Neighbour> n = netlink.neighbour(ifindex, route.nextHop());
-            if (n.isEmpty() || !n.get().isValid() || n.get().mac() == null) {
+            boolean resolved = n.isPresent() && n.get().isValid() && n.get().mac() != null;
+            if (mirror != null) {
+                learn(mirror, route, resolved ? n.get().mac().toLong() : 0, askedNanos);
+            }
+            if (!resolved) {
                 return UNRESOLVED_NEIGHBOUR;
             }
             return Hop.of(n.get().mac(), destination, route.preferredSource());
@@ -189,10 +286,32 @@ public final class NextHops implements AutoCloseable {
         }
     }
 
+    /**
+     * Keeps the kernel's answer {@code route} as the template of the mirror's route {@code mirror},
+     * if the kernel decided as the mirror did: the main table, the same interface and gateway.
+     */
+    private void learn(Ipv4RouteTable.Decided mirror, Route route, long mac, long askedNanos) {
+        boolean agrees = route.isUnicast() && route.table() == Route.TABLE_MAIN && route.oif() == mirror.oif
+                && (mirror.gateway == 0 ? route.gateway() == null : mirror.gatewayAddress.equals(route.gateway()))
+                && route.preferredSource() instanceof Inet4Address;
+        if (!agrees) {
+            mirror.template = null;
+            return;
+        }
+        if (mirror.gateway != 0 && mac == 0) {
+            return; // the gateway's neighbour is not resolved yet: asked again with the next destination
+        }
+        mirror.template = new Ipv4RouteTable.Template(mirror.gateway != 0 ? mac : 0,
+                route.preferredSource().getAddress(), askedNanos, System.nanoTime() + HOP_TTL_NANOS);
+    }
+
     @Override
     public void close() {
         closed = true;
         netlink.close();
         cache.clear();
+        if (monitor != null) {
+            monitor.close();
+        }
     }
 }

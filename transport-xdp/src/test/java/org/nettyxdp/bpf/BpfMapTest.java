@@ -1,5 +1,6 @@
 package org.nettyxdp.bpf;
 
+import org.nettyxdp.testing.TestHosts;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -22,7 +23,7 @@ class BpfMapTest {
 
     @BeforeEach
     void root() {
-        BpfTestSupport.assumeRoot();
+        TestHosts.assumeRoot("bpf(2) (CAP_BPF + CAP_NET_ADMIN)");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package org.nettyxdp.bpf;
 
+import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.Frames;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nettyxdp.sys.Errno;
@@ -16,7 +18,7 @@ class BpfProgramTest {
 
     @BeforeEach
     void root() {
-        BpfTestSupport.assumeRoot();
+        TestHosts.assumeRoot("bpf(2) (CAP_BPF + CAP_NET_ADMIN)");
     }
 
     @Test
@@ -25,7 +27,7 @@ class BpfProgramTest {
         try (BpfProgram p = BpfProgram.loadXdp(code, "nx_test_tx", false)) {
             assertTrue(p.fd() > 0);
             assertEquals("nx_test_tx", p.name());
-            TestRunResult r = ProgTestRun.run(p, Frames.eth(Frames.ETH_P_IP, new byte[46]));
+            TestRunResult r = ProgTestRun.run(p, Frames.eth(Frames.ETH_IPV4, new byte[46]));
             assertEquals(XdpAction.TX, r.action());
             assertEquals(60, r.dataOut().length);
         }
@@ -69,7 +71,7 @@ class BpfProgramTest {
     void dropProgramCountsEveryRun() throws Exception {
         try (CounterMap counters = CounterMap.create("nx_test_drop", 1);
              BpfProgram drop = XdpDropProgram.load(counters)) {
-            byte[] frame = Frames.eth(Frames.ETH_P_IP, Frames.ipv4(Frames.PROTO_UDP, Frames.udp(1, 2, 18)));
+            byte[] frame = Frames.eth(Frames.ETH_IPV4, Frames.ipv4(Frames.UDP, Frames.udp(1, 2, 18)));
             TestRunResult r = ProgTestRun.run(drop, frame, 1000, 0, 0);
             assertEquals(XdpAction.DROP, r.action());
             assertEquals(XdpAction.DROP, ProgTestRun.run(drop, frame).action());

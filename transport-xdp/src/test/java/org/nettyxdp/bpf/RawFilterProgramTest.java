@@ -18,22 +18,22 @@ import java.util.stream.Stream;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.nettyxdp.bpf.Frames.ETH_P_ARP;
-import static org.nettyxdp.bpf.Frames.ETH_P_IP;
-import static org.nettyxdp.bpf.Frames.ETH_P_IPV6;
-import static org.nettyxdp.bpf.Frames.PROTO_HOPOPTS;
-import static org.nettyxdp.bpf.Frames.PROTO_ICMP;
-import static org.nettyxdp.bpf.Frames.PROTO_TCP;
-import static org.nettyxdp.bpf.Frames.PROTO_UDP;
-import static org.nettyxdp.bpf.Frames.arpRequest;
-import static org.nettyxdp.bpf.Frames.eth;
-import static org.nettyxdp.bpf.Frames.ethVlan;
-import static org.nettyxdp.bpf.Frames.hopByHop;
-import static org.nettyxdp.bpf.Frames.icmpEcho;
-import static org.nettyxdp.bpf.Frames.ipv4;
-import static org.nettyxdp.bpf.Frames.ipv6;
-import static org.nettyxdp.bpf.Frames.tcp;
-import static org.nettyxdp.bpf.Frames.udp;
+import static org.nettyxdp.testing.Frames.ETH_ARP;
+import static org.nettyxdp.testing.Frames.ETH_IPV4;
+import static org.nettyxdp.testing.Frames.ETH_IPV6;
+import static org.nettyxdp.testing.Frames.IPV6_HOPOPTS;
+import static org.nettyxdp.testing.Frames.ICMP;
+import static org.nettyxdp.testing.Frames.TCP;
+import static org.nettyxdp.testing.Frames.UDP;
+import static org.nettyxdp.testing.Frames.arpRequest;
+import static org.nettyxdp.testing.Frames.eth;
+import static org.nettyxdp.testing.Frames.ethVlan;
+import static org.nettyxdp.testing.Frames.ipv6Options;
+import static org.nettyxdp.testing.Frames.icmpEcho;
+import static org.nettyxdp.testing.Frames.ipv4;
+import static org.nettyxdp.testing.Frames.ipv6;
+import static org.nettyxdp.testing.Frames.tcp;
+import static org.nettyxdp.testing.Frames.udp;
 
 /**
  * Each raw-filter matcher, and combinations, run by the kernel ({@code BPF_PROG_TEST_RUN}) against
@@ -49,21 +49,21 @@ class RawFilterProgramTest {
     static final Map<String, byte[]> FRAMES = new LinkedHashMap<>();
 
     static {
-        FRAMES.put("arp", eth(ETH_P_ARP, arpRequest()));
-        FRAMES.put("udp4", eth(ETH_P_IP, ipv4(PROTO_UDP, udp(1234, 53, 4))));
-        FRAMES.put("tcp4", eth(ETH_P_IP, ipv4(PROTO_TCP, tcp(40000, 80))));
-        FRAMES.put("icmp4", eth(ETH_P_IP, ipv4(PROTO_ICMP, icmpEcho())));
-        FRAMES.put("udp4opts", eth(ETH_P_IP, ipv4(PROTO_UDP, 7, 0, udp(1234, 53, 4))));
-        FRAMES.put("udp4frag", eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 0x0010, udp(1234, 53, 4))));
-        FRAMES.put("udp4short", eth(ETH_P_IP, ipv4(PROTO_UDP, new byte[] {0x04, (byte) 0xd2})));
-        FRAMES.put("udp6", eth(ETH_P_IPV6, ipv6(PROTO_UDP, udp(1234, 53, 4))));
-        FRAMES.put("tcp6", eth(ETH_P_IPV6, ipv6(PROTO_TCP, tcp(40000, 443))));
-        FRAMES.put("udp6hbh", eth(ETH_P_IPV6, ipv6(PROTO_HOPOPTS, hopByHop(PROTO_UDP, udp(1234, 53, 4)))));
-        FRAMES.put("vlan42udp4", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1234, 53, 4))));
-        FRAMES.put("qinq42tcp6", ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_TCP, tcp(40000, 443))));
-        FRAMES.put("runtIp4", eth(ETH_P_IP, new byte[6]));
+        FRAMES.put("arp", eth(ETH_ARP, arpRequest()));
+        FRAMES.put("udp4", eth(ETH_IPV4, ipv4(UDP, udp(1234, 53, 4))));
+        FRAMES.put("tcp4", eth(ETH_IPV4, ipv4(TCP, tcp(40000, 80))));
+        FRAMES.put("icmp4", eth(ETH_IPV4, ipv4(ICMP, icmpEcho())));
+        FRAMES.put("udp4opts", eth(ETH_IPV4, ipv4(UDP, 7, 0, udp(1234, 53, 4))));
+        FRAMES.put("udp4frag", eth(ETH_IPV4, ipv4(UDP, 5, 0x0010, udp(1234, 53, 4))));
+        FRAMES.put("udp4short", eth(ETH_IPV4, ipv4(UDP, new byte[] {0x04, (byte) 0xd2})));
+        FRAMES.put("udp6", eth(ETH_IPV6, ipv6(UDP, udp(1234, 53, 4))));
+        FRAMES.put("tcp6", eth(ETH_IPV6, ipv6(TCP, tcp(40000, 443))));
+        FRAMES.put("udp6hbh", eth(ETH_IPV6, ipv6(IPV6_HOPOPTS, ipv6Options(UDP, udp(1234, 53, 4)))));
+        FRAMES.put("vlan42udp4", ethVlan(0x8100, ETH_IPV4, ipv4(UDP, udp(1234, 53, 4))));
+        FRAMES.put("qinq42tcp6", ethVlan(0x88a8, ETH_IPV6, ipv6(TCP, tcp(40000, 443))));
+        FRAMES.put("runtIp4", eth(ETH_IPV4, new byte[6]));
         FRAMES.put("runtVlan", eth(0x8100, new byte[2]));
-        FRAMES.put("badVersion", eth(ETH_P_IP, withByte(ipv4(PROTO_UDP, udp(1234, 53, 4)), 0, 0x65)));
+        FRAMES.put("badVersion", eth(ETH_IPV4, withByte(ipv4(UDP, udp(1234, 53, 4)), 0, 0x65)));
     }
 
     static Arguments c(FrameMatch m, String... matched) {
@@ -131,7 +131,7 @@ class RawFilterProgramTest {
 
     @BeforeAll
     static void maps() throws Exception {
-        BpfTestSupport.assumeRoot();
+        org.nettyxdp.testing.TestHosts.assumeRoot("bpf(2) (CAP_BPF + CAP_NET_ADMIN)");
         xsks = XskMap.create("nx_t_rawxsks", 8);
     }
 
@@ -164,7 +164,6 @@ class RawFilterProgramTest {
         // channel 0 takes UDP on queue 1 only, channel 1 takes UDP and ARP on every queue; fallback TX for
         // channel 0's index and DROP for channel 1's cannot be told apart by BPF_PROG_TEST_RUN (both
         // empty), so two programs differ only in their fallback: TX says "channel 0 took it"
-        BpfTestSupport.assumeRootWithIp();
         {
             org.nettyxdp.testing.VethPair pair = HOSTS.vethPair(2);
             int ifindex = org.nettyxdp.sys.Syscalls.ifNameToIndex(pair.hostIf());
@@ -196,7 +195,7 @@ class RawFilterProgramTest {
             locals.add(InetAddress.getByName("10.0.0.2"));
             ports.put(53, InetAddress.getByName("0.0.0.0"), 0, 0);
             byte[] dns = FRAMES.get("udp4");
-            byte[] other = eth(ETH_P_IP, ipv4(PROTO_UDP, udp(1234, 5353, 4)));
+            byte[] other = eth(ETH_IPV4, ipv4(UDP, udp(1234, 5353, 4)));
             // no raw program: steered datagram DROP (fallback), the rest PASS
             assertEquals(XdpAction.DROP, ProgTestRun.run(steer, dns).action());
             assertEquals(XdpAction.PASS, ProgTestRun.run(steer, other).action());

@@ -1,5 +1,7 @@
 package org.nettyxdp.bpf;
 
+import org.nettyxdp.testing.Frames;
+import org.nettyxdp.testing.TestHosts;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -13,29 +15,31 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nettyxdp.sys.Errno;
+import org.nettyxdp.sys.Syscalls;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.nettyxdp.bpf.Frames.ETH_P_ARP;
-import static org.nettyxdp.bpf.Frames.ETH_P_IP;
-import static org.nettyxdp.bpf.Frames.ETH_P_IPV6;
-import static org.nettyxdp.bpf.Frames.PROTO_HOPOPTS;
-import static org.nettyxdp.bpf.Frames.PROTO_ICMP;
-import static org.nettyxdp.bpf.Frames.PROTO_ICMPV6;
-import static org.nettyxdp.bpf.Frames.PROTO_TCP;
-import static org.nettyxdp.bpf.Frames.PROTO_UDP;
-import static org.nettyxdp.bpf.Frames.arpRequest;
-import static org.nettyxdp.bpf.Frames.eth;
-import static org.nettyxdp.bpf.Frames.ethVlan;
-import static org.nettyxdp.bpf.Frames.hopByHop;
-import static org.nettyxdp.bpf.Frames.icmpEcho;
-import static org.nettyxdp.bpf.Frames.ipv4;
-import static org.nettyxdp.bpf.Frames.ipv6;
-import static org.nettyxdp.bpf.Frames.tcp;
-import static org.nettyxdp.bpf.Frames.udp;
+import static org.nettyxdp.testing.Frames.ETH_ARP;
+import static org.nettyxdp.testing.Frames.ETH_IPV4;
+import static org.nettyxdp.testing.Frames.ETH_IPV6;
+import static org.nettyxdp.testing.Frames.IPV6_HOPOPTS;
+import static org.nettyxdp.testing.Frames.ICMP;
+import static org.nettyxdp.testing.Frames.ICMPV6;
+import static org.nettyxdp.testing.Frames.TCP;
+import static org.nettyxdp.testing.Frames.UDP;
+import static org.nettyxdp.testing.Frames.arpRequest;
+import static org.nettyxdp.testing.Frames.eth;
+import static org.nettyxdp.testing.Frames.ethVlan;
+import static org.nettyxdp.testing.Frames.ipv6Options;
+import static org.nettyxdp.testing.Frames.icmpEcho;
+import static org.nettyxdp.testing.Frames.ipv4;
+import static org.nettyxdp.testing.Frames.ipv6;
+import static org.nettyxdp.testing.Frames.tcp;
+import static org.nettyxdp.testing.Frames.udp;
 
 /**
  * The steering program run by the kernel on crafted frames ({@code BPF_PROG_TEST_RUN}). It is loaded
@@ -44,6 +48,8 @@ import static org.nettyxdp.bpf.Frames.udp;
  * host's addresses 10.0.0.2, .3, .9 and fd00::2, ::3, ::9.
  */
 class UdpSteeringProgramTest {
+    @RegisterExtension
+    static final TestHosts HOSTS = new TestHosts();
     static final XdpAction STEERED = XdpAction.DROP;
     static final XdpAction KERNEL = XdpAction.PASS;
     static final int PORT = 9000;
@@ -88,7 +94,7 @@ class UdpSteeringProgramTest {
 
     @BeforeAll
     static void load() throws Exception {
-        BpfTestSupport.assumeRoot();
+        TestHosts.assumeRoot("bpf(2) (CAP_BPF + CAP_NET_ADMIN)");
         ports = PortMap.create("nx_t_ports", 32);
         locals = LocalAddressMap.create("nx_t_locals", 16);
         xsks = XskMap.create("nx_t_xsks", 32);
@@ -166,11 +172,11 @@ class UdpSteeringProgramTest {
     }
 
     static byte[] v4udp(int port, int payload) {
-        return eth(ETH_P_IP, ipv4(PROTO_UDP, udp(40000, port, payload)));
+        return eth(ETH_IPV4, ipv4(UDP, udp(40000, port, payload)));
     }
 
     static byte[] v6udp(int port, int payload) {
-        return eth(ETH_P_IPV6, ipv6(PROTO_UDP, udp(40000, port, payload)));
+        return eth(ETH_IPV6, ipv6(UDP, udp(40000, port, payload)));
     }
 
     static byte[] withByte(byte[] frame, int index, int value) {
@@ -193,49 +199,49 @@ class UdpSteeringProgramTest {
                 c("IPv4 UDP to byte-swapped port", v4udp(Integer.reverseBytes(PORT) >>> 16, 32), KERNEL),
                 c("IPv6 UDP to bound port", v6udp(PORT, 32), STEERED),
                 c("IPv6 UDP to other port", v6udp(OTHER, 32), KERNEL),
-                c("IPv4 TCP to bound port", eth(ETH_P_IP, ipv4(PROTO_TCP, tcp(40000, PORT))), KERNEL),
-                c("IPv6 TCP to bound port", eth(ETH_P_IPV6, ipv6(PROTO_TCP, tcp(40000, PORT))), KERNEL),
+                c("IPv4 TCP to bound port", eth(ETH_IPV4, ipv4(TCP, tcp(40000, PORT))), KERNEL),
+                c("IPv6 TCP to bound port", eth(ETH_IPV6, ipv6(TCP, tcp(40000, PORT))), KERNEL),
                 c("IPv4 DF only (not a fragment)",
-                        eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 0x4000, udp(1, PORT, 8))), STEERED),
-                c("IPv4 no flags", eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 0, udp(1, PORT, 8))), STEERED),
-                c("IPv4 first fragment (MF)", eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 0x2000, udp(1, PORT, 8))), KERNEL),
+                        eth(ETH_IPV4, ipv4(UDP, 5, 0x4000, udp(1, PORT, 8))), STEERED),
+                c("IPv4 no flags", eth(ETH_IPV4, ipv4(UDP, 5, 0, udp(1, PORT, 8))), STEERED),
+                c("IPv4 first fragment (MF)", eth(ETH_IPV4, ipv4(UDP, 5, 0x2000, udp(1, PORT, 8))), KERNEL),
                 c("IPv4 last fragment (offset 185)",
-                        eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 185, udp(1, PORT, 8))), KERNEL),
+                        eth(ETH_IPV4, ipv4(UDP, 5, 185, udp(1, PORT, 8))), KERNEL),
                 c("IPv4 middle fragment (MF + offset 1)",
-                        eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 0x2001, udp(1, PORT, 8))), KERNEL),
-                c("IPv4 DF + offset 0x1000", eth(ETH_P_IP, ipv4(PROTO_UDP, 5, 0x5000, udp(1, PORT, 8))), KERNEL),
-                c("IPv4 IHL 6 (options)", eth(ETH_P_IP, ipv4(PROTO_UDP, 6, 0, udp(1, PORT, 8))), STEERED),
+                        eth(ETH_IPV4, ipv4(UDP, 5, 0x2001, udp(1, PORT, 8))), KERNEL),
+                c("IPv4 DF + offset 0x1000", eth(ETH_IPV4, ipv4(UDP, 5, 0x5000, udp(1, PORT, 8))), KERNEL),
+                c("IPv4 IHL 6 (options)", eth(ETH_IPV4, ipv4(UDP, 6, 0, udp(1, PORT, 8))), STEERED),
                 c("IPv4 IHL 15 (40 bytes of options)",
-                        eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, PORT, 8))), STEERED),
-                c("IPv4 IHL 15, other port", eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, OTHER, 8))), KERNEL),
-                c("IPv4 IHL 4", eth(ETH_P_IP, ipv4(PROTO_UDP, 4, 0, udp(1, PORT, 8))), KERNEL),
-                c("IPv4 IHL 0", eth(ETH_P_IP, ipv4(PROTO_UDP, 0, 0, udp(1, PORT, 8))), KERNEL),
+                        eth(ETH_IPV4, ipv4(UDP, 15, 0, udp(1, PORT, 8))), STEERED),
+                c("IPv4 IHL 15, other port", eth(ETH_IPV4, ipv4(UDP, 15, 0, udp(1, OTHER, 8))), KERNEL),
+                c("IPv4 IHL 4", eth(ETH_IPV4, ipv4(UDP, 4, 0, udp(1, PORT, 8))), KERNEL),
+                c("IPv4 IHL 0", eth(ETH_IPV4, ipv4(UDP, 0, 0, udp(1, PORT, 8))), KERNEL),
                 c("version 6 under EtherType IPv4", withByte(v4udp(PORT, 8), 14, 0x65), KERNEL),
                 c("version 4 under EtherType IPv6", withByte(v6udp(PORT, 8), 14, 0x40), KERNEL),
-                c("802.1Q IPv4 UDP to bound port (a VLAN: the kernel's)", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, PORT, 16))),
+                c("802.1Q IPv4 UDP to bound port (a VLAN: the kernel's)", ethVlan(0x8100, ETH_IPV4, ipv4(UDP, udp(1, PORT, 16))),
                         KERNEL),
-                c("802.1Q IPv6 UDP to bound port (a VLAN: the kernel's)", ethVlan(0x8100, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, PORT, 16))),
+                c("802.1Q IPv6 UDP to bound port (a VLAN: the kernel's)", ethVlan(0x8100, ETH_IPV6, ipv6(UDP, udp(1, PORT, 16))),
                         KERNEL),
-                c("802.1ad IPv4 UDP to bound port (a VLAN: the kernel's)", ethVlan(0x88a8, ETH_P_IP, ipv4(PROTO_UDP, udp(1, PORT, 16))),
+                c("802.1ad IPv4 UDP to bound port (a VLAN: the kernel's)", ethVlan(0x88a8, ETH_IPV4, ipv4(UDP, udp(1, PORT, 16))),
                         KERNEL),
                 c("802.1ad IPv6 UDP to bound port (a VLAN: the kernel's)",
-                        ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, PORT, 16))), KERNEL),
-                c("802.1Q IPv4 UDP to other port", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, OTHER, 16))),
+                        ethVlan(0x88a8, ETH_IPV6, ipv6(UDP, udp(1, PORT, 16))), KERNEL),
+                c("802.1Q IPv4 UDP to other port", ethVlan(0x8100, ETH_IPV4, ipv4(UDP, udp(1, OTHER, 16))),
                         KERNEL),
-                c("802.1Q IPv4 IHL 7 (a VLAN: the kernel's)", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 7, 0, udp(1, PORT, 16))),
+                c("802.1Q IPv4 IHL 7 (a VLAN: the kernel's)", ethVlan(0x8100, ETH_IPV4, ipv4(UDP, 7, 0, udp(1, PORT, 16))),
                         KERNEL),
-                c("802.1Q IPv4 fragment", ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, 5, 0x2000, udp(1, PORT, 16))),
+                c("802.1Q IPv4 fragment", ethVlan(0x8100, ETH_IPV4, ipv4(UDP, 5, 0x2000, udp(1, PORT, 16))),
                         KERNEL),
                 c("QinQ (two tags) is left to the kernel",
                         ethVlan(0x88a8, 0x8100, Frames.cat(new byte[] {0, 7, 0x08, 0x00},
-                                ipv4(PROTO_UDP, udp(1, PORT, 16)))), KERNEL),
-                c("ARP request", eth(ETH_P_ARP, arpRequest()), KERNEL),
-                c("ICMP echo", eth(ETH_P_IP, ipv4(PROTO_ICMP, icmpEcho())), KERNEL),
-                c("ICMPv6 echo", eth(ETH_P_IPV6, ipv6(PROTO_ICMPV6, icmpEcho())), KERNEL),
+                                ipv4(UDP, udp(1, PORT, 16)))), KERNEL),
+                c("ARP request", eth(ETH_ARP, arpRequest()), KERNEL),
+                c("ICMP echo", eth(ETH_IPV4, ipv4(ICMP, icmpEcho())), KERNEL),
+                c("ICMPv6 echo", eth(ETH_IPV6, ipv6(ICMPV6, icmpEcho())), KERNEL),
                 c("IPv6 hop-by-hop then UDP to bound port",
-                        eth(ETH_P_IPV6, ipv6(PROTO_HOPOPTS, hopByHop(PROTO_UDP, udp(1, PORT, 16)))), KERNEL),
+                        eth(ETH_IPV6, ipv6(IPV6_HOPOPTS, ipv6Options(UDP, udp(1, PORT, 16)))), KERNEL),
                 c("LLDP", eth(0x88cc, new byte[46]), KERNEL),
-                c("Ethernet header only", eth(ETH_P_IP, new byte[0]), KERNEL),
+                c("Ethernet header only", eth(ETH_IPV4, new byte[0]), KERNEL),
                 c("IPv4 UDP to limited port at the limit", v4udp(LIMITED, LIMIT - 42), STEERED),
                 c("IPv4 UDP to limited port, one byte over", v4udp(LIMITED, LIMIT - 41), KERNEL),
                 c("IPv6 UDP to limited port at the limit", v6udp(LIMITED, LIMIT - 62), STEERED),
@@ -254,13 +260,13 @@ class UdpSteeringProgramTest {
                         withByte(v4udp(V4PORT, 32), V4_DST + 3, 255), KERNEL),
                 c("IPv4 entry, IPv6 frame", v6udp(V4PORT, 32), KERNEL),
                 c("IPv4 entry, IHL 15, matching destination",
-                        eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, V4PORT, 8))), STEERED),
+                        eth(ETH_IPV4, ipv4(UDP, 15, 0, udp(1, V4PORT, 8))), STEERED),
                 c("IPv4 entry, IHL 15, other destination",
-                        withByte(eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, V4PORT, 8))), V4_DST + 3, 9), KERNEL),
+                        withByte(eth(ETH_IPV4, ipv4(UDP, 15, 0, udp(1, V4PORT, 8))), V4_DST + 3, 9), KERNEL),
                 c("IPv4 entry, 802.1Q, matching destination (a VLAN: the kernel's)",
-                        ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, V4PORT, 16))), KERNEL),
+                        ethVlan(0x8100, ETH_IPV4, ipv4(UDP, udp(1, V4PORT, 16))), KERNEL),
                 c("IPv4 entry, 802.1Q, other destination",
-                        withByte(ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, V4PORT, 16))), V4_DST + 4 + 3, 3),
+                        withByte(ethVlan(0x8100, ETH_IPV4, ipv4(UDP, udp(1, V4PORT, 16))), V4_DST + 4 + 3, 3),
                         KERNEL),
                 c("IPv4 entry, other port", v4udp(V4PORT + 50, 32), KERNEL),
                 c("IPv4 entry, bound address as source, not destination",
@@ -269,9 +275,9 @@ class UdpSteeringProgramTest {
                 c("IPv6 entry fd00::3, destination fd00::2", v6udp(V6OTHER, 32), KERNEL),
                 c("IPv6 entry, IPv4 frame", v4udp(V6PORT, 32), KERNEL),
                 c("IPv6 entry, 802.1ad, matching destination (a VLAN: the kernel's)",
-                        ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, V6PORT, 16))), KERNEL),
+                        ethVlan(0x88a8, ETH_IPV6, ipv6(UDP, udp(1, V6PORT, 16))), KERNEL),
                 c("IPv6 entry, 802.1ad, other destination",
-                        withByte(ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, V6PORT, 16))), V6_DST + 4, 0xfe),
+                        withByte(ethVlan(0x88a8, ETH_IPV6, ipv6(UDP, udp(1, V6PORT, 16))), V6_DST + 4, 0xfe),
                         KERNEL),
                 c("IPv6 entry, multicast destination ff02::2 (unicast MAC)",
                         withByte(withByte(v6udp(V6PORT, 32), V6_DST, 0xff), V6_DST + 1, 0x02), KERNEL),
@@ -347,17 +353,17 @@ class UdpSteeringProgramTest {
                 c("two IPv6 addresses, fd00::4 (neither, no wildcard)",
                         withByte(v6udp(SHARED, 8), V6_DST + 15, 4), KERNEL),
                 c("shared port, 802.1Q IPv4 to 10.0.0.3 (a VLAN: the kernel's)",
-                        withByte(ethVlan(0x8100, ETH_P_IP, ipv4(PROTO_UDP, udp(1, SHARED, 8))), V4_DST + 4 + 3, 3),
+                        withByte(ethVlan(0x8100, ETH_IPV4, ipv4(UDP, udp(1, SHARED, 8))), V4_DST + 4 + 3, 3),
                         KERNEL),
                 c("shared port, 802.1ad IPv6 to fd00::4",
-                        withByte(ethVlan(0x88a8, ETH_P_IPV6, ipv6(PROTO_UDP, udp(1, SHARED, 8))), V6_DST + 4 + 15, 4),
+                        withByte(ethVlan(0x88a8, ETH_IPV6, ipv6(UDP, udp(1, SHARED, 8))), V6_DST + 4 + 15, 4),
                         KERNEL),
                 c("IPv4 address in an IPv6 frame's first bytes is no IPv4 match",
                         v6With(SHARED, new byte[] {10, 0, 0, 2}), KERNEL),
                 c("shared port, IHL 15 IPv4 to 10.0.0.3, big",
-                        withByte(eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, SHARED, BIG))), V4_DST + 3, 3), KERNEL),
+                        withByte(eth(ETH_IPV4, ipv4(UDP, 15, 0, udp(1, SHARED, BIG))), V4_DST + 3, 3), KERNEL),
                 c("shared port, IHL 15 IPv4 to 10.0.0.2, big",
-                        eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, SHARED, BIG))), STEERED));
+                        eth(ETH_IPV4, ipv4(UDP, 15, 0, udp(1, SHARED, BIG))), STEERED));
     }
 
     /** An IPv4 UDP frame to {@code port} at {@code destination}. */
@@ -449,11 +455,11 @@ class UdpSteeringProgramTest {
         return Stream.of(
                 Arguments.of("IPv4 UDP", v4udp(PORT, 0)),
                 Arguments.of("IPv6 UDP", v6udp(PORT, 0)),
-                Arguments.of("IPv4 IHL 6 UDP", eth(ETH_P_IP, ipv4(PROTO_UDP, 6, 0, udp(1, PORT, 0)))),
-                Arguments.of("IPv4 IHL 15 UDP", eth(ETH_P_IP, ipv4(PROTO_UDP, 15, 0, udp(1, PORT, 0)))),
+                Arguments.of("IPv4 IHL 6 UDP", eth(ETH_IPV4, ipv4(UDP, 6, 0, udp(1, PORT, 0)))),
+                Arguments.of("IPv4 IHL 15 UDP", eth(ETH_IPV4, ipv4(UDP, 15, 0, udp(1, PORT, 0)))),
                 Arguments.of("IPv4 UDP, IPv4 entry", v4udp(V4PORT, 0)),
                 Arguments.of("IPv6 UDP, IPv6 entry", v6udp(V6PORT, 0)),
-                Arguments.of("IPv4 IHL 6 UDP, IPv4 entry", eth(ETH_P_IP, ipv4(PROTO_UDP, 6, 0, udp(1, V4PORT, 0)))),
+                Arguments.of("IPv4 IHL 6 UDP, IPv4 entry", eth(ETH_IPV4, ipv4(UDP, 6, 0, udp(1, V4PORT, 0)))),
                 Arguments.of("IPv4 UDP, shared port, wildcard entry", withByte(v4udp(MIXED, 0), V4_DST + 3, 9)),
                 Arguments.of("IPv6 UDP, shared port, second address", withByte(v6udp(SHARED, 0), V6_DST + 15, 3)));
     }
@@ -510,16 +516,15 @@ class UdpSteeringProgramTest {
 
     @Test
     void queuesAtOrBeyondNumQueuesPass() throws Exception {
-        BpfTestSupport.assumeRootWithIp();
-        try (BareVeth veth = BareVeth.create(4);
-             BpfProgram two = UdpSteeringProgram.load(ports, locals, xsks, 2, MAC, XdpAction.DROP, false);
+        int ifindex = Syscalls.ifNameToIndex(HOSTS.vethPair(4).hostIf());
+        try (BpfProgram two = UdpSteeringProgram.load(ports, locals, xsks, 2, MAC, XdpAction.DROP, false);
              BpfProgram four = UdpSteeringProgram.load(ports, locals, xsks, 4, MAC, XdpAction.DROP, false)) {
             byte[] frame = v4udp(PORT, 16);
             IntStream.range(0, 4).forEach(q -> {
                 try {
-                    assertEquals(q < 2 ? STEERED : KERNEL, ProgTestRun.run(two, frame, 1, veth.ifindex, q).action(),
+                    assertEquals(q < 2 ? STEERED : KERNEL, ProgTestRun.run(two, frame, 1, ifindex, q).action(),
                             "numQueues 2, queue " + q);
-                    assertEquals(STEERED, ProgTestRun.run(four, frame, 1, veth.ifindex, q).action(), "numQueues 4, queue " + q);
+                    assertEquals(STEERED, ProgTestRun.run(four, frame, 1, ifindex, q).action(), "numQueues 4, queue " + q);
                 } catch (BpfException e) {
                     throw new AssertionError(e);
                 }

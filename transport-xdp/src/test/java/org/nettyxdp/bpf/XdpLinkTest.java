@@ -3,12 +3,15 @@ package org.nettyxdp.bpf;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Syscalls;
+import org.nettyxdp.testing.Shell;
+import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.VethPair;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,19 +23,22 @@ class XdpLinkTest {
     private static final Pattern MODE = Pattern.compile(" mtu \\d+ (xdp\\w*) ");
     private static final Pattern PROG = Pattern.compile("prog/xdp\\w* id (\\d+)");
 
-    @BeforeEach
-    void root() {
-        BpfTestSupport.assumeRootWithIp();
-    }
+    @RegisterExtension
+    static final TestHosts HOSTS = new TestHosts();
 
     private static BpfProgram passProgram() throws BpfException {
         return BpfProgram.loadXdp(new BpfAssembler().mov64(Reg.R0, XdpAction.PASS.code()).exit().build(),
                 "nx_test_link", false);
     }
 
+    /** {@code ip -d link show} of the pair's host end. */
+    private static String show(VethPair veth) {
+        return Shell.run("ip -d link show dev " + veth.hostIf());
+    }
+
     /** The attachment kind ("xdp" native, "xdpgeneric") shown by ip, or null if none. */
-    private static String attached(BareVeth veth) {
-        String show = veth.show();
+    private static String attached(VethPair veth) {
+        String show = show(veth);
         Matcher m = MODE.matcher(show);
         String mode = m.find() ? m.group(1) : null;
         assertEquals(mode != null, PROG.matcher(show).find(), "mode flag and prog id agree: " + show);
@@ -42,29 +48,29 @@ class XdpLinkTest {
     @ParameterizedTest
     @EnumSource(XdpMode.class)
     void attachesAndDetachesOnClose(XdpMode mode) throws Exception {
-        try (BareVeth veth = BareVeth.create(1);
+        try (VethPair veth = HOSTS.vethPair(1);
              BpfProgram prog = passProgram()) {
             assertEquals(null, attached(veth), "clean device");
-            XdpLink link = XdpLink.attach(prog, veth.ifindex, mode);
+            XdpLink link = XdpLink.attach(prog, Syscalls.ifNameToIndex(veth.hostIf()), mode);
             try {
                 String kind = attached(veth);
-                assertEquals(mode == XdpMode.SKB ? "xdpgeneric" : "xdp", kind, veth.show());
+                assertEquals(mode == XdpMode.SKB ? "xdpgeneric" : "xdp", kind, show(veth));
                 assertEquals(mode, link.mode());
-                assertEquals(veth.ifindex, link.ifindex());
+                assertEquals(Syscalls.ifNameToIndex(veth.hostIf()), link.ifindex());
             } finally {
                 link.close();
             }
             assertTrue(link.isClosed());
-            assertEquals(null, attached(veth), "detached after close: " + veth.show());
+            assertEquals(null, attached(veth), "detached after close: " + show(veth));
         }
     }
 
     @Test
     void linkKeepsProgramAliveAfterProgramFdCloses() throws Exception {
-        try (BareVeth veth = BareVeth.create(1)) {
+        try (VethPair veth = HOSTS.vethPair(1)) {
             XdpLink link;
             try (BpfProgram prog = passProgram()) {
-                link = XdpLink.attach(prog, veth.ifindex, XdpMode.SKB);
+                link = XdpLink.attach(prog, Syscalls.ifNameToIndex(veth.hostIf()), XdpMode.SKB);
             }
             try {
                 assertEquals("xdpgeneric", attached(veth));
@@ -77,14 +83,14 @@ class XdpLinkTest {
 
     @Test
     void secondAttachIsBusyWithAClearMessage() throws Exception {
-        try (BareVeth veth = BareVeth.create(1);
+        try (VethPair veth = HOSTS.vethPair(1);
              BpfProgram prog = passProgram();
-             XdpLink first = XdpLink.attach(prog, veth.ifindex, XdpMode.DRV)) {
-            BpfException same = assertThrows(BpfException.class, () -> XdpLink.attach(prog, veth.ifindex, XdpMode.DRV));
+             XdpLink first = XdpLink.attach(prog, Syscalls.ifNameToIndex(veth.hostIf()), XdpMode.DRV)) {
+            BpfException same = assertThrows(BpfException.class, () -> XdpLink.attach(prog, Syscalls.ifNameToIndex(veth.hostIf()), XdpMode.DRV));
             assertEquals(Errno.EBUSY, same.errno());
             assertTrue(same.getMessage().contains("already attached"), same.getMessage());
             BpfException other = assertThrows(BpfException.class,
-                    () -> XdpLink.attach(prog, veth.ifindex, XdpMode.SKB));
+                    () -> XdpLink.attach(prog, Syscalls.ifNameToIndex(veth.hostIf()), XdpMode.SKB));
             assertTrue(other.errno() == Errno.EEXIST || other.errno() == Errno.EBUSY, other.getMessage());
             assertTrue(other.getMessage().contains("detach"), other.getMessage());
             assertEquals("xdp", attached(veth), "first link still attached: " + first);

@@ -1,7 +1,11 @@
 package org.nettyxdp.bpf;
 
-import org.junit.jupiter.api.BeforeEach;
+import org.nettyxdp.testing.Frames;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.nettyxdp.testing.Shell;
+import org.nettyxdp.testing.TestHosts;
+import org.nettyxdp.testing.VethPair;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,20 +15,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The per-interface bundle on a veth pair. */
 class XdpSteeringTest {
 
-    @BeforeEach
-    void root() {
-        BpfTestSupport.assumeRootWithIp();
+    @RegisterExtension
+    static final TestHosts HOSTS = new TestHosts();
+
+    /** {@code ip -d link show} of the pair's host end. */
+    private static String show(VethPair veth) {
+        return Shell.run("ip -d link show dev " + veth.hostIf());
     }
 
     @Test
     void opensAttachesAndClosesInOrder() throws Exception {
-        try (BareVeth veth = BareVeth.create(2)) {
-            XdpSteering s = XdpSteering.open(veth.ifindex, new byte[] {2, 0, 0, 0, 0, 1}, 2, 4, 16, XdpMode.SKB,
+        {
+            VethPair veth = HOSTS.vethPair(2);
+            XdpSteering s = XdpSteering.open(org.nettyxdp.sys.Syscalls.ifNameToIndex(veth.hostIf()), new byte[] {2, 0, 0, 0, 0, 1}, 2, 4, 16, XdpMode.SKB,
                     false);
             java.net.InetAddress any = java.net.InetAddress.getByName("0.0.0.0");
             s.locals().add(java.net.InetAddress.getByName("10.0.0.2"));
             try {
-                assertTrue(veth.show().contains(" xdpgeneric "), veth.show());
+                assertTrue(show(veth).contains(" xdpgeneric "), show(veth));
                 assertEquals(8, s.xsks().maxEntries());
                 int a = s.allocateSlot();
                 int b = s.allocateSlot();
@@ -33,7 +41,7 @@ class XdpSteeringTest {
                 s.putPort(9000, any, b, 2048);
                 assertEquals(new PortMap.Entry(1, 2048), s.ports().get(9000, any));
                 // no sockets set: the production program passes steered frames to the kernel
-                byte[] frame = Frames.eth(Frames.ETH_P_IP, Frames.ipv4(Frames.PROTO_UDP, Frames.udp(1, 9000, 8)));
+                byte[] frame = Frames.eth(Frames.ETH_IPV4, Frames.ipv4(Frames.UDP, Frames.udp(1, 9000, 8)));
                 assertEquals(XdpAction.PASS, ProgTestRun.run(s.program(), frame).action());
                 s.clearSocket(b, 1);
                 assertTrue(s.removePort(9000, any));
@@ -48,7 +56,7 @@ class XdpSteeringTest {
                 s.close();
                 s.close();
             }
-            assertFalse(veth.show().contains("xdp"), veth.show());
+            assertFalse(show(veth).contains("xdp"), show(veth));
         }
     }
 

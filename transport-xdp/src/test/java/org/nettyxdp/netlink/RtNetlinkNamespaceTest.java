@@ -12,7 +12,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.sys.Errno;
+import org.nettyxdp.testing.NetNsLink;
+import org.nettyxdp.testing.TestHosts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,11 +23,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
-import static org.nettyxdp.netlink.TestNetns.sh;
 
 /**
- * Against the real kernel, inside two private namespaces joined by a veth pair (see {@link TestNetns}),
- * each answer compared with what {@code ip} prints. Needs root.
+ * Against the real kernel, inside two private namespaces joined by a veth pair (see {@link NetNsLink};
+ * ns1 also gets two gateway routes), each answer compared with what {@code ip} prints. Needs root.
  */
 class RtNetlinkNamespaceTest {
     private static final Pattern LINK = Pattern.compile(
@@ -32,17 +34,24 @@ class RtNetlinkNamespaceTest {
     private static final Pattern ADDR = Pattern.compile(
             "^(\\d+):\\s+\\S+\\s+inet6?\\s+([0-9a-f.:]+)/(\\d+)\\s.*?scope (\\S+)");
 
-    private static TestNetns host;
+    @RegisterExtension
+    static final TestHosts HOSTS = new TestHosts();
+
+    private static NetNsLink host;
+    private static String viaNet4;
+    private static String viaNet6;
     private static RtNetlink nl;
     private static int veth1;
 
     @BeforeAll
     static void setUp() throws Exception {
-        assumeTrue(TestNetns.isRoot(), "needs root: creates network namespaces and veth pairs");
-        assumeTrue(TestNetns.hasIp(), "needs iproute2 (ip)");
-        host = new TestNetns(4, 3);
-        nl = TestNetns.inNetns(host.ns1, RtNetlink::new);
-        veth1 = nl.link(host.veth1).index();
+        host = HOSTS.linkedNamespaces(4, 3);
+        viaNet4 = "10.88." + host.subnet() + ".0/24";
+        viaNet6 = "fd00:88:" + Integer.toHexString(host.subnet()) + "::/64";
+        ip1("route", "add", viaNet4, "via", host.ip2(), "dev", host.veth1());
+        ip1("-6", "route", "add", viaNet6, "via", host.ip6b(), "dev", host.veth1());
+        nl = host.ns1().call(RtNetlink::new); // the socket belongs to the namespace of its creating thread
+        veth1 = nl.link(host.veth1()).index();
     }
 
     @AfterAll
@@ -50,18 +59,11 @@ class RtNetlinkNamespaceTest {
         if (nl != null) {
             nl.close();
         }
-        if (host != null) {
-            host.close();
-        }
     }
 
-    private static String ip1(String... args) throws Exception {
-        String[] cmd = new String[args.length + 3];
-        cmd[0] = "ip";
-        cmd[1] = "-n";
-        cmd[2] = host.ns1;
-        System.arraycopy(args, 0, cmd, 3, args.length);
-        return sh(cmd);
+    /** {@code ip ARGS} in ns1. */
+    private static String ip1(String... args) {
+        return host.ns1().exec("ip " + String.join(" ", args));
     }
 
     private static InetAddress addr(String s) throws Exception {
@@ -88,7 +90,7 @@ class RtNetlinkNamespaceTest {
 
     @Test
     void vethDetails() throws Exception {
-        LinkInfo v = nl.link(host.veth1);
+        LinkInfo v = nl.link(host.veth1());
         assertEquals(v.index(), nl.link(v.index()).index());
         assertEquals(v.mac(), nl.link(v.index()).mac());
         assertEquals("veth", v.kind());
@@ -97,12 +99,12 @@ class RtNetlinkNamespaceTest {
         assertEquals(1500, v.mtu());
         assertTrue(v.isUp() && v.isEthernet() && !v.isLoopback(), v.toString());
         assertFalse(v.xdp().isAttached());
-        String ipMac = ip1("link", "show", host.veth1).replaceAll("(?s).*link/ether ([0-9a-f:]+).*", "$1").strip();
+        String ipMac = ip1("link", "show", host.veth1()).replaceAll("(?s).*link/ether ([0-9a-f:]+).*", "$1").strip();
         assertEquals(MacAddress.parse(ipMac), v.mac());
         // the peer lives in ns2: not visible here
-        NetlinkException e = assertThrows(NetlinkException.class, () -> nl.link(host.veth2));
+        NetlinkException e = assertThrows(NetlinkException.class, () -> nl.link(host.veth2()));
         assertEquals(Errno.ENODEV, e.errno());
-        assertTrue(e.getMessage().contains("no such interface: " + host.veth2), e.getMessage());
+        assertTrue(e.getMessage().contains("no such interface: " + host.veth2()), e.getMessage());
     }
 
     @Test
@@ -129,7 +131,7 @@ class RtNetlinkNamespaceTest {
         assertTrue(actual.size() >= 4, "127.0.0.1, ::1, the IPv4 and IPv6 addresses of the veth: " + actual);
 
         assertTrue(nl.addresses(veth1).stream().allMatch(a -> a.ifindex() == veth1));
-        AddressInfo v6 = nl.addresses(veth1).stream().filter(a -> a.address().equals(uncheckedAddr(host.ip6a)))
+        AddressInfo v6 = nl.addresses(veth1).stream().filter(a -> a.address().equals(uncheckedAddr(host.ip6a())))
                 .findFirst().orElseThrow();
         assertEquals(64, v6.prefixLength());
         assertTrue((v6.flags() & AddressInfo.IFA_F_NODAD) != 0, "added with nodad");
@@ -146,10 +148,10 @@ class RtNetlinkNamespaceTest {
 
     @Test
     void interfaceOwning() throws Exception {
-        assertEquals(veth1, nl.interfaceOwning(addr(host.ip1)).orElseThrow());
-        assertEquals(veth1, nl.interfaceOwning(addr(host.ip6a)).orElseThrow());
+        assertEquals(veth1, nl.interfaceOwning(addr(host.ip1())).orElseThrow());
+        assertEquals(veth1, nl.interfaceOwning(addr(host.ip6a())).orElseThrow());
         assertEquals(1, nl.interfaceOwning(addr("127.0.0.1")).orElseThrow());
-        assertTrue(nl.interfaceOwning(addr(host.ip2)).isEmpty(), "the peer's address is in ns2");
+        assertTrue(nl.interfaceOwning(addr(host.ip2())).isEmpty(), "the peer's address is in ns2");
         assertTrue(nl.interfaceOwning(addr("10.77.0.254")).isEmpty());
     }
 
@@ -183,42 +185,42 @@ class RtNetlinkNamespaceTest {
 
     @Test
     void routeOnLink() throws Exception {
-        Route r = nl.route(addr(host.ip2));
+        Route r = nl.route(addr(host.ip2()));
         assertTrue(r.isUnicast(), r.toString());
         assertEquals(veth1, r.oif());
         assertNull(r.gateway());
-        assertEquals(addr(host.ip2), r.nextHop());
-        assertEquals(addr(host.ip1), r.preferredSource());
+        assertEquals(addr(host.ip2()), r.nextHop());
+        assertEquals(addr(host.ip1()), r.preferredSource());
         assertEquals(Route.TABLE_MAIN, r.table());
-        assertRouteMatchesIp(host.ip2, r);
+        assertRouteMatchesIp(host.ip2(), r);
 
-        Route r6 = nl.route(addr(host.ip6b));
+        Route r6 = nl.route(addr(host.ip6b()));
         assertTrue(r6.isUnicast(), r6.toString());
         assertEquals(veth1, r6.oif());
         assertNull(r6.gateway());
-        assertEquals(addr(host.ip6a), r6.preferredSource());
-        assertRouteMatchesIp(host.ip6b, r6);
+        assertEquals(addr(host.ip6a()), r6.preferredSource());
+        assertRouteMatchesIp(host.ip6b(), r6);
     }
 
     @Test
     void routeViaGateway() throws Exception {
-        String dst4 = host.viaNet4.replace(".0/24", ".5");
+        String dst4 = viaNet4.replace(".0/24", ".5");
         Route r = nl.route(addr(dst4));
-        assertEquals(addr(host.ip2), r.gateway());
-        assertEquals(addr(host.ip2), r.nextHop());
+        assertEquals(addr(host.ip2()), r.gateway());
+        assertEquals(addr(host.ip2()), r.nextHop());
         assertEquals(veth1, r.oif());
         assertRouteMatchesIp(dst4, r);
 
-        String dst6 = host.viaNet6.replace("::/64", "::5");
+        String dst6 = viaNet6.replace("::/64", "::5");
         Route r6 = nl.route(addr(dst6));
-        assertEquals(addr(host.ip6b), r6.gateway());
+        assertEquals(addr(host.ip6b()), r6.gateway());
         assertEquals(addr(dst6), r6.destination());
         assertRouteMatchesIp(dst6, r6);
     }
 
     @Test
     void routeToOwnAddressIsLocalViaLoopback() throws Exception {
-        for (String own : new String[] {host.ip1, host.ip6a, "127.0.0.1"}) {
+        for (String own : new String[] {host.ip1(), host.ip6a(), "127.0.0.1"}) {
             Route r = nl.route(addr(own));
             assertTrue(r.isLocal(), r.toString());
             assertEquals(1, r.oif(), "local routes go out of lo");
@@ -238,14 +240,14 @@ class RtNetlinkNamespaceTest {
 
     @Test
     void routeRestrictedToOutputInterface() throws Exception {
-        Route r = nl.route(addr(host.ip2), veth1);
+        Route r = nl.route(addr(host.ip2()), veth1);
         assertEquals(veth1, r.oif());
     }
 
     @Test
     void staticNeighbour() throws Exception {
-        String ip = "10.77." + host.subnet + ".50";
-        ip1("neigh", "add", ip, "lladdr", "02:00:00:00:00:50", "dev", host.veth1, "nud", "permanent");
+        String ip = "10.77." + host.subnet() + ".50";
+        ip1("neigh", "add", ip, "lladdr", "02:00:00:00:00:50", "dev", host.veth1(), "nud", "permanent");
         try {
             Neighbour n = nl.neighbour(veth1, addr(ip)).orElseThrow();
             assertEquals(MacAddress.parse("02:00:00:00:00:50"), n.mac());
@@ -257,16 +259,16 @@ class RtNetlinkNamespaceTest {
             assertTrue(nl.neighbours(0).contains(n));
             assertTrue(nl.neighbours(1).stream().noneMatch(x -> x.ifindex() != 1));
         } finally {
-            ip1("neigh", "del", ip, "dev", host.veth1);
+            ip1("neigh", "del", ip, "dev", host.veth1());
         }
         assertEquals(Optional.empty(), nl.neighbour(veth1, addr(ip)));
     }
 
     @Test
     void unknownNeighbourIsEmpty() throws Exception {
-        assertEquals(Optional.empty(), nl.neighbour(veth1, addr("10.77." + host.subnet + ".77")));
+        assertEquals(Optional.empty(), nl.neighbour(veth1, addr("10.77." + host.subnet() + ".77")));
         assertEquals(Optional.empty(), nl.neighbour(veth1, addr("fd00:77:ffff::77")));
-        NetlinkException e = assertThrows(NetlinkException.class, () -> nl.neighbour(4242, addr(host.ip2)));
+        NetlinkException e = assertThrows(NetlinkException.class, () -> nl.neighbour(4242, addr(host.ip2())));
         assertEquals(Errno.ENODEV, e.errno());
     }
 
@@ -274,11 +276,16 @@ class RtNetlinkNamespaceTest {
     @Test
     void resolvedNeighbourMatchesIpNeigh() throws Exception {
         MacAddress peerMac;
-        try (RtNetlink nl2 = TestNetns.inNetns(host.ns2, RtNetlink::new)) {
-            peerMac = nl2.link(host.veth2).mac();
+        try (RtNetlink nl2 = host.ns2().call(RtNetlink::new)) {
+            peerMac = nl2.link(host.veth2()).mac();
         }
-        for (String peer : new String[] {host.ip2, host.ip6b}) {
-            sh("ip", "netns", "exec", host.ns1, "bash", "-c", "echo hello > /dev/udp/" + peer + "/9");
+        for (String peer : new String[] {host.ip2(), host.ip6b()}) {
+            host.ns1().call(() -> { // a datagram to the peer makes the kernel resolve it
+                try (java.net.DatagramSocket s = new java.net.DatagramSocket()) {
+                    s.send(new java.net.DatagramPacket("hello\n".getBytes(), 6, addr(peer), 9));
+                }
+                return null;
+            });
             Neighbour n = null;
             for (int i = 0; i < 200; i++) {
                 n = nl.neighbour(veth1, addr(peer)).orElse(null);
@@ -292,7 +299,7 @@ class RtNetlinkNamespaceTest {
                     n.toString());
             assertEquals(peerMac, n.mac());
             assertEquals(veth1, n.ifindex());
-            String line = ip1("neigh", "show", peer, "dev", host.veth1).strip();
+            String line = ip1("neigh", "show", peer, "dev", host.veth1()).strip();
             assertTrue(line.contains("lladdr " + peerMac), line);
             assertTrue(line.endsWith(n.stateName()) || line.contains(" " + n.stateName().split("\\|")[0]),
                     line + " vs " + n.stateName());
@@ -311,7 +318,7 @@ class RtNetlinkNamespaceTest {
             return;
         }
         try (prog) {
-            TestNetns.inNetns(host.ns1, () -> {
+            host.ns1().call(() -> {
                 prog.attach(veth1, 0);
                 return null;
             });
@@ -320,7 +327,7 @@ class RtNetlinkNamespaceTest {
             assertEquals(XdpAttachment.DRIVER, x.mode(), "veth has native XDP");
             assertEquals(prog.progId, x.programId());
             assertEquals(prog.progId, x.driverProgramId());
-            String ipOut = ip1("-d", "link", "show", host.veth1);
+            String ipOut = ip1("-d", "link", "show", host.veth1());
             assertTrue(ipOut.contains("prog/xdp id " + prog.progId), ipOut);
             assertTrue(nl.links().stream().anyMatch(l -> l.index() == veth1 && l.xdp().equals(x)));
             prog.detach();
@@ -335,13 +342,13 @@ class RtNetlinkNamespaceTest {
         StringBuilder del = new StringBuilder();
         for (int i = 0; i < 2000; i++) {
             String a = "10.66." + (i / 250) + "." + (1 + i % 250) + "/32";
-            add.append("addr add ").append(a).append(" dev ").append(host.veth1).append('\n');
-            del.append("addr del ").append(a).append(" dev ").append(host.veth1).append('\n');
+            add.append("addr add ").append(a).append(" dev ").append(host.veth1()).append('\n');
+            del.append("addr del ").append(a).append(" dev ").append(host.veth1()).append('\n');
         }
         batch(add.toString());
         try {
             long ours = nl.addresses(veth1).stream().filter(a -> a.address().getAddress()[1] == 66).count();
-            long ips = ip1("-o", "-4", "addr", "show", "dev", host.veth1).lines().filter(l -> l.contains(" 10.66.")).count();
+            long ips = ip1("-o", "-4", "addr", "show", "dev", host.veth1()).lines().filter(l -> l.contains(" 10.66.")).count();
             assertEquals(2000, ips);
             assertEquals(ips, ours);
             assertEquals(new java.util.HashSet<>(nl.addresses(veth1)),
@@ -374,10 +381,10 @@ class RtNetlinkNamespaceTest {
                 futures.add(pool.submit(() -> {
                     for (int i = 0; i < 100; i++) {
                         switch ((which + i) % 4) {
-                            case 0 -> assertEquals(host.veth1, nl.link(veth1).name());
-                            case 1 -> assertEquals(veth1, nl.route(addr(host.ip2)).oif());
+                            case 0 -> assertEquals(host.veth1(), nl.link(veth1).name());
+                            case 1 -> assertEquals(veth1, nl.route(addr(host.ip2())).oif());
                             case 2 -> assertEquals(2, nl.links().size());
-                            default -> assertEquals(1, nl.route(addr(host.ip1)).oif());
+                            default -> assertEquals(1, nl.route(addr(host.ip1())).oif());
                         }
                     }
                     return null;
@@ -395,8 +402,8 @@ class RtNetlinkNamespaceTest {
     @Test
     void linkLocalRouteUsesScopeId() throws Exception {
         byte[] peerLl;
-        try (RtNetlink nl2 = TestNetns.inNetns(host.ns2, RtNetlink::new)) {
-            int veth2 = nl2.link(host.veth2).index();
+        try (RtNetlink nl2 = host.ns2().call(RtNetlink::new)) {
+            int veth2 = nl2.link(host.veth2()).index();
             peerLl = nl2.addresses(veth2).stream().filter(a -> a.scope() == AddressInfo.SCOPE_LINK)
                     .findFirst().orElseThrow().address().getAddress();
         }

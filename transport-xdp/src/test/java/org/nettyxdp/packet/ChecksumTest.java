@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.nettyxdp.packet.Frames.filled;
-import static org.nettyxdp.packet.Frames.ipv4;
+import static org.nettyxdp.testing.Frames.filled;
+import static org.nettyxdp.testing.Frames.ipv4Address;
 
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
@@ -22,7 +22,7 @@ class ChecksumTest {
     private static final byte[] IPV6_SOURCE = HexFormat.of().parseHex("20010db8000000000000000000000001");
     private static final byte[] IPV6_DESTINATION = HexFormat.of().parseHex("20010db8000000000000000000000002");
 
-    private final Frames frames = new Frames(Frames.PAGE, 2);
+    private final TestUmem frames = new TestUmem(TestUmem.PAGE, 2);
     private final Random random = new Random(0x5EED);
 
     @AfterEach
@@ -214,8 +214,8 @@ class ChecksumTest {
         eth.setEtherType(EtherType.IPV4);
         Ipv4Hdr ip = packet.read(14, new Ipv4Hdr());
         ip.reset(64, IpProto.UDP);
-        ip.setSource(ipv4(192, 168, 0, 1));
-        ip.setDestination(ipv4(192, 168, 0, 199));
+        ip.setSource(ipv4Address(192, 168, 0, 1));
+        ip.setDestination(ipv4Address(192, 168, 0, 199));
         ip.setTotalLength(28 + payload.length);
         UdpHdr udp = packet.read(34, new UdpHdr());
         udp.setSourcePort(12345);
@@ -453,7 +453,7 @@ class ChecksumTest {
         UdpHdr udp = packet.read(34, new UdpHdr());
         udp.setChecksum(Checksum.udp(ip, udp));
         int oldAddress = ip.destination();
-        ip.setDestination(ipv4(10, 0, 0, 1));
+        ip.setDestination(ipv4Address(10, 0, 0, 1));
         int updated = Checksum.update32(udp.checksum(), oldAddress, ip.destination());
         udp.setChecksum(updated == 0 ? 0xFFFF : updated);
         assertEquals(UdpStatus.VALID, Checksum.verifyUdp(ip, udp));

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.nettyxdp.packet.Frames.ipv4;
+import static org.nettyxdp.testing.Frames.ipv4Address;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -26,7 +26,7 @@ class HeadersTest {
             + "30390035" + "000d097b"
             + "68656c6c6f");
 
-    private final Frames frames = new Frames(Frames.SMALL, 2);
+    private final TestUmem frames = new TestUmem(TestUmem.SMALL, 2);
 
     @AfterEach
     void close() {
@@ -172,8 +172,8 @@ class HeadersTest {
         ip.setTtl(0xFE);
         ip.setProtocol(IpProto.UDP);
         ip.setChecksum(0xCAFE);
-        ip.setSource(ipv4(10, 1, 2, 3));
-        ip.setDestination(ipv4(192, 168, 255, 254));
+        ip.setSource(ipv4Address(10, 1, 2, 3));
+        ip.setDestination(ipv4Address(192, 168, 255, 254));
         assertEquals("45b81234beef4000fe11cafe0a010203c0a8fffe", HEX.formatHex(bytes(ip)));
         assertEquals(0xB8, ip.tos());
         assertEquals(0x1234, ip.totalLength());
@@ -181,8 +181,8 @@ class HeadersTest {
         assertEquals(0xFE, ip.ttl());
         assertEquals(IpProto.UDP, ip.protocol());
         assertEquals(0xCAFE, ip.checksum());
-        assertEquals(ipv4(10, 1, 2, 3), ip.source());
-        assertEquals(ipv4(192, 168, 255, 254), ip.destination());
+        assertEquals(ipv4Address(10, 1, 2, 3), ip.source());
+        assertEquals(ipv4Address(192, 168, 255, 254), ip.destination());
         assertTrue(ip.dontFragment());
         assertFalse(ip.isFragment());
         ip.setDontFragment(false);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.nettyxdp.packet.Frames.filled;
+import static org.nettyxdp.testing.Frames.filled;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -16,9 +16,9 @@ import org.nettyxdp.packet.PacketException.Kind;
 /** Every boundary of head, tail, offsets and sizes, and the decisions where the seed's arithmetic was off. */
 class XdpPacketBoundsTest {
 
-    private static final int CAPACITY = Frames.SMALL - XdpPacket.XDP_PACKET_HEADROOM;
+    private static final int CAPACITY = TestUmem.SMALL - XdpPacket.XDP_PACKET_HEADROOM;
 
-    private final Frames frames = new Frames(Frames.SMALL, 3);
+    private final TestUmem frames = new TestUmem(TestUmem.SMALL, 3);
 
     @AfterEach
     void close() {
@@ -220,7 +220,7 @@ class XdpPacketBoundsTest {
 
     @Test
     void sanityLimitRejectsHugeOffsetsAndSizes() {
-        try (Frames pages = new Frames(Frames.PAGE, 1)) {
+        try (TestUmem pages = new TestUmem(TestUmem.PAGE, 1)) {
             XdpPacket packet = pages.packet(0, 0);
             packet.adjustTail(packet.capacity());
             fails(Kind.INVALID_OFFSET, () -> packet.sliceAtOffset(XdpPacket.SANITY_LIMIT, 0));
@@ -234,7 +234,7 @@ class XdpPacketBoundsTest {
 
     @Test
     void fullCapacityPageFrameIsAddressableToTheLastByte() {
-        try (Frames pages = new Frames(Frames.PAGE, 1)) {
+        try (TestUmem pages = new TestUmem(TestUmem.PAGE, 1)) {
             XdpPacket packet = pages.packet(0, 0);
             packet.adjustTail(packet.capacity());
             assertEquals(3840, packet.len());
@@ -351,16 +351,16 @@ class XdpPacketBoundsTest {
         assertEquals(CAPACITY, packet.tail());
         packet.adjustHead(-100);
         assertEquals(0, packet.head());
-        MemorySegment neighbours = MemorySegment.ofArray(filled(Frames.SMALL, 0x55));
-        assertEquals(-1, umem.asSlice(frames.frame(0), Frames.SMALL).mismatch(neighbours));
-        assertEquals(-1, umem.asSlice(frames.frame(2), Frames.SMALL).mismatch(neighbours));
+        MemorySegment neighbours = MemorySegment.ofArray(filled(TestUmem.SMALL, 0x55));
+        assertEquals(-1, umem.asSlice(frames.frame(0), TestUmem.SMALL).mismatch(neighbours));
+        assertEquals(-1, umem.asSlice(frames.frame(2), TestUmem.SMALL).mismatch(neighbours));
     }
 
     // construction and reset
 
     @Test
     void unpointedPacketHoldsNothing() {
-        XdpPacket packet = new XdpPacket(frames.umem, Frames.SMALL);
+        XdpPacket packet = new XdpPacket(frames.umem, TestUmem.SMALL);
         assertEquals(0, packet.capacity());
         assertEquals(0, packet.len());
         fails(Kind.INVALID_PACKET_LENGTH, () -> packet.append(new byte[1]));
@@ -370,7 +370,7 @@ class XdpPacketBoundsTest {
 
     @Test
     void resetRejectsFramesOutsideTheUmemAndBadHeadTail() {
-        XdpPacket packet = new XdpPacket(frames.umem, Frames.SMALL);
+        XdpPacket packet = new XdpPacket(frames.umem, TestUmem.SMALL);
         assertThrows(IllegalArgumentException.class, () -> packet.reset(-1, 0, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> packet.reset(frames.frame(2) + 1, 0, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> packet.reset(frames.frame(3), 0, 0, 0));

@@ -16,7 +16,7 @@ class XdpPacketDescriptorTest {
 
     private static final int ALL_OFFLOADS = XdpPacket.TX_OFFLOAD_CHECKSUM | XdpPacket.TX_OFFLOAD_TIMESTAMP;
 
-    private final Frames frames = new Frames(Frames.SMALL, 4);
+    private final TestUmem frames = new TestUmem(TestUmem.SMALL, 4);
     private final MemorySegment ring = frames.scratch(4 * XdpPacket.DESC_SIZE);
 
     @AfterEach
@@ -26,7 +26,7 @@ class XdpPacketDescriptorTest {
 
     @Test
     void descriptorIsUmemOffsetOfTheHeadAndTheLength() {
-        XdpPacket packet = new XdpPacket(frames.umem, Frames.SMALL).reset(frames.frame(2), 20, 60, 0);
+        XdpPacket packet = new XdpPacket(frames.umem, TestUmem.SMALL).reset(frames.frame(2), 20, 60, 0);
         assertEquals(2 * 2048 + 256 + 20, packet.addr());
         assertEquals(40, packet.len());
 
@@ -39,7 +39,7 @@ class XdpPacketDescriptorTest {
 
     @Test
     void descriptorFollowsHeadAdjustments() {
-        XdpPacket packet = new XdpPacket(frames.umem, Frames.SMALL).reset(frames.frame(1), 64, 64, 0);
+        XdpPacket packet = new XdpPacket(frames.umem, TestUmem.SMALL).reset(frames.frame(1), 64, 64, 0);
         packet.append(new byte[100]);
         packet.adjustHead(-42);
         assertEquals(2048 + 256 + 22, packet.addr());
@@ -48,10 +48,10 @@ class XdpPacketDescriptorTest {
 
     @Test
     void rxDescriptorRoundTrip() {
-        XdpPacket tx = new XdpPacket(frames.umem, Frames.SMALL).reset(frames.frame(3), 0, 1792, XdpPacket.XDP_PKT_CONTD);
+        XdpPacket tx = new XdpPacket(frames.umem, TestUmem.SMALL).reset(frames.frame(3), 0, 1792, XdpPacket.XDP_PKT_CONTD);
         tx.writeDescriptor(ring, 0);
 
-        XdpPacket rx = new XdpPacket(frames.umem, Frames.SMALL).resetFromDescriptor(ring, 0);
+        XdpPacket rx = new XdpPacket(frames.umem, TestUmem.SMALL).resetFromDescriptor(ring, 0);
 
         assertEquals(frames.frame(3), rx.frameAddr());
         assertEquals(0, rx.head());
@@ -64,7 +64,7 @@ class XdpPacketDescriptorTest {
     @Test
     void rxDescriptorWithUmemHeadroom() {
         long addr = frames.frame(1) + XdpPacket.XDP_PACKET_HEADROOM + 32;
-        XdpPacket rx = new XdpPacket(frames.umem, Frames.SMALL).resetFromDescriptor(addr, 60, 0);
+        XdpPacket rx = new XdpPacket(frames.umem, TestUmem.SMALL).resetFromDescriptor(addr, 60, 0);
         assertEquals(frames.frame(1), rx.frameAddr());
         assertEquals(32, rx.head());
         assertEquals(92, rx.tail());
@@ -74,7 +74,7 @@ class XdpPacketDescriptorTest {
 
     @Test
     void rxDescriptorMustDescribeAPacketInAFrame() {
-        XdpPacket rx = new XdpPacket(frames.umem, Frames.SMALL);
+        XdpPacket rx = new XdpPacket(frames.umem, TestUmem.SMALL);
         long frame = frames.frame(1);
         assertThrows(IllegalArgumentException.class, () -> rx.resetFromDescriptor(frame + 255, 10, 0));
         assertThrows(IllegalArgumentException.class, () -> rx.resetFromDescriptor(frame + 256, 1793, 0));
@@ -108,7 +108,7 @@ class XdpPacketDescriptorTest {
     /** Capabilities are kept apart from the options, so nothing internal can reach the kernel. */
     @Test
     void offloadCapabilitiesNeverReachTheDescriptor() {
-        XdpPacket packet = new XdpPacket(frames.umem, Frames.SMALL, ALL_OFFLOADS).reset(0, 0, 10, 0);
+        XdpPacket packet = new XdpPacket(frames.umem, TestUmem.SMALL, ALL_OFFLOADS).reset(0, 0, 10, 0);
         assertTrue(packet.canOffloadChecksum());
         assertTrue(packet.canRequestTimestamp());
         assertEquals(0, packet.options());
@@ -133,12 +133,12 @@ class XdpPacketDescriptorTest {
         assertEquals(Kind.TIMESTAMP_UNSUPPORTED,
                 assertThrows(PacketException.class, () -> none.setTxMetadata(XdpPacket.NO_CHECKSUM, 0, true)).kind());
 
-        XdpPacket checksumOnly = new XdpPacket(frames.umem, Frames.SMALL, XdpPacket.TX_OFFLOAD_CHECKSUM).reset(0, 30, 30, 0);
+        XdpPacket checksumOnly = new XdpPacket(frames.umem, TestUmem.SMALL, XdpPacket.TX_OFFLOAD_CHECKSUM).reset(0, 30, 30, 0);
         assertEquals(Kind.TIMESTAMP_UNSUPPORTED,
                 assertThrows(PacketException.class, () -> checksumOnly.setTxMetadata(34, 6, true)).kind());
         checksumOnly.setTxMetadata(34, 6, false);
 
-        XdpPacket timestampOnly = new XdpPacket(frames.umem, Frames.SMALL, XdpPacket.TX_OFFLOAD_TIMESTAMP).reset(0, 30, 30, 0);
+        XdpPacket timestampOnly = new XdpPacket(frames.umem, TestUmem.SMALL, XdpPacket.TX_OFFLOAD_TIMESTAMP).reset(0, 30, 30, 0);
         assertEquals(Kind.CHECKSUM_UNSUPPORTED,
                 assertThrows(PacketException.class, () -> timestampOnly.setTxMetadata(34, 6, true)).kind());
         timestampOnly.setTxMetadata(XdpPacket.NO_CHECKSUM, 0, true);
@@ -148,7 +148,7 @@ class XdpPacketDescriptorTest {
 
     @Test
     void txMetadataSitsJustBelowTheHead() {
-        XdpPacket packet = new XdpPacket(frames.umem, Frames.SMALL, ALL_OFFLOADS).reset(frames.frame(1), 40, 40, 0);
+        XdpPacket packet = new XdpPacket(frames.umem, TestUmem.SMALL, ALL_OFFLOADS).reset(frames.frame(1), 40, 40, 0);
         packet.append(new byte[64]);
         long meta = packet.addr() - XdpPacket.TX_METADATA_LEN;
         frames.umem.asSlice(meta, XdpPacket.TX_METADATA_LEN).fill((byte) 0xAA);
@@ -171,7 +171,7 @@ class XdpPacketDescriptorTest {
 
     @Test
     void timestampOnlyMetadata() {
-        XdpPacket packet = new XdpPacket(frames.umem, Frames.SMALL, ALL_OFFLOADS).reset(0, 24, 24, 0);
+        XdpPacket packet = new XdpPacket(frames.umem, TestUmem.SMALL, ALL_OFFLOADS).reset(0, 24, 24, 0);
         frames.umem.asSlice(0, 512).fill((byte) 0xAA);
         packet.setTxMetadata(XdpPacket.NO_CHECKSUM, 99, true);
         long meta = packet.addr() - XdpPacket.TX_METADATA_LEN;
@@ -184,16 +184,16 @@ class XdpPacketDescriptorTest {
     @Test
     void txMetadataWithoutHeadroomStaysInTheFrame() {
         frames.umem.fill((byte) 0x55);
-        XdpPacket packet = new XdpPacket(frames.umem, Frames.SMALL, ALL_OFFLOADS).reset(frames.frame(1), 0, 0, 0);
+        XdpPacket packet = new XdpPacket(frames.umem, TestUmem.SMALL, ALL_OFFLOADS).reset(frames.frame(1), 0, 0, 0);
         packet.setTxMetadata(14 + 20, 6, false);
         assertEquals(frames.frame(1) + 256 - 24, packet.addr() - XdpPacket.TX_METADATA_LEN);
-        MemorySegment previous = frames.umem.asSlice(frames.frame(0), Frames.SMALL);
-        assertEquals(-1, previous.mismatch(MemorySegment.ofArray(Frames.filled(Frames.SMALL, 0x55))));
+        MemorySegment previous = frames.umem.asSlice(frames.frame(0), TestUmem.SMALL);
+        assertEquals(-1, previous.mismatch(MemorySegment.ofArray(org.nettyxdp.testing.Frames.filled(TestUmem.SMALL, 0x55))));
     }
 
     @Test
     void requestingNothingClearsTheOption() {
-        XdpPacket packet = new XdpPacket(frames.umem, Frames.SMALL, ALL_OFFLOADS).reset(0, 24, 24, 0);
+        XdpPacket packet = new XdpPacket(frames.umem, TestUmem.SMALL, ALL_OFFLOADS).reset(0, 24, 24, 0);
         packet.setTxMetadata(0, 0, false);
         assertEquals(XdpPacket.XDP_TX_METADATA, packet.options());
         packet.setContinued(true);
@@ -203,7 +203,7 @@ class XdpPacketDescriptorTest {
 
     @Test
     void checksumRequestFieldsMustBeU16() {
-        XdpPacket packet = new XdpPacket(frames.umem, Frames.SMALL, ALL_OFFLOADS).reset(0, 24, 24, 0);
+        XdpPacket packet = new XdpPacket(frames.umem, TestUmem.SMALL, ALL_OFFLOADS).reset(0, 24, 24, 0);
         assertThrows(IllegalArgumentException.class, () -> packet.setTxMetadata(65536, 6, false));
         assertThrows(IllegalArgumentException.class, () -> packet.setTxMetadata(34, -2, false));
         assertThrows(IllegalArgumentException.class, () -> packet.setTxMetadata(-2, 6, false));

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.nettyxdp.packet.Frames.filled;
-import static org.nettyxdp.packet.Frames.ipv4;
+import static org.nettyxdp.testing.Frames.filled;
+import static org.nettyxdp.testing.Frames.ipv4Address;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /** The seed crate's documented examples, one test each, with the same values. */
 class XdpPacketExamplesTest {
 
-    private final Frames frames = new Frames(Frames.SMALL, 4);
+    private final TestUmem frames = new TestUmem(TestUmem.SMALL, 4);
 
     @AfterEach
     void close() {
@@ -51,7 +51,7 @@ class XdpPacketExamplesTest {
 
     @Test
     void capacity() {
-        try (Frames pages = new Frames(Frames.PAGE, 1)) {
+        try (TestUmem pages = new TestUmem(TestUmem.PAGE, 1)) {
             XdpPacket packet = pages.packet(0, 0);
             assertEquals(4 * 1024 - XdpPacket.XDP_PACKET_HEADROOM, packet.capacity());
         }
@@ -110,14 +110,14 @@ class XdpPacketExamplesTest {
         eth.setEtherType(EtherType.IPV4);
         Ipv4Hdr ip = packet.read(EthHdr.LEN, new Ipv4Hdr());
         ip.reset(64, IpProto.UDP);
-        ip.setSource(ipv4(100, 1, 2, 100));
-        ip.setDestination(ipv4(200, 2, 1, 200));
+        ip.setSource(ipv4Address(100, 1, 2, 100));
+        ip.setDestination(ipv4Address(200, 2, 1, 200));
         assertEquals(EthHdr.LEN + Ipv4Hdr.LEN, packet.len());
 
         // Read an IPv4 header, which directly follows an Ethernet II header
         Ipv4Hdr ipHdr = packet.read(EthHdr.LEN, new Ipv4Hdr());
-        assertEquals(ipv4(100, 1, 2, 100), ipHdr.source());
-        assertEquals(ipv4(200, 2, 1, 200), ipHdr.destination());
+        assertEquals(ipv4Address(100, 1, 2, 100), ipHdr.source());
+        assertEquals(ipv4Address(200, 2, 1, 200), ipHdr.destination());
     }
 
     @Test
@@ -138,8 +138,8 @@ class XdpPacketExamplesTest {
         Ipv4Hdr ip = new Ipv4Hdr();
         ip.wrap(templates, EthHdr.LEN);
         ip.reset(64, IpProto.UDP);
-        ip.setSource(ipv4(100, 1, 2, 100));
-        ip.setDestination(ipv4(200, 2, 1, 200));
+        ip.setSource(ipv4Address(100, 1, 2, 100));
+        ip.setDestination(ipv4Address(200, 2, 1, 200));
         ip.setTotalLength(Ipv4Hdr.LEN + UdpHdr.LEN + 5);
         packet.write(EthHdr.LEN, ip);
 
@@ -165,8 +165,8 @@ class XdpPacketExamplesTest {
         assertEquals(64, readIp.ttl());
         assertEquals(IpProto.UDP, readIp.protocol());
         assertEquals(33, readIp.totalLength());
-        assertEquals(ipv4(100, 1, 2, 100), readIp.source());
-        assertEquals(ipv4(200, 2, 1, 200), readIp.destination());
+        assertEquals(ipv4Address(100, 1, 2, 100), readIp.source());
+        assertEquals(ipv4Address(200, 2, 1, 200), readIp.destination());
         UdpHdr readUdp = packet.read(EthHdr.LEN + Ipv4Hdr.LEN, new UdpHdr());
         assertEquals(50000, readUdp.sourcePort());
         assertEquals(80, readUdp.destinationPort());

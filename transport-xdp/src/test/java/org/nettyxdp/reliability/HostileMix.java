@@ -1,5 +1,6 @@
 package org.nettyxdp.reliability;
 
+import org.nettyxdp.testing.Frames;
 import org.nettyxdp.packet.DropReason;
 
 import java.net.InetAddress;
@@ -10,20 +11,20 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
-import static org.nettyxdp.reliability.FrameKit.ETH_IPV4;
-import static org.nettyxdp.reliability.FrameKit.ETH_IPV6;
-import static org.nettyxdp.reliability.FrameKit.ETH_QINQ;
-import static org.nettyxdp.reliability.FrameKit.ETH_VLAN;
-import static org.nettyxdp.reliability.FrameKit.UDP;
-import static org.nettyxdp.reliability.FrameKit.cat;
-import static org.nettyxdp.reliability.FrameKit.eth;
-import static org.nettyxdp.reliability.FrameKit.ethTagged;
-import static org.nettyxdp.reliability.FrameKit.ipv4;
-import static org.nettyxdp.reliability.FrameKit.ipv6;
-import static org.nettyxdp.reliability.FrameKit.put16;
-import static org.nettyxdp.reliability.FrameKit.slice;
-import static org.nettyxdp.reliability.FrameKit.udp;
-import static org.nettyxdp.reliability.FrameKit.udpChecksum;
+import static org.nettyxdp.testing.Frames.ETH_IPV4;
+import static org.nettyxdp.testing.Frames.ETH_IPV6;
+import static org.nettyxdp.testing.Frames.ETH_QINQ;
+import static org.nettyxdp.testing.Frames.ETH_VLAN;
+import static org.nettyxdp.testing.Frames.UDP;
+import static org.nettyxdp.testing.Frames.cat;
+import static org.nettyxdp.testing.Frames.eth;
+import static org.nettyxdp.testing.Frames.ethTagged;
+import static org.nettyxdp.testing.Frames.ipv4;
+import static org.nettyxdp.testing.Frames.ipv6;
+import static org.nettyxdp.testing.Frames.put16;
+import static org.nettyxdp.testing.Frames.slice;
+import static org.nettyxdp.testing.Frames.udp;
+import static org.nettyxdp.testing.Frames.udpChecksum;
 
 /**
  * A reproducible stream of hostile frames mixed with valid datagrams, each with the fate the XDP
@@ -217,7 +218,7 @@ final class HostileMix {
                 byte[] ip = ipv4(p4, h4, UDP, s & 0xffff, 0, new byte[0], udp4(s, ends.port4, smallLen(), p4, h4));
                 ip[8] = 1;
                 ip[1] = (byte) 0xff;
-                FrameKit.fixIpv4Checksum(ip, 0);
+                Frames.fixIpv4Checksum(ip, 0);
                 return one(s, kind, Fate.FAST, null, 4, v4Frame(ip));
             }
             case "v4-vlan":
@@ -246,18 +247,18 @@ final class HostileMix {
                 byte[] u = udp6(s, ends.port6, 200 + random.nextInt(1000));
                 int id = 0x10000 + fragId++;
                 int cut = (u.length / 2) & ~7;
-                byte[] f1 = v6Frame(ipv6(p6, h6, FrameKit.IPV6_FRAGMENT,
-                        FrameKit.ipv6Fragment(UDP, 0, true, id, slice(u, 0, cut))));
-                byte[] f2 = v6Frame(ipv6(p6, h6, FrameKit.IPV6_FRAGMENT,
-                        FrameKit.ipv6Fragment(UDP, cut / 8, false, id, slice(u, cut, u.length))));
+                byte[] f1 = v6Frame(ipv6(p6, h6, Frames.IPV6_FRAGMENT,
+                        Frames.ipv6Fragment(UDP, 0, true, id, slice(u, 0, cut))));
+                byte[] f2 = v6Frame(ipv6(p6, h6, Frames.IPV6_FRAGMENT,
+                        Frames.ipv6Fragment(UDP, cut / 8, false, id, slice(u, cut, u.length))));
                 return new Sample(s, kind, Fate.SLOW, null, 6, random.nextBoolean() ? List.of(f1, f2) : List.of(f2, f1));
             }
             case "v6-hbh":
                 return one(s, kind, Fate.SLOW, null, 6,
-                        v6Frame(ipv6(p6, h6, FrameKit.IPV6_HOPOPTS, FrameKit.ipv6Options(UDP, udp6(s, ends.port6, smallLen())))));
+                        v6Frame(ipv6(p6, h6, Frames.IPV6_HOPOPTS, Frames.ipv6Options(UDP, udp6(s, ends.port6, smallLen())))));
             case "v6-dstopts":
                 return one(s, kind, Fate.SLOW, null, 6,
-                        v6Frame(ipv6(p6, h6, FrameKit.IPV6_DSTOPTS, FrameKit.ipv6Options(UDP, udp6(s, ends.port6, smallLen())))));
+                        v6Frame(ipv6(p6, h6, Frames.IPV6_DSTOPTS, Frames.ipv6Options(UDP, udp6(s, ends.port6, smallLen())))));
             case "v4-jumbo", "v4-jumbo-udpcsum", "v4-jumbo-iplen-long": {
                 // longer than a UMEM chunk but within the MTU: a multi-buffer chain on the fast path
                 int frameMax = Math.min(maxFrame, hostMtu + 14);
@@ -272,7 +273,7 @@ final class HostileMix {
                 }
                 if (kind.endsWith("iplen-long")) {
                     put16(ip, 2, ip.length + 1 + random.nextInt(100));
-                    FrameKit.fixIpv4Checksum(ip, 0);
+                    Frames.fixIpv4Checksum(ip, 0);
                     return one(s, kind, Fate.DROP, DropReason.BAD_LENGTH, 4, v4Frame(ip));
                 }
                 return one(s, kind, Fate.FAST, null, 4, v4Frame(ip));
@@ -293,13 +294,13 @@ final class HostileMix {
             case "v4-iplen-long": {
                 byte[] ip = plain4(s, smallLen());
                 put16(ip, 2, ip.length + 1 + random.nextInt(100));
-                FrameKit.fixIpv4Checksum(ip, 0);
+                Frames.fixIpv4Checksum(ip, 0);
                 return one(s, kind, Fate.DROP, DropReason.BAD_LENGTH, 4, v4Frame(ip));
             }
             case "v4-iplen-short": {
                 byte[] ip = plain4(s, smallLen());
                 put16(ip, 2, random.nextInt(28));
-                FrameKit.fixIpv4Checksum(ip, 0);
+                Frames.fixIpv4Checksum(ip, 0);
                 return one(s, kind, Fate.DROP, DropReason.BAD_LENGTH, 4, v4Frame(ip));
             }
             case "v4-udplen-short": {
@@ -388,7 +389,7 @@ final class HostileMix {
                 byte[] cut = slice(ip, 0, 20 + random.nextInt(8));
                 if (random.nextBoolean()) {
                     put16(cut, 2, cut.length);
-                    FrameKit.fixIpv4Checksum(cut, 0);
+                    Frames.fixIpv4Checksum(cut, 0);
                 }
                 return one(s, kind, Fate.KERNEL, null, 4, v4Frame(cut));
             }
@@ -426,7 +427,7 @@ final class HostileMix {
                 byte[] ip = plain4(s, smallLen());
                 int[] versions = {0, 5, 6, 15};
                 ip[0] = (byte) (versions[random.nextInt(4)] << 4 | 5);
-                FrameKit.fixIpv4Checksum(ip, 0);
+                Frames.fixIpv4Checksum(ip, 0);
                 return one(s, kind, Fate.KERNEL, null, 4, v4Frame(ip));
             }
             case "v6-version": {
@@ -457,12 +458,12 @@ final class HostileMix {
                 tcp[12] = 0x50;
                 tcp[13] = 0x02;
                 return one(s, kind, Fate.KERNEL, null, 4,
-                        v4Frame(ipv4(p4, h4, FrameKit.TCP, s & 0xffff, 0x4000, new byte[0], tcp)));
+                        v4Frame(ipv4(p4, h4, Frames.TCP, s & 0xffff, 0x4000, new byte[0], tcp)));
             }
             case "v4-icmp": {
                 byte[] icmp = {8, 0, (byte) 0xf7, (byte) 0xfe, 0, 1, 0, 0};
                 return one(s, kind, Fate.KERNEL, null, 4,
-                        v4Frame(ipv4(p4, h4, FrameKit.ICMP, s & 0xffff, 0x4000, new byte[0], icmp)));
+                        v4Frame(ipv4(p4, h4, Frames.ICMP, s & 0xffff, 0x4000, new byte[0], icmp)));
             }
             case "v4-proto253":
                 // an experimental protocol whose payload happens to look like UDP to our port
@@ -488,12 +489,12 @@ final class HostileMix {
             case "v6-routing0":
                 // segments left 0: the kernel ignores the header (RFC 8200 4.4) and delivers the datagram
                 return one(s, kind, Fate.SLOW, null, 6,
-                        v6Frame(ipv6(p6, h6, FrameKit.IPV6_ROUTING, FrameKit.ipv6Routing0(UDP, udp6(s, ends.port6, smallLen())))));
+                        v6Frame(ipv6(p6, h6, Frames.IPV6_ROUTING, Frames.ipv6Routing0(UDP, udp6(s, ends.port6, smallLen())))));
             case "v6-hbh-udpcsum": {
                 byte[] u = udp6(s, ends.port6, smallLen());
                 u[6] ^= 0x5a;
                 return one(s, kind, Fate.KERNEL, null, 6,
-                        v6Frame(ipv6(p6, h6, FrameKit.IPV6_HOPOPTS, FrameKit.ipv6Options(UDP, u))));
+                        v6Frame(ipv6(p6, h6, Frames.IPV6_HOPOPTS, Frames.ipv6Options(UDP, u))));
             }
             case "v4-beyond-mtu": {
                 // longer than the receiving interface's MTU (but within the sender's): the veth drops it
@@ -524,8 +525,8 @@ final class HostileMix {
     /** Flips the UDP checksum of the IP datagram {@code ip} (UDP at {@code l4}) to a wrong, non-partial value. */
     private void corruptUdpChecksum(byte[] ip, int l4, byte[] src, byte[] dst) {
         byte[] u = slice(ip, l4, ip.length);
-        int good = FrameKit.get16(u, 6);
-        int partial = FrameKit.partialValue(u, src, dst);
+        int good = Frames.get16(u, 6);
+        int partial = Frames.partialValue(u, src, dst);
         // one draw whatever the addresses, so mixes with the same seed and other ends stay in step
         int bad = random.nextInt(0x10000);
         while (bad == good || bad == 0 || bad == partial || (good == 0xffff && bad == 0)

@@ -1,5 +1,6 @@
 package org.nettyxdp.reliability;
 
+import org.nettyxdp.testing.Frames;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
@@ -34,10 +35,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.nettyxdp.reliability.FrameKit.ETH_IPV4;
-import static org.nettyxdp.reliability.FrameKit.ETH_IPV6;
-import static org.nettyxdp.reliability.FrameKit.ETH_VLAN;
-import static org.nettyxdp.reliability.FrameKit.UDP;
+import static org.nettyxdp.testing.Frames.ETH_IPV4;
+import static org.nettyxdp.testing.Frames.ETH_IPV6;
+import static org.nettyxdp.testing.Frames.ETH_VLAN;
+import static org.nettyxdp.testing.Frames.UDP;
 
 /**
  * The kernel as the oracle: the same frames, crafted in the peer namespace and sent through an
@@ -335,11 +336,11 @@ class KernelDifferentialTest {
 
     /** A UDP frame from {@code src:sport} to {@code dst:port} (family from the address length), correct checksums. */
     static byte[] udpFrame(byte[] dstMac, byte[] srcMac, byte[] src, int sport, byte[] dst, int port, byte[] payload) {
-        byte[] u = FrameKit.udpChecksum(FrameKit.udp(sport, port, payload), src, dst);
+        byte[] u = Frames.udpChecksum(Frames.udp(sport, port, payload), src, dst);
         if (src.length == 4) {
-            return FrameKit.eth(dstMac, srcMac, ETH_IPV4, FrameKit.ipv4(src, dst, UDP, 1, 0x4000, new byte[0], u));
+            return Frames.eth(dstMac, srcMac, ETH_IPV4, Frames.ipv4(src, dst, UDP, 1, 0x4000, new byte[0], u));
         }
-        return FrameKit.eth(dstMac, srcMac, ETH_IPV6, FrameKit.ipv6(src, dst, UDP, u));
+        return Frames.eth(dstMac, srcMac, ETH_IPV6, Frames.ipv6(src, dst, UDP, u));
     }
 
     private static List<Kind> kinds(boolean v4, byte[] hostMac, byte[] peerMac, InetAddress host, InetAddress host2,
@@ -365,7 +366,7 @@ class KernelDifferentialTest {
                 withLastByte(host, 77).getAddress(), port, pl)));
         k.add(new Kind("VLAN 7 the host does not have", false, (port, pl) -> {
             byte[] f = udpFrame(hostMac, peerMac, p, SOURCE_PORT, h, port, pl);
-            return FrameKit.ethTagged(hostMac, peerMac, ETH_VLAN, v4 ? ETH_IPV4 : ETH_IPV6, FrameKit.slice(f, 14, f.length));
+            return Frames.ethTagged(hostMac, peerMac, ETH_VLAN, v4 ? ETH_IPV4 : ETH_IPV6, Frames.slice(f, 14, f.length));
         }));
         if (v4) {
             byte[] p6 = pair.peerV6().getAddress();

@@ -1,5 +1,6 @@
 package org.nettyxdp.reliability;
 
+import org.nettyxdp.testing.Frames;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
@@ -246,10 +247,10 @@ class RawChannelTest {
             byte[] src = pair.hostV4().getAddress();
             byte[] dst = pair.peerV4().getAddress();
             java.util.function.Function<String, byte[]> frame = text -> {
-                byte[] udp = FrameKit.udpChecksum(FrameKit.udp(REFLECT_PORT, 6000,
+                byte[] udp = Frames.udpChecksum(Frames.udp(REFLECT_PORT, 6000,
                         text.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), src, dst);
-                return FrameKit.eth(peerMac, hostMac, FrameKit.ETH_IPV4,
-                        FrameKit.ipv4(src, dst, FrameKit.UDP, 1, 0x4000, new byte[0], udp));
+                return Frames.eth(peerMac, hostMac, Frames.ETH_IPV4,
+                        Frames.ipv4(src, dst, Frames.UDP, 1, 0x4000, new byte[0], udp));
             };
             // a heap buffer: copied into a frame once
             ch.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(frame.apply("copied"))).sync();
@@ -297,8 +298,8 @@ class RawChannelTest {
         try {
             byte[] src = pair.hostV4().getAddress();
             byte[] dst = pair.peerV4().getAddress();
-            byte[] frame = FrameKit.eth(peerMac, hostMac, FrameKit.ETH_IPV4, FrameKit.ipv4(src, dst, FrameKit.UDP, 1,
-                    0x4000, new byte[0], FrameKit.udpChecksum(FrameKit.udp(REFLECT_PORT, 9, new byte[200]), src, dst)));
+            byte[] frame = Frames.eth(peerMac, hostMac, Frames.ETH_IPV4, Frames.ipv4(src, dst, Frames.UDP, 1,
+                    0x4000, new byte[0], Frames.udpChecksum(Frames.udp(REFLECT_PORT, 9, new byte[200]), src, dst)));
             int n = 3000; // 700 KB queued at once: far above the 64 KiB high water mark, 47 rings' worth
             ch.eventLoop().submit(() -> {
                 for (int i = 0; i < n; i++) {
@@ -417,14 +418,14 @@ class RawChannelTest {
         byte[] dst6 = pair.hostV6().getAddress();
         // marker → frame; markers 1.. in table order
         Map<String, byte[]> table = new LinkedHashMap<>();
-        table.put("udp4:5000", FrameKitLite.udp4(hostMac, src4, dst4, 40000, 5000, 0));
-        table.put("udp4:5001", FrameKitLite.udp4(hostMac, src4, dst4, 40000, 5001, 0));
-        table.put("tcp4:80", FrameKitLite.tcp4(hostMac, src4, dst4, 40001, 80, 0));
-        table.put("tcp4:8080", FrameKitLite.tcp4(hostMac, src4, dst4, 40001, 8080, 0));
-        table.put("udp6:5000", FrameKitLite.udp6(hostMac, src6, dst6, 40000, 5000, 0));
-        table.put("vlan42:udp4:5000", FrameKitLite.udp4(hostMac, src4, dst4, 40000, 5000, 42));
-        table.put("ether:88b5", FrameKitLite.ether(hostMac, 0x88b5));
-        table.put("udp4:from-9.9.9.9", FrameKitLite.udp4(hostMac, new byte[] {9, 9, 9, 9}, dst4, 40000, 5000, 0));
+        table.put("udp4:5000", Frames.udp4(hostMac, src4, dst4, 40000, 5000, 0));
+        table.put("udp4:5001", Frames.udp4(hostMac, src4, dst4, 40000, 5001, 0));
+        table.put("tcp4:80", Frames.tcp4(hostMac, src4, dst4, 40001, 80, 0));
+        table.put("tcp4:8080", Frames.tcp4(hostMac, src4, dst4, 40001, 8080, 0));
+        table.put("udp6:5000", Frames.udp6(hostMac, src6, dst6, 40000, 5000, 0));
+        table.put("vlan42:udp4:5000", Frames.udp4(hostMac, src4, dst4, 40000, 5000, 42));
+        table.put("ether:88b5", Frames.ether(hostMac, 0x88b5));
+        table.put("udp4:from-9.9.9.9", Frames.udp4(hostMac, new byte[] {9, 9, 9, 9}, dst4, 40000, 5000, 0));
         List<String> names = new ArrayList<>(table.keySet());
         Map<XdpFrameFilter, Set<String>> cases = new LinkedHashMap<>();
         cases.put(XdpFrameFilter.udpDestinationPort(5000),

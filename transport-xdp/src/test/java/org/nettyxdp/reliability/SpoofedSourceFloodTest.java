@@ -8,6 +8,7 @@ import io.netty.channel.socket.DatagramPacket;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.nettyxdp.channel.XdpChannelMetrics;
 import org.nettyxdp.channel.XdpDatagramChannel;
 import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.testing.Shell;
@@ -18,27 +19,45 @@ import org.nettyxdp.testing.XdpLoops;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.nettyxdp.reliability.FrameKit.ETH_IPV4;
-import static org.nettyxdp.reliability.FrameKit.UDP;
+import static org.nettyxdp.testing.Frames.ETH_IPV4;
+import static org.nettyxdp.testing.Frames.UDP;
+import static org.nettyxdp.testing.Frames.eth;
+import static org.nettyxdp.testing.Frames.ipv4;
+import static org.nettyxdp.testing.Frames.udp;
+import static org.nettyxdp.testing.Frames.udpChecksum;
 
 /**
  * New sources cost the event loop nothing that blocks: an echo server on the fast path answers a
  * legitimate client while {@value #FLOOD} frames arrive from random spoofed sources, each a destination
- * whose next hop is unknown, sent at {@value #RATE} frames/s (15 s). The client's round-trip p99 under that flood must stay within twice its
- * p99 under a flood of the same volume from one source (whose next hop is cached): the same packet
- * load, so the difference is what new sources cost. Replies to the spoofed sources (198.18.0.0/15,
- * routed to the peer namespace, which drops them) never leave the test's namespaces.
+ * whose next hop is not cached, sent at {@value #RATE} frames/s. Replies to the spoofed sources
+ * (198.18.0.0/15, routed via the peer namespace, which drops them) never leave the test's namespaces.
+ *
+ * <p>The figure: the client's round-trip p99 under the flood of new sources against its p99 under a
+ * flood of the same volume and rate from one source (whose next hop is cached), the same packet load,
+ * so the difference is what new sources cost. Rounds alternate (one source, new sources, ...,
+ * {@value #ROUNDS} of each, the new-source rounds sharing the {@value #FLOOD} frames) so that the
+ * VM's noise hits both sides alike; the median p99 of each side, its spread and their ratio are
+ * printed with PASS/MISS against the target of 2, never asserted (a timing is not a unit test). So is
+ * how the flood's replies left: on the fast path (a next hop from the routing-table mirror, built on
+ * the event loop) or on the kernel socket.
+ *
+ * <p>Asserted: the client loses no answers (a blocked loop would cost it timeouts), the fast path stays
+ * active, and the replies to new sources take the fast path (their route's answer is learnt once).
  */
 class SpoofedSourceFloodTest {
     static final int FLOOD = Integer.getInteger("nx.flood.frames", 300_000);
-    /** Flood frames per second: each new source costs a kernel-socket send until its next hop is known. */
+    /** Flood frames per second. */
     static final int RATE = Integer.getInteger("nx.flood.rate", 20_000);
-    private static final int PINGS = 1500;
+    /** Rounds of each kind. */
+    static final int ROUNDS = Integer.getInteger("nx.flood.rounds", 3);
+    private static final int PINGS = 500;
     private static final long TIMEOUT_MS = 200;
 
     @RegisterExtension
@@ -60,6 +79,13 @@ class SpoofedSourceFloodTest {
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             ctx.flush();
+        }
+    }
+
+    /** One round's client RTTs and how the server's replies left meanwhile. */
+    private record Round(long[] rtts, long txFast, long txSlow, long rxRingFull) {
+        long p99() {
+            return percentile(rtts, 0.99);
         }
     }
 
@@ -95,32 +121,57 @@ class SpoofedSourceFloodTest {
                         (byte) (1 + random.nextInt(254))};
                 newSources[i] = frame(hostMac, peerMac, src, dst, port, i);
             }
+            int perRound = FLOOD / ROUNDS;
             // warm up the path (and the one flood source's next hop)
-            measure(pair, server, hostMac, peerMac, i -> oneSource[i % oneSource.length], 20_000, 300);
+            measure(pair, server, i -> oneSource[i % oneSource.length], 20_000, 300);
 
-            long full0 = server.metrics().kernel().rxRingFull();
-            long[] baseline = measure(pair, server, hostMac, peerMac, i -> oneSource[i % oneSource.length], FLOOD, PINGS);
-            long full1 = server.metrics().kernel().rxRingFull();
-            long[] flooded = measure(pair, server, hostMac, peerMac, i -> newSources[i], FLOOD, PINGS);
-            long full2 = server.metrics().kernel().rxRingFull();
-            long p99Base = percentile(baseline, 0.99);
-            long p99Flood = percentile(flooded, 0.99);
-            String figures = String.format("client RTT under a %d-frame flood at " + RATE + "/s: one source p50 %d us"
-                            + " p99 %d us; new sources p50 %d us p99 %d us (ratio %.2f, target <= 2: %s); RX ring"
-                            + " overflows %d and %d; server %s",
-                    FLOOD, percentile(baseline, 0.5) / 1000, p99Base / 1000, percentile(flooded, 0.5) / 1000,
-                    p99Flood / 1000, (double) p99Flood / p99Base, p99Flood <= 2 * p99Base ? "PASS" : "MISS",
-                    full1 - full0, full2 - full1, server.metrics());
+            List<Round> base = new ArrayList<>();
+            List<Round> flood = new ArrayList<>();
+            for (int r = 0; r < ROUNDS; r++) {
+                base.add(measure(pair, server, i -> oneSource[i % oneSource.length], perRound, PINGS));
+                int offset = r * perRound;
+                flood.add(measure(pair, server, i -> newSources[offset + i], perRound, PINGS));
+            }
+            long[] baseP99 = base.stream().mapToLong(Round::p99).toArray();
+            long[] floodP99 = flood.stream().mapToLong(Round::p99).toArray();
+            long medBase = percentile(baseP99, 0.5);
+            long medFlood = percentile(floodP99, 0.5);
+            long fast = flood.stream().mapToLong(Round::txFast).sum();
+            long slow = flood.stream().mapToLong(Round::txSlow).sum();
+            long pings = flood.stream().mapToLong(x -> x.rtts().length).sum();
+            String figures = String.format("client RTT p99 under a flood at %d frames/s, %d rounds of %d frames each"
+                            + " (interleaved): one source median %d us (%d-%d), new sources median %d us (%d-%d);"
+                            + " ratio of medians %.2f (target <= 2: %s); replies during the new-source rounds (the flood's"
+                            + " and the client's %d): %d on the fast path, %d on the kernel socket; RX ring overflows"
+                            + " %d and %d;"
+                            + " p99s one source %s us, new sources %s us",
+                    RATE, ROUNDS, perRound, medBase / 1000, min(baseP99) / 1000, max(baseP99) / 1000,
+                    medFlood / 1000, min(floodP99) / 1000, max(floodP99) / 1000, (double) medFlood / medBase,
+                    medFlood <= 2 * medBase ? "PASS" : "MISS", pings, fast, slow,
+                    base.stream().mapToLong(Round::rxRingFull).sum(), flood.stream().mapToLong(Round::rxRingFull).sum(),
+                    Arrays.toString(Arrays.stream(baseP99).map(x -> x / 1000).toArray()),
+                    Arrays.toString(Arrays.stream(floodP99).map(x -> x / 1000).toArray()));
             System.out.println(figures);
             // What this test asserts: a flood of new sources never blocks the event loop on next-hop
-            // resolution: the legitimate client keeps its answers (a stalled loop would cost it timeouts).
-            // The p99 ratio is printed, not asserted: on this shared VM it measured 1.06-2.83 (each new
-            // source's first reply takes the kernel socket), a figure for the benchmarks, not a unit test.
-            assertTrue(lost(flooded) <= flooded.length / 100, "the legitimate client lost answers: " + figures);
+            // resolution: the legitimate client keeps its answers (a stalled loop would cost it timeouts),
+            // and the replies to the new sources leave on the fast path (the routing-table mirror gives
+            // their next hop on the event loop). The p99 ratio is printed, not asserted.
+            for (Round r : flood) {
+                assertTrue(lost(r.rtts()) <= r.rtts().length / 100, "the legitimate client lost answers: " + figures);
+            }
+            assertTrue(slow < (fast + slow) / 20, "replies to new sources took the kernel socket: " + figures);
             assertTrue(server.isFastPathActive(), figures);
         } finally {
             server.close().sync();
         }
+    }
+
+    private static long min(long[] v) {
+        return Arrays.stream(v).min().orElse(0);
+    }
+
+    private static long max(long[] v) {
+        return Arrays.stream(v).max().orElse(0);
     }
 
     /** RTTs that are the timeout: answers the client never got. */
@@ -141,10 +192,11 @@ class SpoofedSourceFloodTest {
     /**
      * Sends {@code count} flood frames from the peer while a client in the peer namespace pings the
      * server, at least {@code pings} times and until the flood is over; returns the RTTs (ns, a lost
-     * reply counts as the timeout).
+     * reply counts as the timeout) and the server's replies meanwhile, by path.
      */
-    private static long[] measure(VethPair pair, XdpDatagramChannel server, byte[] hostMac, byte[] peerMac,
-                                  Frames flood, int count, int pings) throws Exception {
+    private static Round measure(VethPair pair, XdpDatagramChannel server, Frames flood, int count, int pings)
+            throws Exception {
+        XdpChannelMetrics before = server.metrics();
         AtomicBoolean floodDone = new AtomicBoolean();
         InetSocketAddress target = server.localAddress();
         DatagramSocket client = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)));
@@ -204,7 +256,10 @@ class SpoofedSourceFloodTest {
             floodDone.set(true);
             client.close();
         }
-        return result[0];
+        XdpChannelMetrics after = server.metrics();
+        return new Round(result[0], after.txFastPackets() - before.txFastPackets(),
+                after.txSlowPackets() - before.txSlowPackets(),
+                after.kernel().rxRingFull() - before.kernel().rxRingFull());
     }
 
     static long percentile(long[] values, double p) {
@@ -215,7 +270,7 @@ class SpoofedSourceFloodTest {
 
     static byte[] frame(byte[] hostMac, byte[] peerMac, byte[] src, byte[] dst, int port, int i) {
         byte[] payload = {(byte) (i >>> 24), (byte) (i >>> 16), (byte) (i >>> 8), (byte) i, 1, 2, 3, 4};
-        byte[] u = FrameKit.udpChecksum(FrameKit.udp(40000 + (i & 0xfff), port, payload), src, dst);
-        return FrameKit.eth(hostMac, peerMac, ETH_IPV4, FrameKit.ipv4(src, dst, UDP, i & 0xffff, 0x4000, new byte[0], u));
+        byte[] u = udpChecksum(udp(40000 + (i & 0xfff), port, payload), src, dst);
+        return eth(hostMac, peerMac, ETH_IPV4, ipv4(src, dst, UDP, i & 0xffff, 0x4000, new byte[0], u));
     }
 }

@@ -1,8 +1,10 @@
 package org.nettyxdp.testing;
 
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.util.ArrayDeque;
@@ -11,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * JUnit 5 extension that makes test hosts: veth pairs into fresh network namespaces, with names
- * and addresses unique to this JVM and test, removed after each test even when it fails.
+ * and addresses unique to this JVM and test, removed after each test even when it fails (what a
+ * {@code @BeforeAll} method makes: after the class's last test).
  *
  * <pre>{@code
  * @RegisterExtension static final TestHosts HOSTS = new TestHosts();
@@ -20,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * Tests using it are skipped, with the reason given, when not run as root.
  */
-public final class TestHosts implements BeforeAllCallback, AfterEachCallback {
+public final class TestHosts implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback {
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static final String PID = Long.toString(ProcessHandle.current().pid() % 46656, 36);
     /** The property that limits which interfaces wildcard and implicit binds may attach to. */
@@ -34,12 +37,24 @@ public final class TestHosts implements BeforeAllCallback, AfterEachCallback {
         }
     }
 
-    private final Deque<AutoCloseable> created = new ArrayDeque<>();
+    /** What the current test made; outside a test, what the class's {@code @BeforeAll} made. */
+    private Deque<AutoCloseable> created = new ArrayDeque<>();
+    private final Deque<AutoCloseable> createdForClass = created;
+
+    /** Skips the calling test unless it runs as root; {@code what} names what needs it. */
+    public static void assumeRoot(String what) {
+        Assumptions.assumeTrue(Shell.isRoot(), "needs root for " + what + "; run the tests as root");
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        Assumptions.assumeTrue(Shell.isRoot(), "needs root (or CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW) for AF_XDP and netns");
+        assumeRoot("AF_XDP and netns (or CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW)");
         Assumptions.assumeTrue(Shell.tryRun("ip -V").exitCode() == 0, "needs iproute2 (`ip`)");
+    }
+
+    @Override
+    public synchronized void beforeEach(ExtensionContext context) {
+        created = new ArrayDeque<>();
     }
 
     /** A veth pair with {@code queues} RX/TX queues on each end; its peer end in a new namespace. */
@@ -59,11 +74,31 @@ public final class TestHosts implements BeforeAllCallback, AfterEachCallback {
         return ns;
     }
 
+    /** A veth pair between two fresh namespaces, see {@link NetNsLink}; removed after the test. */
+    public synchronized NetNsLink linkedNamespaces(int rxQueues, int txQueues) {
+        int n = COUNTER.incrementAndGet();
+        int subnet = (int) ((ProcessHandle.current().pid() * 131 + n) % 254) + 1;
+        NetNsLink link = new NetNsLink("nxns" + PID + "a" + n, "nxns" + PID + "b" + n, "nxa" + PID + n,
+                "nxb" + PID + n, subnet, rxQueues, txQueues);
+        created.push(link);
+        return link;
+    }
+
     @Override
     public synchronized void afterEach(ExtensionContext context) {
-        while (!created.isEmpty()) {
+        closeAll(created);
+        created = createdForClass;
+    }
+
+    @Override
+    public synchronized void afterAll(ExtensionContext context) {
+        closeAll(createdForClass);
+    }
+
+    private static void closeAll(Deque<AutoCloseable> resources) {
+        while (!resources.isEmpty()) {
             try {
-                created.pop().close();
+                resources.pop().close();
             } catch (Exception ignored) {
                 // best effort: the next pair uses other names
             }

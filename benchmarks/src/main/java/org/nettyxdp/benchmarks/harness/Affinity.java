@@ -108,10 +108,10 @@ final class Affinity {
 
     /**
      * Pins every kernel thread whose name starts with {@code napi/IF-} for one of {@code interfaces}
-     * to {@code cpu}; returns the names pinned.
+     * to {@code cpu}; returns their names and {@code /proc/PID} directories.
      */
-    static List<String> pinNapiThreads(List<String> interfaces, int cpu) {
-        List<String> pinned = new ArrayList<>();
+    static java.util.Map<String, Path> pinNapiThreads(List<String> interfaces, int cpu) {
+        java.util.Map<String, Path> pinned = new java.util.LinkedHashMap<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path p : (Iterable<Path>) procs::iterator) {
                 String pid = p.getFileName().toString();
@@ -130,7 +130,7 @@ final class Affinity {
                         if (NICE != 0) {
                             Proc.run("renice", "-n", Integer.toString(NICE), "-p", pid);
                         }
-                        pinned.add(comm);
+                        pinned.put(comm, p);
                     }
                 }
             }

@@ -49,12 +49,24 @@ public final class Harness {
     /** One measured row. NaN where a column does not apply. */
     record Row(int queues, String placement, String transport, String workload, int payload, double pps,
                double p50, double p99, double p999, double genPps, double bytesPerPacket, double cpuNsPerPacket,
-               double serverCpu, double runqWait, String note) {
+               double serverCpu, double runqWait, String note, double loadCpu) {
+        Row(int queues, String placement, String transport, String workload, int payload, double pps,
+            double p50, double p99, double p999, double genPps, double bytesPerPacket, double cpuNsPerPacket,
+            double serverCpu, double runqWait, String note) {
+            this(queues, placement, transport, workload, payload, pps, p50, p99, p999, genPps, bytesPerPacket,
+                    cpuNsPerPacket, serverCpu, runqWait, note, Double.NaN);
+        }
+
+        /** This row with the load CPU's busy share (the CPU of the generator and the veths' NAPI threads). */
+        Row withLoadCpu(double share) {
+            return new Row(queues, placement, transport, workload, payload, pps, p50, p99, p999, genPps,
+                    bytesPerPacket, cpuNsPerPacket, serverCpu, runqWait, note, share);
+        }
     }
 
     /** What one loaded run measured: median-of-slices rate, generator rate, per-packet costs on the loop thread. */
     record Drive(double pps, double genPps, double allocPerPacket, double cpuNsPerPacket, double serverCpu,
-                 double runqWait, String kernel) {
+                 double runqWait, String kernel, double loadCpu) {
     }
 
     /** A thread inside the client namespace, optionally pinned. */
@@ -91,12 +103,16 @@ public final class Harness {
     }
 
     /** Placement of the threads for one row. */
-    record Placement(String name, int serverCpu, int loadCpu, int napiCpu) {
+    record Placement(String name, int serverCpu, int loadCpu, int hostNapiCpu, int peerNapiCpu, int window) {
         String describe() {
-            return "server loop cpu" + serverCpu + ", generator/client cpu" + loadCpu + ", veth NAPI threads cpu"
-                    + napiCpu;
+            return "server loop cpu" + serverCpu + ", generator/client cpu" + loadCpu + ", host veth NAPI cpu"
+                    + hostNapiCpu + ", peer veth NAPI cpu" + peerNapiCpu + (window > 0 ? ", closed loop: at most "
+                    + window + " packets in flight" : ", open loop");
         }
     }
+
+    /** Packets in flight in the closed-loop placement: fewer than a kernel socket's default receive buffer holds (~300 small datagrams), a few read batches. */
+    private static final int WINDOW = Integer.getInteger("bench.window", 256);
 
     public static void main(String[] args) throws Exception {
         Locale.setDefault(Locale.ROOT);
@@ -113,8 +129,14 @@ public final class Harness {
     }
 
     private void run(List<BenchHost> hosts, boolean quick) throws Exception {
-        Placement a = new Placement("A", serverCpu, loadCpu, loadCpu);
-        Placement b = new Placement("B", serverCpu, loadCpu, serverCpu);
+        // A: the server's CPU runs only the server; the kernel's work for both veth ends and the generator
+        // share the other CPU. B: both veth ends' NAPI next to the server. N (as a NIC queue's IRQ affinity
+        // would place it): the receiving veth's NAPI (the kernel's copy into the UMEM, or its UDP stack for a
+        // kernel socket) on the server's CPU, the generator and the wire's other end on the load CPU.
+        Placement a = new Placement("A", serverCpu, loadCpu, loadCpu, loadCpu, 0);
+        Placement b = new Placement("B", serverCpu, loadCpu, serverCpu, serverCpu, 0);
+        // closed loop: an open-loop flood would have the server's CPU spend itself in NAPI dropping frames
+        Placement nic = new Placement("N", serverCpu, loadCpu, serverCpu, loadCpu, WINDOW);
         int[] payloads = quick ? new int[] {64} : new int[] {64, 1200};
         BenchHost one = hosts.get(0);
         System.out.printf("machine: %d cpus, %s; measurement %.1f s after %.1f s warm-up%n",
@@ -122,6 +144,7 @@ public final class Harness {
                 warmupNanos / 1e9);
         System.out.println("placement A: " + a.describe());
         System.out.println("placement B: " + b.describe());
+        System.out.println("placement N: " + nic.describe());
         for (Server.Transport t : Server.Transport.values()) {
             if (t.unavailable() != null) {
                 System.out.println("skipping " + t.label + ": " + t.unavailable());
@@ -139,9 +162,21 @@ public final class Harness {
                         measure(t.label, "latency", () -> latency(one, gen, t, payload, a));
                     }
                 }
+                if (payload == 64) {
+                    // the floor of our own stack, right after the channel rows (same conditions)
+                    measure("raw_xsk", "rx", () -> rawXsk(one, gen, ctl, false, 64, a));
+                    measure("raw_xsk", "echo", () -> rawXsk(one, gen, ctl, true, 64, a));
+                }
                 measure(RawReflectorRow.TRANSPORT, "echo",
                         () -> RawReflectorRow.measure(this, one, ctl, gen, PORT, payload, a));
             }
+            // the server's CPU also carries the kernel's RX work for its queue: the rows measure the server
+            for (Server.Transport t : new Server.Transport[] {Server.Transport.EPOLL, Server.Transport.XDP_DRV}) {
+                measure(t.label, "rx", () -> rx(one, gen, t, 64, nic));
+                measure(t.label, "echo", () -> echo(one, gen, ctl, t, 64, nic));
+            }
+            measure("raw_xsk", "rx", () -> rawXsk(one, gen, ctl, false, 64, nic));
+            measure("raw_xsk", "echo", () -> rawXsk(one, gen, ctl, true, 64, nic));
             // placement sensitivity: the same XDP rows with the NAPI threads next to the server
             measure("xdp_drop", "rx", () -> xdpDrop(one, gen, 64, b));
             measure(Server.Transport.XDP_DRV.label, "rx", () -> rx(one, gen, Server.Transport.XDP_DRV, 64, b));
@@ -158,7 +193,7 @@ public final class Harness {
             }
         }
         scaleRows(hosts, a);
-        Report.print(rows, a, b);
+        Report.print(rows, a, b, nic);
         ScaleReport.print(rows, shards);
         Report.writeJson(rows, Path.of("bench-results.json"));
     }
@@ -180,7 +215,11 @@ public final class Harness {
             return;
         }
         try {
+            lastLoadCpu = Double.NaN;
             Row r = m.run();
+            if (!Double.isNaN(lastLoadCpu) && Double.isNaN(r.loadCpu())) {
+                r = r.withLoadCpu(lastLoadCpu);
+            }
             rows.add(r);
             System.out.printf("  %-9s %-7s %5d B q%d %s: %s%n", r.transport(), r.workload(), r.payload(), r.queues(),
                     r.placement(), r.workload().equals("latency")
@@ -190,6 +229,11 @@ public final class Harness {
                                     r.serverCpu() * 100, r.cpuNsPerPacket()),
                             Double.isNaN(r.bytesPerPacket()) ? "" : String.format(", %.1f B/pkt allocated",
                                     r.bytesPerPacket())));
+            if (Report.loadLimited(r)) {
+                System.out.printf("      load-limited: the load CPU (generator and veth NAPI threads) was %.0f%%"
+                        + " busy while the loop was %.0f%%: the row measured that CPU, not the server%n",
+                        100 * r.loadCpu(), 100 * r.serverCpu());
+            }
             if (Report.generatorLimited(r)) {
                 System.out.printf("      generator-limited: %.0f%% of the offered load was served; the server's"
                         + " capacity is above this row%n", 100 * r.pps() / r.genPps());
@@ -234,8 +278,19 @@ public final class Harness {
     private Drive driveAll(BenchHost h, NsThread gen, Callable<Load> load, Counter counter, List<Thread> loopThreads,
                         Placement p, List<String> napiInterfaces) throws Exception {
         Thread loopThread = loopThreads.isEmpty() ? null : loopThreads.get(0);
-        napi(h, napiInterfaces, p);
+        java.util.Map<String, Path> watched = new java.util.LinkedHashMap<>();
+        napi(h, napiInterfaces, p).forEach((comm, dir) -> watched.put(comm.replace("napi/" + h.hostIf(), "napi(host)")
+                .replace("napi/" + h.peerIf(), "napi(peer)"), dir));
         Load g = gen.call(load);
+        if (p.window() > 0 && g instanceof XdpTxGenerator x) {
+            x.limitInFlight(() -> {
+                try {
+                    return counter.get();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, p.window());
+        }
         Future<Object> running = gen.submit(() -> {
             g.run();
             return null;
@@ -243,6 +298,13 @@ public final class Harness {
         try {
             Thread.sleep(warmupNanos / 1_000_000);
             Path task = loopThread == null ? null : SchedStat.find(loopThread.getName());
+            Path genTask = SchedStat.find("gen-" + h.ns());
+            if (genTask != null) {
+                watched.put("generator", genTask);
+            }
+            CpuAccount account = new CpuAccount(watched);
+            CpuAccount.Snapshot c0 = account.take();
+            long[] g0 = g instanceof XdpTxGenerator x ? x.loopCounts() : new long[4];
             SchedStat q0 = SchedStat.read(task);
             VethCounters v0 = VethCounters.read(h);
             Sample first = sample(counter, g, loopThreads);
@@ -256,6 +318,14 @@ public final class Harness {
             }
             VethCounters v1 = VethCounters.read(h);
             SchedStat q1 = SchedStat.read(task);
+            CpuAccount.Snapshot c1 = account.take();
+            long[] g1 = g instanceof XdpTxGenerator x ? x.loopCounts() : new long[4];
+            lastLoadCpu = CpuAccount.busy(c0, c1, p.loadCpu());
+            long passes = g1[0] - g0[0];
+            String genNote = passes <= 0 ? "" : String.format("; generator: %,.0f kicks/s, %.0f%% of its passes found"
+                    + " every frame in flight%s", (g1[2] - g0[2]) / ((prev.nanos - first.nanos) / 1e9),
+                    100.0 * (g1[1] - g0[1]) / passes, p.window() <= 0 ? "" : String.format(", %.0f%% held by the"
+                            + " window (%d in flight)", 100.0 * (g1[3] - g0[3]) / passes, p.window()));
             java.util.Arrays.sort(rates);
             double median = (rates[SLICES / 2 - 1] + rates[SLICES / 2]) / 2;
             double secs = (prev.nanos - first.nanos) / 1e9;
@@ -266,7 +336,8 @@ public final class Harness {
                     perPacket ? (double) (prev.cpu - first.cpu) / n : Double.NaN,
                     loopThread == null ? Double.NaN : (prev.cpu - first.cpu) / (secs * 1e9),
                     task == null ? Double.NaN : Math.min(1, q1.minus(q0).waitNanos() / (secs * 1e9)),
-                    v1.minus(v0).describe(secs) + (task == null ? "" : "; " + q1.minus(q0).describe(secs)));
+                    v1.minus(v0).describe(secs) + (task == null ? "" : "; " + q1.minus(q0).describe(secs))
+                            + "\n      " + CpuAccount.describe(c0, c1) + genNote, lastLoadCpu);
         } finally {
             g.stop();
             running.get(5, TimeUnit.SECONDS);
@@ -277,10 +348,13 @@ public final class Harness {
         }
     }
 
-    /** Threaded NAPI on the interfaces (host or peer end), pinned per the placement; none: left as they are. */
-    private void napi(BenchHost h, List<String> interfaces, Placement p) {
+    /** Load CPU's busy share in the last {@link #drive} (NaN before one). */
+    private double lastLoadCpu = Double.NaN;
+
+    /** Threaded NAPI on the interfaces (host or peer end), pinned per the placement; returns their threads (none: left as they are). */
+    private java.util.Map<String, Path> napi(BenchHost h, List<String> interfaces, Placement p) {
         if (interfaces.isEmpty()) {
-            return;
+            return java.util.Map.of();
         }
         for (String itf : interfaces) {
             boolean ok = Affinity.threadedNapi(itf.equals(h.peerIf()) ? h.ns() : null, itf);
@@ -288,10 +362,15 @@ public final class Harness {
                 System.out.println("      note: threaded NAPI refused on " + itf + " (no NAPI: softirq)");
             }
         }
-        List<String> pinned = Affinity.pinNapiThreads(interfaces, p.napiCpu());
+        java.util.Map<String, Path> pinned = new java.util.LinkedHashMap<>();
+        for (String itf : interfaces) {
+            pinned.putAll(Affinity.pinNapiThreads(List.of(itf), itf.equals(h.peerIf()) ? p.peerNapiCpu()
+                    : p.hostNapiCpu()));
+        }
         if (pinned.isEmpty()) {
             System.out.println("      note: no NAPI thread found for " + interfaces);
         }
+        return pinned;
     }
 
     private final java.util.Set<String> warnedNapi = new java.util.HashSet<>();
@@ -388,8 +467,6 @@ public final class Harness {
         BenchHost one = hosts.get(0);
         try (NsThread gen = new NsThread(one.ns(), loadCpu, "gen-" + one.ns());
              NsThread ctl = new NsThread(one.ns(), -1, "ctl-" + one.ns())) {
-            measure("raw_xsk", "rx", () -> rawXsk(one, gen, ctl, false, 64, a));
-            measure("raw_xsk", "echo", () -> rawXsk(one, gen, ctl, true, 64, a));
             measure("xdp_drv_bp", "latency", () -> busyPollLatency(one, gen, 64, a));
             measure("xdp_shard", "rx", () -> shard(one, gen, ctl, 1, false, a));
             measure("xdp_shard", "echo", () -> shard(one, gen, ctl, 1, true, a));
@@ -413,10 +490,15 @@ public final class Harness {
              ReplyCounter replies = echo ? ctl.call(() -> new ReplyCounter(h.peerIf())) : null) {
             Counter c = echo ? replies::count : s::count;
             List<String> napi = echo ? List.of(h.hostIf(), h.peerIf()) : List.of(h.hostIf());
+            long k0 = s.kickNanos();
+            long n0 = s.count();
             Drive r = drive(h, gen, payload, c, s.loopThread(), p, napi);
+            long n = s.count() - n0;
+            String kick = echo && n > 0 ? String.format("in the TX kick (sendto, wall clock): %.0f ns/pkt; ",
+                    (double) (s.kickNanos() - k0) / n) : "";
             return new Row(h.queues(), p.name(), "raw_xsk", echo ? "echo" : "rx", payload, r.pps(), Double.NaN,
                     Double.NaN, Double.NaN, r.genPps(), r.allocPerPacket(), r.cpuNsPerPacket(), r.serverCpu(),
-                    r.runqWait(), "AF_XDP socket and steering program only, no Netty; " + r.kernel());
+                    r.runqWait(), "AF_XDP socket and steering program only, no Netty; " + kick + r.kernel());
         }
     }
 

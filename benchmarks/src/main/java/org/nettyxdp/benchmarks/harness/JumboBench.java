@@ -34,7 +34,7 @@ public final class JumboBench {
     private final long measureMillis = (long) (Double.parseDouble(System.getProperty("bench.measure", "3")) * 1000);
     /** The measurement loop (warm-up, sliced window, loop-thread CPU): the transport comparison's own. */
     private final Harness harness = new Harness();
-    private final Harness.Placement placement = new Harness.Placement("jumbo", serverCpu, loadCpu, loadCpu);
+    private final Harness.Placement placement = new Harness.Placement("jumbo", serverCpu, loadCpu, loadCpu, loadCpu, 0);
 
     /** One measured row. */
     record Row(String transport, String workload, int payload, double pps, double sentPps, double cpuNsPerPacket,

@@ -27,16 +27,28 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * except {@link #sent()} and {@link #stop()}.
  */
 final class XdpTxGenerator implements Load {
-    /** Descriptors per kick: copy-mode xmit sends at most 32 per sendto in recent kernels. */
-    private static final int BATCH = 32;
+    /**
+     * Descriptors per pass and kick. The socket's TX budget is raised to the ring size
+     * ({@code XDP_MAX_TX_SKB_BUDGET}, Linux 6.17+), so one {@code sendto} sends the whole batch; older
+     * kernels send 32 per kick and the loop kicks again while descriptors wait.
+     */
+    private static final int BATCH = Integer.getInteger("bench.genBatch", 128);
     private static final int FRAME_SIZE = 2048;
-    private static final int FRAMES_PER_QUEUE = 2048;
-    private static final int RING = 1024;
+    private static final int FRAMES_PER_QUEUE = 4096;
+    private static final int RING = 2048;
     private static final VarHandle SENT;
+    private static final VarHandle PASSES;
+    private static final VarHandle STARVED;
+    private static final VarHandle KICKS;
+    private static final VarHandle HELD;
 
     static {
         try {
             SENT = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "sentCount", long.class);
+            PASSES = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "passCount", long.class);
+            STARVED = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "starvedCount", long.class);
+            KICKS = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "kickCount", long.class);
+            HELD = MethodHandles.lookup().findVarHandle(XdpTxGenerator.class, "heldCount", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -50,6 +62,17 @@ final class XdpTxGenerator implements Load {
     private volatile boolean stop;
     @SuppressWarnings("unused") // through SENT
     private long sentCount;
+    @SuppressWarnings("unused") // through PASSES, STARVED, KICKS
+    private long passCount;
+    @SuppressWarnings("unused")
+    private long starvedCount;
+    @SuppressWarnings("unused")
+    private long kickCount;
+    @SuppressWarnings("unused")
+    private long heldCount;
+    private java.util.function.LongSupplier window;
+    private int windowSize;
+    private final double rate = Double.parseDouble(System.getProperty("bench.genRate", "0"));
 
     XdpTxGenerator(BenchHost host, int dstPort, int payload) throws SyscallException {
         int queues = host.queues();
@@ -67,6 +90,11 @@ final class XdpTxGenerator implements Load {
                 XdpSocketConfig cfg = XdpSocketConfig.defaults(ifindex, q).withZeroCopy(ZeroCopyMode.OFF)
                         .withRingSizes(RING, RING, RING, RING);
                 sockets[q] = q == 0 ? XdpSocket.open(cfg, umem) : XdpSocket.openShared(cfg, sockets[0]);
+                try {
+                    Syscalls.setsockopt(sockets[q].fd(), 283, 9, RING, "XDP_MAX_TX_SKB_BUDGET"); // SOL_XDP
+                } catch (SyscallException e) {
+                    // before Linux 6.17: 32 descriptors per sendto
+                }
                 for (int i = 0; i < FRAMES_PER_QUEUE; i++) {
                     long addr = umem.allocateFrame();
                     MemorySegment.copy(frame, 0, region, JAVA_BYTE, addr, frame.length);
@@ -79,12 +107,52 @@ final class XdpTxGenerator implements Load {
         }
     }
 
-    /** Sends until {@link #stop()}: recycles completions, fills the TX ring in batches, kicks. */
+    /**
+     * Sends until {@link #stop()}: recycles completions, fills the TX ring in batches, kicks only while
+     * descriptors wait on the ring. With {@code bench.genRate} (packets per second over all queues) it
+     * paces itself to that offered load (a token bucket checked each pass), so two rows can be offered
+     * the same load.
+     */
     @Override
     public void run() {
         int queues = sockets.length;
         long sent = 0;
+        long passes = 0;
+        long starved = 0;
+        long kicks = 0;
+        long held = 0;
+        long start = System.nanoTime();
+        long allowed = 0;
+        long served = 0;
+        long lost = 0;
+        long progress = start;
         while (!stop) {
+            passes++;
+            int budget = BATCH;
+            if (rate > 0) {
+                long due = (long) ((System.nanoTime() - start) * rate / 1e9);
+                budget = (int) Math.min(BATCH, due - allowed);
+                if (budget <= 0) {
+                    Thread.onSpinWait();
+                    budget = 0;
+                }
+            }
+            if (window != null && allowed - lost - served + budget > windowSize) {
+                long now = System.nanoTime();
+                long s = window.getAsLong();
+                if (s != served) {
+                    served = s;
+                    progress = now;
+                } else if (now - progress > 1_000_000) {
+                    lost = allowed - served; // nothing came back for 1 ms: what is out was dropped on the way
+                    progress = now;
+                }
+                budget = (int) Math.max(0, Math.min(budget, windowSize - (allowed - lost - served)));
+                if (budget == 0) {
+                    held++;
+                    Thread.onSpinWait();
+                }
+            }
             for (int q = 0; q < queues; q++) {
                 XdpSocket xsk = sockets[q];
                 long[] f = free[q];
@@ -97,16 +165,47 @@ final class XdpTxGenerator implements Load {
                 comp.release(c);
                 sent += c;
                 TxRing tx = xsk.tx();
-                int n = tx.reserve(Math.min(BATCH, fc));
+                int want = Math.min(budget, fc);
+                if (budget > 0 && fc == 0) {
+                    starved++;
+                }
+                int n = want == 0 ? 0 : tx.reserve(want);
                 for (int i = 0; i < n; i++) {
                     tx.put(i, f[--fc], frameLen, 0);
                 }
                 tx.submit(n);
+                allowed += n;
                 freeCount[q] = fc;
-                xsk.kickTx();
+                if (tx.entries() > 0) {
+                    xsk.kickTx();
+                    kicks++;
+                }
             }
             SENT.setOpaque(this, sent);
+            if ((passes & 1023) == 0) {
+                PASSES.setOpaque(this, passes);
+                STARVED.setOpaque(this, starved);
+                KICKS.setOpaque(this, kicks);
+                HELD.setOpaque(this, held);
+            }
         }
+    }
+
+    /**
+     * Closed loop: keeps at most {@code size} packets sent but not yet counted by {@code served} (the
+     * row's own counter: replies at the peer, or datagrams the server took), so the offered load follows
+     * what the server takes instead of flooding the kernel's RX path with frames it can only drop. Must
+     * be called before {@link #run}.
+     */
+    void limitInFlight(java.util.function.LongSupplier served, int size) {
+        this.window = served;
+        this.windowSize = size;
+    }
+
+    /** Passes of the send loop, passes that found no free frame, kicks, passes held by the window: so far. */
+    long[] loopCounts() {
+        return new long[] {(long) PASSES.getOpaque(this), (long) STARVED.getOpaque(this),
+                (long) KICKS.getOpaque(this), (long) HELD.getOpaque(this)};
     }
 
     /** Frames the kernel has completed (sent or dropped by the veth) so far. */

@@ -4,7 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /** A small UMEM stand-in for tests: {@code count} frames carved from one arena segment. */
-final class Frames implements AutoCloseable {
+final class TestUmem implements AutoCloseable {
 
     static final int SMALL = 2048;
     static final int PAGE = 4096;
@@ -13,7 +13,7 @@ final class Frames implements AutoCloseable {
     final int frameSize;
     final MemorySegment umem;
 
-    Frames(int frameSize, int count) {
+    TestUmem(int frameSize, int count) {
         this.frameSize = frameSize;
         this.umem = arena.allocate((long) frameSize * count, 4096);
     }
@@ -31,16 +31,6 @@ final class Frames implements AutoCloseable {
     /** A scratch segment outside the UMEM, e.g. for header templates. */
     MemorySegment scratch(long bytes) {
         return arena.allocate(bytes);
-    }
-
-    static int ipv4(int a, int b, int c, int d) {
-        return a << 24 | b << 16 | c << 8 | d;
-    }
-
-    static byte[] filled(int length, int value) {
-        byte[] bytes = new byte[length];
-        java.util.Arrays.fill(bytes, (byte) value);
-        return bytes;
     }
 
     @Override
