@@ -1,16 +1,13 @@
 package org.nettyxdp.reliability;
 
+import org.nettyxdp.testing.EchoHandler;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.channel.XdpChannelMetrics;
 import org.nettyxdp.channel.XdpDatagramChannel;
-import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.testing.Shell;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
@@ -65,23 +62,6 @@ class SpoofedSourceFloodTest {
     @RegisterExtension
     static final XdpLoops LOOPS = new XdpLoops(1);
 
-    @ChannelHandler.Sharable
-    static final class Echo extends SimpleChannelInboundHandler<DatagramPacket> {
-        Echo() {
-            super(false);
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
-            ctx.write(new DatagramPacket(packet.content(), packet.sender()));
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            ctx.flush();
-        }
-    }
-
     /** One round's client RTTs and how the server's replies left meanwhile. */
     private record Round(long[] rtts, long txFast, long txSlow, long rxRingFull) {
         long p99() {
@@ -93,17 +73,10 @@ class SpoofedSourceFloodTest {
     void floodOfNewSourcesDoesNotSlowALegitimateClient() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
         Shell.run("ip route add 198.18.0.0/15 via " + pair.peerV4().getHostAddress() + " dev " + pair.hostIf());
-        byte[] hostMac;
-        try (RtNetlink rtnl = new RtNetlink()) {
-            hostMac = rtnl.link(pair.hostIf()).mac().toArray();
-        }
-        byte[] peerMac = pair.peer().call(() -> {
-            try (RtNetlink rtnl = new RtNetlink()) {
-                return rtnl.link(pair.peerIf()).mac().toArray();
-            }
-        });
+        byte[] hostMac = pair.hostMac();
+        byte[] peerMac = pair.peerMac();
         XdpDatagramChannel server = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group())
-                .channel(XdpDatagramChannel.class).handler(new Echo())
+                .channel(XdpDatagramChannel.class).handler(new EchoHandler())
                 .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
         try {
             assertTrue(server.isFastPathActive());
