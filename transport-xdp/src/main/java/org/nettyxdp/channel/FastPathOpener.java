@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * and lets it apply network changes on the channel's event loop and re-watch its sockets.
  */
 final class FastPathOpener implements FastPathSet.Owner {
-    /** Logs under the channel's name, as the channel did before this class took the job. */
+    /** Under the channel's name: these are the channel's messages. */
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(XdpDatagramChannel.class);
 
     private final XdpDatagramChannel channel;

@@ -262,41 +262,43 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
         return channel.companion();
     }
 
-    @Override
-    public int getSendBufferSize() {
+    /** A {@code SOL_SOCKET} option of the companion socket. */
+    private int socketInt(int option, String name) {
         try {
-            return socket().getInt(Linux.SOL_SOCKET, Linux.SO_SNDBUF, "SO_SNDBUF");
+            return socket().getInt(Linux.SOL_SOCKET, option, name);
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+    }
+
+    /** Sets a {@code SOL_SOCKET} option of the companion socket. */
+    private void setSocketInt(int option, int value, String name) {
+        try {
+            socket().setInt(Linux.SOL_SOCKET, option, value, name);
         } catch (IOException e) {
             throw new ChannelException(e);
         }
     }
 
     @Override
+    public int getSendBufferSize() {
+        return socketInt(Linux.SO_SNDBUF, "SO_SNDBUF");
+    }
+
+    @Override
     public XdpDatagramChannelConfig setSendBufferSize(int size) {
-        try {
-            socket().setInt(Linux.SOL_SOCKET, Linux.SO_SNDBUF, size, "SO_SNDBUF");
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+        setSocketInt(Linux.SO_SNDBUF, size, "SO_SNDBUF");
         return this;
     }
 
     @Override
     public int getReceiveBufferSize() {
-        try {
-            return socket().getInt(Linux.SOL_SOCKET, Linux.SO_RCVBUF, "SO_RCVBUF");
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+        return socketInt(Linux.SO_RCVBUF, "SO_RCVBUF");
     }
 
     @Override
     public XdpDatagramChannelConfig setReceiveBufferSize(int size) {
-        try {
-            socket().setInt(Linux.SOL_SOCKET, Linux.SO_RCVBUF, size, "SO_RCVBUF");
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+        setSocketInt(Linux.SO_RCVBUF, size, "SO_RCVBUF");
         return this;
     }
 
@@ -321,62 +323,34 @@ public final class XdpDatagramChannelConfig extends DefaultChannelConfig impleme
 
     /** {@code SO_REUSEPORT} of the kernel socket: see {@link XdpChannelOption#SO_REUSEPORT}. */
     public boolean isReusePort() {
-        try {
-            return socket().getInt(Linux.SOL_SOCKET, Linux.SO_REUSEPORT, "SO_REUSEPORT") != 0;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+        return socketInt(Linux.SO_REUSEPORT, "SO_REUSEPORT") != 0;
     }
 
     /** Sets {@code SO_REUSEPORT}; before bind, on every channel sharing the address and port. */
     public XdpDatagramChannelConfig setReusePort(boolean reusePort) {
-        try {
-            socket().setInt(Linux.SOL_SOCKET, Linux.SO_REUSEPORT, reusePort ? 1 : 0, "SO_REUSEPORT");
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+        setSocketInt(Linux.SO_REUSEPORT, reusePort ? 1 : 0, "SO_REUSEPORT");
         return this;
     }
 
     @Override
     public boolean isReuseAddress() {
-        try {
-            return socket().getInt(Linux.SOL_SOCKET, Linux.SO_REUSEADDR,
-                    "SO_REUSEADDR") != 0;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+        return socketInt(Linux.SO_REUSEADDR, "SO_REUSEADDR") != 0;
     }
 
     @Override
     public XdpDatagramChannelConfig setReuseAddress(boolean reuse) {
-        try {
-            socket().setInt(Linux.SOL_SOCKET, Linux.SO_REUSEADDR, reuse ? 1 : 0,
-                    "SO_REUSEADDR");
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+        setSocketInt(Linux.SO_REUSEADDR, reuse ? 1 : 0, "SO_REUSEADDR");
         return this;
     }
 
     @Override
     public boolean isBroadcast() {
-        try {
-            return socket().getInt(Linux.SOL_SOCKET, Linux.SO_BROADCAST,
-                    "SO_BROADCAST") != 0;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+        return socketInt(Linux.SO_BROADCAST, "SO_BROADCAST") != 0;
     }
 
     @Override
     public XdpDatagramChannelConfig setBroadcast(boolean broadcast) {
-        try {
-            socket().setInt(Linux.SOL_SOCKET, Linux.SO_BROADCAST,
-                    broadcast ? 1 : 0, "SO_BROADCAST");
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+        setSocketInt(Linux.SO_BROADCAST, broadcast ? 1 : 0, "SO_BROADCAST");
         return this;
     }
 

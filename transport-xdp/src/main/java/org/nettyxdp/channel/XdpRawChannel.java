@@ -224,6 +224,9 @@ public final class XdpRawChannel extends AbstractXdpChannel {
         }
         Throwable failure;
         try {
+            if (busy == null) {
+                logger.debug("{}: a queue of {} is busy; the bind retries until it is free", this, localAddress);
+            }
             BusyQueueRetry retry = busy != null ? busy : new BusyQueueRetry((task, delayNanos) ->
                     eventLoop().schedule(task, delayNanos, TimeUnit.NANOSECONDS));
             if (retry.retryLater(e, () -> {
