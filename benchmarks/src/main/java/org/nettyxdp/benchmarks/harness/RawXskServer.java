@@ -71,7 +71,7 @@ final class RawXskServer implements AutoCloseable {
         steering = XdpSteering.open(ifindex, mac, 1, 1, 4, XdpMode.DRV, false);
         try {
             umem = Umem.allocate(new UmemConfig(4096, 8192, 0, 0));
-            xsk = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withZeroCopy(ZeroCopyMode.AUTO)
+            xsk = openRetrying(XdpSocketConfig.defaults(ifindex, 0).withZeroCopy(ZeroCopyMode.AUTO)
                     .withRingSizes(RING, RING, 4096, RING), umem);
             try {
                 Syscalls.setsockopt(xsk.fd(), 283, 9, RING, "XDP_MAX_TX_SKB_BUDGET");
@@ -102,6 +102,21 @@ final class RawXskServer implements AutoCloseable {
         }, "server-raw_xsk");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /** Binds, retrying for up to 2 s while the kernel still releases the previous row's socket on the queue. */
+    private static XdpSocket openRetrying(XdpSocketConfig config, Umem umem) throws Exception {
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (true) {
+            try {
+                return XdpSocket.open(config, umem);
+            } catch (org.nettyxdp.socket.BindBusyException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(20);
+            }
+        }
     }
 
     Thread loopThread() {
