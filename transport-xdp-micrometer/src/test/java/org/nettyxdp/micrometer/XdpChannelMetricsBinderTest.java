@@ -6,15 +6,13 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.DatagramPacket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.channel.XdpChannelMetrics;
 import org.nettyxdp.channel.XdpDatagramChannel;
 import org.nettyxdp.packet.DropReason;
+import org.nettyxdp.testing.EchoHandler;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
 import org.nettyxdp.testing.XdpLoops;
@@ -42,17 +40,7 @@ class XdpChannelMetricsBinderTest {
         return (XdpDatagramChannel) new Bootstrap()
                 .group(LOOPS.group())
                 .channel(XdpDatagramChannel.class)
-                .handler(new SimpleChannelInboundHandler<DatagramPacket>(false) {
-                    @Override
-                    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
-                        ctx.write(new DatagramPacket(packet.content(), packet.sender()));
-                    }
-
-                    @Override
-                    public void channelReadComplete(ChannelHandlerContext ctx) {
-                        ctx.flush();
-                    }
-                })
+                .handler(new EchoHandler())
                 .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
     }
 

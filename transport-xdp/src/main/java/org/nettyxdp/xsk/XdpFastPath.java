@@ -114,8 +114,9 @@ public final class XdpFastPath {
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameLimit = settings.umem().maxRxFrameLength();
         int frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
+        // the kernel receives into each frame less both headrooms: that bounds the longest valid chain
         this.receiver = new FastPathReceiver(queues, parser, counters, settings, local, multiBuffer,
-                new FrameChain(frameCapacity));
+                new FrameChain(frameLimit));
         this.transmitter = new FastPathTransmitter(queues, counters, settings, nextHops, writer, boundIpv4,
                 boundIpv6, accept4, accept6, multiBuffer, link.mtu(), new FrameChain(frameCapacity));
     }
@@ -337,9 +338,14 @@ public final class XdpFastPath {
         UmemFramePool pool = queues[q].pool;
         boolean valid = receiver.takeDescriptor(pool, addr, len);
         if (valid) {
-            pool.drop(addr);
+            pool.dropReceived(addr);
         }
         return valid;
+    }
+
+    /** Queue {@code q}'s socket, for tests that play the kernel's side of its rings. */
+    QueueSocket queueForTest(int q) {
+        return queues[q];
     }
 
     // ------------------------------------------------------------------------------------------ TX

@@ -1,5 +1,6 @@
 package org.nettyxdp.channel;
 
+import org.nettyxdp.testing.EchoHandler;
 import io.netty.bootstrap.Bootstrap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;

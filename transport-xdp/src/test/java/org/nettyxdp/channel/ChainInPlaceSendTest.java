@@ -97,11 +97,13 @@ class ChainInPlaceSendTest {
                         Thread.sleep(20);
                     }
                     assertTrue(metrics(ch).txFastPackets() > 0, "the fast path sends: " + metrics(ch));
+                    int onFastPath = 0;
                     for (int round = 0; round < 20; round++) {
                         for (byte m = ECHO; m <= KEPT; m++) {
-                            check(ch, client, target, datagram(random, m));
+                            onFastPath += check(ch, client, target, datagram(random, m)) ? 1 : 0;
                         }
                     }
+                    assertTrue(onFastPath >= 20 * 7 * 9 / 10, onFastPath + " of 140 on the fast path");
                     return null;
                 }
             });
@@ -118,8 +120,11 @@ class ChainInPlaceSendTest {
         }
     }
 
-    /** Sends one datagram of mode {@code d[0]}, checks the reply and how it was sent. */
-    private static void check(XdpDatagramChannel ch, DatagramChannel client, InetSocketAddress target, byte[] d)
+    /**
+     * Sends one datagram of mode {@code d[0]}, checks the reply and how it was sent; false if a reply
+     * took the kernel socket (its content is checked all the same).
+     */
+    private static boolean check(XdpDatagramChannel ch, DatagramChannel client, InetSocketAddress target, byte[] d)
             throws Exception {
         XdpChannelMetrics before = metrics(ch);
         byte[] expected = expected(d);
@@ -131,11 +136,16 @@ class ChainInPlaceSendTest {
         }
         XdpChannelMetrics after = metrics(ch);
         long fast = after.txFastPackets() - before.txFastPackets();
+        long slow = after.txSlowPackets() - before.txSlowPackets();
         long inPlace = after.txZeroCopy() - before.txZeroCopy();
-        assertEquals(replies, fast, "mode " + d[0] + " on the fast path: " + after);
+        assertEquals(replies, fast + slow, "mode " + d[0] + ": " + before + " -> " + after);
+        if (slow > 0) {
+            return false; // the peer's next hop was being refreshed: the kernel socket sent it
+        }
         assertEquals(replies, after.txMultiBuffer() - before.txMultiBuffer(), "as chains: " + after);
         boolean copied = d[0] == SKIP || d[0] == GROWN;
         assertEquals(copied ? 0 : 1, inPlace, "mode " + d[0] + " in place: " + after);
+        return true;
     }
 
     private static byte[] datagram(Random random, byte mode) {

@@ -1,5 +1,6 @@
 package org.nettyxdp.channel;
 
+import org.nettyxdp.testing.EchoHandler;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.AbstractByteBufAllocator;

@@ -1,9 +1,8 @@
 package org.nettyxdp.channel;
 
+import org.nettyxdp.testing.Collector;
 import org.nettyxdp.packet.DropReason;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -19,8 +18,6 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,16 +35,6 @@ class SteeringByAddressTest {
     static final TestHosts HOSTS = new TestHosts();
     @RegisterExtension
     static final XdpLoops LOOPS = new XdpLoops(1);
-
-    /** Collects received datagrams' text. */
-    private static final class Collector extends SimpleChannelInboundHandler<DatagramPacket> {
-        final BlockingQueue<String> received = new LinkedBlockingQueue<>();
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket msg) {
-            received.add(msg.content().toString(StandardCharsets.UTF_8));
-        }
-    }
 
     /** {@code address} with its last byte set to {@code last}. */
     private static InetAddress withLastByte(InetAddress address, int last) throws Exception {

@@ -1,5 +1,6 @@
 package org.nettyxdp.channel;
 
+import org.nettyxdp.testing.EchoHandler;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

@@ -1,5 +1,7 @@
 package org.nettyxdp.channel;
 
+import org.nettyxdp.testing.Collector;
+import org.nettyxdp.testing.EchoHandler;
 import org.nettyxdp.packet.DropReason;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -39,13 +41,8 @@ class XdpChannelBehaviourTest {
     static final XdpLoops LOOPS = new XdpLoops(2);
 
     /** Collects received datagrams as strings with their sender. */
-    private static final class Collector extends SimpleChannelInboundHandler<DatagramPacket> {
-        final BlockingQueue<String> received = new LinkedBlockingQueue<>();
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket msg) {
-            received.add(msg.content().toString(StandardCharsets.UTF_8) + "@" + msg.sender().getPort());
-        }
+    private static Collector textAndSenderPort() {
+        return new Collector(p -> Collector.text(p) + "@" + p.sender().getPort());
     }
 
     private static void send(DatagramSocket s, String text, InetSocketAddress to) throws Exception {
@@ -56,7 +53,7 @@ class XdpChannelBehaviourTest {
     @Test
     void connectedChannelTalksToItsPeerOnlyAndDisconnects() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        Collector collector = new Collector();
+        Collector collector = textAndSenderPort();
         XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .handler(collector).bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
         try (DatagramSocket peer = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)));
@@ -107,8 +104,8 @@ class XdpChannelBehaviourTest {
     @Test
     void twoChannelsOnTwoPortsOfOneInterfaceEachGetTheirOwnDatagrams() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        Collector a = new Collector();
-        Collector b = new Collector();
+        Collector a = textAndSenderPort();
+        Collector b = textAndSenderPort();
         Channel chA = new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class).handler(a)
                 .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
         Channel chB = new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class).handler(b)
@@ -208,7 +205,7 @@ class XdpChannelBehaviourTest {
     void frameBuffersAreSentWithoutACopy() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
         XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
-                .handler(new Collector()).bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+                .handler(textAndSenderPort()).bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
         try (DatagramSocket peer = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)))) {
             InetSocketAddress to = new InetSocketAddress(pair.peerV4(), peer.getLocalPort());
             peer.setSoTimeout(2000);
@@ -268,8 +265,8 @@ class XdpChannelBehaviourTest {
      */
     private static void twoChannelsOnOnePort(VethPair pair, InetAddress addrA, InetAddress peerA,
                                              InetAddress addrB, InetAddress peerB) throws Exception {
-        Collector a = new Collector();
-        Collector b = new Collector();
+        Collector a = textAndSenderPort();
+        Collector b = textAndSenderPort();
         XdpDatagramChannel chA = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
                 .handler(a).bind(new InetSocketAddress(addrA, 0)).sync().channel();
         XdpDatagramChannel chB = null;
@@ -334,7 +331,7 @@ class XdpChannelBehaviourTest {
     @Test
     void bindingAnAddressThatNoInterfaceOwnsFailsClearly() {
         Bootstrap b = new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
-                .handler(new Collector());
+                .handler(textAndSenderPort());
         Throwable cause = b.bind(new InetSocketAddress("10.255.254.253", 0)).awaitUninterruptibly().cause();
         assertNotNull(cause);
         assertTrue(cause.getMessage().contains("EADDRNOTAVAIL") || cause.getMessage().contains("not configured"),
@@ -344,7 +341,7 @@ class XdpChannelBehaviourTest {
     @Test
     void wildcardBindWithAnUnknownInterfaceFailsClearly() {
         Bootstrap b = new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
-                .option(XdpChannelOption.INTERFACE, "nxnope0").handler(new Collector());
+                .option(XdpChannelOption.INTERFACE, "nxnope0").handler(textAndSenderPort());
         Throwable cause = b.bind(new InetSocketAddress(0)).awaitUninterruptibly().cause();
         assertNotNull(cause);
         assertTrue(cause.getMessage().contains("nxnope0"), cause.getMessage());

@@ -1,11 +1,9 @@
 package org.nettyxdp.reliability;
 
+import org.nettyxdp.testing.EchoHandler;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.DatagramPacket;
 import org.nettyxdp.channel.XdpAttachMode;
 import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpDatagramChannel;
@@ -70,7 +68,7 @@ public final class ChildMain {
             XdpDatagramChannel ch = (XdpDatagramChannel) new Bootstrap().group(group)
                     .channel(XdpDatagramChannel.class)
                     .option(XdpChannelOption.XDP_MODE, XdpAttachMode.valueOf(args[i + 1]))
-                    .handler(new Echo())
+                    .handler(new EchoHandler())
                     .bind(address(args[i])).sync().channel();
             channels.add(ch);
             System.out.println("BOUND " + ch.localAddress() + " fast=" + ch.isFastPathActive() + " on "
@@ -88,7 +86,7 @@ public final class ChildMain {
     }
 
     private static int tryBind(EventLoopGroup group, String[] args) {
-        Bootstrap b = new Bootstrap().group(group).channel(XdpDatagramChannel.class).handler(new Echo());
+        Bootstrap b = new Bootstrap().group(group).channel(XdpDatagramChannel.class).handler(new EchoHandler());
         try {
             for (int i = 2; i < args.length; i++) {
                 String[] kv = args[i].split("=", 2);
@@ -122,7 +120,7 @@ public final class ChildMain {
     private static void hoard(EventLoopGroup group, String[] args) throws Exception {
         InetAddress ip = InetAddress.getByName(args[1]);
         XdpDatagramChannel echo = (XdpDatagramChannel) new Bootstrap().group(group)
-                .channel(XdpDatagramChannel.class).handler(new Echo())
+                .channel(XdpDatagramChannel.class).handler(new EchoHandler())
                 .bind(new InetSocketAddress(ip, 0)).sync().channel();
         XdpDatagramChannel hoard = (XdpDatagramChannel) new Bootstrap().group(group)
                 .channel(XdpDatagramChannel.class)
@@ -153,23 +151,5 @@ public final class ChildMain {
                 + " fast=" + (echo.isFastPathActive() && hoard.isFastPathActive()));
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);
-    }
-
-    /** Echoes every datagram back to its sender. */
-    @ChannelHandler.Sharable
-    static final class Echo extends SimpleChannelInboundHandler<DatagramPacket> {
-        Echo() {
-            super(false);
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
-            ctx.write(new DatagramPacket(p.content(), p.sender()));
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            ctx.flush();
-        }
     }
 }

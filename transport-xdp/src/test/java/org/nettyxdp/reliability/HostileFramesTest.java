@@ -11,7 +11,6 @@ import org.nettyxdp.channel.XdpAttachMode;
 import org.nettyxdp.channel.XdpChannelMetrics;
 import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpDatagramChannel;
-import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.reliability.HostileMix.Fate;
 import org.nettyxdp.reliability.HostileMix.Sample;
 import org.nettyxdp.sys.Errno;
@@ -104,15 +103,8 @@ class HostileFramesTest {
         VethPair pair = HOSTS.vethPair(1);
         Shell.run("ip link set dev " + pair.hostIf() + " mtu " + HOST_MTU);
         pair.peer().exec("ip link set dev " + pair.peerIf() + " mtu " + PEER_MTU);
-        byte[] hostMac;
-        try (RtNetlink rtnl = new RtNetlink()) {
-            hostMac = rtnl.link(pair.hostIf()).mac().toArray();
-        }
-        byte[] peerMac = pair.peer().call(() -> {
-            try (RtNetlink rtnl = new RtNetlink()) {
-                return rtnl.link(pair.peerIf()).mac().toArray();
-            }
-        });
+        byte[] hostMac = pair.hostMac();
+        byte[] peerMac = pair.peerMac();
 
         Recorder rec = new Recorder(SAMPLES + 16);
         XdpDatagramChannel ch4 = bind(pair.hostV4(), mode, rec.forFamily(4));

@@ -14,7 +14,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.nettyxdp.channel.XdpAttachMode;
 import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpDatagramChannel;
-import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.testing.Shell;
 import org.nettyxdp.testing.TestHosts;
@@ -118,15 +117,8 @@ class KernelDifferentialTest {
     @CsvSource({"DRV, 4", "DRV, 6", "SKB, 4", "SKB, 6"})
     void fastPathDeliversExactlyWhatTheKernelDelivers(XdpAttachMode mode, int family) throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        byte[] hostMac;
-        try (RtNetlink rtnl = new RtNetlink()) {
-            hostMac = rtnl.link(pair.hostIf()).mac().toArray();
-        }
-        byte[] peerMac = pair.peer().call(() -> {
-            try (RtNetlink rtnl = new RtNetlink()) {
-                return rtnl.link(pair.peerIf()).mac().toArray();
-            }
-        });
+        byte[] hostMac = pair.hostMac();
+        byte[] peerMac = pair.peerMac();
         boolean v4 = family == 4;
         InetAddress host = v4 ? pair.hostV4() : pair.hostV6();
         InetAddress peer = v4 ? pair.peerV4() : pair.peerV6();

@@ -20,7 +20,6 @@ import org.nettyxdp.channel.XdpDatagramChannel;
 import org.nettyxdp.channel.XdpFrameFilter;
 import org.nettyxdp.channel.XdpRawAddress;
 import org.nettyxdp.channel.XdpRawChannel;
-import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.packet.EthHdr;
 import org.nettyxdp.packet.Ipv4Hdr;
 import org.nettyxdp.packet.UdpHdr;
@@ -218,15 +217,8 @@ class RawChannelTest {
     @Test
     void sendsCopiesAndAllocatedFramesAndRefusesRunts() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        byte[] hostMac;
-        try (RtNetlink rtnl = new RtNetlink()) {
-            hostMac = rtnl.link(pair.hostIf()).mac().toArray();
-        }
-        byte[] peerMac = pair.peer().call(() -> {
-            try (RtNetlink rtnl = new RtNetlink()) {
-                return rtnl.link(pair.peerIf()).mac().toArray();
-            }
-        });
+        byte[] hostMac = pair.hostMac();
+        byte[] peerMac = pair.peerMac();
         XdpRawChannel ch = raw(pair.hostIf(), XdpFrameFilter.udpDestinationPort(REFLECT_PORT), new Reflector());
         try {
             java.util.concurrent.Future<List<String>> received = pair.peer().submit(() -> {
@@ -275,15 +267,8 @@ class RawChannelTest {
     @Test
     void writabilityFollowsTheTxRing() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        byte[] hostMac;
-        try (RtNetlink rtnl = new RtNetlink()) {
-            hostMac = rtnl.link(pair.hostIf()).mac().toArray();
-        }
-        byte[] peerMac = pair.peer().call(() -> {
-            try (RtNetlink rtnl = new RtNetlink()) {
-                return rtnl.link(pair.peerIf()).mac().toArray();
-            }
-        });
+        byte[] hostMac = pair.hostMac();
+        byte[] peerMac = pair.peerMac();
         List<Boolean> changes = Collections.synchronizedList(new ArrayList<>());
         XdpRawChannel ch = (XdpRawChannel) new Bootstrap().group(LOOPS.group()).channel(XdpRawChannel.class)
                 .option(org.nettyxdp.channel.XdpChannelOption.RING_SIZE, 64)
@@ -408,10 +393,7 @@ class RawChannelTest {
     @Test
     void matchersTakeExactlyTheirFramesLive() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        byte[] hostMac;
-        try (RtNetlink rtnl = new RtNetlink()) {
-            hostMac = rtnl.link(pair.hostIf()).mac().toArray();
-        }
+        byte[] hostMac = pair.hostMac();
         byte[] src4 = pair.peerV4().getAddress();
         byte[] dst4 = pair.hostV4().getAddress();
         byte[] src6 = pair.peerV6().getAddress();

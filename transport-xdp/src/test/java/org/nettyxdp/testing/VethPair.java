@@ -1,5 +1,8 @@
 package org.nettyxdp.testing;
 
+import org.nettyxdp.netlink.RtNetlink;
+
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
@@ -71,6 +74,22 @@ public final class VethPair implements AutoCloseable {
 
     public InetAddress peerV6() {
         return peerV6;
+    }
+
+    /** The host end's MAC address (6 bytes), as rtnetlink reports it. */
+    public byte[] hostMac() throws IOException {
+        try (RtNetlink rtnl = new RtNetlink()) {
+            return rtnl.link(hostIf).mac().toArray();
+        }
+    }
+
+    /** The peer end's MAC address (6 bytes), asked inside the peer's namespace. */
+    public byte[] peerMac() throws Exception {
+        return peer.call(() -> {
+            try (RtNetlink rtnl = new RtNetlink()) {
+                return rtnl.link(peerIf).mac().toArray();
+            }
+        });
     }
 
     /** Turns the peer's TX checksum offload off, so its frames carry complete UDP checksums. */

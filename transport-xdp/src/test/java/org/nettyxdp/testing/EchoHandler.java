@@ -1,14 +1,17 @@
-package org.nettyxdp.channel;
+package org.nettyxdp.testing;
 
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 
-/** Echoes every datagram to its sender, reusing the received buffer (zero-copy on the fast path). */
+/**
+ * Echoes every datagram to its sender, reusing the received buffer (zero-copy on the fast path), and
+ * flushes at the end of each read batch. Sharable: one instance can serve several channels.
+ */
 @ChannelHandler.Sharable
-final class EchoHandler extends SimpleChannelInboundHandler<DatagramPacket> {
-    EchoHandler() {
+public final class EchoHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+    public EchoHandler() {
         super(false);
     }
 
