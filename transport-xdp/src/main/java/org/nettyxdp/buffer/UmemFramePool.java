@@ -22,6 +22,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <pre>
  * free ─takeForReceive→ kernel (fill/RX rings) ─wrap→ application ─release→ free
  *                              └─drop→ free
+ * kernel ─takeReceived→ received (its RX reader validates it) ─wrapReceived→ application
+ *                                                             └─dropReceived→ free
  * free ─takeForSend→ sending (TX/completion rings) ─sent→ free
  * application ─holdForSend→ sending in place ─sent→ application (its reference dropped)
  * </pre>
@@ -39,8 +41,11 @@ public final class UmemFramePool {
     private static final byte APPLICATION = 2;
     private static final byte SENDING = 3;
     private static final byte SENDING_IN_PLACE = 4;
+    private static final byte RECEIVED = 5;
     private static final String[] STATE_NAMES = {"free", "in the kernel", "held by the application", "being sent",
-        "being sent in place"};
+        "being sent in place", "being received"};
+    /** {@link #takeReceived} of a descriptor naming no packet the kernel may deliver. */
+    public static final int NOT_RECEIVED = -1;
     private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(byte[].class);
 
     private final UmemByteBuf[] buffers;
@@ -183,6 +188,77 @@ public final class UmemFramePool {
         UmemByteBuf buf = buffers[index];
         buf.reuse(head, tail, options);
         return buf;
+    }
+
+    /**
+     * Takes the frame of RX descriptor {@code (addr, len)} back from the kernel for its RX reader to
+     * validate, the one checked move of a received frame: the frame must be one the kernel holds, and
+     * the packet must start after the kernel's headroom of its (aligned) frame, be non-empty and end
+     * within it ({@code len} is unsigned, as the kernel's {@code __u32}). Returns the frame's index, the
+     * frame now received: {@link #wrapReceived} or {@link #dropReceived} moves it on. Any other
+     * descriptor returns {@link #NOT_RECEIVED}, its frame given back (free) if the kernel held it, so
+     * nothing is freed twice. Never throws, reads no frame memory; lock-free.
+     */
+    public int takeReceived(long addr, int len) {
+        int verdict = RxDescriptor.check(addr, len, (long) buffers.length << frameShift, frameSize);
+        if (verdict == RxDescriptor.NOT_A_FRAME) {
+            return NOT_RECEIVED;
+        }
+        int index = (int) (addr >>> frameShift);
+        if ((byte) STATE.getAcquire(state, index) != KERNEL) {
+            return NOT_RECEIVED;
+        }
+        if (verdict != RxDescriptor.VALID) {
+            STATE.setRelease(state, index, FREE);
+            offerReleased(index);
+            return NOT_RECEIVED;
+        }
+        STATE.setRelease(state, index, RECEIVED);
+        return index;
+    }
+
+    /**
+     * As {@link #wrap}, for the frame {@link #takeReceived} took: hands it to the application as a
+     * buffer over {@code [head, tail)} of its data area. Lock-free.
+     *
+     * @throws IllegalStateException if the frame is not received
+     * @throws IllegalArgumentException unless {@code 0 <= head <= tail <= }{@link #frameCapacity()}
+     */
+    public UmemByteBuf wrapReceived(long addr, int head, int tail, int options) {
+        if (head < 0 || head > tail || tail > frameCapacity) {
+            throw new IllegalArgumentException("need 0 <= head (" + head + ") <= tail (" + tail + ") <= "
+                    + frameCapacity);
+        }
+        int index = received(addr);
+        STATE.setRelease(state, index, APPLICATION);
+        application.incrementAndGet();
+        UmemByteBuf buf = buffers[index];
+        buf.reuse(head, tail, options);
+        return buf;
+    }
+
+    /**
+     * Gives back the frame {@link #takeReceived} took without handing it out (a dropped frame).
+     *
+     * @throws IllegalStateException if the frame is not received
+     */
+    public void dropReceived(long addr) {
+        int index = received(addr);
+        STATE.setRelease(state, index, FREE);
+        offerReleased(index);
+    }
+
+    /**
+     * The index of the received frame at {@code addr}. Its state is read plainly: the frame's reader
+     * set it in {@link #takeReceived}, on this thread.
+     */
+    private int received(long addr) {
+        int index = index(addr);
+        if (state[index] != RECEIVED) {
+            throw new IllegalStateException("frame " + index + " is " + STATE_NAMES[state[index]] + ", not "
+                    + STATE_NAMES[RECEIVED]);
+        }
+        return index;
     }
 
     /**
@@ -341,7 +417,8 @@ public final class UmemFramePool {
         } finally {
             lock.unlock();
         }
-        return new FrameAccounting(buffers.length, counts[FREE], counts[KERNEL], counts[APPLICATION],
+        // a received frame is the RX reader's for the moment between the ring and the application
+        return new FrameAccounting(buffers.length, counts[FREE], counts[KERNEL] + counts[RECEIVED], counts[APPLICATION],
                 counts[SENDING] + counts[SENDING_IN_PLACE]);
     }
 
