@@ -186,7 +186,7 @@ class SpoofedSourceFloodTest {
         DatagramSocket client = pair.peer().call(() -> new DatagramSocket(new InetSocketAddress(pair.peerV4(), 0)));
         long[][] result = new long[1][];
         Thread pinger = new Thread(() -> {
-            long[] rtt = new long[Math.max(pings, count)];
+            long[] rtt = new long[Math.max(pings, 2 * count)];
             int n = 0;
             try {
                 client.setSoTimeout((int) TIMEOUT_MS);
