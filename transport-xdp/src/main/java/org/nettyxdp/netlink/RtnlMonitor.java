@@ -49,9 +49,8 @@ public final class RtnlMonitor {
     private static final int RTMGRP_IPV6_ROUTE = 0x400;
     private static final int RTM_DELLINK = 17;
     private static final int RTM_DELADDR = 21;
-    private static final int RTM_DELROUTE = 25;
+    private static final int RTM_DELROUTE = RoutingMirror.RTM_DELROUTE;
     private static final int RTM_DELNEIGH = 29;
-    private static final int NLM_F_REPLACE = 0x100;
     private static final int SO_RCVBUF = 8;
     private static final int SO_RCVBUFFORCE = 33;
     private static final int SOCKADDR_NL_SIZE = 12;
@@ -118,14 +117,8 @@ public final class RtnlMonitor {
     private final Map<Integer, List<InetAddress>> addresses = new HashMap<>();
     /** Usable neighbour MACs by ifindex and address. Written by the monitor thread only. */
     private final Map<NeighbourKey, Long> neighbours = new ConcurrentHashMap<>();
-    /** The IPv4 routing tables and rules, read again after every change that may touch them. */
-    private volatile RoutingState routing = RoutingState.UNKNOWN;
-    /** A change was seen since {@link #routing} was read. Monitor thread only. */
-    private boolean routingDirty;
-    /** Whether the rules were the defaults when last read. Monitor thread only. */
-    private boolean defaultRules;
-    /** Most routes {@link #routing} mirrors: a bigger table is not mirrored (lookups ask the kernel). */
-    private static final int MAX_MIRRORED_ROUTES = 65_536;
+    /** The IPv4 routing tables and rules. */
+    private final RoutingMirror routing;
     private int users;
     private volatile boolean closed;
 
@@ -134,6 +127,7 @@ public final class RtnlMonitor {
 
     private RtnlMonitor(String namespace) throws IOException {
         this.namespace = namespace;
+        this.routing = new RoutingMirror(namespace, state -> notify(l -> l.routingChanged(state)));
         int s = Syscalls.socket(Linux.AF_NETLINK, Linux.SOCK_RAW | Linux.SOCK_CLOEXEC, Rtnl.NETLINK_ROUTE);
         RtNetlink q = null;
         try {
@@ -255,7 +249,7 @@ public final class RtnlMonitor {
      * until read again. Any thread, no blocking.
      */
     public RoutingState routing() {
-        return routing;
+        return routing.state();
     }
 
     /**
@@ -277,8 +271,8 @@ public final class RtnlMonitor {
                 if (System.nanoTime() - nextPoll >= 0 && !closed) {
                     nextPoll = System.nanoTime() + POLL_NANOS;
                     poll();
-                    if (routingDirty) {
-                        readRouting();
+                    if (routing.isDirty()) {
+                        routing.read(queries);
                     }
                 }
             }
@@ -315,79 +309,12 @@ public final class RtnlMonitor {
                 handle(NlMsgHdr.type(rx, pos), rx.asSlice(pos, len));
             } catch (NetlinkProtocolException e) {
                 logger.debug("rtnetlink monitor: skipping a malformed notification: {}", e.getMessage());
-                routingChanged();
+                routing.changed();
             }
             pos += Rtnl.align(len);
         }
-        if (routingDirty) {
-            readRouting();
-        }
-    }
-
-    /** Something a route lookup depends on changed: nothing is concluded from the tables until read again. */
-    private void routingChanged() {
-        routingDirty = true;
-        publish(RoutingState.UNKNOWN);
-    }
-
-    private void publish(RoutingState state) {
-        if (state.equals(routing)) {
-            return; // the same tables: listeners keep what they built from them
-        }
-        routing = state;
-        notify(l -> l.routingChanged(state));
-    }
-
-    /**
-     * Applies an IPv4 route notification to the mirror now (and reads the tables again to confirm):
-     * a new route is added (a replacing one takes the place of the route of the same table, prefix,
-     * TOS and metric), a deleted one removed; one that cannot be applied makes the state unknown.
-     */
-    private void routeNotified(int type, int flags, MemorySegment msg) throws NetlinkProtocolException {
-        routingDirty = true;
-        RouteEntry r = RouteEntry.decode(msg);
-        if (r.table() != Route.TABLE_LOCAL && r.table() != Route.TABLE_MAIN && r.table() != RouteEntry.TABLE_DEFAULT) {
-            return;
-        }
-        RoutingState now = routing;
-        if (!now.known()) {
-            return; // being read again anyway
-        }
-        List<RouteEntry> routes = new ArrayList<>(now.routes());
-        if (type == RTM_DELROUTE) {
-            if (!routes.remove(r)) {
-                publish(RoutingState.UNKNOWN);
-                return;
-            }
-        } else if (!routes.contains(r)) {
-            if ((flags & NLM_F_REPLACE) != 0) {
-                routes.removeIf(o -> o.table() == r.table() && o.prefixLength() == r.prefixLength()
-                        && o.destination().equals(r.destination()) && o.tos() == r.tos()
-                        && o.priority() == r.priority());
-            }
-            routes.add(r);
-        }
-        publish(routes.size() > MAX_MIRRORED_ROUTES ? RoutingState.UNKNOWN
-                : new RoutingState(routes, now.defaultRules(), true));
-    }
-
-    /** Reads the IPv4 tables {@code local}, {@code main}, {@code default} and the rules. */
-    private void readRouting() {
-        routingDirty = false;
-        try {
-            List<RouteEntry> mirrored = new ArrayList<>();
-            for (RouteEntry r : queries.routes(Linux.AF_INET)) {
-                if (r.table() == Route.TABLE_LOCAL || r.table() == Route.TABLE_MAIN
-                        || r.table() == RouteEntry.TABLE_DEFAULT) {
-                    mirrored.add(r);
-                }
-            }
-            defaultRules = FibRule.defaultsOnly(queries.rules(Linux.AF_INET));
-            publish(mirrored.size() > MAX_MIRRORED_ROUTES ? RoutingState.UNKNOWN
-                    : new RoutingState(mirrored, defaultRules, true));
-        } catch (IOException | RuntimeException e) {
-            logger.debug("rtnetlink monitor of {}: cannot read the routes: {}", namespace, e.toString());
-            publish(RoutingState.UNKNOWN);
+        if (routing.isDirty()) {
+            routing.read(queries);
         }
     }
 
@@ -400,17 +327,17 @@ public final class RtnlMonitor {
                     old = links.put(link.index(), link);
                 }
                 if (!link.equals(old)) {
-                    routingDirty = true; // a link going down takes its routes along without a notification
+                    routing.markDirty(); // a link going down takes its routes along without a notification
                     notify(l -> l.linkChanged(link));
                 }
             }
-            case Rtnl.RTM_NEWRULE, Rtnl.RTM_DELRULE -> routingChanged();
+            case Rtnl.RTM_NEWRULE, Rtnl.RTM_DELRULE -> routing.changed();
             case RTM_DELLINK -> {
                 LinkInfo link = LinkInfo.decode(msg);
                 deleted(link.index(), link.name());
             }
             case Rtnl.RTM_NEWADDR, RTM_DELADDR -> {
-                routingDirty = true;
+                routing.markDirty();
                 AddressInfo a = AddressInfo.decode(msg);
                 List<InetAddress> now;
                 synchronized (this) {
@@ -438,10 +365,10 @@ public final class RtnlMonitor {
             }
             case Rtnl.RTM_NEWROUTE, RTM_DELROUTE -> {
                 if (msg.byteSize() < NlMsgHdr.SIZE + RtMsg.SIZE) {
-                    routingChanged();
+                    routing.changed();
                 } else if (msg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, NlMsgHdr.SIZE + RtMsg.FAMILY)
                         == Linux.AF_INET) {
-                    routeNotified(type, NlMsgHdr.flags(msg, 0), msg);
+                    routing.notified(type, NlMsgHdr.flags(msg, 0), msg);
                 }
                 if (msg.byteSize() >= NlMsgHdr.SIZE + RtMsg.SIZE) {
                     int rtType = Byte.toUnsignedInt(msg.get(java.lang.foreign.ValueLayout.JAVA_BYTE,
@@ -480,7 +407,7 @@ public final class RtnlMonitor {
             }
             addresses.remove(ifindex);
         }
-        routingDirty = true;
+        routing.markDirty();
         neighbours.keySet().removeIf(k -> k.ifindex() == ifindex);
         notify(l -> l.linkDeleted(ifindex, name));
     }
@@ -520,7 +447,7 @@ public final class RtnlMonitor {
             deleted(l.index(), l.name());
         }
         if (!changed.isEmpty()) {
-            routingDirty = true;
+            routing.markDirty();
         }
         for (LinkInfo l : changed) {
             notify(x -> x.linkChanged(l));
@@ -529,7 +456,7 @@ public final class RtnlMonitor {
 
     /** Reads links and addresses again; {@code report}: tell the listeners everything may have changed. */
     private void resync(boolean report) throws IOException {
-        routingChanged();
+        routing.changed();
         List<LinkInfo> now = queries.links();
         neighbours.clear();
         for (Neighbour nb : queries.neighbours(0)) {
@@ -548,7 +475,7 @@ public final class RtnlMonitor {
                 }
                 addrs.forEach((k, v) -> addresses.put(k, List.copyOf(v)));
             }
-            readRouting();
+            routing.read(queries);
             return;
         }
         reconcileLinks(now);
@@ -560,7 +487,7 @@ public final class RtnlMonitor {
             List<InetAddress> list = List.copyOf(e.getValue());
             notify(l -> l.addressesChanged(e.getKey(), list));
         }
-        readRouting();
+        routing.read(queries);
         notify(l -> l.routesChanged(0));
     }
 }
