@@ -234,6 +234,10 @@ public final class Harness {
                         + " busy while the loop was %.0f%%: the row measured that CPU, not the server%n",
                         100 * r.loadCpu(), 100 * r.serverCpu());
             }
+            if (Report.starved(r) && !Report.generatorLimited(r)) {
+                System.out.printf("      starved: the loop thread was runnable but had no CPU for %.0f%% of the window%n",
+                        100 * Math.min(1, r.runqWait()));
+            }
             if (Report.generatorLimited(r)) {
                 System.out.printf("      generator-limited: %.0f%% of the offered load was served; the server's"
                         + " capacity is above this row%n", 100 * r.pps() / r.genPps());
