@@ -32,7 +32,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  *
  * <p>The monitor dispatches what its {@link NotificationSocket} receives to the state it keeps: the
  * interfaces and addresses ({@link LinkTable}), the neighbours ({@link NeighbourTable}) and the IPv4
- * routing state ({@link RoutingFollower}).
+ * routing state ({@link RoutingMirror}).
  */
 public final class RtnlMonitor {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(RtnlMonitor.class);
@@ -40,7 +40,7 @@ public final class RtnlMonitor {
 
     private static final int RTM_DELLINK = 17;
     private static final int RTM_DELADDR = 21;
-    private static final int RTM_DELROUTE = 25;
+    private static final int RTM_DELROUTE = RoutingMirror.RTM_DELROUTE;
     private static final int RTM_DELNEIGH = 29;
     private static final long POLL_NANOS = 1_000_000_000L;
 
@@ -96,7 +96,7 @@ public final class RtnlMonitor {
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final LinkTable links = new LinkTable();
     private final NeighbourTable neighbours = new NeighbourTable();
-    private final RoutingFollower routing;
+    private final RoutingMirror routing;
     private final NotificationSocket.Handler handler = new NotificationSocket.Handler() {
         @Override
         public void notified(int type, MemorySegment msg) throws NetlinkProtocolException {
@@ -126,7 +126,7 @@ public final class RtnlMonitor {
         try {
             q = new RtNetlink();
             this.queries = q;
-            this.routing = new RoutingFollower(namespace, q, state -> notify(l -> l.routingChanged(state)));
+            this.routing = new RoutingMirror(namespace, state -> notify(l -> l.routingChanged(state)));
             resync(false);
         } catch (IOException | RuntimeException e) {
             s.close();
@@ -252,13 +252,15 @@ public final class RtnlMonitor {
         long nextPoll = System.nanoTime() + POLL_NANOS;
         try {
             while (!closed) {
-                if (socket.receive(handler)) {
-                    routing.readIfChanged();
+                if (socket.receive(handler) && routing.isDirty()) {
+                    routing.read(queries);
                 }
                 if (System.nanoTime() - nextPoll >= 0 && !closed) {
                     nextPoll = System.nanoTime() + POLL_NANOS;
                     poll();
-                    routing.readIfChanged();
+                    if (routing.isDirty()) {
+                        routing.read(queries);
+                    }
                 }
             }
         } catch (Throwable t) {
@@ -274,7 +276,7 @@ public final class RtnlMonitor {
             case Rtnl.RTM_NEWLINK -> {
                 LinkInfo link = LinkInfo.decode(msg);
                 if (links.put(link)) {
-                    routing.mayHaveChanged(); // a link going down takes its routes along without a notification
+                    routing.markDirty(); // a link going down takes its routes along without a notification
                     notify(l -> l.linkChanged(link));
                 }
             }
@@ -284,7 +286,7 @@ public final class RtnlMonitor {
                 deleted(link.index(), link.name());
             }
             case Rtnl.RTM_NEWADDR, RTM_DELADDR -> {
-                routing.mayHaveChanged();
+                routing.markDirty();
                 AddressInfo a = AddressInfo.decode(msg);
                 List<InetAddress> now = links.address(a.ifindex(), a.address(), type == RTM_DELADDR);
                 if (now != null) {
@@ -309,7 +311,7 @@ public final class RtnlMonitor {
         if (!full) {
             routing.changed();
         } else if (msg.get(JAVA_BYTE, NlMsgHdr.SIZE + RtMsg.FAMILY) == Linux.AF_INET) {
-            routing.routeNotified(type, NlMsgHdr.flags(msg, 0), msg);
+            routing.notified(type, NlMsgHdr.flags(msg, 0), msg);
         }
         if (full) {
             int rtType = Byte.toUnsignedInt(msg.get(JAVA_BYTE, NlMsgHdr.SIZE + RtMsg.TYPE));
@@ -339,7 +341,7 @@ public final class RtnlMonitor {
         if (!links.remove(ifindex)) {
             return;
         }
-        routing.mayHaveChanged();
+        routing.markDirty();
         neighbours.removeInterface(ifindex);
         notify(l -> l.linkDeleted(ifindex, name));
     }
@@ -360,7 +362,7 @@ public final class RtnlMonitor {
             deleted(l.index(), l.name());
         }
         if (!c.changed().isEmpty()) {
-            routing.mayHaveChanged();
+            routing.markDirty();
         }
         for (LinkInfo l : c.changed()) {
             notify(x -> x.linkChanged(l));
@@ -378,7 +380,7 @@ public final class RtnlMonitor {
         }
         if (!report) {
             links.seed(now, addrs);
-            routing.read();
+            routing.read(queries);
             return;
         }
         reconcileLinks(now);
@@ -387,7 +389,7 @@ public final class RtnlMonitor {
             List<InetAddress> list = List.copyOf(e.getValue());
             notify(l -> l.addressesChanged(e.getKey(), list));
         }
-        routing.read();
+        routing.read(queries);
         notify(l -> l.routesChanged(0));
     }
 }

@@ -11,44 +11,44 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Keeps an {@link RtnlMonitor}'s {@link RoutingState} (the IPv4 {@code local}, {@code main} and
- * {@code default} tables and whether the rules are the defaults) in step with the kernel: applies route
- * notifications at once, and reads the tables again after any change that may touch them. Written by the
- * monitor's thread, {@link #state()} read by any.
+ * The {@link RtnlMonitor}'s mirror of the namespace's IPv4 routing tables ({@code local}, {@code main},
+ * {@code default}) and rules: route notifications applied at once, the tables read again to confirm
+ * after every change that may touch them, and each new {@link RoutingState} published. Written on the
+ * monitor's thread; {@link #state()} from any thread.
  */
-final class RoutingFollower {
-    private static final InternalLogger logger = InternalLoggerFactory.getInstance(RoutingFollower.class);
-    private static final int RTM_DELROUTE = 25;
+final class RoutingMirror {
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(RtnlMonitor.class);
+    static final int RTM_DELROUTE = 25;
     private static final int NLM_F_REPLACE = 0x100;
-    /** Most routes the state mirrors: a bigger table is not mirrored (lookups ask the kernel). */
+    /** Most routes the mirror holds: a bigger table is not mirrored (lookups ask the kernel). */
     private static final int MAX_MIRRORED_ROUTES = 65_536;
 
     private final String namespace;
-    private final RtNetlink queries;
-    /** Told every new state, on the monitor's thread. */
-    private final Consumer<RoutingState> published;
+    private final Consumer<RoutingState> publisher;
     /** The IPv4 routing tables and rules, read again after every change that may touch them. */
     private volatile RoutingState routing = RoutingState.UNKNOWN;
     /** A change was seen since {@link #routing} was read. Monitor thread only. */
     private boolean dirty;
 
-    RoutingFollower(String namespace, RtNetlink queries, Consumer<RoutingState> published) {
+    /** A mirror of {@code namespace}'s tables (for logs) telling {@code publisher} each new state. */
+    RoutingMirror(String namespace, Consumer<RoutingState> publisher) {
         this.namespace = namespace;
-        this.queries = queries;
-        this.published = published;
+        this.publisher = publisher;
     }
 
-    /** The state as last known; any thread, no blocking. */
+    /** The routes and rules as last known. */
     RoutingState state() {
         return routing;
     }
 
-    /**
-     * Something the tables depend on changed without a notification of its own (a link or an address:
-     * the kernel removes the routes of a link that went down silently): they are read again.
-     */
-    void mayHaveChanged() {
+    /** Something the tables depend on may have changed (a link or address): read them again soon. */
+    void markDirty() {
         dirty = true;
+    }
+
+    /** True if the tables are to be read again. */
+    boolean isDirty() {
+        return dirty;
     }
 
     /** Something a route lookup depends on changed: nothing is concluded from the tables until read again. */
@@ -57,11 +57,12 @@ final class RoutingFollower {
         publish(RoutingState.UNKNOWN);
     }
 
-    /** Reads the tables again if anything changed since they were last read. */
-    void readIfChanged() {
-        if (dirty) {
-            read();
+    private void publish(RoutingState state) {
+        if (state.equals(routing)) {
+            return; // the same tables: listeners keep what they built from them
         }
+        routing = state;
+        publisher.accept(state);
     }
 
     /**
@@ -69,10 +70,10 @@ final class RoutingFollower {
      * a new route is added (a replacing one takes the place of the route of the same table, prefix,
      * TOS and metric), a deleted one removed; one that cannot be applied makes the state unknown.
      */
-    void routeNotified(int type, int flags, MemorySegment msg) throws NetlinkProtocolException {
+    void notified(int type, int flags, MemorySegment msg) throws NetlinkProtocolException {
         dirty = true;
         RouteEntry r = RouteEntry.decode(msg);
-        if (!mirrored(r)) {
+        if (r.table() != Route.TABLE_LOCAL && r.table() != Route.TABLE_MAIN && r.table() != RouteEntry.TABLE_DEFAULT) {
             return;
         }
         RoutingState now = routing;
@@ -97,13 +98,14 @@ final class RoutingFollower {
                 : new RoutingState(routes, now.defaultRules(), true));
     }
 
-    /** Reads the IPv4 tables {@code local}, {@code main}, {@code default} and the rules. */
-    void read() {
+    /** Reads the IPv4 tables {@code local}, {@code main}, {@code default} and the rules through {@code queries}. */
+    void read(RtNetlink queries) {
         dirty = false;
         try {
             List<RouteEntry> mirrored = new ArrayList<>();
             for (RouteEntry r : queries.routes(Linux.AF_INET)) {
-                if (mirrored(r)) {
+                if (r.table() == Route.TABLE_LOCAL || r.table() == Route.TABLE_MAIN
+                        || r.table() == RouteEntry.TABLE_DEFAULT) {
                     mirrored.add(r);
                 }
             }
@@ -114,17 +116,5 @@ final class RoutingFollower {
             logger.debug("rtnetlink monitor of {}: cannot read the routes: {}", namespace, e.toString());
             publish(RoutingState.UNKNOWN);
         }
-    }
-
-    private static boolean mirrored(RouteEntry r) {
-        return r.table() == Route.TABLE_LOCAL || r.table() == Route.TABLE_MAIN || r.table() == RouteEntry.TABLE_DEFAULT;
-    }
-
-    private void publish(RoutingState state) {
-        if (state.equals(routing)) {
-            return; // the same tables: listeners keep what they built from them
-        }
-        routing = state;
-        published.accept(state);
     }
 }
