@@ -3,7 +3,7 @@
 
 usage: ab-report.py RESULTS_DIR LABEL_A LABEL_B
 RESULTS_DIR holds one directory per run, named SIDE-transport_workload-ROUND, each with bench-results.json.
-Only the 1-queue, placement A, 64-byte row of each run is used (the harness may measure more).
+Only the 1-queue, 64-byte rows of each run are used, placement A and N (the latter labelled "@N").
 """
 import json
 import os
@@ -12,8 +12,10 @@ import sys
 
 results, label_a, label_b = sys.argv[1], sys.argv[2], sys.argv[3]
 METRICS = {  # workload -> (json field, unit, higher is better)
-    "rx": [("pps", "pps", True), ("loop_cpu_ns_per_packet", "ns/pkt", False), ("generator_pps", "offered", True)],
-    "echo": [("pps", "pps", True), ("loop_cpu_ns_per_packet", "ns/pkt", False), ("generator_pps", "offered", True)],
+    "rx": [("pps", "pps", True), ("loop_cpu_ns_per_packet", "ns/pkt", False), ("generator_pps", "offered", True),
+           ("loop_cpu_wait_share", "cpu wait", False)],
+    "echo": [("pps", "pps", True), ("loop_cpu_ns_per_packet", "ns/pkt", False), ("generator_pps", "offered", True),
+             ("loop_cpu_wait_share", "cpu wait", False)],
     "latency": [("p50_us", "p50 us", False), ("p99_us", "p99 us", False)],
 }
 data = {}  # (row, field) -> side -> [values]
@@ -26,15 +28,16 @@ for d in sorted(os.listdir(results)):
     for r in json.load(open(path)):
         if (r["transport"], r["workload"]) != (transport, workload):
             continue
-        if r["queues"] != 1 or r["placement"] != "A" or r["payload"] != 64:
+        if r["queues"] != 1 or r["placement"] not in ("A", "N") or r["payload"] != 64:
             continue
+        label = transport + "/" + workload + ("" if r["placement"] == "A" else "@N")
         for field, unit, _ in METRICS[workload]:
             if r.get(field) is not None:
-                data.setdefault((transport + "/" + workload, field, unit), {}).setdefault(side, []).append(r[field])
+                data.setdefault((label, field, unit), {}).setdefault(side, []).append(r[field])
 
 
 def fmt(v):
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.1f}"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}" if abs(v) < 1 else f"{v:.1f}"
 
 
 print(f"A = {label_a.strip()}, B = {label_b.strip()}; median [min-max] over rounds, ratio = B/A of the medians")
@@ -46,5 +49,5 @@ for (row, field, unit), sides in data.items():
         continue
     ma, mb = statistics.median(a), statistics.median(b)
     ratio = mb / ma if ma else float("nan")
-    print(f"{row:<16} {unit:<8} {fmt(ma):>10} {fmt(min(a)) + '-' + fmt(max(a)):>21} {fmt(mb):>10} "
+    print(f"{row:<18} {unit:<8} {fmt(ma):>10} {fmt(min(a)) + '-' + fmt(max(a)):>21} {fmt(mb):>10} "
           f"{fmt(min(b)) + '-' + fmt(max(b)):>21} {ratio:>6.2f} {len(a)}/{len(b)}")

@@ -3,6 +3,7 @@ package org.nettyxdp.benchmarks;
 import io.netty.buffer.ByteBufAllocator;
 import org.nettyxdp.buffer.UmemByteBuf;
 import org.nettyxdp.buffer.UmemFramePool;
+import org.nettyxdp.packet.XdpPacket;
 import org.nettyxdp.socket.FillRing;
 import org.nettyxdp.sys.SyscallException;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -66,10 +67,46 @@ public class UmemBufferBenchmark {
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public long wrapRelease() {
+        int n = refill();
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            UmemByteBuf buf = pool.wrap(batch[i], HEAD, HEAD + PAYLOAD, 0);
+            sum += buf.readableBytes();
+            buf.release();
+        }
+        return sum;
+    }
+
+    /**
+     * As {@link #wrapRelease}, with the RX path's descriptor check: each "received" descriptor (the
+     * packet after the kernel's headroom) is taken with the pool's one checked move, wrapped over its
+     * payload and released.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long receiveWrapRelease() {
+        int n = refill();
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            long addr = batch[i] + XdpPacket.XDP_PACKET_HEADROOM;
+            if (pool.takeReceived(addr, HEAD + PAYLOAD) == UmemFramePool.NOT_RECEIVED) {
+                continue;
+            }
+            UmemByteBuf buf = pool.wrapReceived(batch[i], HEAD, HEAD + PAYLOAD, 0);
+            sum += buf.readableBytes();
+            buf.release();
+        }
+        return sum;
+    }
+
+    /**
+     * Takes the frames the "kernel" received and refills its fill ring, as the fast path's queue does
+     * after a batch, under the lock of the shared fill ring.
+     */
+    private int refill() {
         int n = veth.takeFill(batch);
         ringLock.lock();
         try {
-            // as the fast path's queue refills after a batch, under the lock of the shared fill ring
             int slots = fill.reserve(BATCH);
             int k = pool.takeForReceive(refill, slots);
             for (int i = 0; i < k; i++) {
@@ -79,12 +116,6 @@ public class UmemBufferBenchmark {
         } finally {
             ringLock.unlock();
         }
-        long sum = 0;
-        for (int i = 0; i < n; i++) {
-            UmemByteBuf buf = pool.wrap(batch[i], HEAD, HEAD + PAYLOAD, 0);
-            sum += buf.readableBytes();
-            buf.release();
-        }
-        return sum;
+        return n;
     }
 }

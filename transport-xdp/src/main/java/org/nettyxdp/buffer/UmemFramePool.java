@@ -7,11 +7,21 @@ import io.netty.util.concurrent.MpscIntQueue;
 import org.nettyxdp.packet.XdpPacket;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+
+import static org.nettyxdp.buffer.FrameStates.APPLICATION;
+import static org.nettyxdp.buffer.FrameStates.FREE;
+import static org.nettyxdp.buffer.FrameStates.KERNEL;
+import static org.nettyxdp.buffer.FrameStates.RECEIVED;
+import static org.nettyxdp.buffer.FrameStates.SENDING;
+import static org.nettyxdp.buffer.FrameStates.SENDING_IN_PLACE;
+import static org.nettyxdp.buffer.FrameStates.compareAndSet;
+import static org.nettyxdp.buffer.FrameStates.get;
+import static org.nettyxdp.buffer.FrameStates.move;
+import static org.nettyxdp.buffer.FrameStates.name;
+import static org.nettyxdp.buffer.FrameStates.set;
 
 /**
  * The frames of one UMEM (a region of equal, power-of-two sized frames) and the {@link UmemByteBuf}
@@ -22,6 +32,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <pre>
  * free ─takeForReceive→ kernel (fill/RX rings) ─wrap→ application ─release→ free
  *                              └─drop→ free
+ * kernel ─takeReceived→ received (its RX reader validates it) ─wrapReceived→ application
+ *                                                             └─dropReceived→ free
  * free ─takeForSend→ sending (TX/completion rings) ─sent→ free
  * application ─holdForSend→ sending in place ─sent→ application (its reference dropped)
  * </pre>
@@ -34,17 +46,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * several event loops share one UMEM.
  */
 public final class UmemFramePool {
-    private static final byte FREE = 0;
-    private static final byte KERNEL = 1;
-    private static final byte APPLICATION = 2;
-    private static final byte SENDING = 3;
-    private static final byte SENDING_IN_PLACE = 4;
-    private static final String[] STATE_NAMES = {"free", "in the kernel", "held by the application", "being sent",
-        "being sent in place"};
-    private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(byte[].class);
+    /** {@link #takeReceived} of a descriptor naming no packet the kernel may deliver. */
+    public static final int NOT_RECEIVED = -1;
 
     private final UmemByteBuf[] buffers;
-    /** Where each frame is: one of the constants above. */
+    /** Where each frame is: one of the {@link FrameStates}. */
     private final byte[] state;
     private final int frameShift;
     private final int frameCapacity;
@@ -173,12 +179,20 @@ public final class UmemFramePool {
      * @throws IllegalArgumentException unless {@code 0 <= head <= tail <= }{@link #frameCapacity()}
      */
     public UmemByteBuf wrap(long addr, int head, int tail, int options) {
+        checkWindow(head, tail);
+        int index = index(addr);
+        move(state, index, KERNEL, APPLICATION);
+        return handOut(index, head, tail, options);
+    }
+
+    private void checkWindow(int head, int tail) {
         if (head < 0 || head > tail || tail > frameCapacity) {
             throw new IllegalArgumentException("need 0 <= head (" + head + ") <= tail (" + tail + ") <= "
                     + frameCapacity);
         }
-        int index = index(addr);
-        move(index, KERNEL, APPLICATION);
+    }
+
+    private UmemByteBuf handOut(int index, int head, int tail, int options) {
         application.incrementAndGet();
         UmemByteBuf buf = buffers[index];
         buf.reuse(head, tail, options);
@@ -186,31 +200,75 @@ public final class UmemFramePool {
     }
 
     /**
-     * True if {@code addr} lies in a frame of this pool that the kernel holds (given to it on the fill
-     * ring and not taken back since): the only frames an RX descriptor may name. Never throws, moves
-     * nothing; lock-free.
+     * Takes the frame of RX descriptor {@code (addr, len)} back from the kernel for its RX reader to
+     * validate, the one checked move of a received frame: the frame must be one the kernel holds, and
+     * the packet must start after the kernel's headroom of its (aligned) frame, be non-empty and end
+     * within it ({@code len} is unsigned, as the kernel's {@code __u32}). Returns the frame's index, the
+     * frame now received: {@link #wrapReceived} or {@link #dropReceived} moves it on. Any other
+     * descriptor returns {@link #NOT_RECEIVED}, its frame given back (free) if the kernel held it, so
+     * nothing is freed twice. Never throws, reads no frame memory; lock-free.
      */
-    public boolean inKernel(long addr) {
-        long index = addr >>> frameShift;
-        return addr >= 0 && index < buffers.length && (byte) STATE.getAcquire(state, (int) index) == KERNEL;
+    public int takeReceived(long addr, int len) {
+        int verdict = RxDescriptor.check(addr, len, (long) buffers.length << frameShift, frameSize);
+        if (verdict == RxDescriptor.NOT_A_FRAME) {
+            return NOT_RECEIVED;
+        }
+        int index = (int) (addr >>> frameShift);
+        if (get(state, index) != KERNEL) {
+            return NOT_RECEIVED;
+        }
+        if (verdict != RxDescriptor.VALID) {
+            set(state, index, FREE);
+            offerReleased(index);
+            return NOT_RECEIVED;
+        }
+        set(state, index, RECEIVED);
+        return index;
+    }
+
+    /**
+     * As {@link #wrap}, for the frame {@link #takeReceived} took: hands it to the application as a
+     * buffer over {@code [head, tail)} of its data area. Lock-free.
+     *
+     * @throws IllegalStateException if the frame is not received
+     * @throws IllegalArgumentException unless {@code 0 <= head <= tail <= }{@link #frameCapacity()}
+     */
+    public UmemByteBuf wrapReceived(long addr, int head, int tail, int options) {
+        checkWindow(head, tail);
+        int index = index(addr);
+        FrameStates.expectPlain(state, index, RECEIVED); // the reader's own move, on this thread
+        set(state, index, APPLICATION);
+        return handOut(index, head, tail, options);
+    }
+
+    /**
+     * Gives back the frame {@link #takeReceived} took without handing it out (a dropped frame).
+     *
+     * @throws IllegalStateException if the frame is not received
+     */
+    public void dropReceived(long addr) {
+        int index = index(addr);
+        FrameStates.expectPlain(state, index, RECEIVED);
+        set(state, index, FREE);
+        offerReleased(index);
     }
 
     /** Takes back the frame at {@code addr} from the kernel without handing it out (a dropped frame). */
     public void drop(long addr) {
         int index = index(addr);
-        move(index, KERNEL, FREE);
+        move(state, index, KERNEL, FREE);
         offerReleased(index);
     }
 
     /** Called by {@link UmemByteBuf#deallocate()} on whatever thread released the last reference. */
     void release(UmemByteBuf buf) {
         int index = buf.frameIndex();
-        if ((byte) STATE.getAcquire(state, index) != APPLICATION) {
+        if (get(state, index) != APPLICATION) {
             // the reference count reached 0 for a frame the application does not hold: never free it twice
             throw new IllegalReferenceCountException("frame " + index + " released while "
-                    + STATE_NAMES[state[index]]);
+                    + name(state[index]));
         }
-        STATE.setRelease(state, index, FREE);
+        set(state, index, FREE);
         offerReleased(index);
         if (application.decrementAndGet() == 0 && closed) {
             runDrained();
@@ -224,7 +282,7 @@ public final class UmemFramePool {
      * {@code addrs[0..n)}; returns n, 0 once the pool is closed.
      */
     public int takeForSend(long[] addrs, int max) {
-        return take(addrs, max, SENDING);
+        return take(addrs, max, SENDING, 0);
     }
 
     /** Gives back {@code n} frames from {@code addrs[0..n)} taken for sending that were not sent. */
@@ -244,7 +302,7 @@ public final class UmemFramePool {
         }
         UmemByteBuf u = (UmemByteBuf) buf;
         u.retain(); // also checks that the caller still holds it
-        if (!STATE.compareAndSet(state, u.frameIndex(), APPLICATION, SENDING_IN_PLACE)) {
+        if (!compareAndSet(state, u.frameIndex(), APPLICATION, SENDING_IN_PLACE)) {
             u.release();
             return false;
         }
@@ -258,7 +316,7 @@ public final class UmemFramePool {
         if (!owns(u)) {
             throw new IllegalArgumentException(buf + " is not a buffer of this pool");
         }
-        move(u.frameIndex(), SENDING_IN_PLACE, APPLICATION);
+        move(state, u.frameIndex(), SENDING_IN_PLACE, APPLICATION);
         application.incrementAndGet();
         u.release();
     }
@@ -279,12 +337,12 @@ public final class UmemFramePool {
                     unknown++;
                     continue;
                 }
-                byte s = (byte) STATE.getAcquire(state, index);
+                byte s = get(state, index);
                 if (s == SENDING) {
-                    STATE.setRelease(state, index, FREE);
+                    set(state, index, FREE);
                     free[freeCount++] = index;
                 } else if (s == SENDING_IN_PLACE) {
-                    STATE.setRelease(state, index, APPLICATION);
+                    set(state, index, APPLICATION);
                     application.incrementAndGet();
                     buffers[index].release(); // the last reference: the frame goes back through release()
                 } else {
@@ -320,7 +378,7 @@ public final class UmemFramePool {
                 return null;
             }
             index = free[--freeCount];
-            move(index, FREE, APPLICATION);
+            move(state, index, FREE, APPLICATION);
             application.incrementAndGet(); // under the lock, so close() sees it
         } finally {
             lock.unlock();
@@ -332,17 +390,12 @@ public final class UmemFramePool {
 
     /** Where the frames are now; exact when no thread is moving frames. */
     public FrameAccounting accounting() {
-        int[] counts = new int[STATE_NAMES.length];
         lock.lock();
         try {
-            for (int i = 0; i < state.length; i++) {
-                counts[(byte) STATE.getAcquire(state, i)]++;
-            }
+            return FrameStates.count(state);
         } finally {
             lock.unlock();
         }
-        return new FrameAccounting(buffers.length, counts[FREE], counts[KERNEL], counts[APPLICATION],
-                counts[SENDING] + counts[SENDING_IN_PLACE]);
     }
 
     /**
@@ -361,8 +414,8 @@ public final class UmemFramePool {
         try {
             closed = true;
             for (int i = 0; i < state.length; i++) {
-                if ((byte) STATE.getAcquire(state, i) == SENDING_IN_PLACE) {
-                    STATE.setRelease(state, i, APPLICATION);
+                if (get(state, i) == SENDING_IN_PLACE) {
+                    set(state, i, APPLICATION);
                     application.incrementAndGet();
                     buffers[i].release();
                 }
@@ -391,20 +444,6 @@ public final class UmemFramePool {
         return index;
     }
 
-    /** Moves frame {@code index} from {@code from} to {@code to}, or throws if it is not at {@code from}. */
-    private void move(int index, byte from, byte to) {
-        byte s = (byte) STATE.getAcquire(state, index);
-        if (s != from) {
-            throw new IllegalStateException("frame " + index + " is " + STATE_NAMES[s] + ", not "
-                    + STATE_NAMES[from]);
-        }
-        STATE.setRelease(state, index, to);
-    }
-
-    private int take(long[] addrs, int max, byte to) {
-        return take(addrs, max, to, 0);
-    }
-
     private int take(long[] addrs, int max, byte to, int reserve) {
         int n = Math.min(max, addrs.length);
         lock.lock();
@@ -417,7 +456,7 @@ public final class UmemFramePool {
             for (int i = 0; i < n; i++) {
                 // free by construction: every frame reaches the stack through a checked move to FREE
                 int index = free[--freeCount];
-                STATE.setRelease(state, index, to);
+                set(state, index, to);
                 addrs[i] = (long) index << frameShift;
             }
         } finally {
@@ -431,7 +470,7 @@ public final class UmemFramePool {
         try {
             for (int i = from; i < from + n; i++) {
                 int index = index(addrs[i]);
-                move(index, expected, FREE);
+                move(state, index, expected, FREE);
                 free[freeCount++] = index;
             }
         } finally {

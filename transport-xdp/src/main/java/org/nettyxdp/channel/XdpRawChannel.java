@@ -243,8 +243,7 @@ public final class XdpRawChannel extends AbstractXdpChannel {
                 return;
             }
             failure = new BindException("cannot bind to " + localAddress + ": a queue was still busy after "
-                    + BusyQueueRetry.TIMEOUT_MILLIS + " ms (" + e.getMessage() + "; another AF_XDP socket holds it, "
-                    + "or the kernel has not yet freed one closed before)");
+                    + BusyQueueRetry.TIMEOUT_MILLIS + " ms: " + e.getMessage());
             failure.initCause(e);
         } catch (RejectedExecutionException r) {
             failure = r;

@@ -162,12 +162,12 @@ final class FastPathReceiver {
         DropReason drop = parser.validate(p, tunables.rxChecksum());
         if (drop != null) {
             counters.drop(drop);
-            pool.drop(addr);
+            pool.dropReceived(addr);
             return null;
         }
         int head = parser.payloadHead(p);
         int payload = parser.payloadLength();
-        UmemByteBuf frame = pool.wrap(p.frameAddr(), head, head + payload, options);
+        UmemByteBuf frame = pool.wrapReceived(p.frameAddr(), head, head + payload, options);
         if (pool.applicationFrames() <= copyThreshold) {
             return frame;
         }
@@ -199,7 +199,7 @@ final class FastPathReceiver {
     private void dropFrames(UmemFramePool pool, RxRing rx, int from, int k) {
         for (int i = from; i < from + k; i++) {
             if (takeDescriptor(pool, rx.addr(i), rx.len(i))) {
-                pool.drop(rx.addr(i));
+                pool.dropReceived(rx.addr(i));
             }
         }
         counters.drop(DropReason.MULTI_BUFFER);
@@ -225,7 +225,7 @@ final class FastPathReceiver {
         }
         if (!valid) {
             for (int i = 0; i < chain.count(); i++) {
-                pool.drop(chain.addr(i));
+                pool.dropReceived(chain.addr(i));
             }
             return null;
         }
@@ -234,7 +234,7 @@ final class FastPathReceiver {
         if (drop != null) {
             counters.drop(drop);
             for (int i = 0; i < k; i++) {
-                pool.drop(chain.addr(i));
+                pool.dropReceived(chain.addr(i));
             }
             return null;
         }
@@ -243,25 +243,17 @@ final class FastPathReceiver {
     }
 
     /**
-     * Takes the frame of RX descriptor {@code (addr, len)} back from the kernel. False after counting an
-     * {@link DropReason#INVALID_DESCRIPTOR} drop when the descriptor fails validation; its frame then
-     * goes back to the pool if (and only if) it is one the kernel had, so nothing is freed twice.
+     * Takes the frame of RX descriptor {@code (addr, len)} back from the kernel ({@link
+     * UmemFramePool#takeReceived}). False after counting an {@link DropReason#INVALID_DESCRIPTOR} drop
+     * when the descriptor fails validation; its frame then went back to the pool if (and only if) it
+     * is one the kernel had, so nothing is freed twice.
      */
     boolean takeDescriptor(UmemFramePool pool, long addr, int len) {
-        int verdict = RxDescriptor.check(addr, len, (long) pool.frameCount() * frameSize(pool), frameSize(pool));
-        boolean kernels = verdict != RxDescriptor.NOT_A_FRAME && pool.inKernel(addr);
-        if (verdict == RxDescriptor.VALID && kernels) {
+        if (pool.takeReceived(addr, len) != UmemFramePool.NOT_RECEIVED) {
             return true;
         }
         counters.drop(DropReason.INVALID_DESCRIPTOR);
-        if (kernels) {
-            pool.drop(addr);
-        }
         return false;
-    }
-
-    private static int frameSize(UmemFramePool pool) {
-        return pool.frameCapacity() + XdpPacket.XDP_PACKET_HEADROOM;
     }
 
     /** Returns every frame still waiting in {@code qs}'s RX ring to the pool, counted as CLOSED drops. */
@@ -273,7 +265,7 @@ final class FastPathReceiver {
             for (int i = 0; i < n; i++) {
                 long addr = rx.addr(i);
                 if (takeDescriptor(pool, addr, rx.len(i))) {
-                    pool.drop(addr);
+                    pool.dropReceived(addr);
                     counters.drop(DropReason.CLOSED);
                 }
             }

@@ -17,8 +17,8 @@ final class FrameChainContent {
     }
 
     /**
-     * Takes every frame of {@code chain} (validated, all in the kernel's hands) from {@code pool}:
-     * {@code payload} bytes starting at data-area index {@code head} of the first frame and running on
+     * Takes every frame of {@code chain} (validated, each received: {@link UmemFramePool#takeReceived})
+     * from {@code pool}:     * {@code payload} bytes starting at data-area index {@code head} of the first frame and running on
      * through the others; bytes past them (padding) and frames holding none are returned at once.
      */
     static ByteBuf build(FrameChain chain, UmemFramePool pool, int frameSize, int head, int payload, boolean copy,
@@ -42,10 +42,10 @@ final class FrameChainContent {
                 int end = data + chain.len(i);
                 int n = Math.min(end - start, left);
                 if (n <= 0) {
-                    pool.drop(addr);
+                    pool.dropReceived(addr);
                     continue;
                 }
-                UmemByteBuf buf = pool.wrap(frame, start, start + n, 0);
+                UmemByteBuf buf = pool.wrapReceived(frame, start, start + n, 0);
                 left -= n;
                 if (copy) {
                     try {

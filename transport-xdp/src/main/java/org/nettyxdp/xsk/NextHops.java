@@ -2,6 +2,7 @@ package org.nettyxdp.xsk;
 
 import org.nettyxdp.netlink.Neighbour;
 import org.nettyxdp.netlink.Route;
+import org.nettyxdp.netlink.RoutingState;
 import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.netlink.RtnlMonitor;
 import org.nettyxdp.packet.MacAddress;
@@ -94,10 +95,10 @@ public final class NextHops implements AutoCloseable {
      * thread after each change, read by the event loop.
      */
     private volatile Ipv4RouteTable routes = Ipv4RouteTable.UNSURE;
+    /** The last table that decided anything: the kernel answers carry over from it. Monitor thread. */
+    private Ipv4RouteTable lastSure = Ipv4RouteTable.UNSURE;
     /** Route answers asked for before this ({@link #clear()}) are not used. */
     private volatile long clearedNanos = System.nanoTime();
-    /** Hops the mirror built without a syscall (for tests and metrics). */
-    private long mirrored;
     private volatile boolean closed;
 
     NextHops(int ifindex, boolean loopback) throws IOException {
@@ -110,11 +111,11 @@ public final class NextHops implements AutoCloseable {
             try {
                 m = RtnlMonitor.subscribe(new RtnlMonitor.Listener() {
                     @Override
-                    public void routingChanged(org.nettyxdp.netlink.RoutingState state) {
-                        routes = Ipv4RouteTable.of(state, routes);
+                    public void routingChanged(RoutingState state) {
+                        follow(state);
                     }
                 });
-                routes = Ipv4RouteTable.of(m.monitor().routing(), routes);
+                follow(m.monitor().routing());
             } catch (IOException | RuntimeException e) {
                 m = null; // no mirror: every destination is resolved through netlink
             }
@@ -166,7 +167,6 @@ public final class NextHops implements AutoCloseable {
                     cache.clear();
                 }
                 cache.put(destination, new Entry(hop, now + HOP_TTL_NANOS, false));
-                mirrored++;
                 return hop;
             }
         }
@@ -191,12 +191,12 @@ public final class NextHops implements AutoCloseable {
             t.refreshNanos = now + PENDING_NANOS;
             return null; // asked again through this destination; the others use the answer meanwhile
         }
-        long mac = route.gateway != 0 ? t.mac : monitor.monitor().neighbourMac(ifindex, destination);
+        int d4 = destination.hashCode();
+        long mac = route.gateway != 0 ? t.mac : monitor.monitor().neighbourMac(ifindex, d4); // allocates nothing
         if (mac == 0) {
             return null; // an on-link destination whose neighbour is not known (yet)
         }
-        byte[] d = destination.getAddress();
-        return new Hop(mac, d, t.source, destination.hashCode(), XdpFastPath.toInt(t.source));
+        return new Hop(mac, destination.getAddress(), t.source, d4, XdpFastPath.toInt(t.source));
     }
 
     /** The mirror's route to {@code destination} when it is sure of one through this interface. */
@@ -208,10 +208,15 @@ public final class NextHops implements AutoCloseable {
         return route != null && route.oif == ifindex ? route : null;
     }
 
-    /** Hops built from the mirror since the start. Event loop. */
-    long mirroredHops() {
-        return mirrored;
+    /** Builds the mirror of {@code state}, keeping the answers of the routes that did not change. */
+    private synchronized void follow(RoutingState state) {
+        Ipv4RouteTable t = Ipv4RouteTable.of(state, lastSure);
+        if (t != Ipv4RouteTable.UNSURE) {
+            lastSure = t; // an unknown state in between (a rule being read) does not lose them
+        }
+        routes = t;
     }
+
 
     private void request(InetAddress destination, Entry stale, long now) {
         if (closed) {

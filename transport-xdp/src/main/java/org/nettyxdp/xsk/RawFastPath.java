@@ -175,26 +175,20 @@ public final class RawFastPath {
                 int len = rx.len(taken);
                 int options = rx.options(taken);
                 taken++;
-                long frame = addr & -frameSize;
-                long head = addr - frame - XdpPacket.XDP_PACKET_HEADROOM;
-                if (head < 0 || len <= 0 || head + len > frameCapacity) {
+                // the one checked move: a descriptor naming no packet in a frame the kernel holds is never
+                // trusted (its frame, if the kernel's, goes back to the pool)
+                if (pool.takeReceived(addr, len) == UmemFramePool.NOT_RECEIVED) {
                     counters.drop(DropReason.BAD_LENGTH);
-                    dropQuietly(pool, frame);
                     continue;
                 }
                 if ((options & XdpPacket.XDP_PKT_CONTD) != 0) {
                     counters.drop(DropReason.MULTI_BUFFER);
-                    dropQuietly(pool, frame);
+                    pool.dropReceived(addr);
                     continue;
                 }
-                UmemByteBuf buf;
-                try {
-                    buf = pool.wrap(frame, (int) head, (int) head + len, options);
-                } catch (IllegalStateException | IllegalArgumentException e) {
-                    // a descriptor naming a frame the kernel does not hold: never trusted, never freed
-                    counters.drop(DropReason.BAD_LENGTH);
-                    continue;
-                }
+                long frame = addr & -frameSize;
+                int head = (int) (addr - frame - XdpPacket.XDP_PACKET_HEADROOM);
+                UmemByteBuf buf = pool.wrapReceived(frame, head, head + len, options);
                 ByteBuf content = buf;
                 if (pool.applicationFrames() > copyThreshold) {
                     // the application holds too many frames: copy, so the fill ring never runs dry

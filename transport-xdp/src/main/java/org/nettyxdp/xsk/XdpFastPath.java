@@ -338,7 +338,7 @@ public final class XdpFastPath {
         UmemFramePool pool = queues[q].pool;
         boolean valid = receiver.takeDescriptor(pool, addr, len);
         if (valid) {
-            pool.drop(addr);
+            pool.dropReceived(addr);
         }
         return valid;
     }

@@ -98,6 +98,7 @@ class FrameChainTest {
                     int offset = i == 0 ? headers : 0;
                     int n = Math.min(CAPACITY - offset, payload.length - at);
                     MemorySegment.copy(payload, at, region, ValueLayout.JAVA_BYTE, data + offset, n);
+                    assertEquals(i, pool.takeReceived(data, offset + n), "off the RX ring");
                     chain.add(data, offset + n);
                     at += n;
                 }
@@ -138,6 +139,7 @@ class FrameChainTest {
             assertEquals(3, pool.takeForReceive(addrs, 3));
             FrameChain chain = new FrameChain(CAPACITY);
             for (long addr : addrs) {
+                assertTrue(pool.takeReceived(addr + XdpPacket.XDP_PACKET_HEADROOM, CAPACITY) >= 0, "off the RX ring");
                 chain.add(addr + XdpPacket.XDP_PACKET_HEADROOM, CAPACITY);
             }
             // a payload that ends in the second frame: the third holds only padding

@@ -234,6 +234,10 @@ public final class Harness {
                         + " busy while the loop was %.0f%%: the row measured that CPU, not the server%n",
                         100 * r.loadCpu(), 100 * r.serverCpu());
             }
+            if (Report.starved(r) && !Report.generatorLimited(r)) {
+                System.out.printf("      starved: the loop thread was runnable but had no CPU for %.0f%% of the window%n",
+                        100 * Math.min(1, r.runqWait()));
+            }
             if (Report.generatorLimited(r)) {
                 System.out.printf("      generator-limited: %.0f%% of the offered load was served; the server's"
                         + " capacity is above this row%n", 100 * r.pps() / r.genPps());
@@ -494,8 +498,8 @@ public final class Harness {
             long n0 = s.count();
             Drive r = drive(h, gen, payload, c, s.loopThread(), p, napi);
             long n = s.count() - n0;
-            String kick = echo && n > 0 ? String.format("in the TX kick (sendto, wall clock): %.0f ns/pkt; ",
-                    (double) (s.kickNanos() - k0) / n) : "";
+            String kick = echo && n > 0 && RawXskServer.KICK_TIMING ? String.format("loop cpu in the TX kick"
+                    + " (sendto: the kernel's copy-mode TX): %.0f ns/pkt; ", (double) (s.kickNanos() - k0) / n) : "";
             return new Row(h.queues(), p.name(), "raw_xsk", echo ? "echo" : "rx", payload, r.pps(), Double.NaN,
                     Double.NaN, Double.NaN, r.genPps(), r.allocPerPacket(), r.cpuNsPerPacket(), r.serverCpu(),
                     r.runqWait(), "AF_XDP socket and steering program only, no Netty; " + kick + r.kernel());

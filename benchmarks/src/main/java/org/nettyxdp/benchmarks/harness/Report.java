@@ -25,14 +25,17 @@ final class Report {
                 + " load served), so the server's capacity is above the row, which measured the generator");
         System.out.println("load cpu: busy share of the CPU carrying the generator (and, in placement A, the veths'"
                 + " NAPI threads); L after pps: load-limited (that CPU >= 95% busy, the loop < 90% busy and"
-                + " < 25% waiting, less than 90% served), so the row measured that CPU, not the server");
+                + " < 25% waiting, less than 90% served), so the row measured that CPU, not the server; W after pps:"
+                + " the loop waited for a CPU >= 25% of the window (other tenants, or NAPI next to it): the row measured"
+                + " the scheduler");
         String fmt = "%-2s %-3s %-9s %-8s %6s %12s %8s %8s %8s %8s %12s %8s %8s %8s %7s %7s%n";
         System.out.printf(fmt, "q", "pl", "transport", "workload", "bytes", "pps", "vs epoll", "p50 us", "p99 us",
                 "p99.9 us", "gen pps", "load cpu", "loop cpu", "cpu wait", "ns/pkt", "B/pkt");
         for (Harness.Row r : rows) {
             System.out.printf(fmt, r.queues(), r.placement(), r.transport(), r.workload(), r.payload(),
                     r.workload().equals("latency") ? "-"
-                            : String.format("%,.0f", r.pps()) + (generatorLimited(r) ? " G" : loadLimited(r) ? " L" : ""),
+                            : String.format("%,.0f", r.pps()) + (generatorLimited(r) ? " G" : loadLimited(r) ? " L"
+                            : starved(r) ? " W" : ""),
                     ratio(rows, r), num(r.p50()), num(r.p99()), num(r.p999()),
                     Double.isNaN(r.genPps()) ? "-" : String.format("%,.0f", r.genPps()),
                     Double.isNaN(r.loadCpu()) ? "-" : String.format("%.0f%%", r.loadCpu() * 100),
@@ -117,6 +120,11 @@ final class Report {
     static boolean loadLimited(Harness.Row r) {
         return !r.workload().equals("latency") && !generatorLimited(r) && r.loadCpu() >= 0.95
                 && !(r.serverCpu() >= 0.9) && !(r.runqWait() >= 0.25);
+    }
+
+    /** True for a pps row whose loop thread was runnable without a CPU for at least 25% of the window. */
+    static boolean starved(Harness.Row r) {
+        return !r.workload().equals("latency") && r.runqWait() >= 0.25;
     }
 
     private static String num(double v) {

@@ -90,6 +90,8 @@ final class ScaleReport {
                 sb.append(sb.isEmpty() ? " (" : ", ").append(r.transport()).append(" generator-limited");
             } else if (Report.loadLimited(r)) {
                 sb.append(sb.isEmpty() ? " (" : ", ").append(r.transport()).append(" load-limited");
+            } else if (Report.starved(r)) {
+                sb.append(sb.isEmpty() ? " (" : ", ").append(r.transport()).append(" loop starved");
             }
         }
         return sb.isEmpty() ? "" : sb.append(')').toString();

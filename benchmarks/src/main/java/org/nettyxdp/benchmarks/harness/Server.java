@@ -71,6 +71,21 @@ final class Server implements AutoCloseable {
         this.loopThread = loopThread;
     }
 
+    /**
+     * Waits up to 3 s for the channel's fast path: a bind that finds the queue still held by the previous
+     * row's socket completes on the kernel socket, and the fast path joins once the kernel frees the queue.
+     */
+    static boolean awaitFastPath(XdpDatagramChannel ch) throws InterruptedException {
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        while (!ch.isFastPathActive()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
     static Server start(Transport t, InetSocketAddress bind, boolean echo, int cpu) throws InterruptedException {
         Affinity.PinnedFactory factory = new Affinity.PinnedFactory(cpu, "server-" + t.label);
         EventLoopGroup group = switch (t) {
@@ -113,7 +128,7 @@ final class Server implements AutoCloseable {
             group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
             throw e;
         }
-        if (ch instanceof XdpDatagramChannel x && !x.isFastPathActive()) {
+        if (ch instanceof XdpDatagramChannel x && !awaitFastPath(x)) {
             ch.close().syncUninterruptibly();
             group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
             throw new IllegalStateException("XDP fast path not active on " + bind);

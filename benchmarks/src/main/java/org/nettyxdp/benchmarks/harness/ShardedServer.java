@@ -51,7 +51,7 @@ final class ShardedServer implements AutoCloseable {
                         .option(XdpChannelOption.SO_REUSEPORT, true)
                         .option(XdpChannelOption.XDP_MODE, XdpAttachMode.DRV)
                         .handler(h).bind(at).sync().channel();
-                if (!ch.isFastPathActive()) {
+                if (!Server.awaitFastPath(ch)) {
                     throw new IllegalStateException("XDP fast path not active on " + at);
                 }
                 channels.add(ch);

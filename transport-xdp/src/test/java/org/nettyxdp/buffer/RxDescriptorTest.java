@@ -1,11 +1,11 @@
-package org.nettyxdp.xsk;
+package org.nettyxdp.buffer;
 
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.nettyxdp.xsk.RxDescriptor.BAD_PACKET;
-import static org.nettyxdp.xsk.RxDescriptor.NOT_A_FRAME;
-import static org.nettyxdp.xsk.RxDescriptor.VALID;
+import static org.nettyxdp.buffer.RxDescriptor.BAD_PACKET;
+import static org.nettyxdp.buffer.RxDescriptor.NOT_A_FRAME;
+import static org.nettyxdp.buffer.RxDescriptor.VALID;
 
 class RxDescriptorTest {
     private static final int FRAME = 2048;

@@ -1,4 +1,4 @@
-package org.nettyxdp.xsk;
+package org.nettyxdp.buffer;
 
 import org.nettyxdp.packet.XdpPacket;
 
