@@ -2,13 +2,9 @@ package org.nettyxdp.netlink;
 
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
-import org.nettyxdp.sys.Errno;
 import org.nettyxdp.sys.Linux;
-import org.nettyxdp.sys.SyscallException;
-import org.nettyxdp.sys.Syscalls;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -18,12 +14,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * Follows the network state of one network namespace from rtnetlink notifications (the link,
@@ -35,30 +29,20 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * <p>One monitor per namespace and process, shared by reference count: {@link #subscribe} opens it in
  * the calling thread's namespace; the last {@link Subscription#close()} stops it. Listeners run on the
  * monitor's thread and must not block: hand the work to the thread that owns the state.
+ *
+ * <p>The monitor dispatches what its {@link NotificationSocket} receives to the state it keeps: the
+ * interfaces and addresses ({@link LinkTable}), the neighbours ({@link NeighbourTable}) and the IPv4
+ * routing state ({@link RoutingMirror}).
  */
 public final class RtnlMonitor {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(RtnlMonitor.class);
     private static final Map<String, RtnlMonitor> MONITORS = new HashMap<>();
 
-    private static final int RTMGRP_LINK = 0x1;
-    private static final int RTMGRP_NEIGH = 0x4;
-    private static final int RTMGRP_IPV4_IFADDR = 0x10;
-    private static final int RTMGRP_IPV4_ROUTE = 0x40;
-    private static final int RTMGRP_IPV4_RULE = 0x80;
-    private static final int RTMGRP_IPV6_IFADDR = 0x100;
-    private static final int RTMGRP_IPV6_ROUTE = 0x400;
     private static final int RTM_DELLINK = 17;
     private static final int RTM_DELADDR = 21;
-    private static final int RTM_DELROUTE = 25;
+    private static final int RTM_DELROUTE = RoutingMirror.RTM_DELROUTE;
     private static final int RTM_DELNEIGH = 29;
-    private static final int NLM_F_REPLACE = 0x100;
-    private static final int SO_RCVBUF = 8;
-    private static final int SO_RCVBUFFORCE = 33;
-    private static final int SOCKADDR_NL_SIZE = 12;
-    private static final int BUFFER = 256 * 1024;
     private static final long POLL_NANOS = 1_000_000_000L;
-    /** Receive timeout: how soon a closed monitor's thread notices. */
-    private static final long WAIT_MILLIS = 200;
 
     /** What a monitor reports; every method has an empty default. Called on the monitor's thread. */
     public interface Listener {
@@ -107,63 +91,51 @@ public final class RtnlMonitor {
     }
 
     private final String namespace;
-    private final int fd;
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment rx;
+    private final NotificationSocket socket;
     private final RtNetlink queries;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-    /** Interfaces by index, as last reported. Guarded by this. */
-    private final Map<Integer, LinkInfo> links = new HashMap<>();
-    /** Addresses by interface index. Guarded by this. */
-    private final Map<Integer, List<InetAddress>> addresses = new HashMap<>();
-    /** Usable neighbour MACs by ifindex and address. Written by the monitor thread only. */
-    private final Map<NeighbourKey, Long> neighbours = new ConcurrentHashMap<>();
-    /** The IPv4 routing tables and rules, read again after every change that may touch them. */
-    private volatile RoutingState routing = RoutingState.UNKNOWN;
-    /** A change was seen since {@link #routing} was read. Monitor thread only. */
-    private boolean routingDirty;
-    /** Whether the rules were the defaults when last read. Monitor thread only. */
-    private boolean defaultRules;
-    /** Most routes {@link #routing} mirrors: a bigger table is not mirrored (lookups ask the kernel). */
-    private static final int MAX_MIRRORED_ROUTES = 65_536;
+    private final LinkTable links = new LinkTable();
+    private final NeighbourTable neighbours = new NeighbourTable();
+    private final RoutingMirror routing;
+    private final NotificationSocket.Handler handler = new NotificationSocket.Handler() {
+        @Override
+        public void notified(int type, MemorySegment msg) throws NetlinkProtocolException {
+            handle(type, msg);
+        }
+
+        @Override
+        public void malformed(NetlinkProtocolException e) {
+            logger.debug("rtnetlink monitor: skipping a malformed notification: {}", e.getMessage());
+            routing.changed();
+        }
+
+        @Override
+        public void overrun() throws IOException {
+            // notifications were lost: read the state again and report everything
+            logger.debug("rtnetlink monitor of {} overran; resynchronising", namespace);
+            resync(true);
+        }
+    };
     private int users;
     private volatile boolean closed;
 
-    private record NeighbourKey(int ifindex, InetAddress address) {
-    }
-
     private RtnlMonitor(String namespace) throws IOException {
         this.namespace = namespace;
-        int s = Syscalls.socket(Linux.AF_NETLINK, Linux.SOCK_RAW | Linux.SOCK_CLOEXEC, Rtnl.NETLINK_ROUTE);
+        NotificationSocket s = new NotificationSocket();
         RtNetlink q = null;
         try {
-            MemorySegment local = arena.allocate(SOCKADDR_NL_SIZE, 4);
-            local.set(JAVA_SHORT, 0, (short) Linux.AF_NETLINK);
-            local.set(JAVA_INT, 8, RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR
-                    | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_IPV4_RULE);
-            Syscalls.bind(s, local, SOCKADDR_NL_SIZE, "AF_NETLINK multicast groups");
-            try {
-                Syscalls.setsockopt(s, Linux.SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20, "SO_RCVBUFFORCE");
-            } catch (SyscallException e) {
-                Syscalls.setsockopt(s, Linux.SOL_SOCKET, SO_RCVBUF, 4 << 20, "SO_RCVBUF");
-            }
-            MemorySegment timeout = arena.allocate(16, 8);
-            timeout.set(JAVA_LONG, 0, 0);
-            timeout.set(JAVA_LONG, 8, WAIT_MILLIS * 1000);
-            Syscalls.setsockopt(s, Linux.SOL_SOCKET, Rtnl.SO_RCVTIMEO, timeout, 16, "SO_RCVTIMEO");
-            rx = arena.allocate(BUFFER, 8);
             q = new RtNetlink();
             this.queries = q;
+            this.routing = new RoutingMirror(namespace, state -> notify(l -> l.routingChanged(state)));
             resync(false);
         } catch (IOException | RuntimeException e) {
-            Syscalls.close(s);
+            s.close();
             if (q != null) {
                 q.close();
             }
-            arena.close();
             throw e;
         }
-        this.fd = s;
+        this.socket = s;
         // a thread inherits its creator's network namespace; the socket is bound to it anyway
         Thread.ofPlatform().name("xdp-rtnl-monitor").daemon().start(this::run);
     }
@@ -221,8 +193,8 @@ public final class RtnlMonitor {
     }
 
     /** The interface {@code ifindex} as last reported, or null if it does not exist. */
-    public synchronized LinkInfo link(int ifindex) {
-        return links.get(ifindex);
+    public LinkInfo link(int ifindex) {
+        return links.link(ifindex);
     }
 
     /**
@@ -238,13 +210,13 @@ public final class RtnlMonitor {
     }
 
     /** Every interface of the namespace as last reported. */
-    public synchronized List<LinkInfo> links() {
-        return List.copyOf(links.values());
+    public List<LinkInfo> links() {
+        return links.links();
     }
 
     /** The addresses of interface {@code ifindex} as last reported. */
-    public synchronized List<InetAddress> addresses(int ifindex) {
-        return addresses.getOrDefault(ifindex, List.of());
+    public List<InetAddress> addresses(int ifindex) {
+        return links.addresses(ifindex);
     }
 
     /**
@@ -255,7 +227,7 @@ public final class RtnlMonitor {
      * until read again. Any thread, no blocking.
      */
     public RoutingState routing() {
-        return routing;
+        return routing.state();
     }
 
     /**
@@ -263,8 +235,15 @@ public final class RtnlMonitor {
      * kernel sends with ({@link Neighbour#isValid()}); 0 if none is known. Any thread, no blocking.
      */
     public long neighbourMac(int ifindex, InetAddress address) {
-        Long mac = neighbours.get(new NeighbourKey(ifindex, address));
-        return mac == null ? 0 : mac;
+        return neighbours.mac(ifindex, address);
+    }
+
+    /**
+     * As {@link #neighbourMac(int, InetAddress)} for the IPv4 neighbour {@code ipv4} (the address as an
+     * int, as {@link java.net.Inet4Address#hashCode()} gives it), allocating nothing.
+     */
+    public long neighbourMac(int ifindex, int ipv4) {
+        return neighbours.mac(ifindex, ipv4);
     }
 
     // ------------------------------------------------------------------------------- monitor thread
@@ -273,121 +252,22 @@ public final class RtnlMonitor {
         long nextPoll = System.nanoTime() + POLL_NANOS;
         try {
             while (!closed) {
-                fromKernel();
+                if (socket.receive(handler) && routing.isDirty()) {
+                    routing.read(queries);
+                }
                 if (System.nanoTime() - nextPoll >= 0 && !closed) {
                     nextPoll = System.nanoTime() + POLL_NANOS;
                     poll();
-                    if (routingDirty) {
-                        readRouting();
+                    if (routing.isDirty()) {
+                        routing.read(queries);
                     }
                 }
             }
         } catch (Throwable t) {
             logger.warn("rtnetlink monitor of {} stopped: network changes are no longer followed", namespace, t);
         } finally {
-            Syscalls.close(fd);
+            socket.close();
             queries.close();
-            arena.close();
-        }
-    }
-
-    /** Reads and handles one datagram of notifications, or returns after the receive timeout. */
-    private void fromKernel() throws IOException {
-        long n = Syscalls.recvfromRaw(fd, rx, rx.byteSize(), 0, MemorySegment.NULL, MemorySegment.NULL);
-        if (n == -Errno.EAGAIN || n == -Errno.EINTR) {
-            return;
-        }
-        if (n == -Errno.ENOBUFS) {
-            // notifications were lost: read the state again and report everything
-            logger.debug("rtnetlink monitor of {} overran; resynchronising", namespace);
-            resync(true);
-            return;
-        }
-        if (n < 0) {
-            throw new SyscallException("recvfrom(NETLINK_ROUTE monitor)", (int) -n);
-        }
-        for (int pos = 0; n - pos >= NlMsgHdr.SIZE; ) {
-            int len = NlMsgHdr.len(rx, pos);
-            if (len < NlMsgHdr.SIZE || len > n - pos) {
-                return;
-            }
-            try {
-                handle(NlMsgHdr.type(rx, pos), rx.asSlice(pos, len));
-            } catch (NetlinkProtocolException e) {
-                logger.debug("rtnetlink monitor: skipping a malformed notification: {}", e.getMessage());
-                routingChanged();
-            }
-            pos += Rtnl.align(len);
-        }
-        if (routingDirty) {
-            readRouting();
-        }
-    }
-
-    /** Something a route lookup depends on changed: nothing is concluded from the tables until read again. */
-    private void routingChanged() {
-        routingDirty = true;
-        publish(RoutingState.UNKNOWN);
-    }
-
-    private void publish(RoutingState state) {
-        if (state.equals(routing)) {
-            return; // the same tables: listeners keep what they built from them
-        }
-        routing = state;
-        notify(l -> l.routingChanged(state));
-    }
-
-    /**
-     * Applies an IPv4 route notification to the mirror now (and reads the tables again to confirm):
-     * a new route is added (a replacing one takes the place of the route of the same table, prefix,
-     * TOS and metric), a deleted one removed; one that cannot be applied makes the state unknown.
-     */
-    private void routeNotified(int type, int flags, MemorySegment msg) throws NetlinkProtocolException {
-        routingDirty = true;
-        RouteEntry r = RouteEntry.decode(msg);
-        if (r.table() != Route.TABLE_LOCAL && r.table() != Route.TABLE_MAIN && r.table() != RouteEntry.TABLE_DEFAULT) {
-            return;
-        }
-        RoutingState now = routing;
-        if (!now.known()) {
-            return; // being read again anyway
-        }
-        List<RouteEntry> routes = new ArrayList<>(now.routes());
-        if (type == RTM_DELROUTE) {
-            if (!routes.remove(r)) {
-                publish(RoutingState.UNKNOWN);
-                return;
-            }
-        } else if (!routes.contains(r)) {
-            if ((flags & NLM_F_REPLACE) != 0) {
-                routes.removeIf(o -> o.table() == r.table() && o.prefixLength() == r.prefixLength()
-                        && o.destination().equals(r.destination()) && o.tos() == r.tos()
-                        && o.priority() == r.priority());
-            }
-            routes.add(r);
-        }
-        publish(routes.size() > MAX_MIRRORED_ROUTES ? RoutingState.UNKNOWN
-                : new RoutingState(routes, now.defaultRules(), true));
-    }
-
-    /** Reads the IPv4 tables {@code local}, {@code main}, {@code default} and the rules. */
-    private void readRouting() {
-        routingDirty = false;
-        try {
-            List<RouteEntry> mirrored = new ArrayList<>();
-            for (RouteEntry r : queries.routes(Linux.AF_INET)) {
-                if (r.table() == Route.TABLE_LOCAL || r.table() == Route.TABLE_MAIN
-                        || r.table() == RouteEntry.TABLE_DEFAULT) {
-                    mirrored.add(r);
-                }
-            }
-            defaultRules = FibRule.defaultsOnly(queries.rules(Linux.AF_INET));
-            publish(mirrored.size() > MAX_MIRRORED_ROUTES ? RoutingState.UNKNOWN
-                    : new RoutingState(mirrored, defaultRules, true));
-        } catch (IOException | RuntimeException e) {
-            logger.debug("rtnetlink monitor of {}: cannot read the routes: {}", namespace, e.toString());
-            publish(RoutingState.UNKNOWN);
         }
     }
 
@@ -395,75 +275,59 @@ public final class RtnlMonitor {
         switch (type) {
             case Rtnl.RTM_NEWLINK -> {
                 LinkInfo link = LinkInfo.decode(msg);
-                LinkInfo old;
-                synchronized (this) {
-                    old = links.put(link.index(), link);
-                }
-                if (!link.equals(old)) {
-                    routingDirty = true; // a link going down takes its routes along without a notification
+                if (links.put(link)) {
+                    routing.markDirty(); // a link going down takes its routes along without a notification
                     notify(l -> l.linkChanged(link));
                 }
             }
-            case Rtnl.RTM_NEWRULE, Rtnl.RTM_DELRULE -> routingChanged();
+            case Rtnl.RTM_NEWRULE, Rtnl.RTM_DELRULE -> routing.changed();
             case RTM_DELLINK -> {
                 LinkInfo link = LinkInfo.decode(msg);
                 deleted(link.index(), link.name());
             }
             case Rtnl.RTM_NEWADDR, RTM_DELADDR -> {
-                routingDirty = true;
+                routing.markDirty();
                 AddressInfo a = AddressInfo.decode(msg);
-                List<InetAddress> now;
-                synchronized (this) {
-                    List<InetAddress> list = new ArrayList<>(addresses.getOrDefault(a.ifindex(), List.of()));
-                    boolean changed = type == RTM_DELADDR ? list.remove(a.address())
-                            : !list.contains(a.address()) && list.add(a.address());
-                    if (!changed) {
-                        return;
-                    }
-                    now = List.copyOf(list);
-                    addresses.put(a.ifindex(), now);
+                List<InetAddress> now = links.address(a.ifindex(), a.address(), type == RTM_DELADDR);
+                if (now != null) {
+                    notify(l -> l.addressesChanged(a.ifindex(), now));
                 }
-                notify(l -> l.addressesChanged(a.ifindex(), now));
             }
             case Rtnl.RTM_NEWNEIGH, RTM_DELNEIGH -> {
                 Neighbour nb = Neighbour.decode(msg);
-                long mac = type == RTM_DELNEIGH || !nb.isValid() ? 0 : nb.mac().toLong();
-                NeighbourKey key = new NeighbourKey(nb.ifindex(), nb.address());
-                Long old = mac == 0 ? neighbours.remove(key) : neighbours.put(key, mac);
-                // a new entry cannot make a cached next hop stale (a remembered miss is retried anyway);
-                // a known one that changes its MAC, or becomes unusable, does
-                if (old != null && old != mac) {
+                if (neighbours.update(nb, type == RTM_DELNEIGH)) {
                     notify(l -> l.neighbourChanged(nb.ifindex(), nb.address()));
                 }
             }
-            case Rtnl.RTM_NEWROUTE, RTM_DELROUTE -> {
-                if (msg.byteSize() < NlMsgHdr.SIZE + RtMsg.SIZE) {
-                    routingChanged();
-                } else if (msg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, NlMsgHdr.SIZE + RtMsg.FAMILY)
-                        == Linux.AF_INET) {
-                    routeNotified(type, NlMsgHdr.flags(msg, 0), msg);
-                }
-                if (msg.byteSize() >= NlMsgHdr.SIZE + RtMsg.SIZE) {
-                    int rtType = Byte.toUnsignedInt(msg.get(java.lang.foreign.ValueLayout.JAVA_BYTE,
-                            NlMsgHdr.SIZE + RtMsg.TYPE));
-                    if (rtType == Route.RTN_LOCAL || rtType == Route.RTN_BROADCAST || rtType == Route.RTN_MULTICAST
-                            || rtType == Route.RTN_ANYCAST) {
-                        return; // this host's own, broadcast and multicast entries: no unicast next hop changes
-                    }
-                }
-                int oif = msg.byteSize() >= NlMsgHdr.SIZE + RtMsg.SIZE
-                        ? NlAttrs.parse(msg, NlMsgHdr.SIZE + RtMsg.SIZE, (int) msg.byteSize(), Rtnl.RTA_MAX)
-                                .u32(Rtnl.RTA_OIF, 0)
-                        : 0;
-                notify(l -> l.routesChanged(oif));
-            }
+            case Rtnl.RTM_NEWROUTE, RTM_DELROUTE -> routeChanged(type, msg);
             default -> {
             }
         }
     }
 
+    /** A route notification: applied to the IPv4 routing state, and reported unless no next hop changes. */
+    private void routeChanged(int type, MemorySegment msg) throws NetlinkProtocolException {
+        boolean full = msg.byteSize() >= NlMsgHdr.SIZE + RtMsg.SIZE;
+        if (!full) {
+            routing.changed();
+        } else if (msg.get(JAVA_BYTE, NlMsgHdr.SIZE + RtMsg.FAMILY) == Linux.AF_INET) {
+            routing.notified(type, NlMsgHdr.flags(msg, 0), msg);
+        }
+        if (full) {
+            int rtType = Byte.toUnsignedInt(msg.get(JAVA_BYTE, NlMsgHdr.SIZE + RtMsg.TYPE));
+            if (rtType == Route.RTN_LOCAL || rtType == Route.RTN_BROADCAST || rtType == Route.RTN_MULTICAST
+                    || rtType == Route.RTN_ANYCAST) {
+                return; // this host's own, broadcast and multicast entries: no unicast next hop changes
+            }
+        }
+        int oif = full
+                ? NlAttrs.parse(msg, NlMsgHdr.SIZE + RtMsg.SIZE, (int) msg.byteSize(), Rtnl.RTA_MAX).u32(Rtnl.RTA_OIF, 0)
+                : 0;
+        notify(l -> l.routesChanged(oif));
+    }
+
     /** Tells every listener; one that throws is logged and does not stop the others or the monitor. */
-    private void notify(java.util.function.Consumer<Listener> call) {
+    private void notify(Consumer<Listener> call) {
         for (Listener l : listeners) {
             try {
                 call.accept(l);
@@ -474,22 +338,18 @@ public final class RtnlMonitor {
     }
 
     private void deleted(int ifindex, String name) {
-        synchronized (this) {
-            if (links.remove(ifindex) == null) {
-                return;
-            }
-            addresses.remove(ifindex);
+        if (!links.remove(ifindex)) {
+            return;
         }
-        routingDirty = true;
-        neighbours.keySet().removeIf(k -> k.ifindex() == ifindex);
+        routing.markDirty();
+        neighbours.removeInterface(ifindex);
         notify(l -> l.linkDeleted(ifindex, name));
     }
 
     /** Re-reads the interfaces (reporting differences), then ticks the listeners. */
     private void poll() {
         try {
-            List<LinkInfo> now = queries.links();
-            reconcileLinks(now);
+            reconcileLinks(queries.links());
         } catch (IOException e) {
             logger.debug("rtnetlink monitor of {}: cannot list interfaces: {}", namespace, e.getMessage());
         }
@@ -497,70 +357,39 @@ public final class RtnlMonitor {
     }
 
     private void reconcileLinks(List<LinkInfo> now) {
-        Map<Integer, LinkInfo> seen = new HashMap<>();
-        for (LinkInfo l : now) {
-            seen.put(l.index(), l);
-        }
-        List<LinkInfo> gone;
-        List<LinkInfo> changed = new ArrayList<>();
-        synchronized (this) {
-            gone = new ArrayList<>();
-            for (LinkInfo old : links.values()) {
-                if (!seen.containsKey(old.index())) {
-                    gone.add(old);
-                }
-            }
-            for (LinkInfo l : now) {
-                if (!l.equals(links.put(l.index(), l))) {
-                    changed.add(l);
-                }
-            }
-        }
-        for (LinkInfo l : gone) {
+        LinkTable.Changes c = links.reconcile(now);
+        for (LinkInfo l : c.gone()) {
             deleted(l.index(), l.name());
         }
-        if (!changed.isEmpty()) {
-            routingDirty = true;
+        if (!c.changed().isEmpty()) {
+            routing.markDirty();
         }
-        for (LinkInfo l : changed) {
+        for (LinkInfo l : c.changed()) {
             notify(x -> x.linkChanged(l));
         }
     }
 
     /** Reads links and addresses again; {@code report}: tell the listeners everything may have changed. */
     private void resync(boolean report) throws IOException {
-        routingChanged();
+        routing.changed();
         List<LinkInfo> now = queries.links();
-        neighbours.clear();
-        for (Neighbour nb : queries.neighbours(0)) {
-            if (nb.isValid()) {
-                neighbours.put(new NeighbourKey(nb.ifindex(), nb.address()), nb.mac().toLong());
-            }
-        }
+        neighbours.replaceAll(queries.neighbours(0));
         Map<Integer, List<InetAddress>> addrs = new HashMap<>();
         for (AddressInfo a : queries.addresses()) {
             addrs.computeIfAbsent(a.ifindex(), k -> new ArrayList<>()).add(a.address());
         }
         if (!report) {
-            synchronized (this) {
-                for (LinkInfo l : now) {
-                    links.put(l.index(), l);
-                }
-                addrs.forEach((k, v) -> addresses.put(k, List.copyOf(v)));
-            }
-            readRouting();
+            links.seed(now, addrs);
+            routing.read(queries);
             return;
         }
         reconcileLinks(now);
-        synchronized (this) {
-            addresses.clear();
-            addrs.forEach((k, v) -> addresses.put(k, List.copyOf(v)));
-        }
+        links.replaceAddresses(addrs);
         for (Map.Entry<Integer, List<InetAddress>> e : addrs.entrySet()) {
             List<InetAddress> list = List.copyOf(e.getValue());
             notify(l -> l.addressesChanged(e.getKey(), list));
         }
-        readRouting();
+        routing.read(queries);
         notify(l -> l.routesChanged(0));
     }
 }

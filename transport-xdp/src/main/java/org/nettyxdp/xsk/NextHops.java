@@ -191,12 +191,12 @@ public final class NextHops implements AutoCloseable {
             t.refreshNanos = now + PENDING_NANOS;
             return null; // asked again through this destination; the others use the answer meanwhile
         }
-        long mac = route.gateway != 0 ? t.mac : monitor.monitor().neighbourMac(ifindex, destination);
+        int d4 = destination.hashCode();
+        long mac = route.gateway != 0 ? t.mac : monitor.monitor().neighbourMac(ifindex, d4); // allocates nothing
         if (mac == 0) {
             return null; // an on-link destination whose neighbour is not known (yet)
         }
-        byte[] d = destination.getAddress();
-        return new Hop(mac, d, t.source, destination.hashCode(), XdpFastPath.toInt(t.source));
+        return new Hop(mac, destination.getAddress(), t.source, d4, XdpFastPath.toInt(t.source));
     }
 
     /** The mirror's route to {@code destination} when it is sure of one through this interface. */
