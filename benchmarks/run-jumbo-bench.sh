@@ -5,6 +5,8 @@
 #
 #   sudo benchmarks/run-jumbo-bench.sh                # 8000 B
 #   BENCH_PAYLOAD=4000 benchmarks/run-jumbo-bench.sh
+#   BENCH_ONLY=xdp_drv:echo BENCH_JVM_ARGS=-XX:StartFlightRecording=filename=jumbo.jfr,settings=profile \
+#     benchmarks/run-jumbo-bench.sh                   # one row, profiled (see jfr-stages.py)
 #
 # Traffic never leaves the veth pair (10.251.9.0/24 between this namespace and nxb-j).
 set -euo pipefail
@@ -51,5 +53,5 @@ rm -f "$CP_FILE"
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xms512m -Xmx512m \
   -Dbench.hosts="1:$H:$P:$NS:$HIP:$PIP" -Dbench.serverCpu="${BENCH_SERVER_CPU:-0}" \
   -Dbench.loadCpu="${BENCH_LOAD_CPU:-1}" -Dbench.payload="${BENCH_PAYLOAD:-8000}" \
-  -Dbench.measure="${BENCH_MEASURE:-3}" -Dbench.warmup="${BENCH_WARMUP:-1}" \
-  -cp "$CP" org.nettyxdp.benchmarks.harness.JumboBench
+  -Dbench.measure="${BENCH_MEASURE:-3}" -Dbench.warmup="${BENCH_WARMUP:-1}" -Dbench.only="${BENCH_ONLY:-}" \
+  ${BENCH_JVM_ARGS:-} -cp "$CP" org.nettyxdp.benchmarks.harness.JumboBench

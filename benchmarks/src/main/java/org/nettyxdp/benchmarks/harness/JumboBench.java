@@ -22,7 +22,8 @@ import java.util.Locale;
  *
  * <p>System properties: {@code bench.hosts} (one host as for {@link Harness}; {@code run-jumbo-bench.sh}
  * sets it up with MTU 9000), {@code bench.serverCpu} (0), {@code bench.loadCpu} (1),
- * {@code bench.payload} (8000), {@code bench.warmup} and {@code bench.measure} (seconds, 1 and 3).
+ * {@code bench.payload} (8000), {@code bench.warmup} and {@code bench.measure} (seconds, 1 and 3),
+ * {@code bench.only} (one row, {@code transport:workload}).
  */
 public final class JumboBench {
     private static final int PORT = 7778;
@@ -31,6 +32,8 @@ public final class JumboBench {
     private final int loadCpu = Integer.getInteger("bench.loadCpu", 1);
     private final int payload = Integer.getInteger("bench.payload", 8000);
     private final long warmupMillis = (long) (Double.parseDouble(System.getProperty("bench.warmup", "1")) * 1000);
+    /** {@code bench.only}: one row, {@code transport:workload} (e.g. {@code xdp_drv:echo}, to profile it). */
+    private final String only = System.getProperty("bench.only", "");
     private final long measureMillis = (long) (Double.parseDouble(System.getProperty("bench.measure", "3")) * 1000);
     /** The measurement loop (warm-up, sliced window, loop-thread CPU): the transport comparison's own. */
     private final Harness harness = new Harness();
@@ -65,6 +68,9 @@ public final class JumboBench {
                     continue;
                 }
                 for (boolean echo : new boolean[] {false, true}) {
+                    if (!only.isEmpty() && !only.equals(t.label + (echo ? ":echo" : ":rx"))) {
+                        continue;
+                    }
                     try {
                         Row r = measure(h, sender, ctl, t, echo);
                         rows.add(r);
