@@ -1,11 +1,9 @@
 package org.nettyxdp.xsk;
 
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.nettyxdp.bpf.XdpMode;
 import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.buffer.UmemFramePool;
 import org.nettyxdp.netlink.LinkInfo;
@@ -14,8 +12,6 @@ import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.packet.RxChecksumPolicy;
 import org.nettyxdp.packet.XdpPacket;
 import org.nettyxdp.socket.KernelRxSide;
-import org.nettyxdp.socket.UmemConfig;
-import org.nettyxdp.socket.ZeroCopyMode;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
 
@@ -74,7 +70,7 @@ class HostileChainRingTest {
             link = rtnl.link(pair.hostIf());
         }
         XdpFastPath fp = XdpFastPath.open(link, new InetSocketAddress(pair.hostV4(), PORT), pair.hostV4(),
-                settings());
+                TestSettings.generic(FRAME, 256, RxChecksumPolicy.VERIFY));
         try {
             assertTrue(fp.isMultiBuffer(), "multi-buffer on " + pair.hostIf());
             QueueSocket qs = fp.queueForTest(0);
@@ -191,30 +187,5 @@ class HostileChainRingTest {
         void publish() {
             KernelRxSide.produce(qs.xsk.rx(), addrs, lens, options, n);
         }
-    }
-
-    private static FastPathSettings settings() {
-        return new FastPathSettings(new UmemConfig(FRAME, 256, 0, 0), 64, XdpMode.SKB, ZeroCopyMode.AUTO, 0,
-                new FastPathSettings.Tunables() {
-                    @Override
-                    public RxChecksumPolicy rxChecksum() {
-                        return RxChecksumPolicy.VERIFY;
-                    }
-
-                    @Override
-                    public double copyFallbackThreshold() {
-                        return 0.5;
-                    }
-
-                    @Override
-                    public int trafficClass() {
-                        return 0;
-                    }
-
-                    @Override
-                    public ByteBufAllocator allocator() {
-                        return ByteBufAllocator.DEFAULT;
-                    }
-                });
     }
 }

@@ -1,16 +1,12 @@
 package org.nettyxdp.xsk;
 
-import io.netty.buffer.ByteBufAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.nettyxdp.bpf.XdpMode;
 import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.netlink.LinkInfo;
 import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.packet.RxChecksumPolicy;
-import org.nettyxdp.socket.UmemConfig;
-import org.nettyxdp.socket.ZeroCopyMode;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
 
@@ -40,7 +36,7 @@ class InvalidDescriptorTest {
             link = rtnl.link(pair.hostIf());
         }
         XdpFastPath fp = XdpFastPath.open(link, new InetSocketAddress(pair.hostV4(), 40000), pair.hostV4(),
-                settings());
+                TestSettings.generic(FRAME, FRAMES, RxChecksumPolicy.VERIFY_UNLESS_PARTIAL));
         try {
             FrameAccounting start = fp.accounting()[0];
             assertTrue(start.balanced(), start.toString());
@@ -82,7 +78,7 @@ class InvalidDescriptorTest {
             link = rtnl.link(pair.hostIf());
         }
         XdpFastPath fp = XdpFastPath.open(link, new InetSocketAddress(pair.hostV4(), 40001), pair.hostV4(),
-                settings());
+                TestSettings.generic(FRAME, FRAMES, RxChecksumPolicy.VERIFY_UNLESS_PARTIAL));
         try {
             int taken = 0;
             long twice = -1;
@@ -102,30 +98,5 @@ class InvalidDescriptorTest {
         } finally {
             fp.close();
         }
-    }
-
-    private static FastPathSettings settings() {
-        return new FastPathSettings(new UmemConfig(FRAME, FRAMES, 0, 0), 64, XdpMode.SKB, ZeroCopyMode.AUTO, 0,
-                new FastPathSettings.Tunables() {
-                    @Override
-                    public RxChecksumPolicy rxChecksum() {
-                        return RxChecksumPolicy.VERIFY_UNLESS_PARTIAL;
-                    }
-
-                    @Override
-                    public double copyFallbackThreshold() {
-                        return 0.5;
-                    }
-
-                    @Override
-                    public int trafficClass() {
-                        return 0;
-                    }
-
-                    @Override
-                    public ByteBufAllocator allocator() {
-                        return ByteBufAllocator.DEFAULT;
-                    }
-                });
     }
 }

@@ -33,6 +33,8 @@ final class XdpTxGenerator implements Load {
      * kernels send 32 per kick and the loop kicks again while descriptors wait.
      */
     private static final int BATCH = Integer.getInteger("bench.genBatch", 128);
+    /** {@code bench.genYield} (default true): yield the CPU after a pass in which nothing completed. */
+    private static final boolean YIELD = Boolean.parseBoolean(System.getProperty("bench.genYield", "true"));
     private static final int FRAME_SIZE = 2048;
     private static final int FRAMES_PER_QUEUE = 4096;
     private static final int RING = 2048;
@@ -126,6 +128,8 @@ final class XdpTxGenerator implements Load {
         long served = 0;
         long lost = 0;
         long progress = start;
+        long sentBefore = 0;
+        long yields = 0;
         while (!stop) {
             passes++;
             int budget = BATCH;
@@ -182,6 +186,13 @@ final class XdpTxGenerator implements Load {
                 }
             }
             SENT.setOpaque(this, sent);
+            if (sent == sentBefore && YIELD) {
+                // nothing completed: the kernel's side (the receiving veth's NAPI thread, which frees our
+                // frames) needs the CPU this thread would spend kicking a ring it cannot take yet
+                Thread.yield();
+                yields++;
+            }
+            sentBefore = sent;
             if ((passes & 1023) == 0) {
                 PASSES.setOpaque(this, passes);
                 STARVED.setOpaque(this, starved);
