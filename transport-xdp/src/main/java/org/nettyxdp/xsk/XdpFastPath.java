@@ -76,6 +76,8 @@ public final class XdpFastPath {
     private final QueueSocket[] queues;
     private final FastPathCounters counters = new FastPathCounters();
     private final NextHops nextHops;
+    /** Whether the link was up at its last change (event loop): next hops are looked up afresh when it comes up. */
+    private boolean linkUp;
     /** False while the bound address is not configured on the interface: nothing is steered or sent. */
     private boolean addressPresent = true;
     private final UdpFrameParser parser;
@@ -108,6 +110,7 @@ public final class XdpFastPath {
         this.queues = queues;
         LinkInfo link = iface.link();
         this.nextHops = new NextHops(link.index(), link.isLoopback());
+        this.linkUp = link.isUp();
         long ifMac = link.mac() == null ? 0 : link.mac().toLong();
         this.parser = new UdpFrameParser(port, boundIpv4, boundIpv6, accept4, accept6, ifMac,
                 !link.isLoopback() && ifMac != 0, link.index(), link.isLoopback(), iface::locals);
@@ -251,11 +254,14 @@ public final class XdpFastPath {
         parser.setInterfaceMac(mac, !link.isLoopback() && mac != 0);
         writer.setInterfaceMac(mac);
         transmitter.setMtu(link.mtu());
-        if (link.isUp()) {
+        if (link.isUp() && !linkUp) {
             // while the link is down nothing leaves it anyway: the hops stay, and what is queued waits
-            // for the link (or the TX drain timeout) instead of leaving by another route
+            // for the link (or the TX drain timeout) instead of leaving by another route; once it is up
+            // again they are looked up afresh. Other link changes (MTU, flags, statistics) leave next
+            // hops as they are: clearing them would send every peer's next reply through the kernel socket
             nextHops.clear();
         }
+        linkUp = link.isUp();
     }
 
     /**
