@@ -42,7 +42,8 @@ import static org.nettyxdp.bpf.Reg.R9;
  * addresses, an entry bound to an address wins over the port's wildcard entry, and a channel of one
  * family never takes the other's frames (a dual-stack IPv6 channel puts both wildcard keys). On a hit
  * whose {@code max_frame_len} is non-zero and smaller than the frame (total length, all fragments of a
- * multi-buffer frame), the frame is passed to the kernel, which would otherwise drop it silently.
+ * multi-buffer frame), the frame is passed to the kernel: one the socket's frames cannot hold, or one
+ * longer than the link's MTU (in generic mode, an aggregate of several datagrams the kernel segments).
  * Otherwise the verdict is {@code bpf_redirect_map(xsks, slot * numQueues + rx_queue_index, fallback)}.
  * Frames arriving on a queue {@code >= numQueues} are passed (their index would fall into the next
  * slot's range). Anything else — ARP, ICMP, TCP, other ports, truncated headers — is {@code XDP_PASS},

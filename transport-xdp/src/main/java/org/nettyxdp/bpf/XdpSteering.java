@@ -169,8 +169,9 @@ public final class XdpSteering implements AutoCloseable {
      *
      * @param bound       the channel's bound address, or a wildcard address ({@code 0.0.0.0}, {@code ::})
      *                    for the port's wildcard entry of that family
-     * @param maxFrameLen longest frame the slot's UMEM frames take; longer ones go to the kernel. 0 = no
-     *                    limit (multi-buffer sockets; the program must have been opened with frags)
+     * @param maxFrameLen longest frame (all fragments) to steer to the slot: what its UMEM frames take,
+     *                    at most the link's MTU plus the Ethernet header (longer: an aggregate the kernel
+     *                    segments); longer ones go to the kernel. 0 = no limit
      */
     public void putPort(int port, InetAddress bound, int slot, int maxFrameLen) throws BpfException {
         checkSlot(slot);

@@ -5,7 +5,6 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.nettyxdp.bpf.XdpMode;
 import org.nettyxdp.netlink.LinkInfo;
 import org.nettyxdp.socket.BindBusyException;
-import org.nettyxdp.socket.UmemConfig;
 import org.nettyxdp.socket.XdpSocketConfig;
 
 import java.io.IOException;
@@ -92,7 +91,6 @@ final class FastPathOpening {
                 steered = unshared(local.getPort(), steered, local.getAddress() instanceof Inet6Address);
                 checked = true;
             }
-            UmemConfig umem = settings.umem();
             for (int q = 0; q < queues.length; q++) {
                 if (queues[q] == null) {
                     queues[q] = QueueSocket.open(link, q, settings, socketConfig, true);
@@ -104,8 +102,8 @@ final class FastPathOpening {
             }
             XdpFastPath fp = new XdpFastPath(iface, local, boundIp, steered, queues, settings, multiBuffer);
             // the port's group (SO_REUSEPORT: shared with other channels) points the queues at us;
-            // multi-buffer: every frame the interface takes fits a chain, else longer ones go to the kernel
-            fp.join(settings.reusePort(), multiBuffer ? 0 : umem.maxRxFrameLength());
+            // frames longer than the MTU (aggregates) and, without multi-buffer, than a frame go to the kernel
+            fp.join(settings.reusePort());
             finished = true;
             logger.info("{} on {}: XDP {}, {}", local, link.name(),
                     iface.attachedMode() == XdpMode.DRV ? "native" : "generic", fp.describeQueues());

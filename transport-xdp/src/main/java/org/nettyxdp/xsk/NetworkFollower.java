@@ -14,7 +14,8 @@ import java.util.Set;
 /**
  * Keeps one {@link FastPathSet} in step with the network: takes the {@link RtnlMonitor}'s reports on
  * its thread and applies each on the channel's event loop, between batches (so the hot path takes no
- * lock), as the set's leg changes: MAC and MTU at once, next hops after neighbour and route changes
+ * lock), as the set's leg changes: MAC and MTU at once (the steering entries' frame limit follows the
+ * MTU on the monitor's thread), next hops after neighbour and route changes
  * have settled, a bound address coming and going, an interface deleted, detached by someone else,
  * appearing, or changing its queue count.
  */
@@ -61,6 +62,7 @@ final class NetworkFollower implements RtnlMonitor.Listener {
     @Override
     public void linkChanged(LinkInfo link) {
         if (link.xdp().isAttached()) {
+            followMtu(link);
             owner.execute(() -> onLinkChanged(link, 0));
             return;
         }
@@ -70,6 +72,20 @@ final class NetworkFollower implements RtnlMonitor.Listener {
         LinkInfo now = sub == null ? null : sub.monitor().query(link.index());
         if (now != null) {
             owner.execute(() -> onLinkChanged(now, asked));
+        }
+    }
+
+    /** The steering entries' frame limits follow the MTU here, on the monitor's thread (as addresses do). */
+    private void followMtu(LinkInfo link) {
+        for (XdpFastPath leg : set.legs()) {
+            if (leg.ifindex() != link.index()) {
+                continue;
+            }
+            try {
+                leg.followMtu(link);
+            } catch (IOException | RuntimeException e) {
+                logger.debug("{}: cannot follow the MTU of {}: {}", set.local(), link.name(), e.toString());
+            }
         }
     }
 

@@ -7,6 +7,7 @@ import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.buffer.UmemByteBuf;
 import org.nettyxdp.buffer.UmemFramePool;
 import org.nettyxdp.netlink.LinkInfo;
+import org.nettyxdp.packet.EthHdr;
 import org.nettyxdp.packet.XdpPacket;
 import org.nettyxdp.socket.XdpStatistics;
 
@@ -52,8 +53,8 @@ public final class XdpFastPath {
     public static final int FRAME_BUFFER_HEADROOM = UdpFrameWriter.IPV6_HEADERS;
 
     private final XdpInterface iface;
-    /** Set once the fast path has joined its port's group. */
-    private PortGroup group;
+    /** Set once the fast path has joined its port's group (read by the network follower's thread). */
+    private volatile PortGroup group;
     private final PortGroup.Member membership = new PortGroup.Member() {
         @Override
         public int socketFd(int queue) {
@@ -84,8 +85,13 @@ public final class XdpFastPath {
     private final UdpFrameWriter writer;
     private final FastPathReceiver receiver;
     private final FastPathTransmitter transmitter;
-    /** The longest frame the program steers here. */
+    /** The longest frame the UMEM frames take (single-buffer sockets). */
     private final int frameLimit;
+    /**
+     * The longest frame the program steers here now (0: any length): at most the link's MTU plus a tagged
+     * Ethernet header, and {@link #frameLimit} without multi-buffer. Written by the network follower.
+     */
+    private volatile int steeringLimit;
     /** When the fast path was opened ({@link System#nanoTime()}): older reports of the link predate it. */
     private final long openedNanos = System.nanoTime();
     /** Every queue takes and sends descriptor chains ({@code XDP_USE_SG}, program with frags). */
@@ -116,6 +122,7 @@ public final class XdpFastPath {
                 !link.isLoopback() && ifMac != 0, link.index(), link.isLoopback(), iface::locals);
         this.writer = new UdpFrameWriter(port, boundIpv4, boundIpv6, ifMac);
         this.frameLimit = settings.umem().maxRxFrameLength();
+        this.steeringLimit = steeringLimit(link);
         int frameCapacity = settings.umem().frameSize() - XdpPacket.XDP_PACKET_HEADROOM;
         // the kernel receives into each frame less both headrooms: that bounds the longest valid chain
         this.receiver = new FastPathReceiver(queues, parser, counters, settings, local, multiBuffer,
@@ -124,9 +131,38 @@ public final class XdpFastPath {
                 boundIpv6, accept4, accept6, multiBuffer, link.mtu(), new FrameChain(frameCapacity));
     }
 
-    /** Joins the port's group, which points the queues at this fast path ({@code frameLimit} 0: any length). */
-    void join(boolean reusePort, int frameLimit) throws IOException {
-        group = iface.join(port, steered, reusePort, frameLimit, membership);
+    /** Joins the port's group, which points the queues at this fast path, up to {@link #steeringLimit}. */
+    void join(boolean reusePort) throws IOException {
+        group = iface.join(port, steered, reusePort, steeringLimit, membership);
+    }
+
+    /**
+     * The longest frame to steer here on {@code link} (0: any length). A frame longer than the MTU plus
+     * a (tagged) Ethernet header is no datagram the link carried as one frame: in generic mode it is
+     * the kernel's aggregate of several (a UDP GSO send from this host, GRO), which a kernel socket
+     * receives as its segments, so the kernel takes it. Without multi-buffer the UMEM frame bounds it
+     * too. {@code lo} carries 64 KiB datagrams and aggregates alike: no MTU limit there.
+     */
+    int steeringLimit(LinkInfo link) {
+        int mtuLimit = link.isLoopback() || link.mtu() <= 0 ? 0 : link.mtu() + EthHdr.TAGGED_LEN;
+        if (multiBuffer) {
+            return mtuLimit;
+        }
+        return mtuLimit == 0 ? frameLimit : Math.min(frameLimit, mtuLimit);
+    }
+
+    /**
+     * Follows an MTU change in the steering entries of this fast path's port: frames longer than the
+     * new MTU go to the kernel. Any thread (the network follower's, off the event loop); blocks on bpf.
+     */
+    void followMtu(LinkInfo link) throws IOException {
+        int limit = steeringLimit(link);
+        PortGroup g = group;
+        if (limit == steeringLimit || g == null || released) {
+            return;
+        }
+        steeringLimit = limit;
+        iface.setPortLimit(port, steered, g.slot(), limit);
     }
 
     /**
@@ -298,7 +334,7 @@ public final class XdpFastPath {
         }
         addressPresent = present;
         if (present) {
-            iface.addPort(port, steered, group.slot(), multiBuffer ? 0 : frameLimit);
+            iface.addPort(port, steered, group.slot(), steeringLimit);
         } else {
             iface.removePort(port, steered.get(0), group.slot());
         }

@@ -321,6 +321,21 @@ final class XdpInterface {
         }
     }
 
+    /**
+     * Sets the longest frame steered to {@code slot} at {@code port} of each address of {@code keys}
+     * (0: any length), for the entries that are still the slot's.
+     */
+    void setPortLimit(int port, List<InetAddress> keys, int slot, int maxFrameLen) throws BpfException {
+        synchronized (ATTACHED) {
+            for (InetAddress key : keys) {
+                PortMap.Entry entry = steering.ports().get(port, key);
+                if (entry != null && entry.slot() == slot && entry.maxFrameLen() != maxFrameLen) {
+                    steering.putPort(port, key, slot, maxFrameLen);
+                }
+            }
+        }
+    }
+
     /** Stops steering {@code bound:port} to {@code slot} (if that entry is still the slot's). */
     void removePort(int port, InetAddress bound, int slot) throws BpfException {
         synchronized (ATTACHED) {
