@@ -214,16 +214,15 @@ public final class UmemFramePool {
             return NOT_RECEIVED;
         }
         int index = (int) (addr >>> frameShift);
-        if (get(state, index) != KERNEL) {
-            return NOT_RECEIVED;
-        }
+        // compare-and-set: rings of sockets on several event loops can share this UMEM, and a descriptor
+        // that names a frame another ring holds must not hand it out twice
         if (verdict != RxDescriptor.VALID) {
-            set(state, index, FREE);
-            offerReleased(index);
+            if (compareAndSet(state, index, KERNEL, FREE)) {
+                offerReleased(index);
+            }
             return NOT_RECEIVED;
         }
-        set(state, index, RECEIVED);
-        return index;
+        return compareAndSet(state, index, KERNEL, RECEIVED) ? index : NOT_RECEIVED;
     }
 
     /**

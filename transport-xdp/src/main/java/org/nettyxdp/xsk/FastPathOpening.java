@@ -103,7 +103,12 @@ final class FastPathOpening {
             XdpFastPath fp = new XdpFastPath(iface, local, boundIp, steered, queues, settings, multiBuffer);
             // the port's group (SO_REUSEPORT: shared with other channels) points the queues at us;
             // frames longer than the MTU (aggregates) and, without multi-buffer, than a frame go to the kernel
-            fp.join(settings.reusePort());
+            try {
+                fp.join(settings.reusePort());
+            } catch (IOException | RuntimeException e) {
+                fp.discardAfterFailedJoin();
+                throw e;
+            }
             finished = true;
             logger.info("{} on {}: XDP {}, {}", local, link.name(),
                     iface.attachedMode() == XdpMode.DRV ? "native" : "generic", fp.describeQueues());

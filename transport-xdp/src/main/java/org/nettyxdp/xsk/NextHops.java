@@ -117,6 +117,9 @@ public final class NextHops implements AutoCloseable {
                 });
                 follow(m.monitor().routing());
             } catch (IOException | RuntimeException e) {
+                if (m != null) {
+                    m.close();
+                }
                 m = null; // no mirror: every destination is resolved through netlink
             }
         }

@@ -131,6 +131,11 @@ public final class XdpFastPath {
                 boundIpv6, accept4, accept6, multiBuffer, link.mtu(), new FrameChain(frameCapacity));
     }
 
+    /** Closes what the constructor opened beside the queues (its next hops), after a failed {@link #join}. */
+    void discardAfterFailedJoin() {
+        nextHops.close();
+    }
+
     /** Joins the port's group, which points the queues at this fast path, up to {@link #steeringLimit}. */
     void join(boolean reusePort) throws IOException {
         group = iface.join(port, steered, reusePort, steeringLimit, membership);
@@ -157,12 +162,14 @@ public final class XdpFastPath {
      */
     void followMtu(LinkInfo link) throws IOException {
         int limit = steeringLimit(link);
-        PortGroup g = group;
-        if (limit == steeringLimit || g == null || released) {
+        if (limit == steeringLimit || released) {
             return;
         }
-        steeringLimit = limit;
-        iface.setPortLimit(port, steered, g.slot(), limit);
+        steeringLimit = limit; // before the join too: join() steers with the limit of the latest MTU
+        PortGroup g = group;
+        if (g != null) {
+            iface.setPortLimit(port, steered, g.slot(), limit);
+        }
     }
 
     /**
