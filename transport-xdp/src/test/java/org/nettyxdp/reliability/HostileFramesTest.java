@@ -170,7 +170,7 @@ class HostileFramesTest {
                     }
                 }
                 long w0 = System.nanoTime();
-                awaitWindow(window, rec, channels, expectedDrops, atMostOnce);
+                awaitWindow(window, rec, channels, expectedDrops, atMostOnce, samples);
                 long w = System.nanoTime() - w0;
                 if (w > 20_000_000L) {
                     slowWindows.merge(w / 10_000_000L * 10 + " ms", 1, Integer::sum);
@@ -194,7 +194,7 @@ class HostileFramesTest {
      * counted (frames "at most once" count either way).
      */
     private void awaitWindow(List<Sample> window, Recorder rec, XdpDatagramChannel[] channels, long expectedDrops,
-                             List<Integer> atMostOnce) throws InterruptedException {
+                             List<Integer> atMostOnce, List<Sample> sentSoFar) throws InterruptedException {
         long deadline = System.nanoTime() + 5_000_000_000L;
         for (int spins = 0; ; spins++) {
             boolean delivered = true;
@@ -220,7 +220,34 @@ class HostileFramesTest {
                         missing.add(s.seq() + ":" + s.kind());
                     }
                 }
+                Map<DropReason, Long> expectedByReason = new EnumMap<>(DropReason.class);
+                Map<String, Long> amoByKind = new TreeMap<>();
+                long slowExpected = 0;
+                long fastExpected = 0;
+                for (Sample s : sentSoFar) {
+                    if (s.fate() == Fate.DROP) {
+                        expectedByReason.merge(s.reason(), 1L, Long::sum);
+                    } else if (s.fate() == Fate.SLOW) {
+                        slowExpected++;
+                    } else if (s.fate() == Fate.FAST) {
+                        fastExpected++;
+                    }
+                }
+                List<String> droppedButDelivered = new ArrayList<>();
+                for (Sample s : window) {
+                    if (s.fate() == Fate.AT_MOST_ONCE && rec.counts.get(s.seq()) == 0) {
+                        amoByKind.merge(s.kind(), 1L, Long::sum);
+                    }
+                    if (s.fate() == Fate.DROP && rec.counts.get(s.seq()) > 0) {
+                        droppedButDelivered.add(s.seq() + ":" + s.kind());
+                    }
+                }
                 fail("window stalled: missing " + missing + "; drops+amo " + accounted + " of " + expected
+                        + "; drops expected so far by reason " + expectedByReason
+                        + "; at-most-once frames of the window not delivered, by kind " + amoByKind
+                        + "; frames to drop that were delivered " + droppedButDelivered
+                        + "; datagrams expected so far on the kernel socket " + slowExpected + ", on the fast path "
+                        + fastExpected
                         + "; v4 " + channels[0].metrics() + "; v6 " + channels[1].metrics());
             }
             if (spins < 100) {
