@@ -2,19 +2,15 @@ package org.nettyxdp.channel;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.ResourceLeakDetector;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.nettyxdp.reliability.LeakLog;
+import org.nettyxdp.testing.ParanoidLeaks;
 import org.nettyxdp.testing.Shell;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
@@ -26,7 +22,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -49,7 +44,8 @@ class ChainInPlaceSendTest {
     static final TestHosts HOSTS = new TestHosts();
     @RegisterExtension
     static final XdpLoops LOOPS = new XdpLoops(1);
-    private static ResourceLeakDetector.Level savedLevel;
+    @RegisterExtension
+    static final ParanoidLeaks LEAKS = new ParanoidLeaks();
 
     private static final int SIZE = 8000;
     private static final byte ECHO = 0;
@@ -60,28 +56,6 @@ class ChainInPlaceSendTest {
     private static final byte GROWN = 5;
     private static final byte KEPT = 6;
     private static final byte[] TAIL = "tail".getBytes(StandardCharsets.US_ASCII);
-
-    private static LeakLog leaks;
-
-    @BeforeAll
-    static void paranoid() {
-        savedLevel = ResourceLeakDetector.getLevel();
-        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-        leaks = LeakLog.install();
-    }
-
-    @AfterAll
-    static void noLeaks() throws InterruptedException {
-        // a leaked buffer is reported once it is collected, by the next buffer the detector tracks
-        for (int i = 0; i < 5; i++) {
-            System.gc();
-            Thread.sleep(50);
-            ByteBufAllocator.DEFAULT.directBuffer(1).release();
-        }
-        leaks.uninstall();
-        ResourceLeakDetector.setLevel(savedLevel);
-        assertEquals(List.of(), leaks.get(), "leak reports");
-    }
 
     @ParameterizedTest
     @EnumSource(value = XdpAttachMode.class, names = {"DRV", "SKB"})

@@ -8,15 +8,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.ResourceLeakDetector;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.buffer.UmemByteBuf;
 import org.nettyxdp.packet.DropReason;
-import org.nettyxdp.reliability.LeakLog;
+import org.nettyxdp.testing.ParanoidLeaks;
 import org.nettyxdp.testing.NetNs;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
@@ -48,29 +45,8 @@ class MultiBufferTest {
     static final TestHosts HOSTS = new TestHosts();
     @RegisterExtension
     static final XdpLoops LOOPS = new XdpLoops(1);
-    private static ResourceLeakDetector.Level savedLevel;
-
-    private static LeakLog leaks;
-
-    @BeforeAll
-    static void paranoid() {
-        savedLevel = ResourceLeakDetector.getLevel();
-        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-        leaks = LeakLog.install();
-    }
-
-    @AfterAll
-    static void noLeaks() throws InterruptedException {
-        // a leaked buffer is reported once it is collected, by the next buffer the detector tracks
-        for (int i = 0; i < 5; i++) {
-            System.gc();
-            Thread.sleep(50);
-            io.netty.buffer.ByteBufAllocator.DEFAULT.directBuffer(1).release();
-        }
-        leaks.uninstall();
-        ResourceLeakDetector.setLevel(savedLevel);
-        assertEquals(java.util.List.of(), leaks.get(), "leak reports");
-    }
+    @RegisterExtension
+    static final ParanoidLeaks LEAKS = new ParanoidLeaks();
 
     @Test
     void jumboEchoOverVethInDriverMode() throws Exception {
