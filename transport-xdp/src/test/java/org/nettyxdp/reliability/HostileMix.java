@@ -268,6 +268,9 @@ final class HostileMix {
                 int frameLen = chunk + 1 + random.nextInt(frameMax - chunk);
                 byte[] ip = plain4(s, frameLen - 14 - 28);
                 if (kind.endsWith("udpcsum")) {
+                    if (looksPartial(ip, 20, p4, h4)) {
+                        return null;
+                    }
                     ip[ip.length - 1 - random.nextInt(ip.length - chunk + 14)] ^= 0x5a;
                     return one(s, kind, Fate.DROP, DropReason.BAD_UDP_CHECKSUM, 4, v4Frame(ip));
                 }
@@ -286,6 +289,9 @@ final class HostileMix {
                 int frameLen = chunk + 1 + random.nextInt(frameMax - chunk);
                 byte[] ip = plain6(s, frameLen - 14 - 48);
                 if (kind.endsWith("udpcsum")) {
+                    if (looksPartial(ip, 40, p6, h6)) {
+                        return null;
+                    }
                     ip[ip.length - 1 - random.nextInt(ip.length - chunk + 14)] ^= 0x5a;
                     return one(s, kind, Fate.DROP, DropReason.BAD_UDP_CHECKSUM, 6, v6Frame(ip));
                 }
@@ -534,6 +540,17 @@ final class HostileMix {
             bad = (bad + 1) & 0xffff;
         }
         put16(ip, l4 + 6, bad);
+    }
+
+    /**
+     * Whether the UDP checksum field at {@code l4} holds the pseudo-header sum alone: about one
+     * datagram in 65 536 has a valid checksum equal to it. Corrupting such a datagram's payload makes
+     * a frame that {@code VERIFY_UNLESS_PARTIAL} rightly accepts as a checksum-offload frame, so it
+     * cannot be a sample the channel must drop.
+     */
+    private static boolean looksPartial(byte[] ip, int l4, byte[] src, byte[] dst) {
+        byte[] u = slice(ip, l4, ip.length);
+        return Frames.get16(u, 6) == Frames.partialValue(u, src, dst);
     }
 
     /** 0x0000 and 0xffff are the same number in one's complement. */
