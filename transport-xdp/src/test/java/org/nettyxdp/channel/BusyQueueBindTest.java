@@ -1,15 +1,11 @@
 package org.nettyxdp.channel;
 
-import org.nettyxdp.testing.EchoHandler;
 import io.netty.bootstrap.Bootstrap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.nettyxdp.socket.Umem;
-import org.nettyxdp.socket.UmemConfig;
-import org.nettyxdp.socket.XdpSocket;
-import org.nettyxdp.socket.XdpSocketConfig;
-import org.nettyxdp.sys.Syscalls;
 import org.nettyxdp.testing.EchoClient;
+import org.nettyxdp.testing.EchoHandler;
+import org.nettyxdp.testing.QueueHolder;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
 import org.nettyxdp.testing.XdpLoops;
@@ -22,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.nettyxdp.testing.FastPathWait.awaitFastPath;
 
 /**
  * A bind whose interface queue is busy (EBUSY: another AF_XDP socket holds it, or one closed moments
@@ -37,17 +34,10 @@ class BusyQueueBindTest {
     @Test
     void aBusyQueueIsRetriedOnTheLoopWhileTheKernelSocketServes() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
-        // a foreign AF_XDP socket with its own UMEM holds queue 0: every bind of ours there is EBUSY
-        Umem foreignUmem = Umem.allocate(new UmemConfig(2048, 64, 0, 0));
-        XdpSocket foreign = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withRingSizes(64, 64, 64, 64),
-                foreignUmem);
         XdpDatagramChannel server;
-        try {
-            server = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
-                    .option(XdpChannelOption.UMEM_FRAME_COUNT, 256)
-                    .handler(new EchoHandler())
-                    .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+        // a foreign AF_XDP socket with its own UMEM holds queue 0: every bind of ours there is EBUSY
+        try (QueueHolder busy = QueueHolder.hold(pair.hostIf(), 0)) {
+            server = bindEchoServer(pair);
             try {
                 assertTrue(server.isActive(), "bound on the kernel socket");
                 assertFalse(server.isFastPathActive(), "the queue is busy");
@@ -60,16 +50,10 @@ class BusyQueueBindTest {
                 server.close();
                 throw t;
             }
-        } finally {
-            foreign.close();
-            foreignUmem.close();
         }
         try {
             // the queue is free: the retry gets it
-            for (int i = 0; i < 200 && !server.isFastPathActive(); i++) {
-                Thread.sleep(10);
-            }
-            assertTrue(server.isFastPathActive(), "the fast path joined once the queue was free");
+            awaitFastPath(server, "the fast path joined once the queue was free");
             assertEquals(100, EchoClient.echoes(pair, server.localAddress(), 100));
             XdpChannelMetrics m = metrics(server);
             assertTrue(m.rxFastPackets() > 0, m.toString());
@@ -81,15 +65,8 @@ class BusyQueueBindTest {
     @Test
     void aQueueThatStaysBusyLeavesTheChannelOnItsKernelSocket() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
-        try (Umem foreignUmem = Umem.allocate(new UmemConfig(2048, 64, 0, 0));
-             XdpSocket foreign = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withRingSizes(64, 64, 64, 64),
-                     foreignUmem)) {
-            XdpDatagramChannel server = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group())
-                    .channel(XdpDatagramChannel.class)
-                    .option(XdpChannelOption.UMEM_FRAME_COUNT, 256)
-                    .handler(new EchoHandler())
-                    .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+        try (QueueHolder busy = QueueHolder.hold(pair.hostIf(), 0)) {
+            XdpDatagramChannel server = bindEchoServer(pair);
             try {
                 Thread.sleep(org.nettyxdp.xsk.FastPathSet.BUSY_TIMEOUT_MILLIS + 500);
                 assertFalse(server.isFastPathActive());
@@ -105,16 +82,9 @@ class BusyQueueBindTest {
     @Test
     void closingWhileTheQueueIsBusyGivesEverythingBack() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
         InetSocketAddress at;
-        try (Umem foreignUmem = Umem.allocate(new UmemConfig(2048, 64, 0, 0));
-             XdpSocket foreign = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withRingSizes(64, 64, 64, 64),
-                     foreignUmem)) {
-            XdpDatagramChannel server = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group())
-                    .channel(XdpDatagramChannel.class)
-                    .option(XdpChannelOption.UMEM_FRAME_COUNT, 256)
-                    .handler(new EchoHandler())
-                    .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+        try (QueueHolder busy = QueueHolder.hold(pair.hostIf(), 0)) {
+            XdpDatagramChannel server = bindEchoServer(pair);
             at = server.localAddress();
             assertFalse(server.isFastPathActive());
             server.close().sync();
@@ -136,18 +106,21 @@ class BusyQueueBindTest {
             assertEquals(1, p.getLength());
         }
         // and the queue is free for a new channel's fast path
-        XdpDatagramChannel next = (XdpDatagramChannel) new Bootstrap().group(LOOPS.group())
-                .channel(XdpDatagramChannel.class).handler(new EchoHandler())
-                .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
+        XdpDatagramChannel next = bindEchoServer(pair);
         try {
-            for (int i = 0; i < 200 && !next.isFastPathActive(); i++) {
-                Thread.sleep(10);
-            }
-            assertTrue(next.isFastPathActive());
+            awaitFastPath(next, "the queue was given back");
             assertEquals(20, EchoClient.echoes(pair, next.localAddress(), 20));
         } finally {
             next.close().sync();
         }
+    }
+
+    /** An echo server on the host side of {@code pair}, any port. */
+    private static XdpDatagramChannel bindEchoServer(VethPair pair) throws InterruptedException {
+        return (XdpDatagramChannel) new Bootstrap().group(LOOPS.group()).channel(XdpDatagramChannel.class)
+                .option(XdpChannelOption.UMEM_FRAME_COUNT, 256)
+                .handler(new EchoHandler())
+                .bind(new InetSocketAddress(pair.hostV4(), 0)).sync().channel();
     }
 
     private static XdpChannelMetrics metrics(XdpDatagramChannel ch) throws Exception {

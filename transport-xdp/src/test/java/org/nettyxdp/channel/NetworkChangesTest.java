@@ -52,29 +52,25 @@ class NetworkChangesTest {
     @Test
     void ownMacChange() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        try (Server server = Server.bound(pair.hostV4(), XdpAttachMode.DRV, null);
-             Load load = Load.start(pair, server.target(pair.hostV4()), 1, 64)) {
-            load.awaitEchoes(50);
+        underLoad(pair, Server.bound(pair.hostV4(), XdpAttachMode.DRV, null), 1, (server, load) -> {
             String mac = "02:00:5e:10:00:01";
             Shell.run("ip link set dev " + pair.hostIf() + " address " + mac);
             pair.peer().exec("ip neigh replace " + pair.hostV4().getHostAddress() + " lladdr " + mac + " dev "
                     + pair.peerIf() + " nud reachable");
             settleAndCheck(server, load, true);
-        }
+        });
     }
 
     @Test
     void peerMacChange() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        try (Server server = Server.bound(pair.hostV4(), XdpAttachMode.DRV, null);
-             Load load = Load.start(pair, server.target(pair.hostV4()), 1, 64)) {
-            load.awaitEchoes(50);
+        underLoad(pair, Server.bound(pair.hostV4(), XdpAttachMode.DRV, null), 1, (server, load) -> {
             String mac = "02:00:5e:10:00:02";
             pair.peer().exec("ip link set dev " + pair.peerIf() + " address " + mac);
             Shell.run("ip neigh replace " + pair.peerV4().getHostAddress() + " lladdr " + mac + " dev "
                     + pair.hostIf() + " nud reachable");
             settleAndCheck(server, load, true);
-        }
+        });
     }
 
     @Test
@@ -103,28 +99,23 @@ class NetworkChangesTest {
     void addressRemovedAndAddedBack() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
         String addr = pair.hostV4().getHostAddress() + "/24";
-        try (Server server = Server.bound(pair.hostV4(), XdpAttachMode.DRV, null);
-             Load load = Load.start(pair, server.target(pair.hostV4()), 1, 64)) {
-            load.awaitEchoes(50);
+        underLoad(pair, Server.bound(pair.hostV4(), XdpAttachMode.DRV, null), 1, (server, load) -> {
             Shell.run("ip addr del " + addr + " dev " + pair.hostIf());
             Thread.sleep(SETTLE_MILLIS);
-            long from = load.sent();
-            Thread.sleep(WINDOW_MILLIS);
-            long to = load.sent();
+            Window w = Window.next(load);
             // while the address is gone, nothing for it reaches the channel: the kernel would not deliver it
             Thread.sleep(200);
-            assertEquals(0, server.receivedIn(from, to), "datagrams for a removed address arrived: " + server.metrics());
+            assertEquals(0, server.receivedIn(w.from, w.to),
+                    "datagrams for a removed address arrived: " + server.metrics());
             Shell.run("ip addr add " + addr + " dev " + pair.hostIf());
             settleAndCheck(server, load, true);
-        }
+        });
     }
 
     @Test
     void linkFlapped10Times() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        try (Server server = Server.bound(pair.hostV4(), XdpAttachMode.DRV, null);
-             Load load = Load.start(pair, server.target(pair.hostV4()), 1, 64)) {
-            load.awaitEchoes(50);
+        underLoad(pair, Server.bound(pair.hostV4(), XdpAttachMode.DRV, null), 1, (server, load) -> {
             for (int i = 0; i < 10; i++) {
                 Shell.run("ip link set dev " + pair.hostIf() + " down");
                 Shell.run("ip link set dev " + pair.hostIf() + " up");
@@ -132,15 +123,13 @@ class NetworkChangesTest {
             settleAndCheck(server, load, true);
             assertTrue(server.channel.isFastPathActive());
             assertEquals(0, server.metrics().fastPathLosses());
-        }
+        });
     }
 
     @Test
     void vethDeletedAndRecreated() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        try (Server server = Server.wildcard(pair.hostIf(), XdpAttachMode.DRV);
-             Load load = Load.start(pair, server.target(pair.hostV4()), 1, 64)) {
-            load.awaitEchoes(50);
+        underLoad(pair, Server.wildcard(pair.hostIf(), XdpAttachMode.DRV), 1, (server, load) -> {
             Shell.run("ip link del " + pair.hostIf());
             awaitTrue(() -> !server.channel.isFastPathActive(), "fast path given up after the delete");
             assertEquals(1, server.metrics().fastPathLosses());
@@ -148,22 +137,20 @@ class NetworkChangesTest {
             awaitTrue(server.channel::isFastPathActive, "fast path back on the re-created " + pair.hostIf());
             assertEquals(pair.hostIf(), server.channel.fastPathInterface());
             settleAndCheck(server, load, true);
-        }
+        });
     }
 
     @Test
     void foreignLinkDetach() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        try (Server server = Server.bound(pair.hostV4(), XdpAttachMode.DRV, null);
-             Load load = Load.start(pair, server.target(pair.hostV4()), 1, 64)) {
-            load.awaitEchoes(50);
+        underLoad(pair, Server.bound(pair.hostV4(), XdpAttachMode.DRV, null), 1, (server, load) -> {
             Shell.run("bpftool link detach id " + xdpLinkId(pair.hostIf()));
             awaitTrue(() -> !server.channel.isFastPathActive(), "fast path given up after the detach");
             assertEquals(1, server.metrics().fastPathLosses());
             // the kernel socket serves every datagram now, and the program stays detached
             settleAndCheck(server, load, false);
             assertFalse(server.channel.isFastPathActive());
-        }
+        });
     }
 
     /**
@@ -178,9 +165,7 @@ class NetworkChangesTest {
         // native XDP on veth needs at least as many RX queues as the peer has TX queues
         Shell.run("ethtool -L " + pair.hostIf() + " rx 2 tx 2");
         pair.peer().exec("ethtool -L " + pair.peerIf() + " rx 2 tx 2");
-        try (Server server = Server.bound(pair.hostV4(), XdpAttachMode.DRV, null);
-             Load load = Load.start(pair, server.target(pair.hostV4()), 8, 64)) {
-            load.awaitEchoes(50);
+        underLoad(pair, Server.bound(pair.hostV4(), XdpAttachMode.DRV, null), 8, (server, load) -> {
             assertEquals(2, queues(server));
             Shell.run("ethtool -L " + pair.hostIf() + " rx 4 tx 4");
             pair.peer().exec("ethtool -L " + pair.peerIf() + " rx 4 tx 4");
@@ -190,7 +175,7 @@ class NetworkChangesTest {
             assertTrue(shrink.exitCode() != 0 && shrink.output().contains("AF_XDP"), shrink.output());
             settleAndCheck(server, load, true);
             assertEquals(4, queues(server));
-        }
+        });
     }
 
     // ------------------------------------------------------------------------------------ helpers
@@ -203,13 +188,40 @@ class NetworkChangesTest {
         }
     }
 
+    /** What a test does to the network while {@link #underLoad} serves. */
+    @FunctionalInterface
+    private interface Change {
+        void run(Server server, Load load) throws Exception;
+    }
+
+    /**
+     * Starts a load of 64-byte datagrams in {@code flows} flows to {@code server}, runs {@code change} once
+     * the first echoes are back, then closes both.
+     */
+    private static void underLoad(VethPair pair, Server server, int flows, Change change) throws Exception {
+        try (server; Load load = Load.start(pair, server.target(pair.hostV4()), flows, 64)) {
+            load.awaitEchoes(50);
+            change.run(server, load);
+        }
+    }
+
+    /** The sequence numbers {@code [from, to)} a load sent in one checked window. */
+    private record Window(long from, long to) {
+        /** Waits the window time and returns the datagrams sent meanwhile. */
+        static Window next(Load load) throws InterruptedException {
+            long from = load.sent();
+            Thread.sleep(WINDOW_MILLIS);
+            return new Window(from, load.sent());
+        }
+    }
+
     /** Waits the settle time, then checks that every datagram of the next window was echoed. */
     private static void settleAndCheck(Server server, Load load, boolean fastPath) throws Exception {
         Thread.sleep(SETTLE_MILLIS);
         XdpChannelMetrics before = server.metrics();
-        long from = load.sent();
-        Thread.sleep(WINDOW_MILLIS);
-        long to = load.sent();
+        Window w = Window.next(load);
+        long from = w.from;
+        long to = w.to;
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
         while (load.missing(from, to) > 0 && System.nanoTime() < deadline) {
             Thread.sleep(20); // the last datagrams of the window are still on their way

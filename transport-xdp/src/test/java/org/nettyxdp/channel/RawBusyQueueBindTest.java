@@ -7,11 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.nettyxdp.socket.Umem;
-import org.nettyxdp.socket.UmemConfig;
-import org.nettyxdp.socket.XdpSocket;
-import org.nettyxdp.socket.XdpSocketConfig;
-import org.nettyxdp.sys.Syscalls;
+import org.nettyxdp.testing.QueueHolder;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
 import org.nettyxdp.testing.XdpLoops;
@@ -64,27 +60,16 @@ class RawBusyQueueBindTest {
         VethPair pair = HOSTS.vethPair(1);
         for (int round = 0; round < 5; round++) {
             Counter counter = new Counter();
-            XdpRawChannel ch = (XdpRawChannel) bind(pair, counter).sync().channel();
-            try {
-                assertTrue(ch.isActive(), "round " + round);
-                send(pair);
-                assertTrue(counter.frames.tryAcquire(5, TimeUnit.SECONDS), "round " + round + ": a frame arrived");
-            } finally {
-                ch.close().sync();
-            }
+            receivesAFrameThenCloses(pair, bind(pair, counter), counter, "round " + round);
         }
     }
 
     @Test
     void aBusyQueueIsRetriedOnTheLoopUntilItIsFree() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
-        Umem foreignUmem = Umem.allocate(new UmemConfig(2048, 64, 0, 0));
-        XdpSocket foreign = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withRingSizes(64, 64, 64, 64),
-                foreignUmem);
         Counter counter = new Counter();
         ChannelFuture f;
-        try {
+        try (QueueHolder busy = QueueHolder.hold(pair.hostIf(), 0)) {
             f = bind(pair, counter);
             // the loop is not parked by the retries: its tasks run, and the bind waits
             for (int i = 0; i < 5; i++) {
@@ -92,27 +77,14 @@ class RawBusyQueueBindTest {
             }
             assertFalse(f.isDone(), "the bind waits for the queue");
             assertFalse(f.channel().isActive());
-        } finally {
-            foreign.close();
-            foreignUmem.close();
         }
-        XdpRawChannel ch = (XdpRawChannel) f.sync().channel();
-        try {
-            assertTrue(ch.isActive());
-            send(pair);
-            assertTrue(counter.frames.tryAcquire(5, TimeUnit.SECONDS), "a frame arrived");
-        } finally {
-            ch.close().sync();
-        }
+        receivesAFrameThenCloses(pair, f, counter, "once the queue is free");
     }
 
     @Test
     void aQueueThatStaysBusyFailsTheBindSayingWhy() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
-        try (Umem foreignUmem = Umem.allocate(new UmemConfig(2048, 64, 0, 0));
-             XdpSocket foreign = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withRingSizes(64, 64, 64, 64),
-                     foreignUmem)) {
+        try (QueueHolder busy = QueueHolder.hold(pair.hostIf(), 0)) {
             ChannelFuture f = bind(pair, new Counter()).await();
             assertFalse(f.isSuccess());
             assertInstanceOf(BindException.class, f.cause());
@@ -122,28 +94,32 @@ class RawBusyQueueBindTest {
         }
         // nothing was left behind: the queue serves the next channel
         Counter counter = new Counter();
-        XdpRawChannel ch = (XdpRawChannel) bind(pair, counter).sync().channel();
-        try {
-            send(pair);
-            assertTrue(counter.frames.tryAcquire(5, TimeUnit.SECONDS), "a frame arrived");
-        } finally {
-            ch.close().sync();
-        }
+        receivesAFrameThenCloses(pair, bind(pair, counter), counter, "the next channel");
     }
 
     @Test
     void closingWhileTheBindWaitsFailsIt() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        int ifindex = Syscalls.ifNameToIndex(pair.hostIf());
-        try (Umem foreignUmem = Umem.allocate(new UmemConfig(2048, 64, 0, 0));
-             XdpSocket foreign = XdpSocket.open(XdpSocketConfig.defaults(ifindex, 0).withRingSizes(64, 64, 64, 64),
-                     foreignUmem)) {
+        try (QueueHolder busy = QueueHolder.hold(pair.hostIf(), 0)) {
             ChannelFuture f = bind(pair, new Counter());
             f.channel().eventLoop().submit(() -> 0).get(1, TimeUnit.SECONDS);
             assertFalse(f.isDone(), "the bind waits for the queue");
             f.channel().close().sync();
             f.await(5, TimeUnit.SECONDS);
             assertInstanceOf(ClosedChannelException.class, f.cause());
+        }
+    }
+
+    /** Waits for {@code bind}, asserts its channel is active and gets a datagram from the peer, closes it. */
+    private static void receivesAFrameThenCloses(VethPair pair, ChannelFuture bind, Counter counter, String what)
+            throws Exception {
+        XdpRawChannel ch = (XdpRawChannel) bind.sync().channel();
+        try {
+            assertTrue(ch.isActive(), what);
+            send(pair);
+            assertTrue(counter.frames.tryAcquire(5, TimeUnit.SECONDS), what + ": a frame arrived");
+        } finally {
+            ch.close().sync();
         }
     }
 
