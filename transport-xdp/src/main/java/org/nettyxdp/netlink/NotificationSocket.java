@@ -30,6 +30,11 @@ final class NotificationSocket implements AutoCloseable {
     private static final int SO_RCVBUFFORCE = 33;
     private static final int SOCKADDR_NL_SIZE = 12;
     private static final int BUFFER = 256 * 1024;
+    /**
+     * Most datagrams one {@link #receive} takes: the kernel sends each notification alone, and a burst
+     * (a table of routes being added) is applied as one change rather than one by one.
+     */
+    private static final int MAX_DATAGRAMS = 4096;
     /** Receive timeout: how soon a closed monitor's thread notices. */
     private static final long WAIT_MILLIS = 200;
 
@@ -77,33 +82,36 @@ final class NotificationSocket implements AutoCloseable {
     }
 
     /**
-     * Reads one datagram of notifications and hands each message to {@code handler}, or returns after
-     * the receive timeout. True when a datagram was handled to its end (not after a timeout, an overrun
-     * or a truncated message).
+     * Reads the datagrams of notifications waiting (at least one, or returns after the receive
+     * timeout; at most {@value #MAX_DATAGRAMS}) and hands each message to {@code handler}. True when
+     * the datagrams were handled to their end (not after a timeout, an overrun or a truncated message).
      */
     boolean receive(Handler handler) throws IOException {
-        long n = Syscalls.recvfromRaw(fd, rx, rx.byteSize(), 0, MemorySegment.NULL, MemorySegment.NULL);
-        if (n == -Errno.EAGAIN || n == -Errno.EINTR) {
-            return false;
-        }
-        if (n == -Errno.ENOBUFS) {
-            handler.overrun();
-            return false;
-        }
-        if (n < 0) {
-            throw new SyscallException("recvfrom(NETLINK_ROUTE monitor)", (int) -n);
-        }
-        for (int pos = 0; n - pos >= NlMsgHdr.SIZE; ) {
-            int len = NlMsgHdr.len(rx, pos);
-            if (len < NlMsgHdr.SIZE || len > n - pos) {
+        int flags = 0;
+        for (int d = 0; d < MAX_DATAGRAMS; d++, flags = Linux.MSG_DONTWAIT) {
+            long n = Syscalls.recvfromRaw(fd, rx, rx.byteSize(), flags, MemorySegment.NULL, MemorySegment.NULL);
+            if (n == -Errno.EAGAIN || n == -Errno.EINTR) {
+                return d > 0; // timed out, or nothing more waiting
+            }
+            if (n == -Errno.ENOBUFS) {
+                handler.overrun();
                 return false;
             }
-            try {
-                handler.notified(NlMsgHdr.type(rx, pos), rx.asSlice(pos, len));
-            } catch (NetlinkProtocolException e) {
-                handler.malformed(e);
+            if (n < 0) {
+                throw new SyscallException("recvfrom(NETLINK_ROUTE monitor)", (int) -n);
             }
-            pos += Rtnl.align(len);
+            for (int pos = 0; n - pos >= NlMsgHdr.SIZE; ) {
+                int len = NlMsgHdr.len(rx, pos);
+                if (len < NlMsgHdr.SIZE || len > n - pos) {
+                    return false;
+                }
+                try {
+                    handler.notified(NlMsgHdr.type(rx, pos), rx.asSlice(pos, len));
+                } catch (NetlinkProtocolException e) {
+                    handler.malformed(e);
+                }
+                pos += Rtnl.align(len);
+            }
         }
         return true;
     }

@@ -6,14 +6,19 @@ import org.nettyxdp.sys.Linux;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
  * The {@link RtnlMonitor}'s mirror of the namespace's IPv4 routing tables ({@code local}, {@code main},
- * {@code default}) and rules: route notifications applied at once, the tables read again to confirm
- * after every change that may touch them, and each new {@link RoutingState} published. Written on the
+ * {@code default}) and rules: route notifications applied as they come (each in constant time), the
+ * routes they leave published once per burst ({@link #flush()}), the tables read again to confirm after
+ * every burst that may touch them, and each new {@link RoutingState} published. Written on the
  * monitor's thread; {@link #state()} from any thread.
  */
 final class RoutingMirror {
@@ -29,6 +34,26 @@ final class RoutingMirror {
     private volatile RoutingState routing = RoutingState.UNKNOWN;
     /** A change was seen since {@link #routing} was read. Monitor thread only. */
     private boolean dirty;
+    /**
+     * The routes as the notifications so far leave them (with how many times each is listed), in
+     * order; valid while {@link #tracking}. Monitor thread only, as the fields below.
+     */
+    private final LinkedHashMap<RouteEntry, Integer> routes = new LinkedHashMap<>();
+    /** The routes of {@link #routes} by what a replacing route takes the place of. */
+    private final Map<Slot, List<RouteEntry>> slots = new HashMap<>();
+    private int routeCount;
+    private boolean defaultRules;
+    /** {@link #routes} follows a known state (false: unknown until read again). */
+    private boolean tracking;
+    /** {@link #routes} changed since it was last published. */
+    private boolean unpublished;
+
+    /** What a route replaces ({@code NLM_F_REPLACE}): the route of the same table, prefix, TOS and metric. */
+    private record Slot(int table, InetAddress destination, int prefixLength, int tos, int priority) {
+        static Slot of(RouteEntry r) {
+            return new Slot(r.table(), r.destination(), r.prefixLength(), r.tos(), r.priority());
+        }
+    }
 
     /** A mirror of {@code namespace}'s tables (for logs) telling {@code publisher} each new state. */
     RoutingMirror(String namespace, Consumer<RoutingState> publisher) {
@@ -54,6 +79,15 @@ final class RoutingMirror {
     /** Something a route lookup depends on changed: nothing is concluded from the tables until read again. */
     void changed() {
         dirty = true;
+        unknown();
+    }
+
+    private void unknown() {
+        tracking = false;
+        unpublished = false;
+        routes.clear();
+        slots.clear();
+        routeCount = 0;
         publish(RoutingState.UNKNOWN);
     }
 
@@ -66,9 +100,10 @@ final class RoutingMirror {
     }
 
     /**
-     * Applies an IPv4 route notification to the mirror now (and reads the tables again to confirm):
-     * a new route is added (a replacing one takes the place of the route of the same table, prefix,
-     * TOS and metric), a deleted one removed; one that cannot be applied makes the state unknown.
+     * Applies an IPv4 route notification to the mirror (published by the next {@link #flush()}; the
+     * tables are read again to confirm): a new route is added (a replacing one takes the place of the
+     * route of the same table, prefix, TOS and metric), a deleted one removed; one that cannot be
+     * applied makes the state unknown. Constant time.
      */
     void notified(int type, int flags, MemorySegment msg) throws NetlinkProtocolException {
         dirty = true;
@@ -76,26 +111,72 @@ final class RoutingMirror {
         if (r.table() != Route.TABLE_LOCAL && r.table() != Route.TABLE_MAIN && r.table() != RouteEntry.TABLE_DEFAULT) {
             return;
         }
-        RoutingState now = routing;
-        if (!now.known()) {
+        if (!tracking) {
             return; // being read again anyway
         }
-        List<RouteEntry> routes = new ArrayList<>(now.routes());
         if (type == RTM_DELROUTE) {
-            if (!routes.remove(r)) {
-                publish(RoutingState.UNKNOWN);
+            if (!remove(r)) {
+                unknown();
                 return;
             }
-        } else if (!routes.contains(r)) {
+        } else if (!routes.containsKey(r)) {
             if ((flags & NLM_F_REPLACE) != 0) {
-                routes.removeIf(o -> o.table() == r.table() && o.prefixLength() == r.prefixLength()
-                        && o.destination().equals(r.destination()) && o.tos() == r.tos()
-                        && o.priority() == r.priority());
+                List<RouteEntry> replaced = slots.get(Slot.of(r));
+                while (replaced != null && !replaced.isEmpty()) {
+                    remove(replaced.get(replaced.size() - 1));
+                }
             }
-            routes.add(r);
+            add(r);
         }
-        publish(routes.size() > MAX_MIRRORED_ROUTES ? RoutingState.UNKNOWN
-                : new RoutingState(routes, now.defaultRules(), true));
+        unpublished = true;
+        if (routeCount > MAX_MIRRORED_ROUTES) {
+            unknown();
+        }
+    }
+
+    /** Publishes the routes the notifications applied since the last call left, if any. */
+    void flush() {
+        if (unpublished) {
+            unpublished = false;
+            publish(new RoutingState(routesInOrder(), defaultRules, true));
+        }
+    }
+
+    private List<RouteEntry> routesInOrder() {
+        List<RouteEntry> list = new ArrayList<>(routeCount);
+        routes.forEach((r, n) -> {
+            for (int i = 0; i < n; i++) {
+                list.add(r);
+            }
+        });
+        return list;
+    }
+
+    private void add(RouteEntry r) {
+        routes.merge(r, 1, Integer::sum);
+        slots.computeIfAbsent(Slot.of(r), k -> new ArrayList<>(1)).add(r);
+        routeCount++;
+    }
+
+    /** Removes one listing of {@code r}; false if it is not listed. */
+    private boolean remove(RouteEntry r) {
+        Integer n = routes.get(r);
+        if (n == null) {
+            return false;
+        }
+        if (n == 1) {
+            routes.remove(r);
+        } else {
+            routes.put(r, n - 1);
+        }
+        Slot slot = Slot.of(r);
+        List<RouteEntry> same = slots.get(slot);
+        same.remove(r);
+        if (same.isEmpty()) {
+            slots.remove(slot);
+        }
+        routeCount--;
+        return true;
     }
 
     /** Reads the IPv4 tables {@code local}, {@code main}, {@code default} and the rules through {@code queries}. */
@@ -109,12 +190,24 @@ final class RoutingMirror {
                     mirrored.add(r);
                 }
             }
-            boolean defaultRules = FibRule.defaultsOnly(queries.rules(Linux.AF_INET));
-            publish(mirrored.size() > MAX_MIRRORED_ROUTES ? RoutingState.UNKNOWN
-                    : new RoutingState(mirrored, defaultRules, true));
+            boolean rules = FibRule.defaultsOnly(queries.rules(Linux.AF_INET));
+            if (mirrored.size() > MAX_MIRRORED_ROUTES) {
+                unknown();
+                return;
+            }
+            routes.clear();
+            slots.clear();
+            routeCount = 0;
+            for (RouteEntry r : mirrored) {
+                add(r);
+            }
+            defaultRules = rules;
+            tracking = true;
+            unpublished = false;
+            publish(new RoutingState(mirrored, rules, true));
         } catch (IOException | RuntimeException e) {
             logger.debug("rtnetlink monitor of {}: cannot read the routes: {}", namespace, e.toString());
-            publish(RoutingState.UNKNOWN);
+            unknown();
         }
     }
 }

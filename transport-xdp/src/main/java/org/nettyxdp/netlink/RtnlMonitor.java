@@ -220,7 +220,8 @@ public final class RtnlMonitor {
     }
 
     /**
-     * The IPv4 routes and rules as last known. A route notification is applied to the mirror at once
+     * The IPv4 routes and rules as last known. The route notifications waiting are applied to the mirror
+     * together (published as one change)
      * and the tables are read again to confirm it; so are they after a link or address change (the
      * kernel removes the routes of a link that went down without a notification). A rule change,
      * lost notifications or a notification the mirror cannot apply make it {@link RoutingState#UNKNOWN}
@@ -252,7 +253,9 @@ public final class RtnlMonitor {
         long nextPoll = System.nanoTime() + POLL_NANOS;
         try {
             while (!closed) {
-                if (socket.receive(handler) && routing.isDirty()) {
+                boolean received = socket.receive(handler);
+                routing.flush(); // the burst's routes as one change, then confirmed by reading them
+                if (received && routing.isDirty()) {
                     routing.read(queries);
                 }
                 if (System.nanoTime() - nextPoll >= 0 && !closed) {
