@@ -106,8 +106,9 @@ final class FastPathReceiver {
                         taken += bad;
                         continue;
                     }
-                    content = parseChain(packet, pool, rx, taken, frames);
+                    // consumed before parsing: if building the content fails, no descriptor is read again
                     taken += frames;
+                    content = parseChain(packet, pool, rx, taken - frames, frames);
                     if (content != null) {
                         chains++;
                     }

@@ -12,6 +12,12 @@ final class TestSettings {
     }
 
     static FastPathSettings generic(int frameSize, int frames, RxChecksumPolicy checksum) {
+        return generic(frameSize, frames, checksum, 0.5, ByteBufAllocator.DEFAULT);
+    }
+
+    /** As above, copying into {@code alloc} once the application holds {@code copyFallbackThreshold}. */
+    static FastPathSettings generic(int frameSize, int frames, RxChecksumPolicy checksum, double copyFallbackThreshold,
+                                    ByteBufAllocator alloc) {
         return new FastPathSettings(new UmemConfig(frameSize, frames, 0, 0), 64, XdpMode.SKB, ZeroCopyMode.AUTO, 0,
                 new FastPathSettings.Tunables() {
                     @Override
@@ -21,7 +27,7 @@ final class TestSettings {
 
                     @Override
                     public double copyFallbackThreshold() {
-                        return 0.5;
+                        return copyFallbackThreshold;
                     }
 
                     @Override
@@ -31,7 +37,7 @@ final class TestSettings {
 
                     @Override
                     public ByteBufAllocator allocator() {
-                        return ByteBufAllocator.DEFAULT;
+                        return alloc;
                     }
                 });
     }
