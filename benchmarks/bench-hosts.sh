@@ -1,4 +1,4 @@
-# Sourced by run-bench.sh and run-ab.sh: veth pairs into private namespaces, removed on exit.
+# Sourced by run-bench.sh and run-ab.sh (after bench-env.sh): veth pairs into private namespaces, removed on exit.
 # Needs TAG and NET (names and 10.NET.x.0/24 subnets); fills HOSTS with the harness's host specs.
 # --- test hosts -------------------------------------------------------------------------------
 HOSTS=()

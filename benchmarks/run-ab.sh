@@ -23,13 +23,9 @@ NET=${BENCH_NET:-251}
 ROUNDS=${BENCH_AB_ROUNDS:-3}
 ROWS=${BENCH_AB_ROWS:-"xdp_drv/echo epoll/echo xdp_drv/rx epoll/rx xdp_drv/latency epoll/latency"}
 [ $# -eq 2 ] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "run-ab.sh needs root" >&2; exit 1; }
-if [ -z "${JAVA_HOME:-}" ]; then
-  for jdk in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64; do
-    if [ -x "$jdk/bin/java" ]; then export JAVA_HOME="$jdk"; break; fi
-  done
-fi
-[ -n "${JAVA_HOME:-}" ] || { echo "no JDK 25: set JAVA_HOME" >&2; exit 1; }
+. "$REPO/benchmarks/bench-env.sh"
+need_root run-ab.sh
+need_jdk
 
 SHA_A=$(git -C "$REPO" rev-parse --short "$1")
 SHA_B=$(git -C "$REPO" rev-parse --short "$2")
@@ -45,10 +41,7 @@ checkout() { # sha: a worktree of it under /tmp, reused when there
   fi
 }
 build() { # sha -> classpath
-  local dir=/tmp/nx-ab-$1
-  (cd "$dir" && ./mvnw -q -B ${MVN_OFFLINE:+-o} -pl benchmarks -am package -DskipTests \
-    dependency:build-classpath -Dmdep.outputFile="$dir/cp.txt" -Dmdep.includeScope=runtime >&2)
-  echo "$dir/benchmarks/target/classes:$(cat "$dir/cp.txt")"
+  bench_classpath "/tmp/nx-ab-$1"
 }
 echo "building A = $SHA_A and B = $SHA_B" >&2
 checkout "$SHA_A"

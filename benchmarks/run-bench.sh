@@ -19,28 +19,10 @@ TAG=${BENCH_TAG:-nxb}
 NET=${BENCH_NET:-251}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
 
-if [ "$(id -u)" != 0 ]; then
-  echo "run-bench.sh needs root (AF_XDP, BPF, network namespaces)" >&2
-  exit 1
-fi
-
-need=()
-command -v ip >/dev/null 2>&1 || need+=(iproute2)
-command -v taskset >/dev/null 2>&1 || need+=(util-linux)
-command -v ethtool >/dev/null 2>&1 || need+=(ethtool)
-/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1 || need+=(python3-matplotlib)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-if [ -z "${JAVA_HOME:-}" ]; then
-  for jdk in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64; do
-    if [ -x "$jdk/bin/java" ]; then export JAVA_HOME="$jdk"; break; fi
-  done
-fi
-[ -n "${JAVA_HOME:-}" ] || { echo "no JDK 25: set JAVA_HOME" >&2; exit 1; }
+. "$REPO/benchmarks/bench-env.sh"
+need_root run-bench.sh
+need_tools ip:iproute2 taskset:util-linux ethtool:ethtool python3.matplotlib:python3-matplotlib
+need_jdk
 
 # --- test hosts (bench-hosts.sh: make_host, cleanup, HOSTS) ----------------------------------
 . "$REPO/benchmarks/bench-hosts.sh"
@@ -48,12 +30,7 @@ make_host 1 1
 make_host 2 2
 
 # --- build ------------------------------------------------------------------------------------
-cd "$REPO"
-CP_FILE=$(mktemp)
-./mvnw -q -B ${MVN_OFFLINE:+-o} -pl benchmarks -am package -DskipTests \
-  dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=runtime
-CP="$REPO/benchmarks/target/classes:$(cat "$CP_FILE")"
-rm -f "$CP_FILE"
+CP=$(bench_classpath "$REPO")
 
 # --- run --------------------------------------------------------------------------------------
 cd "$OUT_DIR"

@@ -16,27 +16,10 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
 
-if [ "$(id -u)" != 0 ]; then
-  echo "run-dns-bench.sh needs root (AF_XDP, BPF, network namespaces)" >&2
-  exit 1
-fi
-
-need=()
-command -v ip >/dev/null 2>&1 || need+=(iproute2)
-command -v taskset >/dev/null 2>&1 || need+=(util-linux)
-command -v dnsperf >/dev/null 2>&1 || need+=(dnsperf)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-if [ -z "${JAVA_HOME:-}" ]; then
-  for jdk in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64; do
-    if [ -x "$jdk/bin/java" ]; then export JAVA_HOME="$jdk"; break; fi
-  done
-fi
-[ -n "${JAVA_HOME:-}" ] || { echo "no JDK 25: set JAVA_HOME" >&2; exit 1; }
+. "$REPO/benchmarks/bench-env.sh"
+need_root run-dns-bench.sh
+need_tools ip:iproute2 taskset:util-linux dnsperf:dnsperf
+need_jdk
 
 # --- test host --------------------------------------------------------------------------------
 H=nxd1h P=nxd1p NS=nxd-c1 HIP=10.252.1.1 PIP=10.252.1.2
@@ -59,12 +42,7 @@ ip neigh replace "$PIP" lladdr "$(ip netns exec "$NS" cat "/sys/class/net/$P/add
 ip -n "$NS" neigh replace "$HIP" lladdr "$(cat "/sys/class/net/$H/address")" dev "$P" nud permanent
 
 # --- build ------------------------------------------------------------------------------------
-cd "$REPO"
-CP_FILE=$(mktemp)
-./mvnw -q -B ${MVN_OFFLINE:+-o} -pl benchmarks -am package -DskipTests \
-  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=runtime
-CP="$REPO/benchmarks/target/classes:$(cat "$CP_FILE")"
-rm -f "$CP_FILE"
+CP=$(bench_classpath "$REPO")
 
 # --- run --------------------------------------------------------------------------------------
 cd "$OUT_DIR"

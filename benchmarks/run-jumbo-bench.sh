@@ -12,16 +12,9 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-if [ "$(id -u)" != 0 ]; then
-  echo "run-jumbo-bench.sh needs root (AF_XDP, BPF, network namespaces)" >&2
-  exit 1
-fi
-if [ -z "${JAVA_HOME:-}" ]; then
-  for jdk in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64; do
-    if [ -x "$jdk/bin/java" ]; then export JAVA_HOME="$jdk"; break; fi
-  done
-fi
-[ -n "${JAVA_HOME:-}" ] || { echo "no JDK 25: set JAVA_HOME" >&2; exit 1; }
+. "$REPO/benchmarks/bench-env.sh"
+need_root run-jumbo-bench.sh
+need_jdk
 
 H=nxbjh P=nxbjp NS=nxb-j HIP=10.251.9.1 PIP=10.251.9.2
 cleanup() {
@@ -45,11 +38,7 @@ ip neigh replace "$PIP" lladdr "$(ip netns exec "$NS" cat /sys/class/net/$P/addr
 ip -n "$NS" neigh replace "$HIP" lladdr "$(cat /sys/class/net/$H/address)" dev "$P" nud permanent
 
 cd "$REPO"
-CP_FILE=$(mktemp)
-./mvnw -q -B ${MVN_OFFLINE:+-o} -pl benchmarks -am package -DskipTests \
-  dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=runtime
-CP="$REPO/benchmarks/target/classes:$(cat "$CP_FILE")"
-rm -f "$CP_FILE"
+CP=$(bench_classpath "$REPO")
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xms512m -Xmx512m \
   -Dbench.hosts="1:$H:$P:$NS:$HIP:$PIP" -Dbench.serverCpu="${BENCH_SERVER_CPU:-0}" \
   -Dbench.loadCpu="${BENCH_LOAD_CPU:-1}" -Dbench.payload="${BENCH_PAYLOAD:-8000}" \

@@ -1,9 +1,7 @@
 package org.nettyxdp.examples;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.EventLoopGroup;
 import org.nettyxdp.channel.XdpAttachMode;
-import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpDatagramChannel;
 import org.nettyxdp.channel.XdpEventLoopGroup;
 
@@ -14,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * An authoritative DNS server on XDP, built on Netty's DNS codec ({@link DnsResponder}): answers
@@ -36,7 +33,6 @@ public final class XdpDnsServer {
               --interface  interface for the fast path; needed when binding 0.0.0.0 or [::]
               --mode       how XDP attaches: auto (native if the driver can, else generic), skb, drv
               --hosts      names to serve, in /etc/hosts format (default: example.test, multi.example.test)""";
-    private static final long STATS_SECONDS = 5;
 
     private XdpDnsServer() {
     }
@@ -51,44 +47,15 @@ public final class XdpDnsServer {
 
         // NIO: EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup group = new XdpEventLoopGroup(1);
-        try {
-            XdpDatagramChannel channel;
-            try {
-                channel = start(group, bind, iface, mode, hosts);
-            } catch (Exception e) {
-                // e.g. missing privileges, an address of no interface, XDP already attached by another program
-                System.err.println("cannot bind " + Cli.text(bind) + ": " + e.getMessage());
-                System.exit(1);
-                return;
-            }
-            System.out.println("answering DNS for " + hosts.size() + " name(s) on " + Cli.text(channel.localAddress())
-                    + ", " + Cli.fastPathSummary(channel));
-            channel.eventLoop().scheduleAtFixedRate(() -> System.out.println(Cli.stats(channel)),
-                    STATS_SECONDS, STATS_SECONDS, TimeUnit.SECONDS);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                System.out.println("final: " + Cli.stats(channel));
-                channel.close().syncUninterruptibly();
-                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            }, "dns-shutdown"));
-            channel.closeFuture().sync();
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        }
+        ExampleServer.run("dns", group, bind, g -> start(g, bind, iface, mode, hosts),
+                ch -> "answering DNS for " + hosts.size() + " name(s) on " + Cli.text(ch.localAddress()));
     }
 
     /** Binds the server on {@code group}; {@code iface} may be null (needed only for a wildcard bind). */
     static XdpDatagramChannel start(EventLoopGroup group, InetSocketAddress bind, String iface, XdpAttachMode mode,
                                     Map<String, List<InetAddress>> hosts) throws InterruptedException {
-        Bootstrap bootstrap = new Bootstrap()
-                .group(group)
-                // NIO: .channel(NioDatagramChannel.class)
-                .channel(XdpDatagramChannel.class)
-                .handler(DnsResponder.pipeline(hosts));
-        bootstrap.option(XdpChannelOption.XDP_MODE, mode);
-        if (iface != null) {
-            bootstrap.option(XdpChannelOption.INTERFACE, iface);
-        }
-        return (XdpDatagramChannel) bootstrap.bind(bind).sync().channel();
+        return (XdpDatagramChannel) ExampleServer.bootstrap(group, DnsResponder.pipeline(hosts), mode, iface)
+                .bind(bind).sync().channel();
     }
 
     /** The table served without {@code --hosts}. */

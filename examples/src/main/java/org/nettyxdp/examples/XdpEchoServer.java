@@ -1,24 +1,21 @@
 package org.nettyxdp.examples;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 import org.nettyxdp.channel.XdpAttachMode;
-import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpDatagramChannel;
 import org.nettyxdp.channel.XdpEventLoopGroup;
 
 import java.net.InetSocketAddress;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A UDP echo server on XDP. Against the same server on NIO, two lines differ: the event loop group
- * and the channel class (the NIO lines are in the comments next to them). The XDP options below are
- * optional extras.
+ * in {@code main} and the channel class in {@code ExampleServer.bootstrap} (the NIO lines are in the
+ * comments next to them). The XDP options there are optional extras.
  *
  * <pre>
  * ./run-example.sh echo [--bind 127.0.0.1:9999] [--interface NAME] [--mode auto|skb|drv]
@@ -33,7 +30,6 @@ public final class XdpEchoServer {
               --bind       address to echo on (default 127.0.0.1:9999, i.e. on lo with generic XDP)
               --interface  the only interface for the fast path of 0.0.0.0 or [::] (default: all)
               --mode       how XDP attaches: auto (native if the driver can, else generic), skb, drv""";
-    private static final long STATS_SECONDS = 5;
 
     private XdpEchoServer() {
     }
@@ -46,44 +42,15 @@ public final class XdpEchoServer {
 
         // NIO: EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup group = new XdpEventLoopGroup(1);
-        try {
-            XdpDatagramChannel channel;
-            try {
-                channel = start(group, bind, iface, mode);
-            } catch (Exception e) {
-                // e.g. missing privileges, an address of no interface, XDP already attached by another program
-                System.err.println("cannot bind " + Cli.text(bind) + ": " + e.getMessage());
-                System.exit(1);
-                return;
-            }
-            System.out.println("echoing on " + Cli.text(channel.localAddress()) + ", " + Cli.fastPathSummary(channel));
-            channel.eventLoop().scheduleAtFixedRate(() -> System.out.println(Cli.stats(channel)),
-                    STATS_SECONDS, STATS_SECONDS, TimeUnit.SECONDS);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                System.out.println("final: " + Cli.stats(channel));
-                channel.close().syncUninterruptibly();
-                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            }, "echo-shutdown"));
-            channel.closeFuture().sync();
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        }
+        ExampleServer.run("echo", group, bind, g -> start(g, bind, iface, mode),
+                ch -> "echoing on " + Cli.text(ch.localAddress()));
     }
 
     /** Binds the echo server on {@code group}; {@code iface} may be null (needed only for a wildcard bind). */
     static XdpDatagramChannel start(EventLoopGroup group, InetSocketAddress bind, String iface, XdpAttachMode mode)
             throws InterruptedException {
-        Bootstrap bootstrap = new Bootstrap()
-                .group(group)
-                // NIO: .channel(NioDatagramChannel.class)
-                .channel(XdpDatagramChannel.class)
-                .handler(new EchoHandler());
-        // optional XDP settings (a NIO channel would ignore them with a warning)
-        bootstrap.option(XdpChannelOption.XDP_MODE, mode);
-        if (iface != null) {
-            bootstrap.option(XdpChannelOption.INTERFACE, iface);
-        }
-        return (XdpDatagramChannel) bootstrap.bind(bind).sync().channel();
+        return (XdpDatagramChannel) ExampleServer.bootstrap(group, new EchoHandler(), mode, iface)
+                .bind(bind).sync().channel();
     }
 
     /**

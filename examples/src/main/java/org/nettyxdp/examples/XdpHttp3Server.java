@@ -1,6 +1,5 @@
 package org.nettyxdp.examples;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
@@ -24,7 +23,6 @@ import io.netty.pkitesting.X509Bundle;
 import io.netty.util.CharsetUtil;
 import io.netty.util.ReferenceCountUtil;
 import org.nettyxdp.channel.XdpAttachMode;
-import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpDatagramChannel;
 import org.nettyxdp.channel.XdpEventLoopGroup;
 
@@ -35,7 +33,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * An HTTP/3 server (Netty's {@code netty-codec-http3} over its QUIC codec) on XDP. It is Netty's
- * {@code Http3ServerExample} with two lines changed: the event loop group and the channel class.
+ * {@code Http3ServerExample} with two lines changed: the event loop group (in {@code main}) and the
+ * channel class (in {@code ExampleServer.bootstrap}).
  *
  * <pre>
  * ./run-example.sh http3 [--bind 127.0.0.1:9443] [--interface NAME] [--mode auto|skb|drv] [--cert FILE --key FILE]
@@ -58,7 +57,6 @@ public final class XdpHttp3Server {
     /** The largest body {@code GET /N} serves. */
     static final int MAX_BODY = 64 << 20;
     private static final byte[] GREETING = "Hello from Netty's HTTP/3 codec on netty-xdp\n".getBytes(CharsetUtil.US_ASCII);
-    private static final long STATS_SECONDS = 5;
 
     private XdpHttp3Server() {
     }
@@ -81,29 +79,8 @@ public final class XdpHttp3Server {
 
         // NIO: EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup group = new XdpEventLoopGroup(1);
-        try {
-            XdpDatagramChannel channel;
-            try {
-                channel = start(group, bind, iface, mode, ssl);
-            } catch (Exception e) {
-                // e.g. missing privileges, an address of no interface, XDP already attached by another program
-                System.err.println("cannot bind " + Cli.text(bind) + ": " + e.getMessage());
-                System.exit(1);
-                return;
-            }
-            System.out.println("serving HTTP/3 on " + Cli.text(channel.localAddress()) + ", "
-                    + Cli.fastPathSummary(channel));
-            channel.eventLoop().scheduleAtFixedRate(() -> System.out.println(Cli.stats(channel)),
-                    STATS_SECONDS, STATS_SECONDS, TimeUnit.SECONDS);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                System.out.println("final: " + Cli.stats(channel));
-                channel.close().syncUninterruptibly();
-                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            }, "http3-shutdown"));
-            channel.closeFuture().sync();
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        }
+        ExampleServer.run("http3", group, bind, g -> start(g, bind, iface, mode, ssl),
+                ch -> "serving HTTP/3 on " + Cli.text(ch.localAddress()));
     }
 
     /** A TLS context for HTTP/3 with a fresh self-signed certificate (EC P-256) for {@code localhost}. */
@@ -117,17 +94,7 @@ public final class XdpHttp3Server {
     /** Binds the server on {@code group}; {@code iface} may be null (needed only for a wildcard bind). */
     static XdpDatagramChannel start(EventLoopGroup group, InetSocketAddress bind, String iface, XdpAttachMode mode,
                                     QuicSslContext ssl) throws InterruptedException {
-        Bootstrap bootstrap = new Bootstrap()
-                .group(group)
-                // NIO: .channel(NioDatagramChannel.class)
-                .channel(XdpDatagramChannel.class)
-                .handler(codec(ssl));
-        // optional XDP settings (a NIO channel would ignore them with a warning)
-        bootstrap.option(XdpChannelOption.XDP_MODE, mode);
-        if (iface != null) {
-            bootstrap.option(XdpChannelOption.INTERFACE, iface);
-        }
-        return (XdpDatagramChannel) bootstrap.bind(bind).sync().channel();
+        return (XdpDatagramChannel) ExampleServer.bootstrap(group, codec(ssl), mode, iface).bind(bind).sync().channel();
     }
 
     /** The QUIC server codec with HTTP/3 on top, as in Netty's example; one handler per request stream. */

@@ -12,7 +12,6 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import org.nettyxdp.channel.XdpAttachMode;
-import org.nettyxdp.channel.XdpChannelOption;
 import org.nettyxdp.channel.XdpDatagramChannel;
 import org.nettyxdp.channel.XdpEventLoopGroup;
 
@@ -92,14 +91,8 @@ public final class XdpUdpProxy {
     static XdpUdpProxy start(EventLoopGroup group, InetSocketAddress listen, InetSocketAddress backend,
                              String iface, XdpAttachMode mode, int idleSeconds) throws InterruptedException {
         Frontend frontend = new Frontend(backend, idleSeconds);
-        Bootstrap bootstrap = new Bootstrap().group(group)
-                .channel(XdpDatagramChannel.class)
-                .option(XdpChannelOption.XDP_MODE, mode)
-                .handler(frontend);
-        if (iface != null) {
-            bootstrap.option(XdpChannelOption.INTERFACE, iface);
-        }
-        XdpDatagramChannel channel = (XdpDatagramChannel) bootstrap.bind(listen).sync().channel();
+        XdpDatagramChannel channel = (XdpDatagramChannel) ExampleServer.bootstrap(group, frontend, mode, iface)
+                .bind(listen).sync().channel();
         // closing the proxy closes every backend channel with it
         channel.closeFuture().addListener(f -> frontend.closeAll());
         return new XdpUdpProxy(channel, frontend);

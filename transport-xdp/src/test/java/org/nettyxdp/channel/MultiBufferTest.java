@@ -13,8 +13,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.buffer.UmemByteBuf;
 import org.nettyxdp.packet.DropReason;
-import org.nettyxdp.testing.ParanoidLeaks;
+import org.nettyxdp.testing.EchoClient;
 import org.nettyxdp.testing.NetNs;
+import org.nettyxdp.testing.ParanoidLeaks;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
 import org.nettyxdp.testing.XdpLoops;
@@ -104,29 +105,7 @@ class MultiBufferTest {
             assertFalse(modes.queues().isEmpty(), modes.toString());
             InetSocketAddress target = ch.localAddress();
             int count = 1000;
-            Random random = new Random(9000);
-            int maxPayload = 9000 - 28;
-            int received = pair.peer().call(() -> {
-                try (DatagramChannel client = DatagramChannel.open()) {
-                    client.bind(new InetSocketAddress(pair.peerV4(), 0));
-                    client.socket().setSoTimeout(2000);
-                    int ok = 0;
-                    for (int i = 0; i < count; i++) {
-                        byte[] payload = new byte[random.nextInt(maxPayload + 1)];
-                        random.nextBytes(payload);
-                        client.send(ByteBuffer.wrap(payload), target);
-                        try {
-                            java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[9100], 9100);
-                            client.socket().receive(p);
-                            assertArrayEquals(payload, Arrays.copyOf(p.getData(), p.getLength()), "datagram " + i);
-                            ok++;
-                        } catch (SocketTimeoutException e) {
-                            // counted below
-                        }
-                    }
-                    return ok;
-                }
-            });
+            int received = EchoClient.randomEchoes(pair, pair.peerV4(), target, count, 9000 - 28, 9000);
             XdpChannelMetrics m = ch.eventLoop().submit(ch::metrics).get();
             assertEquals(count, received, "echoes received; metrics: " + m);
             assertEquals(count, m.rxFastPackets(), "every datagram on the fast path: " + m);

@@ -1,24 +1,19 @@
 package org.nettyxdp.channel;
 
-import org.nettyxdp.testing.EchoHandler;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
+import org.nettyxdp.testing.EchoClient;
+import org.nettyxdp.testing.EchoHandler;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.XdpLoops;
 import org.nettyxdp.testing.VethPair;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
-import java.util.Arrays;
-import java.util.Random;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,31 +51,9 @@ class XdpEchoTest {
             assertTrue(ch.isFastPathActive(), "fast path on " + pair.hostIf());
             assertEquals(pair.hostIf(), ch.fastPathInterface());
             InetSocketAddress target = ch.localAddress();
-            Random random = new Random(42);
             // the largest payload that fits the 1500-byte MTU unfragmented: fragments take the kernel path
             int maxPayload = ipv6 ? 1452 : 1472;
-            int received = pair.peer().call(() -> {
-                try (DatagramChannel client = DatagramChannel.open()) {
-                    client.bind(new InetSocketAddress(clientIp, 0));
-                    client.socket().setSoTimeout(2000);
-                    int ok = 0;
-                    for (int i = 0; i < count; i++) {
-                        byte[] payload = new byte[random.nextInt(maxPayload + 1)];
-                        random.nextBytes(payload);
-                        client.send(ByteBuffer.wrap(payload), target);
-                        try {
-                            java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[2048], 2048);
-                            client.socket().receive(p);
-                            assertArrayEquals(payload, Arrays.copyOf(p.getData(), p.getLength()), "datagram " + i);
-                            assertEquals(target.getPort(), p.getPort());
-                            ok++;
-                        } catch (SocketTimeoutException e) {
-                            // counted below
-                        }
-                    }
-                    return ok;
-                }
-            });
+            int received = EchoClient.randomEchoes(pair, clientIp, target, count, maxPayload, 42);
             XdpChannelMetrics m = ch.eventLoop().submit(ch::metrics).get();
             assertEquals(count, received, "echoes received; metrics: " + m);
             assertEquals(count, m.rxFastPackets(), m.toString());

@@ -8,9 +8,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.ResourceLeakDetector;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
@@ -24,6 +21,7 @@ import org.nettyxdp.packet.EthHdr;
 import org.nettyxdp.packet.Ipv4Hdr;
 import org.nettyxdp.packet.UdpHdr;
 import org.nettyxdp.packet.XdpPacket;
+import org.nettyxdp.testing.ParanoidLeaks;
 import org.nettyxdp.testing.Shell;
 import org.nettyxdp.testing.TestHosts;
 import org.nettyxdp.testing.VethPair;
@@ -58,25 +56,10 @@ class RawChannelTest {
     static final TestHosts HOSTS = new TestHosts();
     @RegisterExtension
     static final XdpLoops LOOPS = new XdpLoops(1);
+    @RegisterExtension
+    static final ParanoidLeaks LEAKS = new ParanoidLeaks();
 
     static final int REFLECT_PORT = 7777;
-    private static ResourceLeakDetector.Level levelBefore;
-    private static LeakLog leaks;
-
-    @BeforeAll
-    static void paranoid() {
-        levelBefore = ResourceLeakDetector.getLevel();
-        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-        leaks = LeakLog.install();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        System.gc();
-        leaks.uninstall();
-        ResourceLeakDetector.setLevel(levelBefore);
-        assertEquals(List.of(), leaks.get(), "leak reports");
-    }
 
     /** Sends each IPv4/UDP frame back where it came from: MACs, addresses and ports swapped, in place. */
     @ChannelHandler.Sharable
