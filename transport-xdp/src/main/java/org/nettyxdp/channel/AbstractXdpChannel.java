@@ -37,6 +37,11 @@ abstract class AbstractXdpChannel extends AbstractChannel {
     /** The descriptor of AF_XDP socket {@code i} ({@code 0 .. xskCount()-1}). */
     abstract int xskFd(int i);
 
+    /** What the event loop drives: the channel's unsafe. */
+    XdpIoHandle ioHandle() {
+        return (XdpIoHandle) unsafe();
+    }
+
     @Override
     public final boolean isOpen() {
         return open;
@@ -44,12 +49,12 @@ abstract class AbstractXdpChannel extends AbstractChannel {
 
     @Override
     protected final boolean isCompatible(EventLoop loop) {
-        return loop instanceof IoEventLoop l && l.isCompatible(((XdpIoHandle) unsafe()).getClass());
+        return loop instanceof IoEventLoop l && l.isCompatible(ioHandle().getClass());
     }
 
     @Override
     protected final void doRegister(ChannelPromise promise) {
-        ((IoEventLoop) eventLoop()).register((XdpIoHandle) unsafe()).addListener(f -> {
+        ((IoEventLoop) eventLoop()).register(ioHandle()).addListener(f -> {
             if (f.isSuccess()) {
                 registration = (IoRegistration) f.getNow();
                 companionEvents = -1;

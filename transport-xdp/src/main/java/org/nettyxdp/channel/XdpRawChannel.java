@@ -1,10 +1,10 @@
 package org.nettyxdp.channel;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.RecvByteBufAllocator;
@@ -81,6 +81,8 @@ public final class XdpRawChannel extends AbstractXdpChannel {
     private boolean retryScheduled;
     /** A bind waits for a busy queue. */
     private boolean bindPending;
+    /** What {@link #unsafe()} returns; assigned by the first call, during construction (no initializer). */
+    private Unsafe bindRetrying;
 
     /** A raw channel; bind it to an {@link XdpRawAddress}. */
     public XdpRawChannel() {
@@ -190,26 +192,40 @@ public final class XdpRawChannel extends AbstractXdpChannel {
         return new RawUnsafe();
     }
 
-    @Override
-    public ChannelFuture bind(SocketAddress localAddress) {
-        return bind(localAddress, newPromise());
-    }
-
     /**
-     * Binds as Netty's channels do, except that a queue still busy with an AF_XDP socket closed moments
-     * ago (the kernel frees it asynchronously) is retried on the event loop, never blocking it, for two
-     * seconds at most: {@code promise} completes when the bind does, or fails saying why. (A bind
-     * issued from a handler, {@code ctx.bind}, is attempted once.)
+     * The channel's {@link Unsafe}: what the pipeline's head hands every bind to (from
+     * {@link io.netty.bootstrap.Bootstrap}, {@code channel.bind} and {@code ctx.bind} alike). Binds as
+     * Netty's channels do, except that a queue still busy with an AF_XDP socket closed moments ago
+     * (the kernel frees it asynchronously) is retried on the event loop, never blocking it, for two
+     * seconds at most: the bind's promise completes when the bind does, or fails saying why.
      */
     @Override
-    public ChannelFuture bind(SocketAddress localAddress, ChannelPromise promise) {
-        if (!promise.setUncancellable()) {
-            return promise;
+    public Unsafe unsafe() {
+        // first called by the pipeline's constructor, inside the superclass's, before this class's
+        // fields are initialized: the field has no initializer, so what is assigned here stays
+        Unsafe u = bindRetrying;
+        if (u == null) {
+            u = new BindRetryingUnsafe(rawUnsafe());
+            bindRetrying = u;
         }
+        return u;
+    }
+
+    /** The channel's own unsafe, whose {@code bind} is Netty's (one attempt). */
+    private RawUnsafe rawUnsafe() {
+        return (RawUnsafe) super.unsafe();
+    }
+
+    @Override
+    XdpIoHandle ioHandle() {
+        return rawUnsafe();
+    }
+
+    /** Binds as {@link #unsafe()} says, retrying a busy queue; {@code promise} is uncancellable already. */
+    private void bindRetrying(SocketAddress localAddress, ChannelPromise promise) {
         ChannelPromise attempt = newPromise();
         attempt.addListener(f -> bindAttempted(f, localAddress, promise, null));
-        pipeline().bind(localAddress, attempt);
-        return promise;
+        rawUnsafe().bind(localAddress, attempt);
     }
 
     /** After a bind attempt: done, or a busy queue retried later ({@code busy}: the retries so far). */
@@ -237,7 +253,7 @@ public final class XdpRawChannel extends AbstractXdpChannel {
                 }
                 ChannelPromise again = newPromise();
                 again.addListener(g -> bindAttempted(g, localAddress, promise, retry));
-                unsafe().bind(localAddress, again);
+                rawUnsafe().bind(localAddress, again);
             })) {
                 bindPending = true;
                 return;
@@ -279,7 +295,7 @@ public final class XdpRawChannel extends AbstractXdpChannel {
             fp = RawFastPath.open(link, address.queuesOrNull(), address.filter().match(), config.settings(umem),
                     offloads);
         } catch (BindBusyException e) {
-            throw e; // the queue frees soon: bind(SocketAddress, ChannelPromise) retries as it is
+            throw e; // the queue frees soon: the unsafe the pipeline binds through retries it
         } catch (IOException e) {
             if (umem.equals(config.umem())) {
                 throw e;
@@ -369,7 +385,7 @@ public final class XdpRawChannel extends AbstractXdpChannel {
             eventLoop().schedule(() -> {
                 retryScheduled = false;
                 if (open) {
-                    ((RawUnsafe) unsafe()).flush0Now();
+                    rawUnsafe().flush0Now();
                 }
             }, NO_ROOM_RETRY_MICROS, TimeUnit.MICROSECONDS);
         }
@@ -420,6 +436,96 @@ public final class XdpRawChannel extends AbstractXdpChannel {
         @Override
         public void close() {
             close(voidPromise());
+        }
+    }
+
+    /**
+     * The channel's unsafe as the pipeline sees it: the {@link RawUnsafe}, whose {@code bind} (final in
+     * Netty's {@code AbstractUnsafe}) is wrapped so that a busy queue is retried whichever path the
+     * bind took.
+     */
+    private final class BindRetryingUnsafe implements Unsafe {
+        private final RawUnsafe raw;
+
+        BindRetryingUnsafe(RawUnsafe raw) {
+            this.raw = raw;
+        }
+
+        @Override
+        public void bind(SocketAddress localAddress, ChannelPromise promise) {
+            if (promise.setUncancellable()) {
+                bindRetrying(localAddress, promise);
+            }
+        }
+
+        @Override
+        public RecvByteBufAllocator.Handle recvBufAllocHandle() {
+            return raw.recvBufAllocHandle();
+        }
+
+        @Override
+        public SocketAddress localAddress() {
+            return raw.localAddress();
+        }
+
+        @Override
+        public SocketAddress remoteAddress() {
+            return raw.remoteAddress();
+        }
+
+        @Override
+        public void register(EventLoop eventLoop, ChannelPromise promise) {
+            raw.register(eventLoop, promise);
+        }
+
+        @Override
+        public void connect(SocketAddress remoteAddress, SocketAddress localAddress, ChannelPromise promise) {
+            raw.connect(remoteAddress, localAddress, promise);
+        }
+
+        @Override
+        public void disconnect(ChannelPromise promise) {
+            raw.disconnect(promise);
+        }
+
+        @Override
+        public void close(ChannelPromise promise) {
+            raw.close(promise);
+        }
+
+        @Override
+        public void closeForcibly() {
+            raw.closeForcibly();
+        }
+
+        @Override
+        public void deregister(ChannelPromise promise) {
+            raw.deregister(promise);
+        }
+
+        @Override
+        public void beginRead() {
+            raw.beginRead();
+        }
+
+        @Override
+        public void write(Object msg, ChannelPromise promise) {
+            raw.write(msg, promise);
+        }
+
+        @Override
+        public void flush() {
+            raw.flush();
+        }
+
+        @Override
+        public ChannelPromise voidPromise() {
+            return raw.voidPromise();
+        }
+
+        @Override
+        public ChannelOutboundBuffer outboundBuffer() {
+            return raw.outboundBuffer();
         }
     }
 }

@@ -17,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -29,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * An {@link XdpRawChannel} bound on a queue still busy (EBUSY: the AF_XDP socket of a channel closed
  * moments ago, which the kernel frees asynchronously, or another process's socket) retries on its
  * event loop without blocking it: the bind completes once the queue is free, or fails saying why
- * after the retry bound; a close meanwhile fails it.
+ * after the retry bound; a close meanwhile fails it. A bind through the pipeline ({@code ctx.bind} from
+ * a handler) is retried as one through the channel or {@link Bootstrap}.
  */
 class RawBusyQueueBindTest {
     private static final int PORT = 7781;
@@ -40,7 +42,7 @@ class RawBusyQueueBindTest {
     static final XdpLoops LOOPS = new XdpLoops(1);
 
     /** Counts the frames it receives and releases them. */
-    private static final class Counter extends ChannelInboundHandlerAdapter {
+    private static class Counter extends ChannelInboundHandlerAdapter {
         final Semaphore frames = new Semaphore(0);
 
         @Override
@@ -79,6 +81,31 @@ class RawBusyQueueBindTest {
             assertFalse(f.channel().isActive());
         }
         receivesAFrameThenCloses(pair, f, counter, "once the queue is free");
+    }
+
+    /** A bind a handler issues ({@code ctx.bind}, through the pipeline) waits for a busy queue as well. */
+    @Test
+    void aBindThroughThePipelineIsRetriedAsWell() throws Exception {
+        VethPair pair = HOSTS.vethPair(1);
+        CompletableFuture<ChannelFuture> bound = new CompletableFuture<>();
+        Counter counter = new Counter() {
+            @Override
+            public void channelRegistered(ChannelHandlerContext ctx) {
+                bound.complete(ctx.bind(new XdpRawAddress(pair.hostIf(), XdpFrameFilter.udpDestinationPort(PORT))));
+                ctx.fireChannelRegistered();
+            }
+        };
+        ChannelFuture f;
+        try (QueueHolder busy = QueueHolder.hold(pair.hostIf(), 0)) {
+            new Bootstrap().group(LOOPS.group()).channel(XdpRawChannel.class).handler(counter).register().sync();
+            f = bound.get(5, TimeUnit.SECONDS);
+            for (int i = 0; i < 5; i++) {
+                assertEquals(0, f.channel().eventLoop().submit(() -> 0).get(1, TimeUnit.SECONDS));
+            }
+            assertFalse(f.isDone(), "the bind waits for the queue" + (f.cause() == null ? "" : ": " + f.cause()));
+            assertFalse(f.channel().isActive());
+        }
+        receivesAFrameThenCloses(pair, f, counter, "bound through the pipeline once the queue is free");
     }
 
     @Test
