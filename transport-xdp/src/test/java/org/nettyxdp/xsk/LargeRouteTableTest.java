@@ -11,6 +11,8 @@ import org.nettyxdp.testing.NetNs;
 import org.nettyxdp.testing.Shell;
 import org.nettyxdp.testing.TestHosts;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,13 +30,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A large main table changed in bursts, in a namespace: {@value #ROUTES} routes added one by one
- * ({@code ip -batch}), {@value #BURST} more (a burst the notification socket holds whole, so no overrun
- * makes the monitor read the tables once instead of once per notification), then half of the first
- * deleted. The monitor's mirror follows each burst, applying each notification in constant time and
- * publishing and confirming once per burst waiting on the socket (before: once per notification, each
- * followed by a dump of the whole table), and decides sampled destinations as {@code ip route get}
- * does. Prints how long the mirror took to follow and how many states it published; asserts no timing
- * (the wait for the mirror is bounded at a minute a burst).
+ * ({@code ip -batch}), {@value #BURST} more, {@value #PACED} added one at a time by separate commands,
+ * then half of the first deleted. The monitor's mirror follows each burst, applying each notification
+ * in constant time and publishing and confirming (a dump of the tables) once per burst waiting on the
+ * socket, not once per notification, and decides sampled destinations as {@code ip route get} does.
+ * Prints how long the mirror took to follow, how many states it published and the monitor thread's
+ * CPU time; asserts no timing (the wait for the mirror is bounded at a minute a burst).
  */
 class LargeRouteTableTest {
     @RegisterExtension
@@ -42,6 +43,7 @@ class LargeRouteTableTest {
 
     private static final int ROUTES = 20_000;
     private static final int BURST = 2_000;
+    private static final int PACED = 200;
     private static final Pattern DEV = Pattern.compile("\\bdev (\\S+)");
     private static final Pattern VIA = Pattern.compile("\\bvia (\\S+)");
 
@@ -72,30 +74,54 @@ class LargeRouteTableTest {
         Path batch = Files.createTempFile("routes", ".batch");
         try (RtNetlink nl = ns.call(RtNetlink::new)) {
             int ifindex = nl.link(dev).index();
-            int base = settle(sub, nl, -1, "the namespace's own routes");
+            int base = settle(sub, nl, -1, "the namespace's own routes").routes().size();
 
             StringBuilder add = new StringBuilder();
             for (int i = 0; i < ROUTES; i++) {
                 add.append(route("add", i, dev));
             }
-            burst(ns, batch, add, sub, nl, base + ROUTES, ROUTES + " routes added", published, unknown);
-            agreesWithTheKernel(sub, n, ifindex, dev, 0, ROUTES);
+            RoutingState state = burst(ns, batch, add, sub, nl, base + ROUTES, ROUTES + " routes added", published,
+                    unknown);
+            agreesWithTheKernel(state, n, ifindex, dev, 0, ROUTES);
 
             // a burst the notification socket's buffer holds whole (no overrun to resynchronise from)
             StringBuilder more = new StringBuilder();
             for (int i = ROUTES; i < ROUTES + BURST; i++) {
                 more.append(route("add", i, dev));
             }
-            burst(ns, batch, more, sub, nl, base + ROUTES + BURST, BURST + " more routes added", published, unknown);
-            agreesWithTheKernel(sub, n, ifindex, dev, ROUTES - BURST, ROUTES + BURST);
+            state = burst(ns, batch, more, sub, nl, base + ROUTES + BURST, BURST + " more routes added", published,
+                    unknown);
+            agreesWithTheKernel(state, n, ifindex, dev, ROUTES - BURST, ROUTES + BURST);
+
+            // changes one at a time (a process each), as a routing daemon makes them: each notification
+            // arrives while the mirror still reads the tables for the ones before
+            published.set(0);
+            unknown.set(0);
+            long cpu = monitorCpuNanos();
+            long start = System.nanoTime();
+            for (int i = ROUTES + BURST; i < ROUTES + BURST + PACED; i++) {
+                Shell.run("ip -n " + n + " " + route("add", i, dev).trim());
+            }
+            long done = System.nanoTime();
+            state = settle(sub, nl, base + ROUTES + BURST + PACED, PACED + " routes added one at a time");
+            System.out.printf("%d routes added one at a time in %d ms; the mirror followed %d ms later, in %d states "
+                    + "published (%d unknown); monitor CPU %d ms%n", PACED, (done - start) / 1_000_000,
+                    (System.nanoTime() - done) / 1_000_000, published.get(), unknown.get(),
+                    (monitorCpuNanos() - cpu) / 1_000_000);
+            agreesWithTheKernel(state, n, ifindex, dev, ROUTES, ROUTES + BURST + PACED);
 
             StringBuilder delete = new StringBuilder();
             for (int i = 0; i < ROUTES; i += 2) {
                 delete.append("route del ").append(destination(i)).append("/24\n");
             }
-            burst(ns, batch, delete, sub, nl, base + ROUTES / 2 + BURST, ROUTES / 2 + " routes deleted", published,
-                    unknown);
-            agreesWithTheKernel(sub, n, ifindex, dev, 0, ROUTES + BURST);
+            state = burst(ns, batch, delete, sub, nl, base + ROUTES / 2 + BURST + PACED, ROUTES / 2 + " routes deleted",
+                    published, unknown);
+            agreesWithTheKernel(state, n, ifindex, dev, 0, ROUTES + BURST + PACED);
+            // notifications the monitor had not reached when the mirror settled (it settles on each dump)
+            cpu = monitorCpuNanos();
+            Thread.sleep(2000);
+            System.out.printf("monitor CPU in the 2 s after the last burst: %d ms%n",
+                    (monitorCpuNanos() - cpu) / 1_000_000);
         } finally {
             sub.close();
             Files.deleteIfExists(batch);
@@ -106,20 +132,39 @@ class LargeRouteTableTest {
         return "route " + verb + " " + destination(i) + "/24 " + nextHop(i) + " dev " + dev + "\n";
     }
 
-    /** Runs {@code commands} in one {@code ip -batch}, waits for the mirror to have {@code count} routes. */
-    private static void burst(NetNs ns, Path batch, CharSequence commands, RtnlMonitor.Subscription sub,
-                              RtNetlink nl, int count, String what, AtomicInteger published, AtomicInteger unknown)
-            throws Exception {
+    /**
+     * Runs {@code commands} in one {@code ip -batch}; returns the mirror's state once it has {@code count}
+     * routes (notifications the monitor had not reached by then may make it unknown for a moment
+     * later: the deletion of a route a dump already left out).
+     */
+    private static RoutingState burst(NetNs ns, Path batch, CharSequence commands, RtnlMonitor.Subscription sub,
+                                              RtNetlink nl, int count, String what, AtomicInteger published,
+                                      AtomicInteger unknown) throws Exception {
         Files.writeString(batch, commands);
         published.set(0);
         unknown.set(0);
+        long cpu = monitorCpuNanos();
         long start = System.nanoTime();
         Shell.run("ip -n " + ns.name() + " -batch " + batch);
         long done = System.nanoTime();
-        settle(sub, nl, count, what);
+        RoutingState state = settle(sub, nl, count, what);
         long settled = System.nanoTime();
-        System.out.printf("%s in %d ms; the mirror followed %d ms later, in %d states published (%d unknown)%n",
-                what, (done - start) / 1_000_000, (settled - done) / 1_000_000, published.get(), unknown.get());
+        System.out.printf("%s in %d ms; the mirror followed %d ms later, in %d states published (%d unknown); "
+                + "monitor CPU %d ms%n", what, (done - start) / 1_000_000, (settled - done) / 1_000_000,
+                published.get(), unknown.get(), (monitorCpuNanos() - cpu) / 1_000_000);
+        return state;
+    }
+
+    /** CPU time of the rtnetlink monitor threads of this JVM so far. */
+    private static long monitorCpuNanos() {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("xdp-rtnl-monitor")) {
+                sum += Math.max(0, mx.getThreadCpuTime(t.threadId()));
+            }
+        }
+        return sum;
     }
 
     /** The i-th route's /24: 10.100.0.0 on, one /24 after another. */
@@ -133,9 +178,9 @@ class LargeRouteTableTest {
     }
 
     /** Samples destinations of the routes in [from, to) and a few beyond: the mirror decides as the kernel. */
-    private static void agreesWithTheKernel(RtnlMonitor.Subscription sub, String ns, int ifindex, String dev,
+    private static void agreesWithTheKernel(RoutingState state, String ns, int ifindex, String dev,
                                             int from, int to) {
-        Ipv4RouteTable table = Ipv4RouteTable.of(sub.monitor().routing());
+        Ipv4RouteTable table = Ipv4RouteTable.of(state);
         Random random = new Random(to);
         Map<String, Integer> outcomes = new HashMap<>();
         for (int k = 0; k < 60; k++) {
@@ -171,9 +216,10 @@ class LargeRouteTableTest {
 
     /**
      * Waits until the mirror is known with {@code count} routes (any, if negative) and equals what a
-     * fresh dump reads; returns its route count. A minute at most.
+     * fresh dump reads; returns that state. A minute at most.
      */
-    private static int settle(RtnlMonitor.Subscription sub, RtNetlink nl, int count, String what) throws Exception {
+    private static RoutingState settle(RtnlMonitor.Subscription sub, RtNetlink nl, int count, String what)
+            throws Exception {
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (System.nanoTime() < deadline) {
             RoutingState now = sub.monitor().routing();
@@ -185,7 +231,7 @@ class LargeRouteTableTest {
                     }
                 }
                 if (now.routes().equals(dumped)) {
-                    return dumped.size();
+                    return now;
                 }
             }
             Thread.sleep(20);
