@@ -283,11 +283,12 @@ public final class Checksum {
     }
 
     /**
-     * Folds an accumulator to 16 bits with end-around carry; the result is in {@code [0, 0xFFFF]}
-     * and 0 only for 0. Adding a value to itself rotated by half its width leaves the one's-complement
+     * Folds an accumulator of 16-bit words (any {@code long} of non-negative terms, such as a sum of
+     * {@link #sum} results and header words) to a sum in {@code [0, 0xFFFF]}, with end-around carry;
+     * 0 only for 0. Adding a value to itself rotated by half its width leaves the one's-complement
      * sum of its halves, carry included, in the upper half.
      */
-    static int fold(long acc) {
+    public static int fold(long acc) {
         int sum = (int) ((acc + Long.rotateLeft(acc, 32)) >>> 32);
         return (sum + Integer.rotateLeft(sum, 16)) >>> 16;
     }

@@ -13,10 +13,13 @@ import org.nettyxdp.packet.PacketException;
 import org.nettyxdp.packet.UdpHdr;
 import org.nettyxdp.packet.XdpPacket;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.function.Supplier;
 
@@ -28,6 +31,14 @@ import java.util.function.Supplier;
  */
 final class UdpFrameParser {
     private static final int MAX_CACHED_SENDERS = 65536;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    /** Offsets in the Ethernet header of the EtherType, and of the inner one behind a VLAN tag. */
+    private static final int ETHER_TYPE = 12;
+    private static final int INNER_ETHER_TYPE = 16;
+    /** The MF flag and the fragment offset in the low 16 bits of an IPv4 header's first 8 bytes. */
+    private static final long FRAGMENT_BITS = 0x3fff;
 
     private final int port;
     private final int boundIpv4;
@@ -39,8 +50,6 @@ final class UdpFrameParser {
     private long ifMacBits;
     private boolean checkMac;
     private final int ifindex;
-    private final EthHdr eth = new EthHdr();
-    private final Ipv4Hdr ip4 = new Ipv4Hdr();
     private final Ipv6Hdr ip6 = new Ipv6Hdr();
     private final UdpHdr udp = new UdpHdr();
     private final byte[] addr16 = new byte[16];
@@ -50,6 +59,9 @@ final class UdpFrameParser {
     private FrameChain chain;
     private InetSocketAddress connectedPeer;
     private InetSocketAddress sender;
+    /** The accepted datagram's UDP header: its region offset, and its length field. */
+    private long udpAt;
+    private int udpLength;
 
     /**
      * @param boundIpv4 the bound IPv4 address as an int, or 0
@@ -92,12 +104,12 @@ final class UdpFrameParser {
 
     /** Where the accepted datagram's payload starts, as a head index of its frame. */
     int payloadHead(XdpPacket p) {
-        return (int) (udp.offset() + UdpHdr.LEN - p.frameAddr() - XdpPacket.XDP_PACKET_HEADROOM);
+        return (int) (udpAt + UdpHdr.LEN - p.frameAddr() - XdpPacket.XDP_PACKET_HEADROOM);
     }
 
     /** Length of the accepted datagram's payload. */
     int payloadLength() {
-        return udp.length() - UdpHdr.LEN;
+        return udpLength - UdpHdr.LEN;
     }
 
     /** Null if {@code p} is a valid datagram for the channel, else why it is dropped. */
@@ -134,52 +146,27 @@ final class UdpFrameParser {
         if (linear < EthHdr.LEN) {
             return DropReason.TRUNCATED;
         }
-        p.read(0, eth);
-        if (checkMac && eth.destinationBits() != ifMacBits) {
+        MemorySegment m = p.umem();
+        long data = p.addr();
+        int type = m.get(U16, data + ETHER_TYPE) & 0xffff;
+        int l3 = EthHdr.LEN;
+        if (type == EtherType.VLAN || type == EtherType.QINQ) {
+            if (linear < EthHdr.TAGGED_LEN) {
+                return DropReason.TRUNCATED;
+            }
+            type = m.get(U16, data + INNER_ETHER_TYPE) & 0xffff;
+            l3 = EthHdr.TAGGED_LEN;
+        }
+        if (checkMac && m.get(U64, data) >>> 16 != ifMacBits) {
             // the program passes group addresses; a unicast frame for another host (promiscuous
             // mode, a bridge) is not ours, as the kernel would also decide
             return DropReason.NOT_FOR_US;
         }
-        int l3 = eth.size();
-        int type = eth.etherType();
         if (type == EtherType.IPV4) {
-            if (linear < l3 + Ipv4Hdr.LEN) {
-                return DropReason.TRUNCATED;
+            DropReason drop = checkIpv4(m, data + l3, linear - l3, len - l3, policy);
+            if (drop != null) {
+                return drop;
             }
-            p.read(l3, ip4);
-            int ihl = ip4.headerLength();
-            int total = ip4.totalLength();
-            if (ip4.version() != 4 || ihl < Ipv4Hdr.LEN) {
-                return DropReason.BAD_LENGTH;
-            }
-            if (linear < l3 + ihl + UdpHdr.LEN) {
-                return DropReason.TRUNCATED;
-            }
-            if (total < ihl + UdpHdr.LEN || l3 + total > len) {
-                return DropReason.BAD_LENGTH;
-            }
-            if (ip4.protocol() != IpProto.UDP || ip4.isFragment()) {
-                return DropReason.NOT_FOR_US;
-            }
-            if (!ip4.isChecksumValid()) {
-                return DropReason.BAD_IP_CHECKSUM;
-            }
-            if (MartianFilter.isMartian4(ip4.source(), loopback, locals.get())) {
-                return DropReason.MARTIAN_SOURCE;
-            }
-            p.read(l3 + ihl, udp);
-            int ulen = udp.length();
-            if (ulen < UdpHdr.LEN || ulen > total - ihl) {
-                return DropReason.BAD_LENGTH;
-            }
-            if (udp.destinationPort() != port || !accept4 || boundIpv6 != null
-                    || boundIpv4 != 0 && ip4.destination() != boundIpv4) {
-                return DropReason.NOT_FOR_US;
-            }
-            if (!checksumAccepted(policy, true)) {
-                return DropReason.BAD_UDP_CHECKSUM;
-            }
-            sender = sender4(ip4.source(), udp.sourcePort());
         } else if (type == EtherType.IPV6) {
             if (linear < l3 + Ipv6Hdr.LEN + UdpHdr.LEN) {
                 return DropReason.TRUNCATED;
@@ -210,7 +197,9 @@ final class UdpFrameParser {
                     return DropReason.NOT_FOR_US;
                 }
             }
-            if (!checksumAccepted(policy, false)) {
+            udpAt = udp.offset();
+            udpLength = ulen;
+            if (policy != RxChecksumPolicy.IGNORE && !accepted(policy, ipv6Status())) {
                 return DropReason.BAD_UDP_CHECKSUM;
             }
             ip6.getSource(addr16);
@@ -224,12 +213,97 @@ final class UdpFrameParser {
         return null;
     }
 
-    private boolean checksumAccepted(RxChecksumPolicy policy, boolean v4) {
-        if (policy == RxChecksumPolicy.IGNORE) {
-            return true;
+    /**
+     * The IPv4 part of {@link #check}, for the header at region offset {@code ip} with {@code linear}
+     * bytes from there in the first fragment and {@code len} in the whole frame. The header's first
+     * 20 bytes are three loads; fields are taken from them and its checksum summed from them.
+     */
+    private DropReason checkIpv4(MemorySegment m, long ip, int linear, int len, RxChecksumPolicy policy) {
+        if (linear < Ipv4Hdr.LEN) {
+            return DropReason.TRUNCATED;
         }
-        Checksum.UdpStatus status = chain != null ? verifyChain(v4)
-                : v4 ? Checksum.verifyUdp(ip4, udp) : Checksum.verifyUdp(ip6, udp);
+        // version, IHL, TOS, total length, identification, flags and fragment offset
+        long w0 = m.get(U64, ip);
+        // TTL, protocol, header checksum, source
+        long w1 = m.get(U64, ip + 8);
+        int destination = m.get(U32, ip + 16);
+        int ihl = (int) (w0 >>> 56 & 0x0f) * 4;
+        int total = (int) (w0 >>> 32 & 0xffff);
+        if (w0 >>> 60 != 4 || ihl < Ipv4Hdr.LEN) {
+            return DropReason.BAD_LENGTH;
+        }
+        if (linear < ihl + UdpHdr.LEN) {
+            return DropReason.TRUNCATED;
+        }
+        if (total < ihl + UdpHdr.LEN || total > len) {
+            return DropReason.BAD_LENGTH;
+        }
+        if ((w1 >>> 48 & 0xff) != IpProto.UDP || (w0 & FRAGMENT_BITS) != 0) {
+            return DropReason.NOT_FOR_US;
+        }
+        boolean headerValid = ihl == Ipv4Hdr.LEN
+                ? Checksum.fold(words(w0) + words(w1) + halves(destination)) == 0xFFFF
+                : Checksum.isValid(m, ip, ihl);
+        if (!headerValid) {
+            return DropReason.BAD_IP_CHECKSUM;
+        }
+        int source = (int) w1;
+        if (MartianFilter.isMartian4(source, loopback, locals.get())) {
+            return DropReason.MARTIAN_SOURCE;
+        }
+        // source port, destination port, length, checksum
+        long u = m.get(U64, ip + ihl);
+        int ulen = (int) (u >>> 16 & 0xffff);
+        if (ulen < UdpHdr.LEN || ulen > total - ihl) {
+            return DropReason.BAD_LENGTH;
+        }
+        if ((int) (u >>> 32 & 0xffff) != port || !accept4 || boundIpv6 != null
+                || boundIpv4 != 0 && destination != boundIpv4) {
+            return DropReason.NOT_FOR_US;
+        }
+        udpAt = ip + ihl;
+        udpLength = ulen;
+        if (policy != RxChecksumPolicy.IGNORE
+                && !accepted(policy, ipv4Status(m, source, destination, (int) u & 0xffff))) {
+            return DropReason.BAD_UDP_CHECKSUM;
+        }
+        sender = sender4(source, (int) (u >>> 48));
+        return null;
+    }
+
+    /** {@link Checksum#verifyUdp} of the IPv4 datagram at {@link #udpAt}, its fragments included. */
+    private Checksum.UdpStatus ipv4Status(MemorySegment m, int source, int destination, int checksum) {
+        if (checksum == 0) {
+            return Checksum.UdpStatus.ABSENT;
+        }
+        int pseudo = Checksum.fold(halves(source) + halves(destination) + IpProto.UDP + udpLength);
+        return status(pseudo, checksum, udpSum(m));
+    }
+
+    /** {@link Checksum#verifyUdp} of the IPv6 datagram in {@link #ip6} and {@link #udp}, its fragments included. */
+    private Checksum.UdpStatus ipv6Status() {
+        if (chain == null) {
+            return Checksum.verifyUdp(ip6, udp);
+        }
+        if (udp.checksum() == 0) {
+            return Checksum.UdpStatus.INVALID;
+        }
+        return status(Checksum.pseudoHeaderSum(ip6, IpProto.UDP, udpLength), udp.checksum(), udpSum(udp.segment()));
+    }
+
+    /** The sum of the UDP header and payload, over every fragment of a chain. */
+    private int udpSum(MemorySegment m) {
+        return chain == null ? Checksum.sum(m, udpAt, udpLength) : chain.sum(m, udpAt, udpLength);
+    }
+
+    private static Checksum.UdpStatus status(int pseudo, int checksum, int udpSum) {
+        if (Checksum.add(pseudo, udpSum) == 0xFFFF) {
+            return Checksum.UdpStatus.VALID;
+        }
+        return checksum == pseudo ? Checksum.UdpStatus.PARTIAL : Checksum.UdpStatus.INVALID;
+    }
+
+    private static boolean accepted(RxChecksumPolicy policy, Checksum.UdpStatus status) {
         return switch (status) {
             case VALID, ABSENT -> true;
             case PARTIAL -> policy == RxChecksumPolicy.VERIFY_UNLESS_PARTIAL;
@@ -237,18 +311,14 @@ final class UdpFrameParser {
         };
     }
 
-    /** {@link Checksum#verifyUdp} over the fragments of {@link #chain}. */
-    private Checksum.UdpStatus verifyChain(boolean v4) {
-        int length = udp.length();
-        if (udp.checksum() == 0) {
-            return v4 ? Checksum.UdpStatus.ABSENT : Checksum.UdpStatus.INVALID;
-        }
-        int pseudo = v4 ? Checksum.pseudoHeaderSum(ip4, IpProto.UDP, length)
-                : Checksum.pseudoHeaderSum(ip6, IpProto.UDP, length);
-        if (Checksum.add(pseudo, chain.sum(udp.segment(), udp.offset(), length)) == 0xFFFF) {
-            return Checksum.UdpStatus.VALID;
-        }
-        return udp.checksum() == pseudo ? Checksum.UdpStatus.PARTIAL : Checksum.UdpStatus.INVALID;
+    /** The sum of a 64-bit word's two 32-bit halves (not folded: {@link Checksum#fold} folds it). */
+    private static long words(long word) {
+        return (word >>> 32) + (word & 0xffff_ffffL);
+    }
+
+    /** The sum of a 32-bit word's two 16-bit halves. */
+    private static long halves(int word) {
+        return (word >>> 16) + (word & 0xffff);
     }
 
     private InetSocketAddress sender4(int ip, int port) {

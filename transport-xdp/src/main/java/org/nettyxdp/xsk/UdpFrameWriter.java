@@ -13,6 +13,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
 /**
@@ -27,12 +28,15 @@ final class UdpFrameWriter {
     private static final int TTL = 64;
     private static final ValueLayout.OfShort U16 = JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt U32 = JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong U64 = JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final long MAC_MASK = 0xFFFF_FFFF_FFFFL;
+    /** The DF flag in the IPv4 flags and fragment offset field. */
+    private static final int DONT_FRAGMENT = 0x4000;
 
     private final int port;
     private final int boundIpv4;
     private final byte[] boundIpv6;
     private long ifMac;
-    private final Ipv4Hdr ip4 = new Ipv4Hdr();
     private final Ipv6Hdr ip6 = new Ipv6Hdr();
     private final UdpHdr udp = new UdpHdr();
     private int ipId;
@@ -71,44 +75,81 @@ final class UdpFrameWriter {
      */
     void write(MemorySegment region, long l2, boolean v4, NextHops.Hop hop, int destinationPort, int payload,
                int trafficClass, FrameChain chain) {
+        if (v4) {
+            writeIpv4(region, l2, hop, destinationPort, payload, trafficClass, chain);
+        } else {
+            writeIpv6(region, l2, hop, destinationPort, payload, trafficClass, chain);
+        }
+    }
+
+    /** The IPv6 case of {@link #write}, through the header views. */
+    private void writeIpv6(MemorySegment region, long l2, NextHops.Hop hop, int destinationPort, int payload,
+                           int trafficClass, FrameChain chain) {
         // Ethernet, written raw: a header view would read the old frame's EtherType to find a VLAN tag
         putMac(region, l2, hop.mac());
         putMac(region, l2 + 6, ifMac);
-        region.set(U16, l2 + 12, (short) (v4 ? EtherType.IPV4 : EtherType.IPV6));
+        region.set(U16, l2 + 12, (short) EtherType.IPV6);
         long l3 = l2 + EthHdr.LEN;
-        if (v4) {
-            ip4.wrap(region, l3);
-            ip4.reset(TTL, IpProto.UDP);
-            ip4.setTos(trafficClass);
-            ip4.setTotalLength(Ipv4Hdr.LEN + UdpHdr.LEN + payload);
-            ip4.setIdentification(ipId++ & 0xffff);
-            ip4.setDontFragment(true);
-            ip4.setSource(boundIpv4 != 0 ? boundIpv4 : hop.source4());
-            ip4.setDestination(hop.destination4());
-            ip4.updateChecksum();
-            udp.wrap(region, l3 + Ipv4Hdr.LEN);
-        } else {
-            ip6.wrap(region, l3);
-            ip6.reset(TTL, IpProto.UDP);
-            ip6.setTrafficClass(trafficClass);
-            ip6.setPayloadLength(UdpHdr.LEN + payload);
-            ip6.setSource(boundIpv6 != null ? boundIpv6 : hop.source());
-            ip6.setDestination(hop.destination());
-            udp.wrap(region, l3 + Ipv6Hdr.LEN);
-        }
+        ip6.wrap(region, l3);
+        ip6.reset(TTL, IpProto.UDP);
+        ip6.setTrafficClass(trafficClass);
+        ip6.setPayloadLength(UdpHdr.LEN + payload);
+        ip6.setSource(boundIpv6 != null ? boundIpv6 : hop.source());
+        ip6.setDestination(hop.destination());
+        udp.wrap(region, l3 + Ipv6Hdr.LEN);
         udp.setSourcePort(port);
         udp.setDestinationPort(destinationPort);
         udp.setLength(UdpHdr.LEN + payload);
         udp.setChecksum(0);
         if (chain == null) {
-            udp.setChecksum(v4 ? Checksum.udp(ip4, udp) : Checksum.udp(ip6, udp));
+            udp.setChecksum(Checksum.udp(ip6, udp));
         } else {
             int length = UdpHdr.LEN + payload;
-            int pseudo = v4 ? Checksum.pseudoHeaderSum(ip4, IpProto.UDP, length)
-                    : Checksum.pseudoHeaderSum(ip6, IpProto.UDP, length);
+            int pseudo = Checksum.pseudoHeaderSum(ip6, IpProto.UDP, length);
             int checksum = Checksum.finish(Checksum.add(pseudo, chain.sum(region, udp.offset(), length)));
             udp.setChecksum(checksum == 0 ? 0xFFFF : checksum);
         }
+    }
+
+    /**
+     * The IPv4 case of {@link #write}: every header field is known here, so the headers are composed in
+     * registers and stored as seven big-endian words, and both checksums are summed from the values
+     * (the UDP one adds the payload's sum) instead of reading the headers back.
+     */
+    private void writeIpv4(MemorySegment region, long l2, NextHops.Hop hop, int destinationPort, int payload,
+                           int trafficClass, FrameChain chain) {
+        int source = boundIpv4 != 0 ? boundIpv4 : hop.source4();
+        int destination = hop.destination4();
+        int udpLength = UdpHdr.LEN + payload;
+        // version 4, IHL 5, TOS, total length | identification, DF | TTL, protocol, (checksum)
+        int word0 = 0x4500_0000 | (trafficClass & 0xff) << 16 | (Ipv4Hdr.LEN + udpLength);
+        int word1 = (ipId++ & 0xffff) << 16 | DONT_FRAGMENT;
+        int word2 = TTL << 24 | IpProto.UDP << 16;
+        long addresses = halves(source) + halves(destination);
+        int ipChecksum = Checksum.finish(Checksum.fold(halves(word0) + halves(word1) + halves(word2) + addresses));
+
+        long l4 = l2 + EthHdr.LEN + Ipv4Hdr.LEN;
+        long payloadSum = chain == null ? Checksum.sum(region, l4 + UdpHdr.LEN, payload)
+                : chain.sum(region, l4 + UdpHdr.LEN, payload);
+        // pseudo-header (addresses, protocol, UDP length), then the UDP header's ports and length
+        int udpChecksum = Checksum.finish(Checksum.fold(addresses + IpProto.UDP + udpLength
+                + port + destinationPort + udpLength + payloadSum));
+
+        long mac = hop.mac() & MAC_MASK;
+        region.set(U64, l2, mac << 16 | (ifMac & MAC_MASK) >>> 32);
+        region.set(U32, l2 + 8, (int) ifMac);
+        region.set(U16, l2 + 12, (short) EtherType.IPV4);
+        long l3 = l2 + EthHdr.LEN;
+        region.set(U64, l3, (long) word0 << 32 | word1 & 0xffff_ffffL);
+        region.set(U64, l3 + 8, (long) (word2 | ipChecksum) << 32 | source & 0xffff_ffffL);
+        region.set(U32, l3 + 16, destination);
+        region.set(U64, l4, (long) port << 48 | (long) destinationPort << 32 | (long) udpLength << 16
+                | (udpChecksum == 0 ? 0xFFFF : udpChecksum));
+    }
+
+    /** The sum of a 32-bit word's two 16-bit halves (not folded). */
+    private static long halves(int word) {
+        return (word >>> 16) + (word & 0xffff);
     }
 
     private static void putMac(MemorySegment region, long offset, long mac) {
