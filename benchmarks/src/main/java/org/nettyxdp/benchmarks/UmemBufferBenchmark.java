@@ -100,6 +100,30 @@ public class UmemBufferBenchmark {
     }
 
     /**
+     * One received frame echoed in place per operation, the frame's side of it: wrapped as received,
+     * held for sending by the pool (the TX path), released by the outbound buffer, and given back when
+     * the "kernel" reports the send complete, in batches of 64 as the completion ring does.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long inPlaceSendAndComplete() {
+        int n = refill();
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            UmemByteBuf buf = pool.wrap(batch[i], HEAD, HEAD + PAYLOAD, 0);
+            if (!pool.holdForSend(buf)) {
+                throw new IllegalStateException("not held");
+            }
+            sum += buf.readableBytes();
+            buf.release();
+        }
+        if (pool.sent(batch, n) != 0) {
+            throw new IllegalStateException("unknown frames completed");
+        }
+        return sum;
+    }
+
+    /**
      * Takes the frames the "kernel" received and refills its fill ring, as the fast path's queue does
      * after a batch, under the lock of the shared fill ring.
      */

@@ -63,6 +63,8 @@ public final class UmemFramePool {
     /** Frames the application holds; also what {@link #close} waits for. */
     private final AtomicInteger application = new AtomicInteger();
     private final AtomicReference<Runnable> onDrained = new AtomicReference<>();
+    /** Under {@link #lock}: the buffer whose last reference {@link #completeInPlace} is dropping, or null. */
+    private UmemByteBuf completing;
     private volatile boolean closed;
     private final MemorySegment region;
     private final int frameSize;
@@ -268,6 +270,11 @@ public final class UmemFramePool {
                     + name(state[index]));
         }
         set(state, index, FREE);
+        if (buf == completing && lock.isHeldByCurrentThread()) {
+            // completeInPlace dropping the last reference: never counted back in, and the lock is held
+            free[freeCount++] = index;
+            return;
+        }
         offerReleased(index);
         if (application.decrementAndGet() == 0 && closed) {
             runDrained();
@@ -341,9 +348,7 @@ public final class UmemFramePool {
                     set(state, index, FREE);
                     free[freeCount++] = index;
                 } else if (s == SENDING_IN_PLACE) {
-                    set(state, index, APPLICATION);
-                    application.incrementAndGet();
-                    buffers[index].release(); // the last reference: the frame goes back through release()
+                    completeInPlace(buffers[index]);
                 } else {
                     unknown++;
                 }
@@ -352,6 +357,24 @@ public final class UmemFramePool {
             lock.unlock();
         }
         return unknown;
+    }
+
+    /**
+     * Lock held: drops the pool's reference to {@code buf}, sent in place. When it is the last one (the
+     * outbound buffer released the datagram before the send completed, the usual case) the frame goes
+     * straight back to {@link #free}, with no trip through the application count and the release
+     * queue; else the frame returns to the application, which still holds it.
+     */
+    private void completeInPlace(UmemByteBuf buf) {
+        set(state, buf.frameIndex(), APPLICATION);
+        if (buf.refCnt() == 1) {
+            completing = buf;
+            buf.release(); // reaches release(), which sees completing
+            completing = null;
+        } else {
+            application.incrementAndGet();
+            buf.release(); // not the last reference: release() runs when the application drops its own
+        }
     }
 
     // ----------------------------------------------------------------------------------- application
@@ -414,9 +437,7 @@ public final class UmemFramePool {
             closed = true;
             for (int i = 0; i < state.length; i++) {
                 if (get(state, i) == SENDING_IN_PLACE) {
-                    set(state, i, APPLICATION);
-                    application.incrementAndGet();
-                    buffers[i].release();
+                    completeInPlace(buffers[i]);
                 }
             }
         } finally {

@@ -207,6 +207,8 @@ class UmemFramePoolTest {
         assertEquals(0, pool.sent(new long[] {buf.frameAddress()}, 1));
         assertFrames(FRAMES, 0, 0, 0);
         assertEquals(0, buf.refCnt());
+        assertEquals(0, pool.applicationFrames());
+        assertEquals(FRAMES, pool.takeForReceive(new long[FRAMES], FRAMES), "the frame is free to take again");
     }
 
     @Test
@@ -215,12 +217,14 @@ class UmemFramePoolTest {
         assertTrue(pool.holdForSend(buf));
         pool.sent(new long[] {buf.frameAddress()}, 1);
         assertFrames(FRAMES - 1, 0, 1, 0);
+        assertEquals(1, pool.applicationFrames());
         assertTrue(pool.holdForSend(buf), "can be sent again");
         pool.cancelHold(buf);
         assertEquals(1, buf.refCnt());
         assertFrames(FRAMES - 1, 0, 1, 0);
         assertTrue(buf.release());
         assertFrames(FRAMES, 0, 0, 0);
+        assertEquals(0, pool.applicationFrames());
         assertFalse(pool.holdForSend(io.netty.buffer.Unpooled.directBuffer(4)), "not a frame of this pool");
     }
 
