@@ -80,7 +80,34 @@ public final class Checksum {
 
     /** The sum of the IPv4 pseudo-header: addresses from {@code ip}, {@code protocol} and the L4 {@code length}. */
     public static int pseudoHeaderSum(Ipv4Hdr ip, int protocol, int length) {
-        return fold(ipv4PseudoHeader(ip.source(), ip.destination(), protocol, length));
+        return pseudoHeaderSum(ip.source(), ip.destination(), protocol, length);
+    }
+
+    /** The sum of the IPv4 pseudo-header of addresses {@code source} and {@code destination}, {@code protocol} and the L4 {@code length}. */
+    public static int pseudoHeaderSum(int source, int destination, int protocol, int length) {
+        return fold(ipv4PseudoHeader(source, destination, protocol, length));
+    }
+
+    /**
+     * The sum of a 20-byte IPv4 header (no options) held in registers: its first and second 8 bytes
+     * and its last 4, as big-endian words. With the checksum field as received it is {@code 0xFFFF} for
+     * a valid header; with the field zero, {@link #finish} of it is the checksum to store.
+     */
+    public static int ipv4HeaderSum(long first, long second, int last) {
+        return fold((first >>> 32) + (first & 0xFFFF_FFFFL) + (second >>> 32) + (second & 0xFFFF_FFFFL)
+                + (last & 0xFFFF_FFFFL));
+    }
+
+    /**
+     * What the UDP checksum of a received datagram says, from the sum of its pseudo-header, the value
+     * of its checksum field, and the sum of the datagram (header, field included, and payload). The
+     * caller has ruled out a zero field ({@link UdpStatus#ABSENT} over IPv4, invalid over IPv6).
+     */
+    public static UdpStatus udpStatus(int pseudoHeaderSum, int checksumField, int datagramSum) {
+        if (add(pseudoHeaderSum, datagramSum) == 0xFFFF) {
+            return UdpStatus.VALID;
+        }
+        return checksumField == pseudoHeaderSum ? UdpStatus.PARTIAL : UdpStatus.INVALID;
     }
 
     /** The sum of the IPv6 pseudo-header: addresses from {@code ip}, {@code protocol} and the L4 {@code length}. */
@@ -201,10 +228,7 @@ public final class Checksum {
     }
 
     private static UdpStatus verdict(long pseudoHeader, UdpHdr udp, int length) {
-        if (fold(pseudoHeader + accumulate(udp.segment(), udp.offset(), length)) == 0xFFFF) {
-            return UdpStatus.VALID;
-        }
-        return udp.checksum() == fold(pseudoHeader) ? UdpStatus.PARTIAL : UdpStatus.INVALID;
+        return udpStatus(fold(pseudoHeader), udp.checksum(), (int) accumulate(udp.segment(), udp.offset(), length));
     }
 
     private static long ipv4PseudoHeader(int source, int destination, int protocol, int length) {

@@ -242,7 +242,7 @@ final class UdpFrameParser {
             return DropReason.NOT_FOR_US;
         }
         boolean headerValid = ihl == Ipv4Hdr.LEN
-                ? Checksum.fold(words(w0) + words(w1) + halves(destination)) == 0xFFFF
+                ? Checksum.ipv4HeaderSum(w0, w1, destination) == 0xFFFF
                 : Checksum.isValid(m, ip, ihl);
         if (!headerValid) {
             return DropReason.BAD_IP_CHECKSUM;
@@ -276,8 +276,8 @@ final class UdpFrameParser {
         if (checksum == 0) {
             return Checksum.UdpStatus.ABSENT;
         }
-        int pseudo = Checksum.fold(halves(source) + halves(destination) + IpProto.UDP + udpLength);
-        return status(pseudo, checksum, udpSum(m));
+        return Checksum.udpStatus(Checksum.pseudoHeaderSum(source, destination, IpProto.UDP, udpLength), checksum,
+                udpSum(m));
     }
 
     /** {@link Checksum#verifyUdp} of the IPv6 datagram in {@link #ip6} and {@link #udp}, its fragments included. */
@@ -288,19 +288,13 @@ final class UdpFrameParser {
         if (udp.checksum() == 0) {
             return Checksum.UdpStatus.INVALID;
         }
-        return status(Checksum.pseudoHeaderSum(ip6, IpProto.UDP, udpLength), udp.checksum(), udpSum(udp.segment()));
+        return Checksum.udpStatus(Checksum.pseudoHeaderSum(ip6, IpProto.UDP, udpLength), udp.checksum(),
+                udpSum(udp.segment()));
     }
 
     /** The sum of the UDP header and payload, over every fragment of a chain. */
     private int udpSum(MemorySegment m) {
         return chain == null ? Checksum.sum(m, udpAt, udpLength) : chain.sum(m, udpAt, udpLength);
-    }
-
-    private static Checksum.UdpStatus status(int pseudo, int checksum, int udpSum) {
-        if (Checksum.add(pseudo, udpSum) == 0xFFFF) {
-            return Checksum.UdpStatus.VALID;
-        }
-        return checksum == pseudo ? Checksum.UdpStatus.PARTIAL : Checksum.UdpStatus.INVALID;
     }
 
     private static boolean accepted(RxChecksumPolicy policy, Checksum.UdpStatus status) {
@@ -309,16 +303,6 @@ final class UdpFrameParser {
             case PARTIAL -> policy == RxChecksumPolicy.VERIFY_UNLESS_PARTIAL;
             case INVALID -> false;
         };
-    }
-
-    /** The sum of a 64-bit word's two 32-bit halves (not folded: {@link Checksum#fold} folds it). */
-    private static long words(long word) {
-        return (word >>> 32) + (word & 0xffff_ffffL);
-    }
-
-    /** The sum of a 32-bit word's two 16-bit halves. */
-    private static long halves(int word) {
-        return (word >>> 16) + (word & 0xffff);
     }
 
     private InetSocketAddress sender4(int ip, int port) {

@@ -125,14 +125,16 @@ final class UdpFrameWriter {
         int word0 = 0x4500_0000 | (trafficClass & 0xff) << 16 | (Ipv4Hdr.LEN + udpLength);
         int word1 = (ipId++ & 0xffff) << 16 | DONT_FRAGMENT;
         int word2 = TTL << 24 | IpProto.UDP << 16;
-        long addresses = halves(source) + halves(destination);
-        int ipChecksum = Checksum.finish(Checksum.fold(halves(word0) + halves(word1) + halves(word2) + addresses));
+        long first = (long) word0 << 32 | word1 & 0xffff_ffffL;
+        long second = (long) word2 << 32 | source & 0xffff_ffffL;
+        long ipChecksum = Checksum.finish(Checksum.ipv4HeaderSum(first, second, destination));
 
         long l4 = l2 + EthHdr.LEN + Ipv4Hdr.LEN;
         long payloadSum = chain == null ? Checksum.sum(region, l4 + UdpHdr.LEN, payload)
                 : chain.sum(region, l4 + UdpHdr.LEN, payload);
-        // pseudo-header (addresses, protocol, UDP length), then the UDP header's ports and length
-        int udpChecksum = Checksum.finish(Checksum.fold(addresses + IpProto.UDP + udpLength
+        // pseudo-header, then the UDP header's ports and length
+        int udpChecksum = Checksum.finish(Checksum.fold(
+                Checksum.pseudoHeaderSum(source, destination, IpProto.UDP, udpLength)
                 + port + destinationPort + udpLength + payloadSum));
 
         long mac = hop.mac() & MAC_MASK;
@@ -140,16 +142,11 @@ final class UdpFrameWriter {
         region.set(U32, l2 + 8, (int) ifMac);
         region.set(U16, l2 + 12, (short) EtherType.IPV4);
         long l3 = l2 + EthHdr.LEN;
-        region.set(U64, l3, (long) word0 << 32 | word1 & 0xffff_ffffL);
-        region.set(U64, l3 + 8, (long) (word2 | ipChecksum) << 32 | source & 0xffff_ffffL);
+        region.set(U64, l3, first);
+        region.set(U64, l3 + 8, second | ipChecksum << 32);
         region.set(U32, l3 + 16, destination);
         region.set(U64, l4, (long) port << 48 | (long) destinationPort << 32 | (long) udpLength << 16
                 | (udpChecksum == 0 ? 0xFFFF : udpChecksum));
-    }
-
-    /** The sum of a 32-bit word's two 16-bit halves (not folded). */
-    private static long halves(int word) {
-        return (word >>> 16) + (word & 0xffff);
     }
 
     private static void putMac(MemorySegment region, long offset, long mac) {

@@ -177,6 +177,27 @@ class ChecksumTest {
     }
 
     @Test
+    void ipv4HeaderSumOfWordsInRegistersMatchesTheVector() {
+        MemorySegment segment = segmentOf(IPV4_HEADER, 0);
+        long first = segment.get(NetworkOrder.U64, 0);
+        long second = segment.get(NetworkOrder.U64, 8);
+        int last = segment.get(NetworkOrder.U32, 16);
+        assertEquals(0xB861, Checksum.finish(Checksum.ipv4HeaderSum(first, second, last)), "checksum field zero");
+        assertEquals(0xFFFF, Checksum.ipv4HeaderSum(first, second | 0xB861L << 32, last), "a valid header");
+        assertFalse(Checksum.ipv4HeaderSum(first, second | 0xB862L << 32, last) == 0xFFFF, "a wrong field");
+    }
+
+    @Test
+    void udpStatusFromSums() {
+        int pseudo = Checksum.pseudoHeaderSum(ipv4Address(10, 0, 0, 1), ipv4Address(10, 0, 0, 2), 17, 12);
+        // valid: the datagram's sum (field included) is the pseudo-header's complement; partial: the field
+        // holds the pseudo-header sum alone and the data does not add up; anything else is invalid
+        assertEquals(Checksum.UdpStatus.VALID, Checksum.udpStatus(pseudo, 0x1234, Checksum.finish(pseudo)));
+        assertEquals(Checksum.UdpStatus.PARTIAL, Checksum.udpStatus(pseudo, pseudo, 0x0101));
+        assertEquals(Checksum.UdpStatus.INVALID, Checksum.udpStatus(pseudo, pseudo ^ 1, 0x0101));
+    }
+
+    @Test
     void ipv4HeaderViewUpdatesAndValidates() {
         MemorySegment segment = segmentOf(IPV4_HEADER, 0);
         Ipv4Hdr ip = new Ipv4Hdr();
