@@ -85,6 +85,15 @@ public final class UmemByteBuf extends FrameByteBuf {
         writerIndex(tail - head);
     }
 
+    /**
+     * The pool's reference, the last one, is dropped by the pool itself, which frees the frame in the
+     * same step: the count goes to 0 (so later use throws, as after {@code release()}) without the
+     * trip through {@link #deallocate}.
+     */
+    void dropLastReference() {
+        setRefCnt(0);
+    }
+
     @Override
     protected void deallocate() {
         // the memory belongs to the UMEM: the frame goes back to its pool, the object is reused

@@ -63,8 +63,6 @@ public final class UmemFramePool {
     /** Frames the application holds; also what {@link #close} waits for. */
     private final AtomicInteger application = new AtomicInteger();
     private final AtomicReference<Runnable> onDrained = new AtomicReference<>();
-    /** Under {@link #lock}: the buffer whose last reference {@link #completeInPlace} is dropping, or null. */
-    private UmemByteBuf completing;
     private volatile boolean closed;
     private final MemorySegment region;
     private final int frameSize;
@@ -270,11 +268,6 @@ public final class UmemFramePool {
                     + name(state[index]));
         }
         set(state, index, FREE);
-        if (buf == completing && lock.isHeldByCurrentThread()) {
-            // completeInPlace dropping the last reference: never counted back in, and the lock is held
-            free[freeCount++] = index;
-            return;
-        }
         offerReleased(index);
         if (application.decrementAndGet() == 0 && closed) {
             runDrained();
@@ -366,12 +359,13 @@ public final class UmemFramePool {
      * queue; else the frame returns to the application, which still holds it.
      */
     private void completeInPlace(UmemByteBuf buf) {
-        set(state, buf.frameIndex(), APPLICATION);
+        int index = buf.frameIndex();
         if (buf.refCnt() == 1) {
-            completing = buf;
-            buf.release(); // reaches release(), which sees completing
-            completing = null;
+            buf.dropLastReference();
+            set(state, index, FREE);
+            free[freeCount++] = index;
         } else {
+            set(state, index, APPLICATION);
             application.incrementAndGet();
             buf.release(); // not the last reference: release() runs when the application drops its own
         }
