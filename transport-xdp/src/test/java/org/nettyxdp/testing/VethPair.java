@@ -1,5 +1,6 @@
 package org.nettyxdp.testing;
 
+import org.nettyxdp.netlink.LinkInfo;
 import org.nettyxdp.netlink.RtNetlink;
 
 import java.io.IOException;
@@ -76,11 +77,16 @@ public final class VethPair implements AutoCloseable {
         return peerV6;
     }
 
+    /** The host end as rtnetlink reports it now. */
+    public LinkInfo hostLink() throws IOException {
+        try (RtNetlink rtnl = new RtNetlink()) {
+            return rtnl.link(hostIf);
+        }
+    }
+
     /** The host end's MAC address (6 bytes), as rtnetlink reports it. */
     public byte[] hostMac() throws IOException {
-        try (RtNetlink rtnl = new RtNetlink()) {
-            return rtnl.link(hostIf).mac().toArray();
-        }
+        return hostLink().mac().toArray();
     }
 
     /** The peer end's MAC address (6 bytes), asked inside the peer's namespace. */

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.netlink.LinkInfo;
-import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.packet.RxChecksumPolicy;
 import org.nettyxdp.testing.Shell;
@@ -66,10 +65,7 @@ class ChainAllocationFailureTest {
         Shell.run("ip link set " + pair.hostIf() + " mtu 9000");
         pair.peer().exec("ip link set " + pair.peerIf() + " mtu 9000");
         pair.disablePeerChecksumOffload(); // complete checksums, verified across the fragments
-        LinkInfo link;
-        try (RtNetlink rtnl = new RtNetlink()) {
-            link = rtnl.link(pair.hostIf());
-        }
+        LinkInfo link = pair.hostLink();
         FailingAllocator alloc = new FailingAllocator();
         XdpFastPath fp = XdpFastPath.open(link, new InetSocketAddress(pair.hostV4(), PORT), pair.hostV4(),
                 TestSettings.generic(FRAME, 256, RxChecksumPolicy.VERIFY, copyThreshold, alloc));

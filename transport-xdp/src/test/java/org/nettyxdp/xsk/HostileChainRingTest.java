@@ -7,7 +7,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.buffer.UmemFramePool;
 import org.nettyxdp.netlink.LinkInfo;
-import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.packet.RxChecksumPolicy;
 import org.nettyxdp.packet.XdpPacket;
@@ -65,10 +64,7 @@ class HostileChainRingTest {
     @Test
     void hostileChainsAreDroppedCountedAndEveryFrameReturned() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        LinkInfo link;
-        try (RtNetlink rtnl = new RtNetlink()) {
-            link = rtnl.link(pair.hostIf());
-        }
+        LinkInfo link = pair.hostLink();
         XdpFastPath fp = XdpFastPath.open(link, new InetSocketAddress(pair.hostV4(), PORT), pair.hostV4(),
                 TestSettings.generic(FRAME, 256, RxChecksumPolicy.VERIFY));
         try {

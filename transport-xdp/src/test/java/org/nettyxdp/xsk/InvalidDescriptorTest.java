@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nettyxdp.buffer.FrameAccounting;
 import org.nettyxdp.netlink.LinkInfo;
-import org.nettyxdp.netlink.RtNetlink;
 import org.nettyxdp.packet.DropReason;
 import org.nettyxdp.packet.RxChecksumPolicy;
 import org.nettyxdp.testing.TestHosts;
@@ -31,10 +30,7 @@ class InvalidDescriptorTest {
     @Test
     void invalidDescriptorsAreDroppedCountedAndTheirFramesReturnedOnce() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        LinkInfo link;
-        try (RtNetlink rtnl = new RtNetlink()) {
-            link = rtnl.link(pair.hostIf());
-        }
+        LinkInfo link = pair.hostLink();
         XdpFastPath fp = XdpFastPath.open(link, new InetSocketAddress(pair.hostV4(), 40000), pair.hostV4(),
                 TestSettings.generic(FRAME, FRAMES, RxChecksumPolicy.VERIFY_UNLESS_PARTIAL));
         try {
@@ -73,10 +69,7 @@ class InvalidDescriptorTest {
     @Test
     void aValidDescriptorOfAFrameTheKernelHasIsTakenOnce() throws Exception {
         VethPair pair = HOSTS.vethPair(1);
-        LinkInfo link;
-        try (RtNetlink rtnl = new RtNetlink()) {
-            link = rtnl.link(pair.hostIf());
-        }
+        LinkInfo link = pair.hostLink();
         XdpFastPath fp = XdpFastPath.open(link, new InetSocketAddress(pair.hostV4(), 40001), pair.hostV4(),
                 TestSettings.generic(FRAME, FRAMES, RxChecksumPolicy.VERIFY_UNLESS_PARTIAL));
         try {
