@@ -35,22 +35,34 @@ abstract class FrameByteBuf extends AbstractReferenceCountedByteBuf {
             ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final ByteBufAllocator alloc;
-    /** The frame's bytes after the kernel's headroom: indexes are {@link #head} plus an offset into it. */
-    final MemorySegment frame;
-    /** {@link #frame} as an NIO buffer, and a duplicate of it for {@link #internalNioBuffer} (made on first use). */
-    private final ByteBuffer frameNio;
-    private ByteBuffer tmpNio;
+    /**
+     * The bytes after the kernel's headroom of the frame this buffer is over now ({@link #bindFrame}):
+     * indexes are {@link #head} plus an offset into it.
+     */
+    MemorySegment frame;
+    /** {@link #frame} as an NIO buffer. */
+    private ByteBuffer frameNio;
     /** Where index 0 lies in {@link #frame}: the headroom below the packet. */
     int head;
     int capacity;
 
-    FrameByteBuf(ByteBufAllocator alloc, MemorySegment frame) {
-        super((int) frame.byteSize());
+    FrameByteBuf(ByteBufAllocator alloc, int frameCapacity) {
+        super(frameCapacity);
         this.alloc = alloc;
-        this.frame = frame;
-        this.frameNio = frame.asByteBuffer();
-        this.capacity = (int) frame.byteSize();
+        this.capacity = frameCapacity;
     }
+
+    /** Puts this buffer over another frame's data area, {@code frame}, and its NIO view {@code frameNio}. */
+    final void bindFrame(MemorySegment frame, ByteBuffer frameNio) {
+        this.frame = frame;
+        this.frameNio = frameNio;
+    }
+
+    /**
+     * A duplicate of the frame's NIO view for {@link #internalNioBuffer}, the same object every time
+     * for the same frame (its position and limit are the caller's).
+     */
+    abstract ByteBuffer internalFrameNio();
 
     final long at(int index) {
         return (long) head + index;
@@ -341,10 +353,7 @@ abstract class FrameByteBuf extends AbstractReferenceCountedByteBuf {
     @Override
     public ByteBuffer internalNioBuffer(int index, int length) {
         checkIndex(index, length);
-        ByteBuffer tmp = tmpNio;
-        if (tmp == null) {
-            tmpNio = tmp = frameNio.duplicate();
-        }
+        ByteBuffer tmp = internalFrameNio();
         int from = (int) at(index);
         return tmp.clear().position(from).limit(from + length);
     }

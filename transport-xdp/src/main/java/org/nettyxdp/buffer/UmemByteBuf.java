@@ -6,6 +6,7 @@ import org.nettyxdp.packet.PacketException;
 import org.nettyxdp.packet.XdpPacket;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 
 /**
  * A direct {@link ByteBuf} over one UMEM frame: received datagrams arrive in one, with no copy, and
@@ -45,8 +46,8 @@ import java.lang.foreign.MemorySegment;
  * indexes.
  *
  * <h2>Lifetime and what is safe</h2>
- * Buffer objects are reused frame by frame, like Netty's pooled buffers: do not touch one after
- * releasing it. Until the frame is reused, the buffer and its slices and duplicates then throw
+ * Buffer objects are recycled, like Netty's pooled buffers: do not touch one after releasing it.
+ * Until the object carries another datagram, the buffer and its slices and duplicates then throw
  * {@link io.netty.util.IllegalReferenceCountException}; a second release throws it too and frees
  * nothing. The UMEM stays mapped until the application has released every buffer of it (also after
  * its channel closed); every access through the buffer, its slices, duplicates and
@@ -58,18 +59,30 @@ import java.lang.foreign.MemorySegment;
 public final class UmemByteBuf extends FrameByteBuf {
     private final UmemFramePool pool;
     private final int frameCapacity;
-    private final int frameIndex;
-    private final long frameAddr;
+    private final int bufferIndex;
+    private int frameIndex;
+    private long frameAddr;
     /** The {@link #packet()} view, made on first use and reused for every frame this object carries. */
     private XdpPacket packet;
     private int options;
 
-    UmemByteBuf(UmemFramePool pool, ByteBufAllocator alloc, MemorySegment frame, int frameIndex, long frameAddr) {
-        super(alloc, frame);
+    UmemByteBuf(UmemFramePool pool, ByteBufAllocator alloc, int frameCapacity, int bufferIndex) {
+        super(alloc, frameCapacity);
         this.pool = pool;
-        this.frameCapacity = (int) frame.byteSize();
+        this.frameCapacity = frameCapacity;
+        this.bufferIndex = bufferIndex;
+    }
+
+    /** Puts this (free) buffer object over frame {@code frameIndex} at UMEM offset {@code frameAddr}. */
+    void bind(int frameIndex, long frameAddr, MemorySegment frame, ByteBuffer frameNio) {
         this.frameIndex = frameIndex;
         this.frameAddr = frameAddr;
+        bindFrame(frame, frameNio);
+    }
+
+    @Override
+    ByteBuffer internalFrameNio() {
+        return pool.internalNio(frameIndex);
     }
 
     /** Makes this buffer live again for a packet in {@code [head, tail)} of the frame's data area. */
@@ -102,6 +115,15 @@ public final class UmemByteBuf extends FrameByteBuf {
 
     UmemFramePool pool() {
         return pool;
+    }
+
+    /**
+     * Index of this buffer object among its pool's ({@code 0} to {@link UmemFramePool#bufferCount()}
+     * {@code - 1}): fixed for the object's life, while the frame it is over changes from one datagram to
+     * the next (the pool recycles its most recently freed objects first, so they stay in the cache).
+     */
+    public int bufferIndex() {
+        return bufferIndex;
     }
 
     /** Index of the frame in its UMEM. */

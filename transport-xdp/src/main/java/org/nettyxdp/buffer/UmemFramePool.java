@@ -7,8 +7,11 @@ import io.netty.util.concurrent.MpscIntQueue;
 import org.nettyxdp.packet.XdpPacket;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static org.nettyxdp.buffer.FrameStates.APPLICATION;
@@ -25,7 +28,7 @@ import static org.nettyxdp.buffer.FrameStates.set;
 
 /**
  * The frames of one UMEM (a region of equal, power-of-two sized frames) and the {@link UmemByteBuf}
- * object of each frame.
+ * objects the application sees them through.
  *
  * <p>Every frame is in exactly one place, recorded per frame and checked on every move, so a frame
  * can never be handed out twice:
@@ -41,6 +44,12 @@ import static org.nettyxdp.buffer.FrameStates.set;
  * moves nothing. Frame addresses are offsets into the region, as AF_XDP descriptors carry them; the
  * caller moves them between this pool and the kernel's rings.
  *
+ * <p>A buffer object is put over a frame when the frame is handed out and freed with it; the most
+ * recently freed objects are reused first, so an event loop receiving and sending at full rate works
+ * on a few objects that stay in its cache instead of one per frame of a deep fill ring. The first
+ * thread to receive through the pool (its event loop) takes them from a cache of its own without a
+ * lock.
+ *
  * <p>Thread safety: every method may be called from any thread. Releasing a buffer is lock-free (a
  * multi-producer queue); the batch methods take an internal lock once per call, uncontended unless
  * several event loops share one UMEM.
@@ -49,7 +58,24 @@ public final class UmemFramePool {
     /** {@link #takeReceived} of a descriptor naming no packet the kernel may deliver. */
     public static final int NOT_RECEIVED = -1;
 
-    private final UmemByteBuf[] buffers;
+    /** Free buffer objects the first receiving thread takes from without the lock. */
+    static final int OWNER_CACHE = 64;
+
+    private final int frameCount;
+    /** Each frame's data area (after the kernel's headroom), its NIO view and a duplicate for internal use. */
+    private final MemorySegment[] frameData;
+    private final ByteBuffer[] frameNio;
+    private final ByteBuffer[] internalNio;
+    /** The buffer object over each frame while the application (or an in-place send) has it, else null. */
+    private final UmemByteBuf[] bound;
+    /** Under {@link #lock}: the stack of buffer objects over no frame; the last freed on top. */
+    private final UmemByteBuf[] spare;
+    private int spareCount;
+    /** The thread {@link #cache} belongs to: the first that received through this pool. */
+    private volatile Thread owner;
+    /** Confined to {@link #owner}: free buffer objects, taken from {@link #spare} in batches. */
+    private final UmemByteBuf[] cache = new UmemByteBuf[OWNER_CACHE];
+    private int cacheCount;
     /** Where each frame is: one of the {@link FrameStates}. */
     private final byte[] state;
     private final int frameShift;
@@ -91,16 +117,27 @@ public final class UmemFramePool {
         this.frameSize = frameSize;
         this.frameShift = Integer.numberOfTrailingZeros(frameSize);
         this.frameCapacity = frameSize - XdpPacket.XDP_PACKET_HEADROOM;
-        this.buffers = new UmemByteBuf[frames];
+        this.frameCount = frames;
+        this.frameData = new MemorySegment[frames];
+        this.frameNio = new ByteBuffer[frames];
+        this.internalNio = new ByteBuffer[frames];
+        this.bound = new UmemByteBuf[frames];
         this.state = new byte[frames];
         this.free = new int[frames];
         for (int i = 0; i < frames; i++) {
             long addr = (long) i << frameShift;
-            MemorySegment data = region.asSlice(addr + XdpPacket.XDP_PACKET_HEADROOM, frameCapacity);
-            buffers[i] = new UmemByteBuf(this, alloc, data, i, addr);
+            frameData[i] = region.asSlice(addr + XdpPacket.XDP_PACKET_HEADROOM, frameCapacity);
+            frameNio[i] = frameData[i].asByteBuffer();
             free[frames - 1 - i] = i; // frame 0 on top
         }
         this.freeCount = frames;
+        // one object per frame and one per cache entry: whoever binds a frame finds a free object
+        int objects = frames + OWNER_CACHE;
+        this.spare = new UmemByteBuf[objects];
+        for (int i = 0; i < objects; i++) {
+            spare[objects - 1 - i] = new UmemByteBuf(this, alloc, frameCapacity, i);
+        }
+        this.spareCount = objects;
         this.released = MpscIntQueue.create(Math.max(2, Integer.highestOneBit(frames - 1) << 1), -1);
     }
 
@@ -129,7 +166,12 @@ public final class UmemFramePool {
 
     /** Frames in the UMEM. */
     public int frameCount() {
-        return buffers.length;
+        return frameCount;
+    }
+
+    /** Buffer objects of this pool: {@link UmemByteBuf#bufferIndex()} is below it. */
+    public int bufferCount() {
+        return spare.length;
     }
 
     /** Bytes of a frame a buffer can use: the frame size less the kernel's headroom. */
@@ -173,7 +215,8 @@ public final class UmemFramePool {
     /**
      * Hands the frame at {@code addr}, received by the kernel, to the application as a buffer over
      * {@code [head, tail)} of the frame's data area (the bytes after the kernel's headroom): index 0 is
-     * {@code head}. Lock-free; the buffer object is the frame's own, reused.
+     * {@code head}. Lock-free on the pool's first receiving thread (but for a refill of its cache of free
+     * buffer objects once in 64 buffers); under the lock on any other.
      *
      * @throws IllegalStateException if the frame is not in the kernel
      * @throws IllegalArgumentException unless {@code 0 <= head <= tail <= }{@link #frameCapacity()}
@@ -194,9 +237,84 @@ public final class UmemFramePool {
 
     private UmemByteBuf handOut(int index, int head, int tail, int options) {
         application.incrementAndGet();
-        UmemByteBuf buf = buffers[index];
+        return bind(spareBuffer(), index, head, tail, options);
+    }
+
+    private UmemByteBuf bind(UmemByteBuf buf, int index, int head, int tail, int options) {
+        buf.bind(index, (long) index << frameShift, frameData[index], frameNio[index]);
+        bound[index] = buf;
         buf.reuse(head, tail, options);
         return buf;
+    }
+
+    /**
+     * A buffer object over no frame: from the owner's cache (refilled under the lock once it runs
+     * out), or, on any other thread, from {@link #spare} under the lock. Never null: there is one
+     * object per frame and per cache entry.
+     */
+    private UmemByteBuf spareBuffer() {
+        Thread current = Thread.currentThread();
+        Thread o = owner;
+        if (o == null && OWNER.compareAndSet(this, null, current)) {
+            o = current;
+        }
+        if (o == current) {
+            if (cacheCount == 0) {
+                fillCache();
+            }
+            UmemByteBuf buf = cache[--cacheCount];
+            cache[cacheCount] = null;
+            return buf;
+        }
+        lock.lock();
+        try {
+            reclaimReleased();
+            return popSpare();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** On the owner: moves the most recently freed objects (at most a cache's worth) into its cache. */
+    private void fillCache() {
+        lock.lock();
+        try {
+            reclaimReleased();
+            int n = Math.min(OWNER_CACHE, spareCount);
+            int from = spareCount - n;
+            // same order: the most recently freed ends on top of the cache
+            System.arraycopy(spare, from, cache, 0, n);
+            Arrays.fill(spare, from, spareCount, null);
+            spareCount = from;
+            cacheCount = n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Lock held. */
+    private UmemByteBuf popSpare() {
+        UmemByteBuf buf = spare[--spareCount];
+        spare[spareCount] = null;
+        return buf;
+    }
+
+    /** Lock held: frame {@code index} is free again; the object that was over it (if any) is spare. */
+    private void unbind(int index) {
+        UmemByteBuf buf = bound[index];
+        if (buf != null) {
+            bound[index] = null;
+            spare[spareCount++] = buf;
+        }
+    }
+
+    /** The duplicate of frame {@code index}'s NIO view that its buffer's {@code internalNioBuffer} uses. */
+    ByteBuffer internalNio(int index) {
+        ByteBuffer b = internalNio[index];
+        if (b == null) {
+            internalNio[index] = b = frameNio[index].duplicate();
+        }
+        return b;
     }
 
     /**
@@ -209,7 +327,7 @@ public final class UmemFramePool {
      * nothing is freed twice. Never throws, reads no frame memory; lock-free.
      */
     public int takeReceived(long addr, int len) {
-        int verdict = RxDescriptor.check(addr, len, (long) buffers.length << frameShift, frameSize);
+        int verdict = RxDescriptor.check(addr, len, (long) frameCount << frameShift, frameSize);
         if (verdict == RxDescriptor.NOT_A_FRAME) {
             return NOT_RECEIVED;
         }
@@ -227,7 +345,7 @@ public final class UmemFramePool {
 
     /**
      * As {@link #wrap}, for the frame {@link #takeReceived} took: hands it to the application as a
-     * buffer over {@code [head, tail)} of its data area. Lock-free.
+     * buffer over {@code [head, tail)} of its data area. Locking as {@link #wrap}.
      *
      * @throws IllegalStateException if the frame is not received
      * @throws IllegalArgumentException unless {@code 0 <= head <= tail <= }{@link #frameCapacity()}
@@ -332,7 +450,7 @@ public final class UmemFramePool {
             for (int i = 0; i < n; i++) {
                 long addr = addrs[i];
                 int index = (int) (addr >>> frameShift);
-                if (addr < 0 || index >= buffers.length) {
+                if (addr < 0 || index >= frameCount) {
                     unknown++;
                     continue;
                 }
@@ -341,7 +459,7 @@ public final class UmemFramePool {
                     set(state, index, FREE);
                     free[freeCount++] = index;
                 } else if (s == SENDING_IN_PLACE) {
-                    completeInPlace(buffers[index]);
+                    completeInPlace(bound[index]);
                 } else {
                     unknown++;
                 }
@@ -363,6 +481,7 @@ public final class UmemFramePool {
         if (buf.refCnt() == 1) {
             buf.dropLastReference();
             set(state, index, FREE);
+            unbind(index);
             free[freeCount++] = index;
         } else {
             set(state, index, APPLICATION);
@@ -396,12 +515,10 @@ public final class UmemFramePool {
             index = free[--freeCount];
             move(state, index, FREE, APPLICATION);
             application.incrementAndGet(); // under the lock, so close() sees it
+            return bind(popSpare(), index, headroom, headroom, 0);
         } finally {
             lock.unlock();
         }
-        UmemByteBuf buf = buffers[index];
-        buf.reuse(headroom, headroom, 0);
-        return buf;
     }
 
     /** Where the frames are now; exact when no thread is moving frames. */
@@ -431,7 +548,7 @@ public final class UmemFramePool {
             closed = true;
             for (int i = 0; i < state.length; i++) {
                 if (get(state, i) == SENDING_IN_PLACE) {
-                    completeInPlace(buffers[i]);
+                    completeInPlace(bound[i]);
                 }
             }
         } finally {
@@ -451,9 +568,9 @@ public final class UmemFramePool {
 
     private int index(long addr) {
         int index = (int) (addr >>> frameShift);
-        if (addr < 0 || index >= buffers.length) {
+        if (addr < 0 || index >= frameCount) {
             throw new IllegalArgumentException("address " + addr + " lies outside the UMEM's "
-                    + buffers.length + " frames");
+                    + frameCount + " frames");
         }
         return index;
     }
@@ -497,6 +614,7 @@ public final class UmemFramePool {
             // cannot happen: the queue holds every frame; keep the frame rather than lose it
             lock.lock();
             try {
+                unbind(index);
                 free[freeCount++] = index;
             } finally {
                 lock.unlock();
@@ -511,6 +629,7 @@ public final class UmemFramePool {
     private void reclaimReleased() {
         int index;
         while ((index = released.poll()) != -1) {
+            unbind(index);
             free[freeCount++] = index;
         }
     }
@@ -523,4 +642,6 @@ public final class UmemFramePool {
     }
 
     private static final Runnable DRAINED = () -> { };
+    private static final AtomicReferenceFieldUpdater<UmemFramePool, Thread> OWNER =
+            AtomicReferenceFieldUpdater.newUpdater(UmemFramePool.class, Thread.class, "owner");
 }

@@ -30,7 +30,7 @@ final class FastPathReceiver {
     private final FrameChain chain;
     /** Each queue's packet view, over the queue's geometry (the first channel on it chose it). */
     private final XdpPacket[] packets;
-    /** Each queue's reusable {@link DatagramPacket} per frame, created on first use. */
+    /** Each queue's reusable {@link DatagramPacket} per buffer object of its pool, created on first use. */
     private final FrameDatagramPacket[][] datagrams;
     /** Frames the application may hold before RX copies; from the option and the shared UMEM, per batch. */
     private int copyThreshold;
@@ -52,7 +52,7 @@ final class FastPathReceiver {
         for (int q = 0; q < queues.length; q++) {
             XskQueue queue = queues[q].queue;
             packets[q] = new XdpPacket(queue.region(), queue.frameSize());
-            datagrams[q] = new FrameDatagramPacket[queue.pool().frameCount()];
+            datagrams[q] = new FrameDatagramPacket[queue.pool().bufferCount()];
         }
     }
 
@@ -146,10 +146,11 @@ final class FastPathReceiver {
 
     private DatagramPacket datagram(FrameDatagramPacket[] frameDatagrams, UmemByteBuf content,
                                     InetSocketAddress sender) {
-        FrameDatagramPacket d = frameDatagrams[content.frameIndex()];
+        // one per buffer object, not per frame: recycled with it, so as warm in the cache as it is
+        FrameDatagramPacket d = frameDatagrams[content.bufferIndex()];
         if (d == null) {
             d = new FrameDatagramPacket();
-            frameDatagrams[content.frameIndex()] = d;
+            frameDatagrams[content.bufferIndex()] = d;
         }
         return d.set(content, local, sender);
     }

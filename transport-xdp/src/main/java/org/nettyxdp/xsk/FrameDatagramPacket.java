@@ -8,9 +8,9 @@ import io.netty.util.internal.StringUtil;
 import java.net.InetSocketAddress;
 
 /**
- * The {@link DatagramPacket} of one UMEM frame: received datagrams arrive in it, so the fast path
- * allocates nothing per datagram. The object is reused for the next datagram received into the same
- * frame, which can only happen after its content was released: like its {@link ByteBuf}, a packet
+ * The {@link DatagramPacket} of one UMEM buffer object: received datagrams arrive in it, so the fast
+ * path allocates nothing per datagram. The packet is reused for the next datagram its buffer object
+ * carries, which can only happen after its content was released: like its {@link ByteBuf}, a packet
  * must not be used after {@link #release()}. Copy it ({@link #replace}, {@link #copy}) to keep it.
  */
 final class FrameDatagramPacket extends DatagramPacket {
