@@ -268,40 +268,30 @@ class UmemFramePoolTest {
     @Test
     void twoThreadsAdjustingBuffersOfOnePoolDoNotRace() throws Exception {
         int rounds = 200_000;
-        CyclicBarrier start = new CyclicBarrier(2);
-        ExecutorService threads = Executors.newFixedThreadPool(2);
-        try {
-            Future<?>[] done = new Future<?>[2];
-            for (int t = 0; t < 2; t++) {
-                byte mark = (byte) ('A' + t);
-                UmemByteBuf buf = frames.receive(new byte[] {mark, mark, mark, mark}, 40 + t * 10);
-                int headroom = buf.headroom();
-                done[t] = threads.submit(() -> {
-                    start.await();
-                    for (int i = 0; i < rounds; i++) {
-                        int grow = 1 + i % headroom;
-                        buf.adjustHead(-grow);
-                        if (buf.headroom() != headroom - grow || buf.writerIndex() != 4 + grow
-                                || buf.getByte(grow) != mark) {
-                            throw new AssertionError("round " + i + ": " + buf);
-                        }
-                        buf.adjustTail(3).adjustTail(-3);
-                        buf.adjustHead(grow);
-                        if (buf.headroom() != headroom || buf.readableBytes() != 4 || buf.getInt(0) != mark * 0x01010101) {
-                            throw new AssertionError("round " + i + ": " + buf);
-                        }
-                    }
-                    buf.release();
-                    return null;
-                });
-            }
-            for (Future<?> f : done) {
-                f.get(2, TimeUnit.MINUTES);
-            }
-            assertFrames(FRAMES, 0, 0, 0);
-        } finally {
-            threads.shutdownNow();
+        UmemByteBuf[] bufs = new UmemByteBuf[2];
+        for (int t = 0; t < 2; t++) {
+            byte mark = (byte) ('A' + t);
+            bufs[t] = frames.receive(new byte[] {mark, mark, mark, mark}, 40 + t * 10);
         }
+        onTwoThreads(t -> {
+            UmemByteBuf buf = bufs[t];
+            byte mark = (byte) ('A' + t);
+            int headroom = buf.headroom();
+            for (int i = 0; i < rounds; i++) {
+                int grow = 1 + i % headroom;
+                buf.adjustHead(-grow);
+                if (buf.headroom() != headroom - grow || buf.writerIndex() != 4 + grow
+                        || buf.getByte(grow) != mark) {
+                    throw new AssertionError("round " + i + ": " + buf);
+                }
+                buf.adjustTail(3).adjustTail(-3);
+                buf.adjustHead(grow);
+                if (buf.headroom() != headroom || buf.readableBytes() != 4 || buf.getInt(0) != mark * 0x01010101) {
+                    throw new AssertionError("round " + i + ": " + buf);
+                }
+            }
+            buf.release();
+        });
     }
 
     @Test
@@ -309,41 +299,54 @@ class UmemFramePoolTest {
         int rounds = 100_000;
         java.util.concurrent.atomic.AtomicIntegerArray inUse =
                 new java.util.concurrent.atomic.AtomicIntegerArray(pool.bufferCount());
+        onTwoThreads(t -> {
+            byte mark = (byte) ('A' + t);
+            UmemByteBuf[] held = new UmemByteBuf[8];
+            long[] frame = new long[1];
+            for (int i = 0; i < rounds; i++) {
+                int slot = i % held.length;
+                if (held[slot] != null) {
+                    UmemByteBuf b = held[slot];
+                    if (b.getByte(0) != mark || b.getByte(3) != mark) {
+                        throw new AssertionError("round " + i + ": another thread's bytes in " + b);
+                    }
+                    inUse.set(b.bufferIndex(), 0);
+                    b.release();
+                }
+                if (pool.takeForReceive(frame, 1) != 1) {
+                    throw new AssertionError("round " + i + ": no free frame");
+                }
+                long data = frame[0] + org.nettyxdp.packet.XdpPacket.XDP_PACKET_HEADROOM + 42;
+                frames.region.asSlice(data, 4).fill(mark);
+                UmemByteBuf b = pool.wrap(frame[0], 42, 46, 0);
+                if (!inUse.compareAndSet(b.bufferIndex(), 0, 1)) {
+                    throw new AssertionError("round " + i + ": buffer object " + b.bufferIndex() + " twice");
+                }
+                held[slot] = b;
+            }
+            for (UmemByteBuf b : held) {
+                inUse.set(b.bufferIndex(), 0);
+                b.release();
+            }
+        });
+    }
+
+    /** One thread's part of {@link #onTwoThreads}: {@code t} is 0 or 1. */
+    private interface ThreadBody {
+        void run(int t) throws Exception;
+    }
+
+    /** Runs {@code body} on two threads started together; then every frame must be free again. */
+    private void onTwoThreads(ThreadBody body) throws Exception {
         CyclicBarrier start = new CyclicBarrier(2);
         ExecutorService threads = Executors.newFixedThreadPool(2);
         try {
             Future<?>[] done = new Future<?>[2];
             for (int t = 0; t < 2; t++) {
-                byte mark = (byte) ('A' + t);
+                int id = t;
                 done[t] = threads.submit(() -> {
                     start.await();
-                    UmemByteBuf[] held = new UmemByteBuf[8];
-                    long[] frame = new long[1];
-                    for (int i = 0; i < rounds; i++) {
-                        int slot = i % held.length;
-                        if (held[slot] != null) {
-                            UmemByteBuf b = held[slot];
-                            if (b.getByte(0) != mark || b.getByte(3) != mark) {
-                                throw new AssertionError("round " + i + ": another thread's bytes in " + b);
-                            }
-                            inUse.set(b.bufferIndex(), 0);
-                            b.release();
-                        }
-                        if (pool.takeForReceive(frame, 1) != 1) {
-                            throw new AssertionError("round " + i + ": no free frame");
-                        }
-                        long data = frame[0] + org.nettyxdp.packet.XdpPacket.XDP_PACKET_HEADROOM + 42;
-                        frames.region.asSlice(data, 4).fill(mark);
-                        UmemByteBuf b = pool.wrap(frame[0], 42, 46, 0);
-                        if (!inUse.compareAndSet(b.bufferIndex(), 0, 1)) {
-                            throw new AssertionError("round " + i + ": buffer object " + b.bufferIndex() + " twice");
-                        }
-                        held[slot] = b;
-                    }
-                    for (UmemByteBuf b : held) {
-                        inUse.set(b.bufferIndex(), 0);
-                        b.release();
-                    }
+                    body.run(id);
                     return null;
                 });
             }
