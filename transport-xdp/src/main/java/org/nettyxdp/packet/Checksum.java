@@ -116,6 +116,16 @@ public final class Checksum {
     }
 
     /**
+     * The sum of the IPv6 pseudo-header of the addresses held as big-endian halves (source
+     * {@code s0:s1}, destination {@code d0:d1}), {@code protocol} and the L4 {@code length}.
+     */
+    public static int pseudoHeaderSum(long s0, long s1, long d0, long d1, int protocol, int length) {
+        return fold((s0 >>> 32) + (s0 & 0xFFFF_FFFFL) + (s1 >>> 32) + (s1 & 0xFFFF_FFFFL)
+                + (d0 >>> 32) + (d0 & 0xFFFF_FFFFL) + (d1 >>> 32) + (d1 & 0xFFFF_FFFFL)
+                + (length & 0xFFFF_FFFFL) + protocol);
+    }
+
+    /**
      * The UDP checksum over IPv4 to store in {@code udp}: covers the pseudo-header and
      * {@code udp.length()} bytes from the UDP header, treating the checksum field as zero. A result
      * of 0 is returned as {@code 0xFFFF}, since 0 on the wire means "no checksum".

@@ -10,6 +10,8 @@ import org.nettyxdp.packet.UdpHdr;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
@@ -30,6 +32,8 @@ final class UdpFrameWriter {
     private static final ValueLayout.OfInt U32 = JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfLong U64 = JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final long MAC_MASK = 0xFFFF_FFFF_FFFFL;
+    /** A byte[] read as big-endian longs (the IPv6 addresses). */
+    private static final VarHandle BE_LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     /** The DF flag in the IPv4 flags and fragment offset field. */
     private static final int DONT_FRAGMENT = 0x4000;
 
@@ -37,8 +41,6 @@ final class UdpFrameWriter {
     private final int boundIpv4;
     private final byte[] boundIpv6;
     private long ifMac;
-    private final Ipv6Hdr ip6 = new Ipv6Hdr();
-    private final UdpHdr udp = new UdpHdr();
     private int ipId;
 
     /**
@@ -82,33 +84,37 @@ final class UdpFrameWriter {
         }
     }
 
-    /** The IPv6 case of {@link #write}, through the header views. */
+    /**
+     * The IPv6 case of {@link #write}, as the IPv4 one: the headers composed in registers and stored as
+     * big-endian words, the UDP checksum summed from the values and the payload.
+     */
     private void writeIpv6(MemorySegment region, long l2, NextHops.Hop hop, int destinationPort, int payload,
                            int trafficClass, FrameChain chain) {
-        // Ethernet, written raw: a header view would read the old frame's EtherType to find a VLAN tag
-        putMac(region, l2, hop.mac());
-        putMac(region, l2 + 6, ifMac);
-        region.set(U16, l2 + 12, (short) EtherType.IPV6);
+        byte[] source = boundIpv6 != null ? boundIpv6 : hop.source();
+        byte[] destination = hop.destination();
+        long s0 = (long) BE_LONGS.get(source, 0);
+        long s1 = (long) BE_LONGS.get(source, 8);
+        long d0 = (long) BE_LONGS.get(destination, 0);
+        long d1 = (long) BE_LONGS.get(destination, 8);
+        int udpLength = UdpHdr.LEN + payload;
+        // version 6, traffic class, flow label 0 | payload length, next header, hop limit
+        long first = 6L << 60 | (long) (trafficClass & 0xff) << 52 | (long) udpLength << 16 | IpProto.UDP << 8 | TTL;
+
         long l3 = l2 + EthHdr.LEN;
-        ip6.wrap(region, l3);
-        ip6.reset(TTL, IpProto.UDP);
-        ip6.setTrafficClass(trafficClass);
-        ip6.setPayloadLength(UdpHdr.LEN + payload);
-        ip6.setSource(boundIpv6 != null ? boundIpv6 : hop.source());
-        ip6.setDestination(hop.destination());
-        udp.wrap(region, l3 + Ipv6Hdr.LEN);
-        udp.setSourcePort(port);
-        udp.setDestinationPort(destinationPort);
-        udp.setLength(UdpHdr.LEN + payload);
-        udp.setChecksum(0);
-        if (chain == null) {
-            udp.setChecksum(Checksum.udp(ip6, udp));
-        } else {
-            int length = UdpHdr.LEN + payload;
-            int pseudo = Checksum.pseudoHeaderSum(ip6, IpProto.UDP, length);
-            int checksum = Checksum.finish(Checksum.add(pseudo, chain.sum(region, udp.offset(), length)));
-            udp.setChecksum(checksum == 0 ? 0xFFFF : checksum);
-        }
+        long l4 = l3 + Ipv6Hdr.LEN;
+        long payloadSum = chain == null ? Checksum.sum(region, l4 + UdpHdr.LEN, payload)
+                : chain.sum(region, l4 + UdpHdr.LEN, payload);
+        int udpChecksum = Checksum.finish(Checksum.fold(
+                Checksum.pseudoHeaderSum(s0, s1, d0, d1, IpProto.UDP, udpLength)
+                + port + destinationPort + udpLength + payloadSum));
+
+        writeEthernet(region, l2, hop.mac(), EtherType.IPV6);
+        region.set(U64, l3, first);
+        region.set(U64, l3 + 8, s0);
+        region.set(U64, l3 + 16, s1);
+        region.set(U64, l3 + 24, d0);
+        region.set(U64, l3 + 32, d1);
+        writeUdp(region, l4, destinationPort, udpLength, udpChecksum);
     }
 
     /**
@@ -137,20 +143,24 @@ final class UdpFrameWriter {
                 Checksum.pseudoHeaderSum(source, destination, IpProto.UDP, udpLength)
                 + port + destinationPort + udpLength + payloadSum));
 
-        long mac = hop.mac() & MAC_MASK;
-        region.set(U64, l2, mac << 16 | (ifMac & MAC_MASK) >>> 32);
-        region.set(U32, l2 + 8, (int) ifMac);
-        region.set(U16, l2 + 12, (short) EtherType.IPV4);
+        writeEthernet(region, l2, hop.mac(), EtherType.IPV4);
         long l3 = l2 + EthHdr.LEN;
         region.set(U64, l3, first);
         region.set(U64, l3 + 8, second | ipChecksum << 32);
         region.set(U32, l3 + 16, destination);
-        region.set(U64, l4, (long) port << 48 | (long) destinationPort << 32 | (long) udpLength << 16
-                | (udpChecksum == 0 ? 0xFFFF : udpChecksum));
+        writeUdp(region, l4, destinationPort, udpLength, udpChecksum);
     }
 
-    private static void putMac(MemorySegment region, long offset, long mac) {
-        region.set(U16, offset, (short) (mac >>> 32));
-        region.set(U32, offset + 2, (int) mac);
+    /** The Ethernet header to {@code mac} from the interface, of {@code etherType}: three stores. */
+    private void writeEthernet(MemorySegment region, long l2, long mac, int etherType) {
+        region.set(U64, l2, (mac & MAC_MASK) << 16 | (ifMac & MAC_MASK) >>> 32);
+        region.set(U32, l2 + 8, (int) ifMac);
+        region.set(U16, l2 + 12, (short) etherType);
+    }
+
+    /** The UDP header from our port: one store; a computed checksum of 0 goes out as {@code 0xFFFF}. */
+    private void writeUdp(MemorySegment region, long l4, int destinationPort, int udpLength, int checksum) {
+        region.set(U64, l4, (long) port << 48 | (long) destinationPort << 32 | (long) udpLength << 16
+                | (checksum == 0 ? 0xFFFF : checksum));
     }
 }

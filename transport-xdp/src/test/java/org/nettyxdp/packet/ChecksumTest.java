@@ -414,6 +414,34 @@ class ChecksumTest {
         assertEquals(before, Checksum.udp(ip, udp));
     }
 
+    @Test
+    void ipv6PseudoHeaderFromAddressHalvesIsTheHeaderViewsSum() {
+        XdpPacket packet = udp6Frame(new byte[3]);
+        Ipv6Hdr ip = packet.read(14, new Ipv6Hdr());
+        java.util.Random random = new java.util.Random(6);
+        byte[] source = new byte[16];
+        byte[] destination = new byte[16];
+        for (int i = 0; i < 1000; i++) {
+            random.nextBytes(source);
+            random.nextBytes(destination);
+            if (i == 0) {
+                java.util.Arrays.fill(source, (byte) 0xFF); // every carry
+                java.util.Arrays.fill(destination, (byte) 0xFF);
+            }
+            ip.setSource(source);
+            ip.setDestination(destination);
+            java.nio.ByteBuffer s = java.nio.ByteBuffer.wrap(source);
+            java.nio.ByteBuffer d = java.nio.ByteBuffer.wrap(destination);
+            int length = random.nextInt(65_536);
+            assertEquals(Checksum.pseudoHeaderSum(ip, IpProto.UDP, length),
+                    Checksum.pseudoHeaderSum(s.getLong(0), s.getLong(8), d.getLong(0), d.getLong(8), IpProto.UDP,
+                            length), "round " + i);
+            byte[] pseudo = concat(source, destination, u32(length), new byte[] {0, 0, 0, 17});
+            assertEquals(referenceSum(pseudo), Checksum.pseudoHeaderSum(s.getLong(0), s.getLong(8), d.getLong(0),
+                    d.getLong(8), IpProto.UDP, length), "round " + i);
+        }
+    }
+
     // RFC 1624
 
     @Test
