@@ -37,6 +37,8 @@ final class UdpFrameParser {
     /** Offsets in the Ethernet header of the EtherType, and of the inner one behind a VLAN tag. */
     private static final int ETHER_TYPE = 12;
     private static final int INNER_ETHER_TYPE = 16;
+    /** Offset of the source address in the IPv6 header. */
+    private static final int IPV6_SOURCE = 8;
     /** The MF flag and the fragment offset in the low 16 bits of an IPv4 header's first 8 bytes. */
     private static final long FRAGMENT_BITS = 0x3fff;
 
@@ -54,6 +56,7 @@ final class UdpFrameParser {
     private final UdpHdr udp = new UdpHdr();
     private final byte[] addr16 = new byte[16];
     private final LongObjectHashMap<InetSocketAddress> senders4 = new LongObjectHashMap<>();
+    private final Ipv6SenderCache senders6 = new Ipv6SenderCache();
     private final long seed = java.util.concurrent.ThreadLocalRandom.current().nextLong();
     /** The multi-buffer packet being validated, or null for a single frame. */
     private FrameChain chain;
@@ -202,8 +205,8 @@ final class UdpFrameParser {
             if (policy != RxChecksumPolicy.IGNORE && !accepted(policy, ipv6Status())) {
                 return DropReason.BAD_UDP_CHECKSUM;
             }
-            ip6.getSource(addr16);
-            sender = sender6(addr16, udp.sourcePort());
+            sender = sender6(m.get(U64, data + l3 + IPV6_SOURCE), m.get(U64, data + l3 + IPV6_SOURCE + 8),
+                    udp.sourcePort());
         } else {
             return DropReason.NOT_FOR_US;
         }
@@ -339,14 +342,26 @@ final class UdpFrameParser {
         return k;
     }
 
-    private InetSocketAddress sender6(byte[] ip, int port) {
+    /** The sender of IPv6 address {@code high:low} (big-endian halves) and {@code port}: cached, or made and cached. */
+    private InetSocketAddress sender6(long high, long low, int port) {
+        InetSocketAddress sender = senders6.get(high, low, port);
+        if (sender != null) {
+            return sender;
+        }
+        byte[] ip = new byte[16];
+        for (int i = 0; i < 8; i++) {
+            ip[i] = (byte) (high >>> 56 - 8 * i);
+            ip[8 + i] = (byte) (low >>> 56 - 8 * i);
+        }
         try {
             InetAddress address = (ip[0] & 0xff) == 0xfe && (ip[1] & 0xc0) == 0x80
                     ? Inet6Address.getByAddress(null, ip, ifindex)
                     : InetAddress.getByAddress(ip);
-            return new InetSocketAddress(address, port);
+            sender = new InetSocketAddress(address, port);
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }
+        senders6.put(high, low, port, sender);
+        return sender;
     }
 }
