@@ -34,10 +34,7 @@ final class Ipv6SenderCache {
     }
 
     private int slot(long high, long low, int port) {
-        long k = (high * 0x9E37_79B9_7F4A_7C15L ^ low ^ (long) port << 40) ^ seed;
-        k ^= k >>> 33;
-        k *= 0xff51afd7ed558ccdL;
-        k ^= k >>> 33;
-        return (int) k & (SLOTS - 1);
+        return (int) UdpFrameParser.scramble(high * 0x9E37_79B9_7F4A_7C15L ^ low ^ (long) port << 40, seed)
+                & (SLOTS - 1);
     }
 }

@@ -309,7 +309,7 @@ final class UdpFrameParser {
     }
 
     private InetSocketAddress sender4(int ip, int port) {
-        long key = scramble((ip & 0xffff_ffffL) << 16 | port);
+        long key = scramble((ip & 0xffff_ffffL) << 16 | port, seed);
         InetSocketAddress sender = senders4.get(key);
         if (sender == null) {
             if (senders4.size() >= MAX_CACHED_SENDERS) {
@@ -330,9 +330,9 @@ final class UdpFrameParser {
      * A bijective, seeded mix of a sender key: the map probes linearly from a hash that folds the key's
      * halves, so raw (address, port) keys from a spoofed range cluster into probe chains thousands long
      * (measured: the event loop spent its time in {@code get}). The seed keeps chosen sources from
-     * colliding on purpose.
+     * colliding on purpose. The IPv6 senders' cache hashes its keys with it too.
      */
-    private long scramble(long key) {
+    static long scramble(long key, long seed) {
         long k = key ^ seed;
         k ^= k >>> 33;
         k *= 0xff51afd7ed558ccdL;
